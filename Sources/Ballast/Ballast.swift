@@ -1,0 +1,3 @@
+@_exported import BallastLinearAlgebra
+@_exported import BallastMarketData
+@_exported import BallastRiskModels

@@ -1,0 +1,178 @@
+import BallastLinearAlgebra
+import BallastMarketData
+import Foundation
+
+/// The estimation window actually used.
+public struct EstimationWindow: Sendable, Codable, Equatable {
+    /// Date of the first return.
+    public var start: MarketDate
+    /// Date of the last return.
+    public var end: MarketDate
+    /// Number of return observations (rows) after the missing-data policy.
+    public var observations: Int
+}
+
+/// How a ``ReturnDistribution`` was made, so that it can be reproduced and audited.
+public struct EstimationProvenance: Sendable, Codable, Equatable {
+    public var returnKind: ReturnKind
+    public var frequency: Frequency
+    public var missingData: MissingDataPolicy
+    public var covariance: String
+    public var expectedReturns: String
+    /// Shrinkage intensity of a shrinkage estimator, else `nil`.
+    public var shrinkage: Double?
+    /// Diagnostics of the final covariance.
+    public var diagnostics: CovarianceDiagnostics
+    /// What a repair changed, if a repair was asked for and needed.
+    public var repair: CovarianceRepairReport?
+}
+
+/// Expected returns and covariance of a set of assets: the frozen value that estimation
+/// hands to optimisation.
+///
+/// Units: annualised fractions. `expectedReturns[i]` and row/column `i` of `covariance`
+/// belong to `assets[i]`.
+public struct ReturnDistribution: Sendable, Equatable {
+    public var assets: [String]
+    public var expectedReturns: [Double]
+    public var covariance: Matrix
+    public var periodsPerYear: Double
+    public var window: EstimationWindow
+    public var provenance: EstimationProvenance
+
+    /// Annualised volatilities `sqrt(diag Sigma)`.
+    public var volatilities: [Double] { covariance.diagonal.map { Swift.max($0, 0).squareRoot() } }
+
+    /// The correlation matrix.
+    public var correlation: Matrix {
+        let s = volatilities
+        var c = covariance
+        for j in 0..<c.columns {
+            for i in 0..<c.rows { c[i, j] = s[i] > 0 && s[j] > 0 ? c[i, j] / (s[i] * s[j]) : (i == j ? 1 : 0) }
+        }
+        return c
+    }
+}
+
+/// Which covariance estimator to use (a value that can be stored and compared).
+public enum CovarianceChoice: Sendable, Codable, Equatable {
+    case sample
+    case exponential(ExponentialDecay)
+    case ledoitWolf(ShrinkageTarget)
+    case oracleApproximating
+
+    /// The estimator for this choice.
+    public var estimator: any CovarianceEstimator {
+        switch self {
+        case .sample: SampleCovariance()
+        case .exponential(let d): ExponentialCovariance(decay: d)
+        case .ledoitWolf(let t): LedoitWolfCovariance(target: t)
+        case .oracleApproximating: OracleApproximatingCovariance()
+        }
+    }
+}
+
+/// Which expected-return estimator to use.
+public enum ExpectedReturnChoice: Sendable, Codable, Equatable {
+    case mean
+    case geometric
+    case exponential(ExponentialDecay)
+    /// CAPM against the market prices passed to ``RiskModelConfiguration/estimate(prices:market:)``.
+    case capm(riskFreeRate: Double)
+}
+
+/// Everything needed to turn prices into a ``ReturnDistribution``.
+public struct RiskModelConfiguration: Sendable, Codable, Equatable {
+    /// First date of the price window (inclusive), `nil` for the first date in the data.
+    public var start: MarketDate?
+    /// Last date of the price window (inclusive), `nil` for the last date in the data.
+    public var end: MarketDate?
+    /// Resample prices before computing returns (default daily: no resampling).
+    public var frequency: Frequency = .daily
+    /// Periods per year for annualising; `nil` uses the frequency's convention (252/52/12).
+    public var periodsPerYear: Double?
+    public var returnKind: ReturnKind = .simple
+    public var missingData: MissingDataPolicy = .dropRows
+    public var covariance: CovarianceChoice = .sample
+    public var expectedReturns: ExpectedReturnChoice = .mean
+    /// Repair the covariance when it is not positive definite (`nil`: report only).
+    public var repair: CovarianceRepairMethod?
+
+    public init() {}
+
+    /// The annualisation factor in force.
+    public var effectivePeriodsPerYear: Double { periodsPerYear ?? frequency.periodsPerYear }
+
+    /// Runs the pipeline: window, resample, returns, missing-data policy, covariance,
+    /// definiteness check (and repair if asked), expected returns.
+    ///
+    /// - Parameters:
+    ///   - prices: the assets' prices.
+    ///   - market: the market's prices (one column), needed for CAPM.
+    /// - Throws: ``MarketDataError`` for window problems, ``RiskModelError`` for estimation
+    ///   problems.
+    public func estimate(prices: PriceTable, market: PriceTable? = nil) throws -> ReturnDistribution {
+        let ppy = effectivePeriodsPerYear
+        guard ppy > 0, ppy.isFinite else {
+            throw RiskModelError(
+                .invalidParameter, message: "periods per year \(ppy) is invalid",
+                fix: "use a positive number such as 252 (daily), 52 (weekly) or 12 (monthly)")
+        }
+        let windowed = try prices.window(start: start, end: end).resampled(to: frequency)
+        let raw = try windowed.returns(kind: returnKind, periodsPerYear: ppy)
+        let returns = raw.applying(missingData)
+        guard returns.observationCount > 0 else {
+            throw RiskModelError(
+                .insufficientData, message: "no date in the window has a return for every asset",
+                fix: "use --missing pairwise, or choose a window where every asset trades")
+        }
+        let cov = try covariance.estimator.estimate(returns)
+        var matrix = cov.matrix
+        if let k = matrix.elements.firstIndex(where: { !$0.isFinite }) {
+            let n = matrix.rows
+            throw RiskModelError(
+                .numericalFailure, asset: "\(returns.symbols[k % n])/\(returns.symbols[k / n])",
+                message: "the covariance has a non-finite entry", fix: "check the prices for extreme values")
+        }
+        var report: CovarianceRepairReport?
+        if let repair {
+            (matrix, report) = try CovarianceRepair.repair(matrix, method: repair)
+        }
+        let diagnostics = try CovarianceDiagnostics.check(matrix)
+        let mu: [Double]
+        let muMethod: ExpectedReturnMethod
+        switch expectedReturns {
+        case .mean:
+            mu = try MeanReturn().estimate(returns)
+            muMethod = .mean
+        case .geometric:
+            mu = try GeometricMeanReturn().estimate(returns)
+            muMethod = .geometric
+        case .exponential(let d):
+            let e = ExponentialMeanReturn(decay: d)
+            mu = try e.estimate(returns)
+            muMethod = e.method
+        case .capm(let rf):
+            guard let market else {
+                throw RiskModelError(
+                    .invalidParameter, message: "CAPM expected returns need a market price series",
+                    fix: "pass market prices (e.g. market-data/sp500_index.csv)")
+            }
+            guard market.symbolCount == 1 else {
+                throw RiskModelError(
+                    .invalidParameter, message: "the market file has \(market.symbolCount) columns",
+                    fix: "use a file with one market column, or select one")
+            }
+            let mr = try market.resampled(to: frequency).returns(kind: returnKind, periodsPerYear: ppy)
+            let e = CAPMReturn(market: mr, riskFreeRate: rf)
+            mu = try e.estimate(returns)
+            muMethod = e.method
+        }
+        return ReturnDistribution(
+            assets: returns.symbols, expectedReturns: mu, covariance: matrix, periodsPerYear: ppy,
+            window: EstimationWindow(start: returns.dates.first!, end: returns.dates.last!, observations: returns.observationCount),
+            provenance: EstimationProvenance(
+                returnKind: returnKind, frequency: frequency, missingData: missingData, covariance: cov.method.description,
+                expectedReturns: muMethod.description, shrinkage: cov.shrinkage, diagnostics: diagnostics, repair: report))
+    }
+}

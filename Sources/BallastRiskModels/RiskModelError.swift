@@ -1,0 +1,49 @@
+import BallastLinearAlgebra
+import BallastMarketData
+
+/// A data problem found while estimating a risk model, with a fix.
+public struct RiskModelError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Stable identifiers of the kinds of problem.
+    public enum Code: String, Sendable, Codable {
+        case insufficientData = "insufficient-data"
+        case incompleteData = "incomplete-data"
+        case insufficientOverlap = "insufficient-overlap"
+        case zeroVariance = "zero-variance"
+        case invalidParameter = "invalid-parameter"
+        case notPositiveDefinite = "not-positive-definite"
+        case numericalFailure = "numerical-failure"
+        case misalignedData = "misaligned-data"
+    }
+
+    /// What kind of problem this is.
+    public var code: Code
+    /// The asset (or pair of assets, `A/B`) concerned, if any.
+    public var asset: String?
+    /// What is wrong.
+    public var message: String
+    /// How to fix it.
+    public var fix: String
+
+    /// Creates an error.
+    public init(_ code: Code, asset: String? = nil, message: String, fix: String) {
+        self.code = code
+        self.asset = asset
+        self.message = message
+        self.fix = fix
+    }
+
+    /// `message (asset A); fix`.
+    public var description: String {
+        message + (asset.map { " (asset \($0))" } ?? "") + "; " + fix
+    }
+
+    static func from(_ e: LinearAlgebraError) -> RiskModelError {
+        switch e {
+        case .notPositiveDefinite:
+            return RiskModelError(
+                .notPositiveDefinite, message: e.description, fix: "repair the covariance (eigenvalue clipping or nearest correlation)")
+        default:
+            return RiskModelError(.numericalFailure, message: e.description, fix: "check the input data for extreme or constant values")
+        }
+    }
+}
