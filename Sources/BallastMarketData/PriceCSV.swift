@@ -186,7 +186,7 @@ private struct Parser {
             fields(r, into: &ranges)
             if ranges.count != n + 1 {
                 throw error(
-                    .raggedRow, line: line, column: Swift.min(ranges.count, n + 1),
+                    .raggedRow, line: line, column: ranges.count > n + 1 ? n + 2 : ranges.count + 1,
                     "the row has \(ranges.count) fields but the header has \(n + 1)",
                     fix: "give every row a date and one field per symbol; leave a field empty for a missing price")
             }
