@@ -1,4 +1,5 @@
 // swift-tools-version: 6.1
+import Foundation
 import PackageDescription
 
 let package = Package(
@@ -41,3 +42,24 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// MARK: - Benchmarks (opt-in)
+//
+// The benchmark harness (package-benchmark) and the peer-comparison driver are only part of
+// the package when BALLAST_BENCHMARKS=1, so that building and testing Ballast never fetches
+// or compiles them. See Benchmarks/README.md.
+if ProcessInfo.processInfo.environment["BALLAST_BENCHMARKS"] == "1" {
+    package.dependencies.append(
+        .package(url: "https://github.com/ordo-one/package-benchmark", from: "1.38.1", traits: ["MallocInterposer"])
+    )
+    package.targets += [
+        .target(name: "BallastBenchSupport", dependencies: ["Ballast"], path: "Benchmarks/BenchSupport"),
+        .executableTarget(name: "ballast-peer-bench", dependencies: ["BallastBenchSupport", "Ballast"], path: "Benchmarks/PeerBench"),
+        .executableTarget(
+            name: "RiskModels",
+            dependencies: ["BallastBenchSupport", "Ballast", .product(name: "Benchmark", package: "package-benchmark")],
+            path: "Benchmarks/RiskModels",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
+    ]
+}

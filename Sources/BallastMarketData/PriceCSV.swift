@@ -22,15 +22,41 @@ public enum PriceCSV {
     /// - Throws: ``MarketDataError``.
     /// - Complexity: O(file size).
     public static func read(path: String) throws(MarketDataError) -> PriceTable {
+        // Map the file with its pages populated up front: one system call instead of a page
+        // fault per 4 KiB, and no copy. Falls back to an ordinary read where mapping fails.
+        let fd = open(path, O_RDONLY)
+        if fd >= 0 {
+            defer { close(fd) }
+            var info = stat()
+            if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG {
+                let size = Int(info.st_size)
+                if size == 0 { return try parse(Data(), source: path) }
+                #if os(Linux)
+                    let flags = MAP_PRIVATE | MAP_POPULATE
+                #else
+                    let flags = MAP_PRIVATE
+                #endif
+                if let base = mmap(nil, size, PROT_READ, flags, fd, 0), base != MAP_FAILED {
+                    defer { munmap(base, size) }
+                    let bytes = UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: size)
+                    var parser = Parser(bytes: bytes, source: path)
+                    return try parser.run()
+                }
+            }
+        }
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
             let exists = FileManager.default.fileExists(atPath: path)
+            var isDirectory: ObjCBool = false
+            _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
             throw MarketDataError(
                 .unreadableFile, file: path,
-                message: exists ? "the file cannot be read (\(error.localizedDescription))" : "no such file",
-                fix: exists ? "check the file's permissions" : "check the path; the bundled prices are in market-data/")
+                message: !exists
+                    ? "no such file"
+                    : isDirectory.boolValue ? "this is a directory, not a file" : "the file cannot be read (\(error.localizedDescription))",
+                fix: exists ? "pass a CSV file that you may read" : "check the path; the bundled prices are in market-data/")
         }
         return try parse(data, source: path)
     }
@@ -79,6 +105,9 @@ public enum PriceCSV {
 private struct Parser {
     let bytes: UnsafeBufferPointer<UInt8>
     let source: String
+    /// Exact powers of ten 10^0 ... 10^22, held here so the hot loop reads a local array
+    /// rather than a lazily initialised global.
+    let powers: [Double] = powersOfTen
     var position = 0
     var line = 0
 
@@ -176,65 +205,36 @@ private struct Parser {
             symbols.append(s)
         }
         let n = symbols.count
-        // Row-major staging; transposed once at the end.
-        var staged: [Double] = []
-        staged.reserveCapacity(Swift.max(16, bytes.count / Swift.max(1, n * 4)) * n)
+        // Column-major output sized for the most rows the file can hold (one per line
+        // terminator), compacted at the end if blank lines made it smaller.
+        var capacity = bytes.last == 10 ? 0 : 1
+        if var cursor = bytes.baseAddress.map({ UnsafeRawPointer($0 + position) }) {
+            let stop = UnsafeRawPointer(bytes.baseAddress! + bytes.count)
+            while cursor < stop, let hit = memchr(cursor, 10, stop - cursor) {
+                capacity += 1
+                cursor = UnsafeRawPointer(hit) + 1
+            }
+        }
+        // Every cell of every parsed row is written (NaN for an empty field); rows past the
+        // last parsed one are never read.
+        var values = [Double](unsafeUninitializedCapacity: capacity * n) { _, count in count = capacity * n }
         var dates: [MarketDate] = []
-        dates.reserveCapacity(bytes.count / Swift.max(1, n * 6))
-        var dateLines: [Int] = []
-        while let r = nextLine() {
-            fields(r, into: &ranges)
-            if ranges.count != n + 1 {
-                throw error(
-                    .raggedRow, line: line, column: ranges.count > n + 1 ? n + 2 : ranges.count + 1,
-                    "the row has \(ranges.count) fields but the header has \(n + 1)",
-                    fix: "give every row a date and one field per symbol; leave a field empty for a missing price")
-            }
-            guard let date = MarketDate.parseISO(bytes[ranges[0]]) else {
-                let t = text(ranges[0])
-                let looksISO = t.utf8.count == 10 && t.split(separator: "-").count == 3
-                throw error(
-                    .invalidDate, line: line, column: 1, field: "date",
-                    looksISO ? "`\(t)` is not a real calendar date" : "`\(t)` is not an ISO date",
-                    fix: "write dates as YYYY-MM-DD with a valid month and day, e.g. 2022-12-30")
-            }
-            if let prev = dates.last, date <= prev {
-                if date == prev {
-                    throw error(
-                        .duplicateDate, line: line, column: 1, date: date,
-                        "date \(date) appears twice (lines \(dateLines.last!) and \(line))", fix: "keep one row per date")
-                }
-                throw error(
-                    .unorderedDate, line: line, column: 1, date: date,
-                    "date \(date) comes after \(prev) (line \(dateLines.last!)); dates must be strictly increasing",
-                    fix: "sort the rows by date")
-            }
-            dates.append(date)
-            dateLines.append(line)
-            for k in 1...n {
-                let fr = ranges[k]
-                if fr.isEmpty {
-                    staged.append(.nan)
+        dates.reserveCapacity(capacity)
+        var previousLine = 0
+        try values.withUnsafeMutableBufferPointer { (out) throws(MarketDataError) in
+            while position < bytes.count {
+                // Fast path: `YYYY-MM-DD,` then plain decimals or empty fields, LF or CRLF.
+                if let (date, end) = fastRow(at: position, fields: n, into: out, row: dates.count, stride: capacity) {
+                    line += 1
+                    try record(date, line: line, dates: &dates, previousLine: &previousLine)
+                    position = end
                     continue
                 }
-                guard let v = parseNumber(fr) else {
-                    let t = text(fr)
-                    let lower = t.lowercased()
-                    let nonFinite = ["nan", "-nan", "+nan", "inf", "-inf", "+inf", "infinity", "-infinity", "+infinity"].contains(lower)
-                    throw error(
-                        nonFinite ? .nonFiniteNumber : .invalidNumber, line: line, column: k + 1, field: symbols[k - 1], date: date,
-                        nonFinite ? "`\(t)` is not a price" : "`\(t)` is not a number",
-                        fix: nonFinite
-                            ? "leave the field empty to mark a missing price" : "write the price as a plain decimal such as 123.45")
-                }
-                if !(v > 0) || !v.isFinite {
-                    let overflow = !v.isFinite
-                    throw error(
-                        overflow ? .nonFiniteNumber : .nonPositivePrice, line: line, column: k + 1, field: symbols[k - 1],
-                        date: date, overflow ? "`\(text(fr))` overflows a double" : "price `\(text(fr))` is not positive",
-                        fix: "prices must be positive; leave the field empty to mark a missing price")
-                }
-                staged.append(v)
+                // General path: trims spaces and quotes, skips blank lines, and explains errors.
+                guard let r = nextLine() else { break }
+                fields(r, into: &ranges)
+                try generalRow(
+                    ranges, symbols: symbols, into: out, row: dates.count, stride: capacity, dates: &dates, previousLine: &previousLine)
             }
         }
         if dates.isEmpty {
@@ -242,16 +242,134 @@ private struct Parser {
                 .headerOnly, line: headerLine, "the file has a header but no rows", fix: "add one row per date: `YYYY-MM-DD,price,...`")
         }
         let t = dates.count
-        var values = [Double](repeating: 0, count: t * n)
-        values.withUnsafeMutableBufferPointer { out in
-            staged.withUnsafeBufferPointer { src in
-                for i in 0..<t {
-                    let row = i * n
-                    for j in 0..<n { out[i + j * t] = src[row + j] }
-                }
+        if t < capacity {
+            var compact = [Double](repeating: 0, count: t * n)
+            for j in 0..<n {
+                for i in 0..<t { compact[i + j * t] = values[i + j * capacity] }
             }
+            values = compact
         }
         return PriceTable(unchecked: symbols, dates: dates, values: values)
+    }
+
+    /// Appends a row's date after checking the order.
+    func record(_ date: MarketDate, line: Int, dates: inout [MarketDate], previousLine: inout Int) throws(MarketDataError) {
+        if let prev = dates.last, date <= prev {
+            if date == prev {
+                throw error(
+                    .duplicateDate, line: line, column: 1, date: date, "date \(date) appears twice (lines \(previousLine) and \(line))",
+                    fix: "keep one row per date")
+            }
+            throw error(
+                .unorderedDate, line: line, column: 1, date: date,
+                "date \(date) comes after \(prev) (line \(previousLine)); dates must be strictly increasing", fix: "sort the rows by date")
+        }
+        dates.append(date)
+        previousLine = line
+    }
+
+    /// Parses one simple row in a single pass, or returns nil when the row needs the general
+    /// path (values it wrote are then overwritten). Returns the date and the position after
+    /// the line terminator.
+    ///
+    /// A simple row is `YYYY-MM-DD` and fields that are empty or `digits[.digits]` with at
+    /// most 15 digits in all, separated by commas and ended by LF, CRLF or the end of the
+    /// file. Such a number is `m / 10^f` with `m < 10^15` and `f <= 15`, both exact doubles,
+    /// so one division gives the correctly rounded value (Clinger's fast path).
+    @inline(__always)
+    func fastRow(at start: Int, fields n: Int, into out: UnsafeMutableBufferPointer<Double>, row: Int, stride: Int) -> (MarketDate, Int)? {
+        let end = bytes.count
+        guard start + 11 <= end, bytes[start + 10] == 44, let date = MarketDate.parseISO(bytes[start..<(start + 10)]) else { return nil }
+        var p = start + 11
+        var slot = row
+        for k in 1...n {
+            let fieldStart = p
+            var mantissa: UInt64 = 0
+            while p < end {
+                let d = bytes[p] &- 48
+                if d >= 10 { break }
+                mantissa = mantissa &* 10 &+ UInt64(d)
+                p += 1
+            }
+            var fraction = 0
+            if p < end && bytes[p] == 46 {
+                p += 1
+                let fractionStart = p
+                while p < end {
+                    let d = bytes[p] &- 48
+                    if d >= 10 { break }
+                    mantissa = mantissa &* 10 &+ UInt64(d)
+                    p += 1
+                }
+                fraction = p - fractionStart
+                if p - fieldStart == 1 { return nil }  // a lone "."
+            }
+            let length = p - fieldStart
+            if length > 0 {
+                guard length - (fraction > 0 ? 1 : 0) <= 15, mantissa != 0 else { return nil }
+                out[slot] = Double(mantissa) / powers[fraction]
+            } else {
+                out[slot] = .nan
+            }
+            slot += stride
+            if k < n {
+                guard p < end, bytes[p] == 44 else { return nil }
+                p += 1
+            } else {
+                if p == end { return (date, p) }
+                if bytes[p] == 10 { return (date, p + 1) }
+                if bytes[p] == 13 && p + 1 < end && bytes[p + 1] == 10 { return (date, p + 2) }
+                return nil
+            }
+        }
+        return nil
+    }
+
+    /// One row through the general path, with a precise error for anything wrong.
+    func generalRow(
+        _ ranges: [Range<Int>], symbols: [String], into out: UnsafeMutableBufferPointer<Double>, row: Int, stride: Int,
+        dates: inout [MarketDate], previousLine: inout Int
+    ) throws(MarketDataError) {
+        let n = symbols.count
+        if ranges.count != n + 1 {
+            throw error(
+                .raggedRow, line: line, column: ranges.count > n + 1 ? n + 2 : ranges.count + 1,
+                "the row has \(ranges.count) fields but the header has \(n + 1)",
+                fix: "give every row a date and one field per symbol; leave a field empty for a missing price")
+        }
+        guard let date = MarketDate.parseISO(bytes[ranges[0]]) else {
+            let t = text(ranges[0])
+            let looksISO = t.utf8.count == 10 && t.split(separator: "-").count == 3
+            throw error(
+                .invalidDate, line: line, column: 1, field: "date",
+                looksISO ? "`\(t)` is not a real calendar date" : "`\(t)` is not an ISO date",
+                fix: "write dates as YYYY-MM-DD with a valid month and day, e.g. 2022-12-30")
+        }
+        try record(date, line: line, dates: &dates, previousLine: &previousLine)
+        for k in 1...n {
+            let fr = ranges[k]
+            if fr.isEmpty {
+                out[row + (k - 1) * stride] = .nan
+                continue
+            }
+            guard let v = parseNumber(fr) else {
+                let t = text(fr)
+                let lower = t.lowercased()
+                let nonFinite = ["nan", "-nan", "+nan", "inf", "-inf", "+inf", "infinity", "-infinity", "+infinity"].contains(lower)
+                throw error(
+                    nonFinite ? .nonFiniteNumber : .invalidNumber, line: line, column: k + 1, field: symbols[k - 1], date: date,
+                    nonFinite ? "`\(t)` is not a price" : "`\(t)` is not a number",
+                    fix: nonFinite ? "leave the field empty to mark a missing price" : "write the price as a plain decimal such as 123.45")
+            }
+            if !(v > 0) || !v.isFinite {
+                let overflow = !v.isFinite
+                throw error(
+                    overflow ? .nonFiniteNumber : .nonPositivePrice, line: line, column: k + 1, field: symbols[k - 1], date: date,
+                    overflow ? "`\(text(fr))` overflows a double" : "price `\(text(fr))` is not positive",
+                    fix: "prices must be positive; leave the field empty to mark a missing price")
+            }
+            out[row + (k - 1) * stride] = v
+        }
     }
 
     /// Parses a decimal number; nil when the field is not one.
@@ -292,7 +410,7 @@ private struct Parser {
             i += 1
         }
         if i == end && sawDigit && digits <= 15 && fraction <= 22 {
-            let v = Double(mantissa) / powersOfTen[fraction]
+            let v = Double(mantissa) / powers[fraction]
             return negative ? -v : v
         }
         return slowParse(r)

@@ -125,17 +125,22 @@ func columnMeans(_ r: ReturnSeries) -> (means: [Double], counts: [Int]) {
 }
 
 /// Returns minus each column's mean (complete data), as an `observations x assets` matrix.
+///
+/// One pass: each value is read once and written once into a new buffer.
 func centred(_ r: ReturnSeries, means: [Double]) -> Matrix {
     let t = r.observationCount
-    var x = Matrix(rows: t, columns: r.assetCount, columnMajor: r.values)
-    x.elements.withUnsafeMutableBufferPointer { p in
-        for j in 0..<r.assetCount {
-            let m = means[j]
-            let base = j * t
-            for i in 0..<t { p[base + i] -= m }
+    let n = r.assetCount
+    let values = [Double](unsafeUninitializedCapacity: t * n) { out, count in
+        r.values.withUnsafeBufferPointer { src in
+            for j in 0..<n {
+                let m = means[j]
+                let base = j * t
+                for i in base..<(base + t) { out.initializeElement(at: i, to: src[i] - m) }
+            }
         }
+        count = t * n
     }
-    return x
+    return Matrix(rows: t, columns: n, columnMajor: values)
 }
 
 func requireObservations(_ r: ReturnSeries, _ minimum: Int, for what: String) throws(RiskModelError) {
@@ -164,15 +169,17 @@ func requireComplete(_ r: ReturnSeries, for what: String) throws(RiskModelError)
 
 /// The sample covariance with `ddof = 1`, annualised.
 ///
-/// With complete data it is `Xcᵀ Xc / (T - 1)` for the centred returns `Xc`, computed with
-/// one BLAS `syrk` (numpy's `np.cov`). With missing returns it is pandas' pairwise-complete
+/// With complete data it is `Xcᵀ Xc / (T - 1)` for the centred returns `Xc` (numpy's
+/// `np.cov`), computed with BLAS `syrk` on blocks of centred rows in one pass over the data
+/// (``BallastLinearAlgebra/Matrix/centredGram(alpha:blockRows:)``). With missing returns it is pandas' pairwise-complete
 /// covariance (`DataFrame.cov()`): entry `(i, j)` uses only the dates where both assets have
 /// returns, with their own means over those dates and `n_ij - 1` in the denominator. That
-/// case is computed with masked matrix products (four BLAS calls, no loop over pairs):
+/// case is computed with masked matrix products (BLAS, no loop over the data per pair):
 /// with `Z` the returns shifted by each column's mean and zero where missing, and `M` the
 /// 0/1 presence mask, `n = MᵀM`, `Σxy = ZᵀZ`, `Σx = ZᵀM`, and
 /// `cov_ij = (Σxy_ij - Σx_ij Σx_ji / n_ij) / (n_ij - 1)`. Shifting first keeps the
-/// cancellation in that formula small.
+/// cancellation in that formula small. Only rows with a missing value need the mask
+/// (see `pairwise(_:means:counts:)`).
 public struct SampleCovariance: CovarianceEstimator {
     public init() {}
 
@@ -181,44 +188,129 @@ public struct SampleCovariance: CovarianceEstimator {
     /// - Complexity: O(T N²) via BLAS.
     public func estimate(_ returns: ReturnSeries) throws(RiskModelError) -> CovarianceEstimate {
         try requireObservations(returns, 2, for: "the sample covariance")
+        let t = returns.observationCount
+        let n = returns.assetCount
+        // Complete data: one blocked pass, abandoned at the first block with a missing return.
+        let x = Matrix(rows: t, columns: n, columnMajor: returns.values)
+        if let (gram, _) = x.centredGram(alpha: returns.periodsPerYear / Double(t - 1)) {
+            return CovarianceEstimate(matrix: gram, shrinkage: nil, method: .sample)
+        }
         let (means, counts) = columnMeans(returns)
+        return try pairwise(returns, means: means, counts: counts)
+    }
+
+    /// pandas' pairwise-complete covariance by masked matrix products.
+    ///
+    /// Rows in which every asset has a return contribute to every pair alike, so only the
+    /// rows with a missing value need the mask: `Σx = c 1ᵀ + Z_Rᵀ M_R` where `c` sums the
+    /// complete rows and `R` is the set of rows with a gap, and
+    /// `n_ij = (T - |R|) + popcount(m_i ∧ m_j over R)` with the mask held as bits. The data
+    /// is streamed once in blocks of rows small enough to stay in cache; each block is
+    /// accumulated into `ZᵀZ` with `syrk` and, for rows with gaps, into `Z_Rᵀ M_R` with
+    /// `gemm`. For assets that start trading on different dates `R` is just the early
+    /// rows, and the cost approaches that of one `syrk`.
+    func pairwise(_ returns: ReturnSeries, means: [Double], counts: [Int]) throws(RiskModelError) -> CovarianceEstimate {
         let t = returns.observationCount
         let n = returns.assetCount
         let ppy = returns.periodsPerYear
-        if counts.allSatisfy({ $0 == t }) {
-            let x = centred(returns, means: means)
-            return CovarianceEstimate(matrix: x.gram(alpha: ppy / Double(t - 1)), shrinkage: nil, method: .sample)
+        let shift = (0..<n).map { counts[$0] > 0 ? means[$0] : 0 }
+        var rowHasMissing = [Bool](repeating: false, count: t)
+        returns.values.withUnsafeBufferPointer { src in
+            for j in 0..<n {
+                let base = j * t
+                for i in 0..<t where src[base + i].isNaN { rowHasMissing[i] = true }
+            }
         }
-        // Pairwise-complete path.
-        var z = Matrix(rows: t, columns: n, columnMajor: returns.values)
-        var mask = Matrix(rows: t, columns: n)
-        for j in 0..<n {
-            let base = j * t
-            let m = counts[j] > 0 ? means[j] : 0
-            for i in 0..<t {
-                let v = z.elements[base + i]
-                if v.isNaN {
-                    z.elements[base + i] = 0
-                } else {
-                    z.elements[base + i] = v - m
-                    mask.elements[base + i] = 1
+        let partialRows = rowHasMissing.indices.filter { rowHasMissing[$0] }
+        let completeRows = rowHasMissing.indices.filter { !rowHasMissing[$0] }
+        let r = partialRows.count
+        let words = (r + 63) / 64
+        var bits = [UInt64](repeating: 0, count: Swift.max(1, words * n))
+        var completeSums = [Double](repeating: 0, count: n)
+        var sxy = SymmetricAccumulator(order: n)
+        var sx = ProductAccumulator(order: n)
+        // Blocks of at most 128 rows x n assets: 100 KB for 100 assets.
+        let block = Swift.max(1, Swift.min(128, (16_384 + n - 1) / Swift.max(n, 1)))
+        var z = [Double](repeating: 0, count: block * n)
+        var m = [Double](repeating: 0, count: block * n)
+        returns.values.withUnsafeBufferPointer { src in
+            completeRows.withUnsafeBufferPointer { rows in
+                // Complete rows: ZᵀZ and column sums.
+                var start = 0
+                while start < rows.count {
+                    let k = Swift.min(block, rows.count - start)
+                    z.withUnsafeMutableBufferPointer { zb in
+                        for j in 0..<n {
+                            let column = src.baseAddress! + j * t
+                            let out = zb.baseAddress! + j * k
+                            let mj = shift[j]
+                            var sum = 0.0
+                            for q in 0..<k {
+                                let v = column[rows[start + q]] - mj
+                                out[q] = v
+                                sum += v
+                            }
+                            completeSums[j] += sum
+                        }
+                    }
+                    sxy.add(z, rows: k)
+                    start += k
+                }
+            }
+            partialRows.withUnsafeBufferPointer { rows in
+                // Rows with gaps: ZᵀZ, Z_Rᵀ M_R and the mask bits.
+                var start = 0
+                while start < r {
+                    let k = Swift.min(block, r - start)
+                    z.withUnsafeMutableBufferPointer { zb in
+                        m.withUnsafeMutableBufferPointer { mb in
+                            bits.withUnsafeMutableBufferPointer { bb in
+                                for j in 0..<n {
+                                    let column = src.baseAddress! + j * t
+                                    let zo = zb.baseAddress! + j * k
+                                    let mo = mb.baseAddress! + j * k
+                                    let bo = bb.baseAddress! + j * words
+                                    let mj = shift[j]
+                                    for q in 0..<k {
+                                        let row = start + q
+                                        let v = column[rows[row]]
+                                        if v.isNaN {
+                                            zo[q] = 0
+                                            mo[q] = 0
+                                        } else {
+                                            zo[q] = v - mj
+                                            mo[q] = 1
+                                            bo[row >> 6] |= 1 << UInt64(row & 63)
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    sxy.add(z, rows: k)
+                    sx.add(z, m, rows: k)
+                    start += k
                 }
             }
         }
-        let overlap = mask.gram()
-        let sxy = z.gram()
-        let sx = Matrix.product(z, transposed: true, mask)  // sx[i, j] = Σ_t z_ti m_tj
+        let gram = sxy.result
+        let partialSums = sx.result  // Σ_{t∈R} z_ti m_tj
         var c = Matrix(rows: n, columns: n)
+        let complete = Double(completeRows.count)
         for j in 0..<n {
             for i in 0...j {
-                let nij = overlap[i, j]
+                var shared = 0
+                for w in 0..<words { shared += (bits[i * words + w] & bits[j * words + w]).nonzeroBitCount }
+                let nij = complete + Double(shared)
                 guard nij >= 2 else {
                     throw RiskModelError(
                         .insufficientOverlap, asset: "\(returns.symbols[i])/\(returns.symbols[j])",
                         message: "the assets share \(Int(nij)) dates with returns; a covariance needs at least 2",
                         fix: "choose a window where both trade, or drop one of them")
                 }
-                let v = (sxy[i, j] - sx[i, j] * sx[j, i] / nij) / (nij - 1) * ppy
+                let sxi = completeSums[i] + partialSums[i, j]  // Σ over shared dates of z_i
+                let sxj = completeSums[j] + partialSums[j, i]  // Σ over shared dates of z_j
+                let v = (gram[i, j] - sxi * sxj / nij) / (nij - 1) * ppy
                 c[i, j] = v
                 c[j, i] = v
             }

@@ -147,6 +147,26 @@ struct LinearAlgebraTests {
         #expect(throws: LinearAlgebraError.rankDeficient(routine: "dgels", column: 1)) { try leastSquares(a, b) }
     }
 
+    @Test("centred Gram matches centring then syrk, even for data far from zero", arguments: [(0.0, 1.0), (1e4, 1e-2), (-3e6, 5.0)])
+    func centredGram(_ location: (Double, Double)) throws {
+        var g = SeededGenerator(seed: 99)
+        let (t, n) = (1000, 7)  // 1000 rows: several blocks of 256 and a partial one
+        var x = randomMatrix(t, n, &g)
+        for k in x.elements.indices { x.elements[k] = location.0 + location.1 * x.elements[k] + Double(k / t) }
+        let (gram, means) = try #require(x.centredGram(alpha: 1.0 / Double(t - 1)))
+        var centred = x
+        for j in 0..<n {
+            let m = x.column(j).reduce(0, +) / Double(t)
+            #expect(abs(means[j] - m) <= 1e-12 * max(1, abs(m)))
+            for i in 0..<t { centred[i, j] -= m }
+        }
+        let reference = centred.gram(alpha: 1.0 / Double(t - 1))
+        #expect(relative(gram - reference, reference) < 1e-11, "location \(location.0), scale \(location.1)")
+        #expect(gram == gram.transposed)
+        x[700, 3] = .nan
+        #expect(x.centredGram() == nil, "a NaN must be reported, not folded into the result")
+    }
+
     @Test("empty and 1x1 shapes")
     func edgeShapes() throws {
         let empty = Matrix(rows: 0, columns: 0)

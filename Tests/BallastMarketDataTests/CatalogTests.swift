@@ -35,13 +35,30 @@ struct CatalogTests {
         }
     }
 
-    @Test("bad catalogues name the JSON path", arguments: [
-        (#"{"version":"1","ratingRule":{"description":"x","start":"2014-01-01","end":"2022-12-31","upperBounds":[0.1]},"products":[{"symbol":"A","name":"A","assetClass":"us-equity","currency":"USD","lotSize":1,"riskRating":"R9"}]}"#, "products[0].riskRating"),
-        (#"{"version":"1","ratingRule":{"description":"x","start":"2014-01-01","end":"2022-12-31","upperBounds":[0.1]},"products":[{"symbol":"A","name":"A","assetClass":"us-equity","currency":"USD","lotSize":0,"riskRating":"R2"}]}"#, "products[0].lotSize"),
-        (#"{"version":"1","ratingRule":{"description":"x","start":"2014-01-01","end":"2022-12-31","upperBounds":[0.1]},"products":[{"symbol":"A","assetClass":"us-equity","currency":"USD","lotSize":1,"riskRating":"R2"}]}"#, "products[0].name"),
-        (#"{"version":"1","ratingRule":{"description":"x","start":"2014-01-01","end":"2022-12-31","upperBounds":[0.1]},"products":[{"symbol":"CASH","name":"c","assetClass":"cash","currency":"USD","lotSize":1,"riskRating":"R3"}]}"#, "products[0].riskRating"),
-        (#"{"version":"1","ratingRule":{"description":"x","start":"2014-13-01","end":"2022-12-31","upperBounds":[0.1]},"products":[]}"#, "ratingRule.start"),
-    ])
+    @Test(
+        "bad catalogues name the JSON path",
+        arguments: [
+            (
+                #"{"version":"1","ratingRule":{"description":"x","start":"2014-01-01","end":"2022-12-31","upperBounds":[0.1]},"products":[{"symbol":"A","name":"A","assetClass":"us-equity","currency":"USD","lotSize":1,"riskRating":"R9"}]}"#,
+                "products[0].riskRating"
+            ),
+            (
+                #"{"version":"1","ratingRule":{"description":"x","start":"2014-01-01","end":"2022-12-31","upperBounds":[0.1]},"products":[{"symbol":"A","name":"A","assetClass":"us-equity","currency":"USD","lotSize":0,"riskRating":"R2"}]}"#,
+                "products[0].lotSize"
+            ),
+            (
+                #"{"version":"1","ratingRule":{"description":"x","start":"2014-01-01","end":"2022-12-31","upperBounds":[0.1]},"products":[{"symbol":"A","assetClass":"us-equity","currency":"USD","lotSize":1,"riskRating":"R2"}]}"#,
+                "products[0].name"
+            ),
+            (
+                #"{"version":"1","ratingRule":{"description":"x","start":"2014-01-01","end":"2022-12-31","upperBounds":[0.1]},"products":[{"symbol":"CASH","name":"c","assetClass":"cash","currency":"USD","lotSize":1,"riskRating":"R3"}]}"#,
+                "products[0].riskRating"
+            ),
+            (
+                #"{"version":"1","ratingRule":{"description":"x","start":"2014-13-01","end":"2022-12-31","upperBounds":[0.1]},"products":[]}"#,
+                "ratingRule.start"
+            ),
+        ])
     func badCatalogue(_ input: (String, String)) {
         do {
             _ = try ProductCatalog.decode(Data(input.0.utf8), source: "catalog.json")

@@ -23,17 +23,32 @@ let badInputs: [BadCSV] = [
     BadCSV(label: "header without date", text: "day,A\n2020-01-02,1\n", code: .badHeader, line: 1, column: 1, mentions: ["date"]),
     BadCSV(label: "header without symbols", text: "date\n2020-01-02\n", code: .badHeader, line: 1, column: nil, mentions: ["symbols"]),
     BadCSV(label: "empty symbol", text: "date,A,,B\n2020-01-02,1,2,3\n", code: .badHeader, line: 1, column: 3, mentions: ["no symbol"]),
-    BadCSV(label: "duplicate symbol", text: "date,A,B,A\n2020-01-02,1,2,3\n", code: .duplicateSymbol, line: 1, column: 4, mentions: ["A", "columns 2 and 4"]),
-    BadCSV(label: "ragged short row", text: "date,A,B\n2020-01-02,1,2\n2020-01-03,1\n", code: .raggedRow, line: 3, column: 3, mentions: ["2 fields", "3"]),
+    BadCSV(
+        label: "duplicate symbol", text: "date,A,B,A\n2020-01-02,1,2,3\n", code: .duplicateSymbol, line: 1, column: 4,
+        mentions: ["A", "columns 2 and 4"]),
+    BadCSV(
+        label: "ragged short row", text: "date,A,B\n2020-01-02,1,2\n2020-01-03,1\n", code: .raggedRow, line: 3, column: 3,
+        mentions: ["2 fields", "3"]),
     BadCSV(label: "ragged long row", text: "date,A,B\n2020-01-02,1,2,3\n", code: .raggedRow, line: 2, column: 4, mentions: ["4 fields"]),
-    BadCSV(label: "US date", text: "date,A\n01/02/2020,1\n", code: .invalidDate, line: 2, column: 1, mentions: ["not an ISO date", "YYYY-MM-DD"]),
-    BadCSV(label: "impossible date", text: "date,A\n2021-02-29,1\n", code: .invalidDate, line: 2, column: 1, mentions: ["not a real calendar date"]),
+    BadCSV(
+        label: "US date", text: "date,A\n01/02/2020,1\n", code: .invalidDate, line: 2, column: 1,
+        mentions: ["not an ISO date", "YYYY-MM-DD"]),
+    BadCSV(
+        label: "impossible date", text: "date,A\n2021-02-29,1\n", code: .invalidDate, line: 2, column: 1,
+        mentions: ["not a real calendar date"]),
     BadCSV(label: "month 13", text: "date,A\n2021-13-01,1\n", code: .invalidDate, line: 2, column: 1, mentions: ["calendar"]),
     BadCSV(label: "date with time", text: "date,A\n2021-01-04T00:00,1\n", code: .invalidDate, line: 2, column: 1, mentions: ["ISO"]),
-    BadCSV(label: "duplicate date", text: "date,A\n2020-01-02,1\n2020-01-02,2\n", code: .duplicateDate, line: 3, column: 1, mentions: ["twice", "lines 2 and 3"]),
-    BadCSV(label: "unordered dates", text: "date,A\n2020-01-03,1\n2020-01-02,2\n", code: .unorderedDate, line: 3, column: 1, mentions: ["sort"]),
-    BadCSV(label: "text price", text: "date,A,B\n2020-01-02,1,abc\n", code: .invalidNumber, line: 2, column: 3, mentions: ["abc", "B", "2020-01-02"]),
-    BadCSV(label: "thousands separator", text: "date,A\n2020-01-02,\"1,000\"\n", code: .raggedRow, line: 2, column: 3, mentions: ["fields"]),
+    BadCSV(
+        label: "duplicate date", text: "date,A\n2020-01-02,1\n2020-01-02,2\n", code: .duplicateDate, line: 3, column: 1,
+        mentions: ["twice", "lines 2 and 3"]),
+    BadCSV(
+        label: "unordered dates", text: "date,A\n2020-01-03,1\n2020-01-02,2\n", code: .unorderedDate, line: 3, column: 1, mentions: ["sort"]
+    ),
+    BadCSV(
+        label: "text price", text: "date,A,B\n2020-01-02,1,abc\n", code: .invalidNumber, line: 2, column: 3,
+        mentions: ["abc", "B", "2020-01-02"]),
+    BadCSV(
+        label: "thousands separator", text: "date,A\n2020-01-02,\"1,000\"\n", code: .raggedRow, line: 2, column: 3, mentions: ["fields"]),
     BadCSV(label: "NaN literal", text: "date,A\n2020-01-02,NaN\n", code: .nonFiniteNumber, line: 2, column: 2, mentions: ["empty"]),
     BadCSV(label: "inf literal", text: "date,A\n2020-01-02,inf\n", code: .nonFiniteNumber, line: 2, column: 2, mentions: ["not a price"]),
     BadCSV(label: "overflow", text: "date,A\n2020-01-02,1e400\n", code: .nonFiniteNumber, line: 2, column: 2, mentions: ["overflows"]),
@@ -74,13 +89,20 @@ struct PriceCSVTests {
         #expect(try PriceCSV.parse("DATE,X\n2020-01-02,3").rowCount == 1)  // no final newline
     }
 
-    @Test("numbers are parsed exactly as strtod does", arguments: ["0.264", "549.225", "4.0", "1e3", "2.5E-2", "123456789012345678", "0.000000000000000000000001234", "+7", "1.7976931348623157e308", "4.9e-324"])
+    @Test(
+        "numbers are parsed exactly as strtod does",
+        arguments: [
+            "0.264", "549.225", "4.0", "1e3", "2.5E-2", "123456789012345678", "0.000000000000000000000001234", "+7",
+            "1.7976931348623157e308", "4.9e-324",
+        ])
     func numbers(_ s: String) throws {
         let t = try PriceCSV.parse("date,A\n2020-01-02,\(s)\n")
         #expect(t[0, 0] == strtod(s, nil))
     }
 
-    @Test("the bundled files load completely", arguments: [("sp500_20.csv", 8313, 20), ("factors_etf5.csv", 2264, 5), ("sp500_index.csv", 8313, 1)])
+    @Test(
+        "the bundled files load completely",
+        arguments: [("sp500_20.csv", 8313, 20), ("factors_etf5.csv", 2264, 5), ("sp500_index.csv", 8313, 1)])
     func bundled(_ file: (String, Int, Int)) throws {
         let t = try PriceCSV.read(path: TestSupport.path("market-data/" + file.0))
         #expect(t.rowCount == file.1)

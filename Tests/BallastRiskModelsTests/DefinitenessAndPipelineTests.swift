@@ -145,7 +145,9 @@ struct EstimatorErrorTests {
     @Test func blackLittermanValidatesViews() {
         let model = BlackLitterman(covariance: Matrix.identity(2), marketWeights: [1, 1], riskAversion: 2)
         #expect(throws: RiskModelError.self) { try model.posterior(BlackLittermanViews(picks: [[1, 0, 0]], returns: [0.1])) }
-        #expect(throws: RiskModelError.self) { try model.posterior(BlackLittermanViews(picks: [[1, 0]], returns: [0.1], confidences: [1.5])) }
+        #expect(throws: RiskModelError.self) {
+            try model.posterior(BlackLittermanViews(picks: [[1, 0]], returns: [0.1], confidences: [1.5]))
+        }
         let zero = BlackLitterman(covariance: Matrix(rows: 2, columns: 2), marketWeights: [1, 1], riskAversion: 2)
         #expect(throws: RiskModelError.self) { try zero.posterior(BlackLittermanViews(picks: [[1, 0], [1, 0]], returns: [0.1, 0.2])) }
     }

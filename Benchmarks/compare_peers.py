@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""Side-by-side speed comparison of Ballast with its Python peers, in one run.
+
+Runs the same workloads on the same data in Ballast (the release-built
+`ballast-peer-bench` executable, timed in-process) and in numpy, pandas, scikit-learn and
+PyPortfolioOpt, then prints
+
+    workload | Ballast median | peer | peer median | speed-up | target | met
+
+and, with --json PATH, writes the same as JSON. The measurement runs in rounds: in each round
+every workload is timed in Ballast and then in the peer, and the speed-up reported is the
+median of the per-round ratios, so that slow drifts of a shared machine cancel.
+
+BLAS is pinned to --threads threads (default 1) on both sides. The peers run in a virtual
+environment this script creates (Benchmarks/.venv-peers) unless PEERS_PYTHON names an
+interpreter that already has numpy, pandas, scikit-learn and PyPortfolioOpt.
+
+Usage (from the repository root):
+
+    python3 Benchmarks/compare_peers.py [--threads 1] [--rounds 5] [--repeats 11] [--json results.json]
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VENV = os.path.join(ROOT, "Benchmarks", ".venv-peers")
+PEERS = ["numpy", "pandas", "scikit-learn", "PyPortfolioOpt", "threadpoolctl"]
+
+# workload: (peer label, minimum speed-up Ballast must reach; None = informational)
+TARGETS = {
+    "load_csv": ("pandas.read_csv", 3.0),
+    "sample_cov_500": ("numpy.cov", 1.0),
+    "ledoit_wolf_500": ("sklearn ledoit_wolf", 1.5),
+    "ewma_200": ("PyPortfolioOpt exp_cov", 100.0),
+    "pairwise_100": ("pandas DataFrame.cov", 10.0),
+}
+
+
+def peer_python():
+    if os.environ.get("PEERS_PYTHON"):
+        return os.environ["PEERS_PYTHON"]
+    py = os.path.join(VENV, "bin", "python")
+    if not os.path.exists(py):
+        print("creating", VENV, "with", ", ".join(PEERS), file=sys.stderr)
+        subprocess.check_call([sys.executable, "-m", "venv", VENV])
+        subprocess.check_call([py, "-m", "pip", "install", "-q"] + PEERS)
+    return py
+
+
+def build_ballast():
+    env = dict(os.environ, BALLAST_BENCHMARKS="1")
+    subprocess.check_call(["swift", "build", "-c", "release", "--product", "ballast-peer-bench"], cwd=ROOT, env=env)
+    out = subprocess.check_output(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, env=env, text=True)
+    return os.path.join(out.strip(), "ballast-peer-bench")
+
+
+def median_time(fn, repeats):
+    fn()  # warm-up
+    samples = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t0)
+    return statistics.median(samples)
+
+
+class Peers:
+    """The peer workloads, run inside the peers' interpreter."""
+
+    def __init__(self, data_dir, csv_path):
+        import numpy as np
+        import pandas as pd
+        from pypfopt import risk_models
+        from sklearn.covariance import ledoit_wolf
+
+        def load(name, n):
+            return np.fromfile(os.path.join(data_dir, name + ".f64"), dtype="<f8").reshape(-1, n)
+
+        x500 = load("factor_500x2520", 500)
+        df200 = pd.DataFrame(load("factor_200x2520", 200))
+        ragged = pd.DataFrame(load("ragged_100x2520", 100))
+        self.work = {
+            "load_csv": lambda: pd.read_csv(csv_path),
+            "sample_cov_500": lambda: np.cov(x500, rowvar=False) * 252,
+            "ledoit_wolf_500": lambda: ledoit_wolf(x500)[0] * 252,
+            "ewma_200": lambda: risk_models.exp_cov(df200, returns_data=True, span=180).values,
+            "pairwise_100": lambda: (ragged.cov() * 252).values,
+        }
+        self.checks = {
+            "sample_cov_500": float(self.work["sample_cov_500"]()[3, 7]),
+            "ledoit_wolf_500": float(self.work["ledoit_wolf_500"]()[3, 7]),
+            "ewma_200": float(self.work["ewma_200"]()[3, 7]),
+            "pairwise_100": float(self.work["pairwise_100"]()[3, 7]),
+        }
+
+    def time(self, workload, repeats):
+        # exp_cov loops over every pair in Python (seconds a call): one run a round is plenty.
+        return median_time(self.work[workload], 1 if workload == "ewma_200" else repeats)
+
+
+def peer_info():
+    import numpy as np
+    import pandas as pd
+    import sklearn
+    from threadpoolctl import threadpool_info
+
+    blas = [
+        {k: i.get(k) for k in ("internal_api", "version", "num_threads", "architecture")}
+        for i in threadpool_info()
+        if i.get("user_api") == "blas"
+    ]
+    versions = {"numpy": np.__version__, "pandas": pd.__version__, "scikit-learn": sklearn.__version__}
+    try:
+        from importlib.metadata import version
+
+        versions["PyPortfolioOpt"] = version("PyPortfolioOpt")
+    except Exception:
+        pass
+    return blas, versions
+
+
+def fmt_time(s):
+    return f"{s * 1e3:.3f} ms" if s < 1 else f"{s:.2f} s"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--threads", type=int, default=1, help="BLAS threads on both sides (default 1)")
+    ap.add_argument("--repeats", type=int, default=11, help="timed runs per workload and round, after a warm-up (default 11)")
+    ap.add_argument("--rounds", type=int, default=5, help="rounds; each round times Ballast then the peer for every workload (default 5)")
+    ap.add_argument("--json", help="also write the results as JSON to this path")
+    ap.add_argument("--peer-inner", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    threads = str(args.threads)
+    pin = {"OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
+    if not args.peer_inner:
+        # Build Ballast here, then continue inside the peers' interpreter with BLAS pinned.
+        # numpy bundles a current OpenBLAS; machine-wide core-type overrides meant for older
+        # OpenBLAS builds only slow it down, so the peers run without them.
+        binary = build_ballast()
+        env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+        env.update(pin)
+        env["BALLAST_PEER_BENCH"] = binary
+        env["BALLAST_CORETYPE"] = os.environ.get("OPENBLAS_CORETYPE", "")
+        return subprocess.call([peer_python(), os.path.abspath(__file__), "--peer-inner"] + sys.argv[1:], env=env)
+
+    binary = os.environ["BALLAST_PEER_BENCH"]
+    ballast_env = dict(os.environ)
+    if os.environ.get("BALLAST_CORETYPE"):
+        ballast_env["OPENBLAS_CORETYPE"] = os.environ["BALLAST_CORETYPE"]
+    csv_path = os.path.join(ROOT, "market-data", "sp500_20.csv")
+    workloads = list(TARGETS) + ["bare_syrk_500"]
+    with tempfile.TemporaryDirectory() as data_dir:
+        subprocess.check_call([binary, "data", data_dir])
+        peers = Peers(data_dir, csv_path)
+        ballast_times = {w: [] for w in workloads}
+        peer_times = {w: [] for w in TARGETS}
+        ballast_checks = {}
+        for round_index in range(args.rounds):
+            print(f"round {round_index + 1}/{args.rounds}", file=sys.stderr)
+            for w in workloads:
+                out = json.loads(
+                    subprocess.check_output([binary, "run", data_dir, str(args.repeats), csv_path, w], env=ballast_env, cwd=ROOT, text=True)
+                )
+                ballast_times[w].append(out["seconds"][w])
+                ballast_checks.update(out["checks"])
+                if w in peer_times:
+                    peer_times[w].append(peers.time(w, args.repeats))
+    blas, versions = peer_info()
+
+    rows = []
+    for workload, (peer, target) in TARGETS.items():
+        b = statistics.median(ballast_times[workload])
+        p = statistics.median(peer_times[workload])
+        ratios = [pt / bt for pt, bt in zip(peer_times[workload], ballast_times[workload])]
+        speedup = statistics.median(ratios)
+        check = None
+        if workload in peers.checks:
+            ref = peers.checks[workload]
+            check = abs(ballast_checks[workload] - ref) / abs(ref)
+        rows.append(
+            {"workload": workload, "ballastSeconds": b, "peer": peer, "peerSeconds": p, "speedup": speedup,
+             "speedupRange": [min(ratios), max(ratios)], "target": target, "met": target is None or speedup >= target,
+             "relativeDifference": check}
+        )
+    ratios = [bt / ct for bt, ct in zip(ballast_times["bare_syrk_500"], ballast_times["sample_cov_500"])]
+    rows.append(
+        {"workload": "sample_cov_500 vs bare syrk", "ballastSeconds": statistics.median(ballast_times["sample_cov_500"]),
+         "peer": "bare dsyrk (same data)", "peerSeconds": statistics.median(ballast_times["bare_syrk_500"]),
+         "speedup": statistics.median(ratios), "speedupRange": [min(ratios), max(ratios)], "target": 1 / 1.25,
+         "met": statistics.median(ratios) >= 1 / 1.25, "relativeDifference": None}
+    )
+
+    header = (f"{'workload':<28} {'Ballast':>11} {'peer':<24} {'peer':>11} {'speed-up':>9} {'(min-max)':>15} {'target':>8}  met  same result")
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        target = f">={r['target']:.2f}x" if r["target"] is not None else "-"
+        same = "-" if r["relativeDifference"] is None else f"{r['relativeDifference']:.1e}"
+        lo, hi = r["speedupRange"]
+        print(
+            f"{r['workload']:<28} {fmt_time(r['ballastSeconds']):>11} {r['peer']:<24} {fmt_time(r['peerSeconds']):>11} "
+            f"{r['speedup']:>8.1f}x {f'({lo:.1f}-{hi:.1f})':>15} {target:>8}  {'yes' if r['met'] else 'NO ':<3}  {same}"
+        )
+    result = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count()},
+        "threads": args.threads,
+        "rounds": args.rounds,
+        "repeats": args.repeats,
+        "peerBLAS": blas,
+        "peerVersions": versions,
+        "rows": rows,
+    }
+    print(f"\nmedians over {args.rounds} rounds of {args.repeats} timed runs; speed-up = median of per-round ratios; "
+          f"BLAS threads {args.threads}; peers' BLAS: {blas}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=2)
+            f.write("\n")
+    return 0 if all(r["met"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

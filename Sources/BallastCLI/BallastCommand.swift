@@ -1,0 +1,43 @@
+import ArgumentParser
+import Ballast
+import Foundation
+
+/// The `ballast` command-line tool.
+@main
+struct BallastCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ballast",
+        abstract: "Ballast: a portfolio engine for risk profiling, optimisation, rebalancing and back-testing.",
+        discussion: """
+            Results go to standard output, messages to standard error.
+
+            EXIT CODES
+              0  success
+              1  the input or the data cannot support the request (bad file, bad window, estimation failure);
+                 the message says what, where and how to fix it
+              2  usage error (unknown option, invalid value)
+              3  internal error (a bug: please report it with the command line)
+
+            EXAMPLES
+              ballast risk-model --covariance ledoit-wolf --start 2018-01-01
+              ballast data inspect market-data/factors_etf5.csv
+            """,
+        version: BallastVersion.current,
+        subcommands: [RiskModelCommand.self, DataCommand.self]
+    )
+
+    /// Parses and runs the command, mapping usage errors to exit code 2 (ArgumentParser's
+    /// default is 64, EX_USAGE) so that every Ballast command has the same documented codes.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                printError(fullMessage(for: error))
+                Foundation.exit(ExitStatus.usage)
+            }
+            exit(withError: error)
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import ArgumentParser
+import Ballast
+import Foundation
+
+// MARK: - Argument types
+
+extension MarketDate: ExpressibleByArgument {
+    public init?(argument: String) { self.init(iso: argument) }
+    public static var defaultCompletionKind: CompletionKind { .default }
+}
+
+extension MissingDataPolicy: ExpressibleByArgument {}
+extension ReturnKind: ExpressibleByArgument {}
+extension Frequency: ExpressibleByArgument {}
+extension ShrinkageTarget: ExpressibleByArgument {}
+extension CovarianceRepairMethod: ExpressibleByArgument {}
+
+/// `--covariance` values.
+enum CovarianceOption: String, ExpressibleByArgument, CaseIterable {
+    case sample, ewma
+    case ledoitWolf = "ledoit-wolf"
+    case oas
+}
+
+/// `--expected-returns` values.
+enum ExpectedReturnOption: String, ExpressibleByArgument, CaseIterable {
+    case mean, geometric, ema, capm
+}
+
+/// `--format` values.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json, csv
+}
+
+// MARK: - Shared option groups
+
+/// Where prices come from and which dates to use; shared by every command that reads prices.
+struct PriceOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Wide price CSV (date,SYM1,SYM2,...).", valueName: "file"))
+    var prices: String = "market-data/sp500_20.csv"
+
+    @Option(name: .long, help: ArgumentHelp("First date of the window, inclusive (YYYY-MM-DD).", valueName: "date"))
+    var start: MarketDate?
+
+    @Option(name: .long, help: ArgumentHelp("Last date of the window, inclusive (YYYY-MM-DD).", valueName: "date"))
+    var end: MarketDate?
+
+    @Option(
+        name: .long, parsing: .upToNextOption, help: ArgumentHelp("Use only these symbols (default: every column).", valueName: "symbol"))
+    var symbols: [String] = []
+
+    func validate() throws {
+        if let start, let end, start > end {
+            throw ValidationError("--start \(start) is after --end \(end); swap them")
+        }
+    }
+
+    /// Reads the price file and selects the symbols.
+    func load() throws -> PriceTable {
+        let table = try PriceCSV.read(path: prices)
+        return symbols.isEmpty ? table : try table.selecting(symbols: symbols)
+    }
+}
+
+/// How returns, covariance and expected returns are estimated (`ballast risk-model` and every
+/// command that builds a risk model).
+struct RiskModelOptions: ParsableArguments {
+    @OptionGroup(title: "Prices") var priceOptions: PriceOptions
+
+    @Option(help: ArgumentHelp("Missing-data policy: drop-rows (listwise) or pairwise (pandas' pairwise-complete).", valueName: "policy"))
+    var missing: MissingDataPolicy = .dropRows
+
+    @Option(help: ArgumentHelp("Return kind: simple (p1/p0 - 1) or log.", valueName: "kind"))
+    var returns: ReturnKind = .simple
+
+    @Option(help: ArgumentHelp("Resample prices first: daily, weekly or monthly (last price of each period).", valueName: "frequency"))
+    var frequency: Frequency = .daily
+
+    @Option(help: ArgumentHelp("Periods per year for annualising (default: 252 daily, 52 weekly, 12 monthly).", valueName: "n"))
+    var periodsPerYear: Double?
+
+    @Option(help: ArgumentHelp("Covariance estimator: sample, ewma, ledoit-wolf or oas.", valueName: "estimator"))
+    var covariance: CovarianceOption = .sample
+
+    @Option(help: ArgumentHelp("Ledoit-Wolf target: constant-variance, single-factor or constant-correlation.", valueName: "target"))
+    var shrinkageTarget: ShrinkageTarget = .constantVariance
+
+    @Option(help: ArgumentHelp("EWMA span in periods (ewma covariance and ema returns; default 180 and 500).", valueName: "n"))
+    var span: Double?
+
+    @Option(help: ArgumentHelp("EWMA half-life in periods, instead of --span.", valueName: "n"))
+    var halfLife: Double?
+
+    @Option(help: ArgumentHelp("Expected returns: mean, geometric, ema or capm.", valueName: "estimator"))
+    var expectedReturns: ExpectedReturnOption = .mean
+
+    @Option(help: ArgumentHelp("Annual risk-free rate used by CAPM (fraction).", valueName: "rate"))
+    var riskFreeRate: Double = 0.02
+
+    @Option(help: ArgumentHelp("Market price file for CAPM (one column).", valueName: "file"))
+    var market: String = "market-data/sp500_index.csv"
+
+    @Option(
+        help: ArgumentHelp(
+            "Repair a covariance that is not positive definite: clip (eigenvalues) or higham (nearest correlation).", valueName: "method"))
+    var repair: CovarianceRepairMethod?
+
+    func validate() throws {
+        if span != nil && halfLife != nil { throw ValidationError("give --span or --half-life, not both") }
+        if let span, !(span >= 1) { throw ValidationError("--span must be at least 1, got \(span)") }
+        if let halfLife, !(halfLife > 0) { throw ValidationError("--half-life must be positive, got \(halfLife)") }
+        if let p = periodsPerYear, !(p > 0) || !p.isFinite { throw ValidationError("--periods-per-year must be positive, got \(p)") }
+        if !riskFreeRate.isFinite || abs(riskFreeRate) >= 1 {
+            throw ValidationError("--risk-free-rate is an annual fraction (0.02 for 2%), got \(riskFreeRate)")
+        }
+    }
+
+    /// The library configuration these flags describe.
+    var configuration: RiskModelConfiguration {
+        var c = RiskModelConfiguration()
+        c.start = priceOptions.start
+        c.end = priceOptions.end
+        c.frequency = frequency
+        c.periodsPerYear = periodsPerYear
+        c.returnKind = returns
+        c.missingData = missing
+        c.repair = repair
+        func decay(defaultSpan: Double) -> ExponentialDecay {
+            if let halfLife { return .halfLife(halfLife) }
+            return .span(span ?? defaultSpan)
+        }
+        switch covariance {
+        case .sample: c.covariance = .sample
+        case .ewma: c.covariance = .exponential(decay(defaultSpan: 180))
+        case .ledoitWolf: c.covariance = .ledoitWolf(shrinkageTarget)
+        case .oas: c.covariance = .oracleApproximating
+        }
+        switch expectedReturns {
+        case .mean: c.expectedReturns = .mean
+        case .geometric: c.expectedReturns = .geometric
+        case .ema: c.expectedReturns = .exponential(decay(defaultSpan: 500))
+        case .capm: c.expectedReturns = .capm(riskFreeRate: riskFreeRate)
+        }
+        return c
+    }
+
+    /// Loads the data and estimates the distribution.
+    func estimate() throws -> ReturnDistribution {
+        let prices = try priceOptions.load()
+        let marketTable = expectedReturns == .capm ? try PriceCSV.read(path: market) : nil
+        return try configuration.estimate(prices: prices, market: marketTable)
+    }
+}
+
+/// Output format and verbosity.
+struct OutputOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Output format: table (for people), json or csv (for programs).", valueName: "format"))
+    var format: OutputFormat = .table
+
+    @Flag(name: .shortAndLong, help: "Print only the result, no notes on standard error.")
+    var quiet = false
+}
