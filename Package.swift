@@ -31,6 +31,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(name: "ballast-example-risk-model", dependencies: ["Ballast"], path: "Examples/RiskModel"),
         .target(name: "BallastTestSupport", path: "Tests/BallastTestSupport"),
         .testTarget(name: "BallastLinearAlgebraTests", dependencies: ["BallastLinearAlgebra", "BallastTestSupport"]),
         .testTarget(name: "BallastMarketDataTests", dependencies: ["BallastMarketData", "BallastTestSupport"]),

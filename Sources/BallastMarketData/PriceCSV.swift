@@ -278,51 +278,75 @@ private struct Parser {
     /// so one division gives the correctly rounded value (Clinger's fast path).
     @inline(__always)
     func fastRow(at start: Int, fields n: Int, into out: UnsafeMutableBufferPointer<Double>, row: Int, stride: Int) -> (MarketDate, Int)? {
-        let end = bytes.count
-        guard start + 11 <= end, bytes[start + 10] == 44, let date = MarketDate.parseISO(bytes[start..<(start + 10)]) else { return nil }
-        var p = start + 11
-        var slot = row
-        for k in 1...n {
-            let fieldStart = p
-            var mantissa: UInt64 = 0
-            while p < end {
-                let d = bytes[p] &- 48
-                if d >= 10 { break }
-                mantissa = mantissa &* 10 &+ UInt64(d)
-                p += 1
+        guard start &+ 11 <= bytes.count, bytes[start &+ 10] == 44, let date = MarketDate.parseISO(bytes[start..<(start &+ 10)]) else {
+            return nil
+        }
+        let base = bytes.baseAddress!
+        let end = base + bytes.count
+        var p = base + start + 11
+        var slot = out.baseAddress! + row
+        return powers.withUnsafeBufferPointer { powers -> (MarketDate, Int)? in
+            var k = 1
+            var done: (MarketDate, Int)?? = nil
+            /// Moves past the delimiter after a field. Returns false at the end of the row, with
+            /// `done` holding the result (nil when the row is not simple).
+            func advance() -> Bool {
+                slot += stride
+                if k < n {
+                    guard p < end, p.pointee == 44 else {
+                        done = .some(nil)
+                        return false
+                    }
+                    p += 1
+                    k &+= 1
+                    return true
+                }
+                if p == end {
+                    done = (date, p - base)
+                } else if p.pointee == 10 {
+                    done = (date, p + 1 - base)
+                } else if p.pointee == 13 && p + 1 < end && (p + 1).pointee == 10 {
+                    done = (date, p + 2 - base)
+                } else {
+                    done = .some(nil)
+                }
+                return false
             }
-            var fraction = 0
-            if p < end && bytes[p] == 46 {
-                p += 1
-                let fractionStart = p
+            func finish() -> (MarketDate, Int)? { done ?? nil }
+            while true {
+                let fieldStart = p
+                var mantissa: UInt64 = 0
+                var d: UInt8 = 0
                 while p < end {
-                    let d = bytes[p] &- 48
+                    d = p.pointee &- 48
                     if d >= 10 { break }
                     mantissa = mantissa &* 10 &+ UInt64(d)
                     p += 1
                 }
-                fraction = p - fractionStart
-                if p - fieldStart == 1 { return nil }  // a lone "."
-            }
-            let length = p - fieldStart
-            if length > 0 {
-                guard length - (fraction > 0 ? 1 : 0) <= 15, mantissa != 0 else { return nil }
-                out[slot] = Double(mantissa) / powers[fraction]
-            } else {
-                out[slot] = .nan
-            }
-            slot += stride
-            if k < n {
-                guard p < end, bytes[p] == 44 else { return nil }
-                p += 1
-            } else {
-                if p == end { return (date, p) }
-                if bytes[p] == 10 { return (date, p + 1) }
-                if bytes[p] == 13 && p + 1 < end && bytes[p + 1] == 10 { return (date, p + 2) }
-                return nil
+                var digits = p - fieldStart
+                var fraction = 0
+                if p < end && p.pointee == 46 {
+                    p += 1
+                    let fractionStart = p
+                    while p < end {
+                        d = p.pointee &- 48
+                        if d >= 10 { break }
+                        mantissa = mantissa &* 10 &+ UInt64(d)
+                        p += 1
+                    }
+                    fraction = p - fractionStart
+                    digits = digits &+ fraction
+                    if digits == 0 { return nil }  // a lone "."
+                }
+                if digits > 0 {
+                    if digits > 15 || mantissa == 0 { return nil }
+                    slot.pointee = Double(mantissa) / powers[fraction]
+                } else {
+                    slot.pointee = .nan
+                }
+                if !advance() { return finish() }
             }
         }
-        return nil
     }
 
     /// One row through the general path, with a precise error for anything wrong.

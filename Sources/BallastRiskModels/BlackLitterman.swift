@@ -53,6 +53,17 @@ public struct BlackLitterman: Sendable {
         self.riskFreeRate = riskFreeRate
     }
 
+    /// A model whose risk aversion is implied by a market series (see
+    /// ``impliedRiskAversion(market:riskFreeRate:)``), for when `delta` is not given.
+    ///
+    /// - Throws: ``RiskModelError`` when the market series is too short or does not vary.
+    public init(
+        covariance: Matrix, marketWeights: [Double], market: ReturnSeries, tau: Double = 0.05, riskFreeRate: Double = 0
+    ) throws(RiskModelError) {
+        let delta = try BlackLitterman.impliedRiskAversion(market: market, riskFreeRate: riskFreeRate)
+        self.init(covariance: covariance, marketWeights: marketWeights, riskAversion: delta, tau: tau, riskFreeRate: riskFreeRate)
+    }
+
     /// The market-implied prior returns `delta Sigma w + rf`.
     public var priorReturns: [Double] {
         let total = marketWeights.reduce(0, +)

@@ -100,6 +100,45 @@ struct PriceCSVTests {
         #expect(t[0, 0] == strtod(s, nil))
     }
 
+    @Test("seeded random decimals parse exactly as strtod, whatever their length", arguments: 1...4)
+    func randomDecimals(_ seed: Int) throws {
+        var g = SeededGenerator(seed: UInt64(seed))
+        let columns = 13
+        let newline = seed % 2 == 0 ? "\r\n" : "\n"
+        var text = "date," + (0..<columns).map { "C\($0)" }.joined(separator: ",") + newline
+        var expected: [[Double]] = []
+        var day = MarketDate(iso: "2000-01-03")!
+        for _ in 0..<300 {
+            var row: [Double] = []
+            var fields: [String] = []
+            for _ in 0..<columns {
+                let digits = Int.random(in: 1...17, using: &g)
+                let decimals = Int.random(in: 0...min(digits, 9), using: &g)
+                var s = String((0..<digits).map { _ in Character(String(Int.random(in: 0...9, using: &g))) })
+                if s.allSatisfy({ $0 == "0" }) { s = "1" + s.dropFirst() }
+                if decimals > 0 && decimals < s.count { s.insert(".", at: s.index(s.endIndex, offsetBy: -decimals)) }
+                if Int.random(in: 0..<20, using: &g) == 0 {
+                    fields.append("")
+                    row.append(.nan)
+                } else {
+                    fields.append(s)
+                    row.append(strtod(s, nil))
+                }
+            }
+            text += day.description + "," + fields.joined(separator: ",") + newline
+            expected.append(row)
+            day = day.adding(days: 1)
+        }
+        let t = try PriceCSV.parse(text)
+        #expect(t.rowCount == 300)
+        for i in 0..<300 {
+            for j in 0..<columns {
+                let e = expected[i][j]
+                if e.isNaN { #expect(t[i, j].isNaN) } else { #expect(t[i, j] == e, "row \(i) column \(j)") }
+            }
+        }
+    }
+
     @Test(
         "the bundled files load completely",
         arguments: [("sp500_20.csv", 8313, 20), ("factors_etf5.csv", 2264, 5), ("sp500_index.csv", 8313, 1)])

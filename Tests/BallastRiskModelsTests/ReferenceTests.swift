@@ -208,6 +208,8 @@ struct ReferenceTests {
         let market = try PriceCSV.read(path: TestSupport.path("market-data/sp500_index.csv"))
             .window(start: MarketDate(iso: w.start), end: MarketDate(iso: w.end)).returns(periodsPerYear: 252)
         expectClose([try BlackLitterman.impliedRiskAversion(market: market)], [bl.delta], "implied risk aversion", tol: 1e-8)
+        let implied = try BlackLitterman(covariance: sigma, marketWeights: bl.caps, market: market, tau: bl.tau)
+        expectClose(implied.priorReturns, bl.prior, "prior with delta implied by the market", tol: 1e-8)
         for v in bl.variants {
             let views = BlackLittermanViews(picks: bl.P, returns: bl.Q, confidences: v.confidences)
             let post = try model.posterior(views)
