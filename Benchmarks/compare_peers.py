@@ -5,7 +5,7 @@ Runs the same workloads on the same data in Ballast (the release-built
 `ballast-peer-bench` executable, timed in-process) and in numpy, pandas, scikit-learn and
 PyPortfolioOpt, then prints
 
-    workload | Ballast median | peer | peer median | speed-up | target | met
+    workload | Ballast median | peer | peer median | ratio | target | met
 
 and, with --json PATH, writes the same as JSON. The measurement runs in rounds: in each round
 every workload is timed in Ballast and then in the peer, and the speed-up reported is the
@@ -191,24 +191,26 @@ def main():
              "speedupRange": [min(ratios), max(ratios)], "target": target, "met": target is None or speedup >= target,
              "relativeDifference": check}
         )
-    ratios = [bt / ct for bt, ct in zip(ballast_times["bare_syrk_500"], ballast_times["sample_cov_500"])]
+    # Ballast's full sample covariance against a bare syrk on the same (pre-centred) data:
+    # here the ratio is a cost ratio, covariance time / syrk time, and must stay at most 1.25.
+    ratios = [ct / bt for bt, ct in zip(ballast_times["bare_syrk_500"], ballast_times["sample_cov_500"])]
     rows.append(
-        {"workload": "sample_cov_500 vs bare syrk", "ballastSeconds": statistics.median(ballast_times["sample_cov_500"]),
+        {"workload": "sample_cov_500 / bare syrk", "ballastSeconds": statistics.median(ballast_times["sample_cov_500"]),
          "peer": "bare dsyrk (same data)", "peerSeconds": statistics.median(ballast_times["bare_syrk_500"]),
-         "speedup": statistics.median(ratios), "speedupRange": [min(ratios), max(ratios)], "target": 1 / 1.25,
-         "met": statistics.median(ratios) >= 1 / 1.25, "relativeDifference": None}
+         "speedup": statistics.median(ratios), "speedupRange": [min(ratios), max(ratios)], "target": 1.25, "atMost": True,
+         "met": statistics.median(ratios) <= 1.25, "relativeDifference": None}
     )
 
-    header = (f"{'workload':<28} {'Ballast':>11} {'peer':<24} {'peer':>11} {'speed-up':>9} {'(min-max)':>15} {'target':>8}  met  same result")
+    header = (f"{'workload':<28} {'Ballast':>11} {'peer':<24} {'peer':>11} {'ratio':>9} {'(min-max)':>15} {'target':>8}  met  same result")
     print(header)
     print("-" * len(header))
     for r in rows:
-        target = f">={r['target']:.2f}x" if r["target"] is not None else "-"
+        target = "-" if r["target"] is None else (f"<={r['target']:.2f}x" if r.get("atMost") else f">={r['target']:.2f}x")
         same = "-" if r["relativeDifference"] is None else f"{r['relativeDifference']:.1e}"
         lo, hi = r["speedupRange"]
         print(
             f"{r['workload']:<28} {fmt_time(r['ballastSeconds']):>11} {r['peer']:<24} {fmt_time(r['peerSeconds']):>11} "
-            f"{r['speedup']:>8.1f}x {f'({lo:.1f}-{hi:.1f})':>15} {target:>8}  {'yes' if r['met'] else 'NO ':<3}  {same}"
+            f"{r['speedup']:>8.2f}x {f'({lo:.2f}-{hi:.2f})':>15} {target:>8}  {'yes' if r['met'] else 'NO ':<3}  {same}"
         )
     result = {
         "date": time.strftime("%Y-%m-%d"),
@@ -220,7 +222,8 @@ def main():
         "peerVersions": versions,
         "rows": rows,
     }
-    print(f"\nmedians over {args.rounds} rounds of {args.repeats} timed runs; speed-up = median of per-round ratios; "
+    print(f"\nmedians over {args.rounds} rounds of {args.repeats} timed runs; ratio = median of per-round peer/Ballast "
+          f"time ratios (for the syrk row: covariance/syrk); "
           f"BLAS threads {args.threads}; peers' BLAS: {blas}")
     if args.json:
         with open(args.json, "w") as f:

@@ -191,28 +191,19 @@ extension Matrix {
                     while start < t {
                         let k = Swift.min(block, t - start)
                         for j in 0..<n {
-                            let a = provisional[j]
-                            let from = src.baseAddress! + j * t + start
-                            let to = buf.baseAddress! + j * k
-                            var s = 0.0
-                            for i in 0..<k {
-                                let v = from[i] - a
-                                to[i] = v
-                                s += v
-                            }
+                            let s = shiftedCopy(from: src.baseAddress! + j * t + start, to: buf.baseAddress! + j * k, count: k, shift: provisional[j])
                             sums[j] += s
                             if s.isNaN { return false }
                         }
                         cblas_dsyrk(
-                            CblasColMajor, CblasUpper, CblasTrans, Int32(n), Int32(k), 1, buf.baseAddress, Int32(k), start == 0 ? 0 : 1,
+                            CblasColMajor, CblasUpper, CblasTrans, Int32(n), Int32(k), alpha, buf.baseAddress, Int32(k), start == 0 ? 0 : 1,
                             pc.baseAddress, Int32(n))
                         start += k
                     }
                     let d = sums.map { $0 / Double(t) }
                     d.withUnsafeBufferPointer { pd in
-                        cblas_dsyr(CblasColMajor, CblasUpper, Int32(n), -Double(t), pd.baseAddress, 1, pc.baseAddress, Int32(n))
+                        cblas_dsyr(CblasColMajor, CblasUpper, Int32(n), -Double(t) * alpha, pd.baseAddress, 1, pc.baseAddress, Int32(n))
                     }
-                    if alpha != 1 { cblas_dscal(Int32(n * n), alpha, pc.baseAddress, 1) }
                     return true
                 }
             }
@@ -410,4 +401,38 @@ public func leastSquares(_ a: Matrix, _ b: Matrix) throws(LinearAlgebraError) ->
         for i in 0..<n { x.elements[i + j * n] = bf.elements[i + j * m] }
     }
     return x
+}
+
+/// Writes `from[i] - shift` to `to[i]` for `i < count` and returns the sum of what it wrote.
+///
+/// Four independent partial sums let the additions overlap instead of waiting on each other.
+@inline(__always)
+func shiftedCopy(from: UnsafePointer<Double>, to: UnsafeMutablePointer<Double>, count: Int, shift: Double) -> Double {
+    var s0 = 0.0
+    var s1 = 0.0
+    var s2 = 0.0
+    var s3 = 0.0
+    var i = 0
+    while i + 4 <= count {
+        let v0 = from[i] - shift
+        let v1 = from[i + 1] - shift
+        let v2 = from[i + 2] - shift
+        let v3 = from[i + 3] - shift
+        to[i] = v0
+        to[i + 1] = v1
+        to[i + 2] = v2
+        to[i + 3] = v3
+        s0 += v0
+        s1 += v1
+        s2 += v2
+        s3 += v3
+        i += 4
+    }
+    while i < count {
+        let v = from[i] - shift
+        to[i] = v
+        s0 += v
+        i += 1
+    }
+    return (s0 + s1) + (s2 + s3)
 }

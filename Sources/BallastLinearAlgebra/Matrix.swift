@@ -145,9 +145,21 @@ public struct Matrix: Sendable, Equatable, Hashable {
     public mutating func mirrorUpperToLower() {
         precondition(isSquare, "mirrorUpperToLower needs a square matrix, got \(rows)x\(columns)")
         let n = rows
+        // Tiles of 32 x 32 keep both the rows read and the columns written in cache.
+        let tile = 32
         elements.withUnsafeMutableBufferPointer { a in
-            for j in 0..<n {
-                for i in (j + 1)..<Swift.max(j + 1, n) { a[i + j * n] = a[j + i * n] }
+            var jj = 0
+            while jj < n {
+                let jEnd = Swift.min(jj + tile, n)
+                var ii = jj
+                while ii < n {
+                    let iEnd = Swift.min(ii + tile, n)
+                    for j in jj..<jEnd {
+                        for i in Swift.max(ii, j + 1)..<Swift.max(Swift.max(ii, j + 1), iEnd) { a[i + j * n] = a[j + i * n] }
+                    }
+                    ii += tile
+                }
+                jj += tile
             }
         }
     }

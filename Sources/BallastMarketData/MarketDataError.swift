@@ -64,9 +64,10 @@ public struct MarketDataError: Error, Sendable, Equatable, CustomStringConvertib
         if let file { place += file }
         if let line { place += (place.isEmpty ? "line " : ":") + String(line) }
         if let column { place += (line == nil ? " column " : ":") + String(column) }
+        // Name the field and the date unless the message already does.
         var context: [String] = []
-        if let field { context.append("field \(field)") }
-        if let date { context.append("date \(date)") }
+        if let field, !message.contains(field) { context.append("field \(field)") }
+        if let date, !message.contains(date.description) { context.append("date \(date)") }
         let ctx = context.isEmpty ? "" : " (" + context.joined(separator: ", ") + ")"
         return (place.isEmpty ? "" : place + ": ") + message + ctx + "; " + fix
     }
