@@ -191,7 +191,8 @@ extension Matrix {
                     while start < t {
                         let k = Swift.min(block, t - start)
                         for j in 0..<n {
-                            let s = shiftedCopy(from: src.baseAddress! + j * t + start, to: buf.baseAddress! + j * k, count: k, shift: provisional[j])
+                            let s = shiftedCopy(
+                                from: src.baseAddress! + j * t + start, to: buf.baseAddress! + j * k, count: k, shift: provisional[j])
                             sums[j] += s
                             if s.isNaN { return false }
                         }
