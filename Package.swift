@@ -32,7 +32,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "ballast-example-risk-model", dependencies: ["Ballast"], path: "Examples/RiskModel"),
-        .target(name: "BallastTestSupport", path: "Tests/BallastTestSupport"),
+        .target(name: "BallastTestSupport", dependencies: ["BallastMarketData"], path: "Tests/BallastTestSupport"),
         .testTarget(name: "BallastLinearAlgebraTests", dependencies: ["BallastLinearAlgebra", "BallastTestSupport"]),
         .testTarget(name: "BallastMarketDataTests", dependencies: ["BallastMarketData", "BallastTestSupport"]),
         .testTarget(

@@ -1,25 +1,6 @@
 import Ballast
 import Foundation
 
-/// A seeded, reproducible random number generator (SplitMix64) with normal draws.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// A standard normal draw (Box-Muller).
-    public mutating func normal() -> Double {
-        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self)
-        let u2 = Double.random(in: 0..<1, using: &self)
-        return (-2 * Foundation.log(u1)).squareRoot() * cos(2 * Double.pi * u2)
-    }
-}
-
 /// Seeded synthetic daily returns from a five-factor model, for benchmarks.
 ///
 /// `r_t = B f_t + e_t` with factor returns `f ~ N(0, 1%)`, loadings `B` (market loading around
@@ -28,7 +9,7 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 public enum SyntheticData {
     /// Returns `observations x assets`, column-major, dated business days from 2010-01-04.
     public static func factorReturns(assets n: Int, observations t: Int, seed: UInt64 = 42) -> ReturnSeries {
-        var g = SplitMix64(seed: seed)
+        var g = SeededGenerator(seed: seed)
         let k = 5
         var loadings = [Double](repeating: 0, count: n * k)
         for i in 0..<n {
@@ -50,7 +31,7 @@ public enum SyntheticData {
     /// of the sample (missing before), and 1% of the remaining returns are missing at random.
     public static func raggedReturns(assets n: Int, observations t: Int, seed: UInt64 = 7) -> ReturnSeries {
         let full = factorReturns(assets: n, observations: t, seed: seed)
-        var g = SplitMix64(seed: seed &+ 1)
+        var g = SeededGenerator(seed: seed &+ 1)
         var values = full.values
         for j in 0..<n {
             let start = Int.random(in: 0..<(t / 5), using: &g)

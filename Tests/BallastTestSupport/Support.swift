@@ -1,5 +1,7 @@
 import Foundation
 
+@_exported import struct BallastMarketData.SeededGenerator
+
 /// Helpers shared by Ballast's test targets.
 public enum TestSupport {
     /// The package root (the folder holding Package.swift), found from this file's path.
@@ -44,24 +46,5 @@ public enum TestSupport {
             worst = Swift.max(worst, e)
         }
         return worst
-    }
-}
-
-/// A seeded, reproducible random number generator (SplitMix64).
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// A standard normal draw (Box-Muller).
-    public mutating func normal() -> Double {
-        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self)
-        let u2 = Double.random(in: 0..<1, using: &self)
-        return (-2 * Foundation.log(u1)).squareRoot() * cos(2 * Double.pi * u2)
     }
 }
