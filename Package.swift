@@ -20,9 +20,10 @@ let package = Package(
         .target(name: "BallastLinearAlgebra", dependencies: ["CBallastLAPACK"]),
         .target(name: "BallastMarketData"),
         .target(name: "BallastRiskModels", dependencies: ["BallastLinearAlgebra", "BallastMarketData"]),
+        .target(name: "BallastOptimization", dependencies: ["BallastLinearAlgebra", "BallastMarketData", "BallastRiskModels"]),
         .target(
             name: "Ballast",
-            dependencies: ["BallastLinearAlgebra", "BallastMarketData", "BallastRiskModels"]
+            dependencies: ["BallastLinearAlgebra", "BallastMarketData", "BallastRiskModels", "BallastOptimization"]
         ),
         .executableTarget(
             name: "BallastCLI",
@@ -38,6 +39,10 @@ let package = Package(
         .testTarget(
             name: "BallastRiskModelsTests",
             dependencies: ["BallastRiskModels", "BallastMarketData", "BallastLinearAlgebra", "BallastTestSupport"]
+        ),
+        .testTarget(
+            name: "BallastOptimizationTests",
+            dependencies: ["BallastOptimization", "BallastRiskModels", "BallastMarketData", "BallastLinearAlgebra", "BallastTestSupport"]
         ),
         .testTarget(name: "BallastCLITests", dependencies: ["BallastCLI", "BallastTestSupport"]),
     ],

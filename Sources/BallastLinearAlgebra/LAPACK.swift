@@ -14,6 +14,9 @@ public enum LinearAlgebraError: Error, Sendable, Equatable, CustomStringConverti
     /// `gels` found a zero diagonal element of the triangular factor: the matrix does not
     /// have full rank; `column` is zero-based.
     case rankDeficient(routine: String, column: Int)
+    /// An LU factorisation met an exactly zero pivot at zero-based index `pivot`: the matrix
+    /// is singular.
+    case singular(routine: String, pivot: Int)
     /// An eigenvalue routine failed to converge (`count` off-diagonal elements did not vanish).
     case noConvergence(routine: String, count: Int)
     /// The input held a NaN or an infinity at zero-based `(row, column)`.
@@ -24,6 +27,8 @@ public enum LinearAlgebraError: Error, Sendable, Equatable, CustomStringConverti
         case .notPositiveDefinite(let routine, let pivot):
             return
                 "\(routine): the matrix is not positive definite (the leading minor ending at index \(pivot) is not positive); repair it (eigenvalue clipping or nearest correlation) or remove redundant assets"
+        case .singular(let routine, let pivot):
+            return "\(routine): the matrix is singular (zero pivot at index \(pivot)); remove redundant rows or columns"
         case .rankDeficient(let routine, let column):
             return
                 "\(routine): the matrix does not have full column rank (column \(column) depends on the others); remove the redundant column"
@@ -363,6 +368,38 @@ public struct SymmetricEigendecomposition: Sendable {
         r.symmetrize()
         return r
     }
+}
+
+// MARK: - General linear systems
+
+/// Solves the square system `A X = B` by LU factorisation with partial pivoting (LAPACK
+/// `dgesv`).
+///
+/// - Throws: ``LinearAlgebraError/singular(routine:pivot:)`` with the zero-based index of the
+///   zero pivot, or ``LinearAlgebraError/nonFiniteInput(routine:row:column:)``.
+/// - Precondition: `a` is square and `b.rows == a.rows`.
+/// - Complexity: O(n³ + n² k).
+public func solveLinearSystem(_ a: Matrix, _ b: Matrix) throws(LinearAlgebraError) -> Matrix {
+    precondition(a.isSquare, "gesv: needs a square matrix, got \(a.rows)x\(a.columns)")
+    precondition(b.rows == a.rows, "gesv: A is \(a.rows)x\(a.columns) but B has \(b.rows) rows")
+    try requireFinite(a, routine: "dgesv")
+    try requireFinite(b, routine: "dgesv")
+    let n = a.rows
+    var lu = a
+    var x = b
+    if n == 0 || b.columns == 0 { return x }
+    var pivots = [Int32](repeating: 0, count: n)
+    let info = lu.elements.withUnsafeMutableBufferPointer { pa in
+        x.elements.withUnsafeMutableBufferPointer { pb in
+            pivots.withUnsafeMutableBufferPointer { pp in
+                LAPACKE_dgesv(
+                    LAPACK_COL_MAJOR, Int32(n), Int32(b.columns), pa.baseAddress, Int32(n), pp.baseAddress, pb.baseAddress, Int32(n))
+            }
+        }
+    }
+    checkArgumentInfo(info, routine: "dgesv", argumentNames: ["matrix_layout", "n", "nrhs", "a", "lda", "ipiv", "b", "ldb"])
+    if info > 0 { throw .singular(routine: "dgesv", pivot: Int(info) - 1) }
+    return x
 }
 
 // MARK: - Least squares

@@ -1,0 +1,219 @@
+import BallastLinearAlgebra
+import BallastMarketData
+import BallastRiskModels
+import Foundation
+
+/// What a mean-variance optimisation maximises or minimises.
+public enum PortfolioObjective: Sendable, Codable, Equatable, CustomStringConvertible {
+    /// Minimum variance `wᵀΣw`.
+    case minimumVolatility
+    /// Maximum Sharpe ratio `(μᵀw - rf) / sqrt(wᵀΣw)`, solved exactly by the homogenising
+    /// transformation (Cornuejols & Tütüncü, *Optimization Methods in Finance*, §8.2).
+    case maximumSharpe(riskFreeRate: Double)
+    /// Maximum quadratic utility `μᵀw - (λ/2) wᵀΣw`.
+    case maximumUtility(riskAversion: Double)
+    /// Minimum variance subject to `μᵀw ≥ target`.
+    case efficientReturn(targetReturn: Double)
+    /// Maximum return subject to `sqrt(wᵀΣw) ≤ target`.
+    case efficientRisk(targetVolatility: Double)
+
+    public var description: String {
+        switch self {
+        case .minimumVolatility: "min-volatility"
+        case .maximumSharpe: "max-sharpe"
+        case .maximumUtility: "max-utility"
+        case .efficientReturn: "efficient-return"
+        case .efficientRisk: "efficient-risk"
+        }
+    }
+}
+
+/// A group of assets whose total weight is bounded (e.g. an asset class).
+public struct AssetGroup: Sendable, Codable, Equatable {
+    public var name: String
+    public var members: [String]
+    public var minimum: Double?
+    public var maximum: Double?
+
+    public init(name: String, members: [String], minimum: Double? = nil, maximum: Double? = nil) {
+        self.name = name
+        self.members = members
+        self.minimum = minimum
+        self.maximum = maximum
+    }
+}
+
+/// A general linear constraint `lower ≤ Σ coefficient_i w_i ≤ upper`.
+public struct LinearConstraint: Sendable, Codable, Equatable {
+    public var name: String
+    public var coefficients: [String: Double]
+    public var lower: Double?
+    public var upper: Double?
+
+    public init(name: String, coefficients: [String: Double], lower: Double? = nil, upper: Double? = nil) {
+        self.name = name
+        self.coefficients = coefficients
+        self.lower = lower
+        self.upper = upper
+    }
+}
+
+/// The constraints of a mean-variance problem. Weights are fractions of the portfolio and
+/// sum to one (the budget).
+public struct PortfolioConstraints: Sendable, Codable, Equatable {
+    /// Bounds for every asset without its own entry (default long-only, `0...1`).
+    public var defaultLower = 0.0
+    public var defaultUpper = 1.0
+    /// Per-asset bounds that override the default.
+    public var lowerBounds: [String: Double] = [:]
+    public var upperBounds: [String: Double] = [:]
+    public var groups: [AssetGroup] = []
+    public var linear: [LinearConstraint] = []
+    /// L2 regulariser `γ Σ w²` added to the objective (PyPortfolioOpt's `L2_reg`), which
+    /// spreads weights over more assets.
+    public var l2Regularization = 0.0
+    /// Current weights, for the turnover limit and the proportional cost.
+    public var currentWeights: [String: Double]?
+    /// `Σ |w - w0| ≤ turnoverLimit`.
+    public var turnoverLimit: Double?
+    /// Proportional cost `κ Σ |w - w0|` subtracted from the return (as a fraction).
+    public var proportionalCost: Double?
+    /// Adds a risk-free cash asset with this symbol, zero variance and the risk-free rate
+    /// as its expected return (for objectives without a rate, `cashRate`).
+    public var cashSymbol: String?
+    /// Expected return of the cash asset when the objective names no risk-free rate.
+    public var cashRate = 0.0
+
+    public init() {}
+}
+
+/// A mean-variance problem failed for a reason the user can act on.
+public struct OptimizationError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Code: String, Sendable, Codable {
+        case infeasibleBounds = "infeasible-bounds"
+        case infeasibleGroup = "infeasible-group"
+        case infeasibleConstraints = "infeasible-constraints"
+        case unknownAsset = "unknown-asset"
+        case targetOutOfRange = "target-out-of-range"
+        case noReturnAboveRiskFree = "no-return-above-risk-free"
+        case notPositiveSemidefinite = "not-positive-semidefinite"
+        case invalidParameter = "invalid-parameter"
+        case solverFailure = "solver-failure"
+    }
+
+    public var code: Code
+    public var message: String
+    public var fix: String
+
+    public init(_ code: Code, message: String, fix: String) {
+        self.code = code
+        self.message = message
+        self.fix = fix
+    }
+
+    public var description: String { message + "; " + fix }
+}
+
+/// Diagnostics of the solve behind a result.
+public struct SolverDiagnostics: Sendable, Codable, Equatable {
+    public var iterations: Int
+    public var solves: Int
+    public var kktResidual: Double
+    public var primalResidual: Double
+    public var dualResidual: Double
+    public var dualityGap: Double
+    public var polished: Bool
+}
+
+/// An optimal portfolio and its statistics.
+public struct OptimizationResult: Sendable, Equatable {
+    public var status: QPStatus
+    public var objective: PortfolioObjective
+    /// The assets, in the order of the distribution (plus the cash asset, if any, last).
+    public var assets: [String]
+    /// Weights in the order of `assets`; they sum to one.
+    public var weights: [Double]
+    /// Annualised expected return `μᵀw` (including cash at its rate).
+    public var expectedReturn: Double
+    /// Annualised volatility `sqrt(wᵀΣw)`.
+    public var volatility: Double
+    /// `(expectedReturn - rf) / volatility` with the objective's rate (0 when it has none).
+    public var sharpeRatio: Double
+    public var riskFreeRate: Double
+    public var diagnostics: SolverDiagnostics
+    /// Warnings worth showing (e.g. more assets than observations).
+    public var warnings: [String]
+
+    /// The weight of an asset (0 when absent).
+    public func weight(of asset: String) -> Double {
+        assets.firstIndex(of: asset).map { weights[$0] } ?? 0
+    }
+}
+
+/// A mean-variance portfolio problem: a ``ReturnDistribution``, an objective and constraints.
+public struct MeanVarianceProblem: Sendable {
+    public var distribution: ReturnDistribution
+    public var objective: PortfolioObjective
+    public var constraints: PortfolioConstraints
+    public var options: QPOptions
+
+    public init(
+        distribution: ReturnDistribution, objective: PortfolioObjective, constraints: PortfolioConstraints = PortfolioConstraints(),
+        options: QPOptions = QPOptions()
+    ) {
+        self.distribution = distribution
+        self.objective = objective
+        self.constraints = constraints
+        self.options = options
+    }
+
+    /// The risk-free rate the objective names (0 when it names none).
+    var riskFreeRate: Double {
+        if case .maximumSharpe(let rf) = objective { return rf }
+        return constraints.cashRate
+    }
+
+    /// Solves the problem.
+    ///
+    /// - Throws: ``OptimizationError`` explaining infeasible bounds or groups, targets outside
+    ///   the attainable range, maximum Sharpe without an asset above the risk-free rate, a
+    ///   covariance that is not positive semidefinite, or a solver failure.
+    public func solve() throws(OptimizationError) -> OptimizationResult {
+        let model = try PortfolioModel(distribution: distribution, constraints: constraints, riskFreeRate: riskFreeRate)
+        var warnings: [String] = []
+        if distribution.window.observations < distribution.assets.count {
+            warnings.append(
+                "\(distribution.assets.count) assets but only \(distribution.window.observations) observations: the sample covariance is singular; prefer a shrinkage estimator"
+            )
+        }
+        let outcome: (weights: [Double], solution: QPSolution, solves: Int)
+        switch objective {
+        case .minimumVolatility:
+            outcome = try model.solveUtility(returnWeight: 0, riskWeight: 1, options: options)
+        case .maximumUtility(let lambda):
+            guard lambda > 0, lambda.isFinite else {
+                throw OptimizationError(
+                    .invalidParameter, message: "risk aversion \(lambda) is not positive", fix: "use a positive risk aversion such as 1")
+            }
+            outcome = try model.solveUtility(returnWeight: 1, riskWeight: lambda, options: options)
+        case .efficientReturn(let target):
+            outcome = try model.solveEfficientReturn(target: target, options: options)
+        case .efficientRisk(let target):
+            outcome = try model.solveEfficientRisk(target: target, options: options)
+        case .maximumSharpe(let rf):
+            outcome = try model.solveMaximumSharpe(riskFreeRate: rf, options: options)
+        }
+        let w = outcome.weights
+        let ret = model.expectedReturn(w)
+        let vol = model.volatility(w)
+        let rf = riskFreeRate
+        let s = outcome.solution
+        return OptimizationResult(
+            status: s.status, objective: objective, assets: model.assets, weights: w, expectedReturn: ret, volatility: vol,
+            sharpeRatio: vol > 0 ? (ret - rf) / vol : 0, riskFreeRate: rf,
+            diagnostics: SolverDiagnostics(
+                iterations: s.iterations, solves: outcome.solves, kktResidual: s.kktResidual, primalResidual: s.primalResidual,
+                dualResidual: s.dualResidual, dualityGap: s.dualityGap, polished: s.polished),
+            warnings: warnings)
+    }
+}

@@ -1,0 +1,107 @@
+import BallastLinearAlgebra
+import BallastMarketData
+import BallastRiskModels
+import BallastTestSupport
+import Foundation
+import Testing
+
+@testable import BallastOptimization
+
+struct GroupFixture: Decodable {
+    let name: String
+    let members: [String]
+    let minimum: Double?
+    let maximum: Double?
+}
+
+struct PyPortfolioOptFixture: Decodable {
+    let weights: [Double]
+    let performance: [Double]
+    let riskFreeRate: Double
+}
+
+struct OptimizerCase: Decodable, CustomTestStringConvertible {
+    let name: String
+    let objective: String
+    let riskFreeRate: Double?
+    let riskAversion: Double?
+    let targetReturn: Double?
+    let targetVolatility: Double?
+    let lower: Double?
+    let upper: Double?
+    let l2: Double?
+    let lowerBounds: [String: Double]?
+    let upperBounds: [String: Double]?
+    let groups: [GroupFixture]?
+    let weights: [Double]
+    let expectedReturn: Double
+    let volatility: Double
+    let pypfopt: PyPortfolioOptFixture?
+
+    var testDescription: String { name }
+
+    var portfolioObjective: PortfolioObjective {
+        switch objective {
+        case "min-volatility": .minimumVolatility
+        case "max-sharpe": .maximumSharpe(riskFreeRate: riskFreeRate!)
+        case "max-utility": .maximumUtility(riskAversion: riskAversion!)
+        case "efficient-return": .efficientReturn(targetReturn: targetReturn!)
+        case "efficient-risk": .efficientRisk(targetVolatility: targetVolatility!)
+        default: fatalError("unknown objective \(objective)")
+        }
+    }
+
+    var constraints: PortfolioConstraints {
+        var c = PortfolioConstraints()
+        c.defaultLower = lower ?? 0
+        c.defaultUpper = upper ?? 1
+        c.lowerBounds = lowerBounds ?? [:]
+        c.upperBounds = upperBounds ?? [:]
+        c.groups = (groups ?? []).map { AssetGroup(name: $0.name, members: $0.members, minimum: $0.minimum, maximum: $0.maximum) }
+        c.l2Regularization = l2 ?? 0
+        return c
+    }
+}
+
+struct OptimizerReference: Decodable {
+    let prices: String
+    let start: String
+    let end: String
+    let symbols: [String]
+    let cases: [OptimizerCase]
+}
+
+let optimizerReference: OptimizerReference = try! TestSupport.fixture("optimizer_reference.json")
+
+/// The distribution the fixtures were computed on: arithmetic mean and ddof-1 sample
+/// covariance of daily simple returns, annualised by 252.
+let referenceDistribution: ReturnDistribution = {
+    var config = RiskModelConfiguration()
+    config.start = MarketDate(iso: optimizerReference.start)
+    config.end = MarketDate(iso: optimizerReference.end)
+    let prices = try! PriceCSV.read(path: TestSupport.path(optimizerReference.prices))
+    return try! config.estimate(prices: prices)
+}()
+
+@Suite("Mean-variance optimiser against cvxpy/Clarabel and PyPortfolioOpt")
+struct OptimizerReferenceTests {
+    @Test("weights, KKT residuals and performance", arguments: optimizerReference.cases)
+    func reference(_ c: OptimizerCase) throws {
+        #expect(referenceDistribution.assets == optimizerReference.symbols)
+        let problem = MeanVarianceProblem(distribution: referenceDistribution, objective: c.portfolioObjective, constraints: c.constraints)
+        let result = try problem.solve()
+        #expect(result.status == .optimal)
+        let worst = zip(result.weights, c.weights).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst <= 1e-8, "max weight difference \(worst)")
+        #expect(abs(result.weights.reduce(0, +) - 1) <= 1e-12)
+        #expect(result.diagnostics.kktResidual <= 1e-10, "KKT residual \(result.diagnostics.kktResidual)")
+        #expect(abs(result.expectedReturn - c.expectedReturn) <= 1e-8)
+        #expect(abs(result.volatility - c.volatility) <= 1e-8)
+        if let p = c.pypfopt {
+            let rf = p.riskFreeRate
+            let sharpe = (result.expectedReturn - rf) / result.volatility
+            let ours = [result.expectedReturn, result.volatility, sharpe]
+            for k in 0..<3 { #expect(abs(ours[k] - p.performance[k]) <= 1e-8, "performance[\(k)]: \(ours[k]) vs \(p.performance[k])") }
+        }
+    }
+}

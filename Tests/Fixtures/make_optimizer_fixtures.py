@@ -1,0 +1,248 @@
+#!/usr/bin/env python3
+"""Reference solutions for Ballast's mean-variance optimiser.
+
+Every case is solved with cvxpy and the Clarabel solver at tolerance 1e-12, then polished on
+its active set (the KKT system of the active bounds and constraints solved with
+numpy.linalg.solve), and, where PyPortfolioOpt has the objective, with PyPortfolioOpt (also on
+Clarabel at tight tolerances) for its `portfolio_performance` tuple. Writes
+`optimizer_reference.json`.
+
+Regenerate with:
+
+    python3 -m venv /tmp/peers && /tmp/peers/bin/pip install numpy pandas cvxpy clarabel PyPortfolioOpt
+    /tmp/peers/bin/python Tests/Fixtures/make_optimizer_fixtures.py
+"""
+import json
+import os
+import sys
+
+import cvxpy as cp
+import numpy as np
+import pandas as pd
+import pypfopt
+from pypfopt import EfficientFrontier, expected_returns, objective_functions, risk_models
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+TIGHT = {"tol_gap_abs": 1e-12, "tol_gap_rel": 1e-12, "tol_feas": 1e-12, "tol_ktratio": 1e-10, "max_iter": 500}
+
+
+def data(start, end):
+    prices = pd.read_csv(os.path.join(ROOT, "market-data/sp500_20.csv"), index_col=0, parse_dates=True).loc[start:end]
+    mu = expected_returns.mean_historical_return(prices, compounding=False)
+    cov = np.cov(expected_returns.returns_from_prices(prices).dropna().values, rowvar=False) * 252
+    return list(prices.columns), mu.values, cov
+
+
+def polish(w, cons_rows, n, P, q, A, b):
+    """Solves the KKT system of min ½wᵀPw + qᵀw on the active set: A w = b plus the active rows."""
+    rows, rhs = [], []
+    for i in range(n):
+        for (bound, sign) in ((LO[i], -1.0), (HI[i], 1.0)):
+            if np.isfinite(bound) and abs(w[i] - bound) < 1e-7:
+                e = np.zeros(n)
+                e[i] = 1.0
+                rows.append(e)
+                rhs.append(bound)
+    for (c, lo, hi) in cons_rows:
+        v = c @ w
+        if np.isfinite(lo) and abs(v - lo) < 1e-7:
+            rows.append(c)
+            rhs.append(lo)
+        elif np.isfinite(hi) and abs(v - hi) < 1e-7:
+            rows.append(c)
+            rhs.append(hi)
+    G = np.vstack([A] + ([np.array(rows)] if rows else []))
+    h = np.concatenate([b, np.array(rhs)])
+    m = G.shape[0]
+    K = np.block([[P, G.T], [G, np.zeros((m, m))]])
+    sol = np.linalg.lstsq(K, np.concatenate([-q, h]), rcond=None)[0]
+    wp = sol[:n]
+    if np.max(np.abs(wp - w)) > 1e-6:
+        return w  # the active set was not identified cleanly: keep the solver's point
+    return wp
+
+
+def solve_case(case, symbols, mu, cov):
+    n = len(symbols)
+    global LO, HI
+    lo = np.full(n, case.get("lower", 0.0))
+    hi = np.full(n, case.get("upper", 1.0))
+    for s, v in case.get("lowerBounds", {}).items():
+        lo[symbols.index(s)] = v
+    for s, v in case.get("upperBounds", {}).items():
+        hi[symbols.index(s)] = v
+    LO, HI = lo, hi
+    w = cp.Variable(n)
+    cons = [cp.sum(w) == 1, w >= lo, w <= hi]
+    rows = []
+    for g in case.get("groups", []):
+        c = np.array([1.0 if s in g["members"] else 0.0 for s in symbols])
+        if g.get("minimum") is not None:
+            cons.append(c @ w >= g["minimum"])
+        if g.get("maximum") is not None:
+            cons.append(c @ w <= g["maximum"])
+        rows.append((c, g.get("minimum") if g.get("minimum") is not None else -np.inf, g.get("maximum") if g.get("maximum") is not None else np.inf))
+    gamma = case.get("l2", 0.0)
+    obj = case["objective"]
+    A = np.ones((1, n))
+    b = np.array([1.0])
+    if obj == "min-volatility":
+        prob = cp.Problem(cp.Minimize(cp.quad_form(w, cov) + gamma * cp.sum_squares(w)), cons)
+        P, q = 2 * cov + 2 * gamma * np.eye(n), np.zeros(n)
+    elif obj == "max-utility":
+        lam = case["riskAversion"]
+        prob = cp.Problem(cp.Maximize(mu @ w - 0.5 * lam * cp.quad_form(w, cov) - gamma * cp.sum_squares(w)), cons)
+        P, q = lam * cov + 2 * gamma * np.eye(n), -mu
+    elif obj == "efficient-return":
+        cons.append(mu @ w >= case["targetReturn"])
+        rows.append((mu, case["targetReturn"], np.inf))
+        prob = cp.Problem(cp.Minimize(cp.quad_form(w, cov) + gamma * cp.sum_squares(w)), cons)
+        P, q = 2 * cov + 2 * gamma * np.eye(n), np.zeros(n)
+    elif obj == "efficient-risk":
+        cons.append(cp.quad_form(w, cov) <= case["targetVolatility"] ** 2)
+        prob = cp.Problem(cp.Maximize(mu @ w), cons)
+        P = None
+    elif obj == "max-sharpe":
+        rf = case["riskFreeRate"]
+        y = cp.Variable(n)
+        k = cp.Variable()
+        hc = [(mu - rf) @ y == 1, cp.sum(y) == k, k >= 0, y >= k * lo, y <= k * hi]
+        for (c, glo, ghi) in rows:
+            if np.isfinite(glo):
+                hc.append(c @ y >= k * glo)
+            if np.isfinite(ghi):
+                hc.append(c @ y <= k * ghi)
+        prob = cp.Problem(cp.Minimize(cp.quad_form(y, cov)), hc)
+        prob.solve(solver="CLARABEL", **TIGHT)
+        wv = y.value / k.value
+        # Polish: the Sharpe optimum is the minimum-variance portfolio at its own return.
+        rows2 = rows + [(mu, float(mu @ wv), float(mu @ wv))]
+        wv = polish(wv, rows2, n, 2 * cov, np.zeros(n), A, b)
+        return wv
+    else:
+        raise ValueError(obj)
+    prob.solve(solver="CLARABEL", **TIGHT)
+    wv = np.array(w.value)
+    if P is not None:
+        wv = polish(wv, rows, n, P, q, A, b)
+    else:
+        wv = polish_efficient_risk(wv, rows, n, mu, cov, A, b, case["targetVolatility"])
+    return wv
+
+
+def polish_efficient_risk(w, cons_rows, n, mu, cov, A, b, sigma):
+    """On the active set, the efficient-risk optimum is w(t) = argmin ½wᵀΣw - t μᵀw, affine in
+    t; the t with wᵀΣw = σ² solves a quadratic."""
+    wa = polish_parametric(w, cons_rows, n, cov, np.zeros(n), A, b)
+    wb = polish_parametric(w, cons_rows, n, cov, -mu, A, b) - wa
+    qa, qb, qc = wb @ cov @ wb, 2 * wa @ cov @ wb, wa @ cov @ wa - sigma**2
+    t = (-qb + np.sqrt(qb * qb - 4 * qa * qc)) / (2 * qa)
+    wp = wa + t * wb
+    return wp if np.max(np.abs(wp - w)) < 1e-6 else w
+
+
+def polish_parametric(w, cons_rows, n, cov, q, A, b):
+    rows, rhs = [], []
+    for i in range(n):
+        for bound in (LO[i], HI[i]):
+            if np.isfinite(bound) and abs(w[i] - bound) < 1e-7:
+                e = np.zeros(n)
+                e[i] = 1.0
+                rows.append(e)
+                rhs.append(bound)
+    for (c, lo, hi) in cons_rows:
+        v = c @ w
+        for bound in (lo, hi):
+            if np.isfinite(bound) and abs(v - bound) < 1e-7:
+                rows.append(c)
+                rhs.append(bound)
+    G = np.vstack([A] + ([np.array(rows)] if rows else []))
+    h = np.concatenate([b, np.array(rhs)])
+    m = G.shape[0]
+    K = np.block([[cov, G.T], [G, np.zeros((m, m))]])
+    return np.linalg.lstsq(K, np.concatenate([-q, h]), rcond=None)[0][:n]
+
+
+def pypfopt_performance(case, symbols, mu, cov):
+    obj = case["objective"]
+    if case.get("groups") or case.get("lowerBounds") or case.get("upperBounds"):
+        return None
+    ef = EfficientFrontier(pd.Series(mu, index=symbols), pd.DataFrame(cov, index=symbols, columns=symbols),
+                           weight_bounds=(case.get("lower", 0.0), case.get("upper", 1.0)), solver="CLARABEL", solver_options=TIGHT)
+    if case.get("l2"):
+        ef.add_objective(objective_functions.L2_reg, gamma=case["l2"])
+    rf = case.get("riskFreeRate", 0.02)
+    if obj == "min-volatility":
+        ef.min_volatility()
+    elif obj == "max-utility":
+        ef.max_quadratic_utility(risk_aversion=case["riskAversion"])
+    elif obj == "efficient-return":
+        ef.efficient_return(case["targetReturn"])
+    elif obj == "efficient-risk":
+        ef.efficient_risk(case["targetVolatility"])
+    elif obj == "max-sharpe":
+        ef.max_sharpe(risk_free_rate=rf)
+    weights = np.array([ef.weights[i] for i in range(len(symbols))])
+    perf = ef.portfolio_performance(risk_free_rate=rf)
+    return {"weights": [float(x) for x in weights], "performance": [float(x) for x in perf], "riskFreeRate": rf}
+
+
+CASES = [
+    {"name": "min-volatility long-only", "objective": "min-volatility"},
+    {"name": "max-sharpe rf 2%", "objective": "max-sharpe", "riskFreeRate": 0.02},
+    {"name": "max-utility lambda 1", "objective": "max-utility", "riskAversion": 1.0},
+    {"name": "max-utility lambda 5", "objective": "max-utility", "riskAversion": 5.0},
+    {"name": "efficient-return 20%", "objective": "efficient-return", "targetReturn": 0.20},
+    {"name": "efficient-risk 20%", "objective": "efficient-risk", "targetVolatility": 0.20},
+    {"name": "min-volatility bounds 2%-15%", "objective": "min-volatility", "lower": 0.02, "upper": 0.15},
+    {"name": "min-volatility L2 0.1", "objective": "min-volatility", "l2": 0.1},
+    {"name": "max-sharpe bounds 0-20%", "objective": "max-sharpe", "riskFreeRate": 0.02, "upper": 0.2},
+    {
+        "name": "max-utility with groups",
+        "objective": "max-utility",
+        "riskAversion": 2.0,
+        "groups": [
+            {"name": "tech", "members": ["AAPL", "AMD", "MSFT"], "maximum": 0.2},
+            {"name": "energy", "members": ["CVX", "XOM", "RRC"], "minimum": 0.1},
+        ],
+    },
+    {
+        "name": "max-sharpe with groups and per-asset bounds",
+        "objective": "max-sharpe",
+        "riskFreeRate": 0.01,
+        "upperBounds": {"UNH": 0.1, "LLY": 0.1},
+        "groups": [{"name": "staples", "members": ["KO", "PEP", "PG", "WMT"], "minimum": 0.25, "maximum": 0.5}],
+    },
+    {
+        "name": "efficient-return with groups",
+        "objective": "efficient-return",
+        "targetReturn": 0.15,
+        "groups": [{"name": "banks", "members": ["BAC", "JPM"], "maximum": 0.05}],
+    },
+]
+
+
+if __name__ == "__main__":
+    start, end = "2018-01-01", "2022-12-28"
+    symbols, mu, cov = data(start, end)
+    out = {
+        "versions": {"numpy": np.__version__, "cvxpy": cp.__version__, "PyPortfolioOpt": "1.6.0", "python": sys.version.split()[0]},
+        "prices": "market-data/sp500_20.csv",
+        "start": start,
+        "end": end,
+        "symbols": symbols,
+        "cases": [],
+    }
+    for case in CASES:
+        w = solve_case(case, symbols, mu, cov)
+        entry = dict(case)
+        entry["weights"] = [float(x) for x in w]
+        entry["expectedReturn"] = float(mu @ w)
+        entry["volatility"] = float(np.sqrt(w @ cov @ w))
+        entry["pypfopt"] = pypfopt_performance(case, symbols, mu, cov)
+        out["cases"].append(entry)
+        print(f"{case['name']:<45} ret {entry['expectedReturn']:.6f} vol {entry['volatility']:.6f}", file=sys.stderr)
+    with open(os.path.join(HERE, "optimizer_reference.json"), "w") as f:
+        json.dump(out, f, indent=1, allow_nan=False)
+        f.write("\n")
