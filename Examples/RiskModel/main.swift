@@ -13,7 +13,7 @@ do {
     model.expectedReturns = .geometric
 
     let distribution = try model.estimate(prices: prices)
-    print("\(distribution.assets.count) assets, \(distribution.window.observations) daily returns")
+    print("\(distribution.assets.count) assets, \(distribution.window?.observations ?? 0) daily returns")
     print("shrinkage intensity:", distribution.provenance.shrinkage ?? 0)
     for (asset, (mu, sigma)) in zip(distribution.assets, zip(distribution.expectedReturns, distribution.volatilities)).prefix(5) {
         print(asset, "expected", (mu * 1000).rounded() / 10, "% volatility", (sigma * 1000).rounded() / 10, "%")

@@ -319,53 +319,123 @@ private struct Workspace {
 
     /// Solves the KKT system on the active set; nil if it is singular or its answer is not
     /// a valid optimum (infeasible point or wrong-signed multiplier).
+    ///
+    /// Variables at an active bound are fixed and eliminated; the equality rows and the active
+    /// general rows, restricted to the free variables, are reduced to an independent set
+    /// (rows that depend on earlier ones are dropped, with a zero multiplier, which handles
+    /// the degenerate vertices of linear programs); the KKT system over the free variables is
+    /// solved by LU with one step of iterative refinement; the bound multipliers then follow
+    /// from stationarity.
     func polish(x: [Double], s: [Double], z: [Double], iterations: Int) -> QPSolution? {
-        let active = (0..<m).filter { z[$0] > s[$0] }
-        let na = active.count
-        let size = n + me + na
+        let p = problem
+        let hv = h
+        // Fixed variables: value and the internal bound row that fixes them.
+        var fixedRow = [Int?](repeating: nil, count: n)
+        for k in 0..<mb where z[md + k] > s[md + k] {
+            let j = boundVariable[k]
+            if let other = fixedRow[j], z[md + other] >= z[md + k] { continue }
+            fixedRow[j] = k
+        }
+        // Candidate rows: equalities first, then active general rows by decreasing multiplier.
+        var candidates: [(coefficients: [Double], rhs: Double, source: Int)] = []  // source: -1-i equality i, else dense row
+        for i in 0..<me { candidates.append((p.A.row(i), p.b[i], -1 - i)) }
+        let activeDense = (0..<md).filter { z[$0] > s[$0] }.sorted { z[$0] > z[$1] }
+        for r in activeDense { candidates.append((gDense.row(r), hv[r], r)) }
+        // The rows restricted to the free variables must be independent. When one depends on
+        // the others (a degenerate vertex: more active constraints than variables), free the
+        // least active fixed variable that the row involves, and try again; a row that no
+        // freed variable can rescue is dropped with a zero multiplier.
+        var kept: [(coefficients: [Double], rhs: Double, source: Int)] = []
+        var free: [Int] = []
+        var resolved = false
+        for _ in 0...(n + 1) {
+            free = (0..<n).filter { fixedRow[$0] == nil }
+            var basis: [[Double]] = []
+            kept = []
+            var dependent: (coefficients: [Double], rhs: Double, source: Int)?
+            for c in candidates {
+                var v = free.map { c.coefficients[$0] }
+                let norm = (v.reduce(0) { $0 + $1 * $1 }).squareRoot()
+                for q in basis {
+                    let dot = zip(q, v).reduce(0) { $0 + $1.0 * $1.1 }
+                    for t in v.indices { v[t] -= dot * q[t] }
+                }
+                let residual = (v.reduce(0) { $0 + $1 * $1 }).squareRoot()
+                if norm == 0 || residual <= 1e-10 * norm {
+                    dependent = c
+                    break
+                }
+                basis.append(v.map { $0 / residual })
+                kept.append(c)
+            }
+            guard let row = dependent else {
+                resolved = true
+                break
+            }
+            // The least active fixed variable the row involves.
+            let involved = (0..<n).filter { fixedRow[$0] != nil && row.coefficients[$0] != 0 }
+            if let j = involved.min(by: { z[md + fixedRow[$0]!] < z[md + fixedRow[$1]!] }) {
+                fixedRow[j] = nil
+            } else {
+                candidates.removeAll { $0.source == row.source }
+                if row.source < 0 { return nil }  // an equality no variable can satisfy
+            }
+        }
+        if !resolved { return nil }
+        var xp = x
+        for j in 0..<n { if let k = fixedRow[j] { xp[j] = boundSign[k] * hBound[k] } }
+        let nf = free.count
+        let r = kept.count
+        let size = nf + r
         var k = Matrix(rows: size, columns: size)
         var rhs = [Double](repeating: 0, count: size)
-        let scale = Swift.max(1, problem.P.elements.map(abs).max() ?? 1)
-        for j in 0..<n {
-            for i in 0..<n { k[i, j] = problem.P[i, j] }
-            rhs[j] = -problem.q[j]
+        let pxFixed = p.P.times((0..<n).map { fixedRow[$0] == nil ? 0 : xp[$0] })
+        for (a, j) in free.enumerated() {
+            for (b, i) in free.enumerated() { k[b, a] = p.P[i, j] }
+            rhs[a] = -p.q[j] - pxFixed[j]
         }
-        for r in 0..<me {
-            for j in 0..<n {
-                k[n + r, j] = problem.A[r, j]
-                k[j, n + r] = problem.A[r, j]
+        for (row, c) in kept.enumerated() {
+            var value = c.rhs
+            for j in 0..<n where fixedRow[j] != nil { value -= c.coefficients[j] * xp[j] }
+            for (a, j) in free.enumerated() {
+                k[nf + row, a] = c.coefficients[j]
+                k[a, nf + row] = c.coefficients[j]
             }
-            rhs[n + r] = problem.b[r]
+            rhs[nf + row] = value
         }
-        let hv = h
-        for (a, row) in active.enumerated() {
-            let idx = n + me + a
-            if row < md {
-                for j in 0..<n {
-                    k[idx, j] = gDense[row, j]
-                    k[j, idx] = gDense[row, j]
-                }
-            } else {
-                let j = boundVariable[row - md]
-                k[idx, j] = boundSign[row - md]
-                k[j, idx] = boundSign[row - md]
-            }
-            rhs[idx] = hv[row]
+        var sol = [Double](repeating: 0, count: size)
+        if size > 0 {
+            guard let solved = try? solveLinearSystem(k, Matrix(rows: size, columns: 1, columnMajor: rhs)) else { return nil }
+            sol = solved.elements
+            let residual = k.times(sol)
+            let correction = Matrix(rows: size, columns: 1, columnMajor: (0..<size).map { rhs[$0] - residual[$0] })
+            if let step = try? solveLinearSystem(k, correction) { for i in 0..<size { sol[i] += step.elements[i] } }
         }
-        guard let solved = try? solveLinearSystem(k, Matrix(rows: size, columns: 1, columnMajor: rhs)) else { return nil }
-        var sol = solved.elements
-        // One step of iterative refinement against the exact system.
-        let residual = k.times(sol)
-        let r = Matrix(rows: size, columns: 1, columnMajor: (0..<size).map { rhs[$0] - residual[$0] })
-        if let correction = try? solveLinearSystem(k, r) { for i in 0..<size { sol[i] += correction.elements[i] } }
-        let xp = Array(sol[0..<n])
-        let yp = Array(sol[n..<(n + me)])
+        for (a, j) in free.enumerated() { xp[j] = sol[a] }
+        var yp = [Double](repeating: 0, count: me)
         var zp = [Double](repeating: 0, count: m)
-        let tolerance = 1e-9 * scale
-        for (a, row) in active.enumerated() {
-            let v = sol[n + me + a]
-            if v < -tolerance { return nil }
-            zp[row] = Swift.max(v, 0)
+        let tolerance = 1e-9 * Swift.max(1, p.P.elements.map(abs).max() ?? 1, p.q.map(abs).max() ?? 1)
+        for (row, c) in kept.enumerated() {
+            // KKT: P x + q + Aᵀ y + Gᵀ z = 0 with the sign convention of the system above
+            // (P x + [rows]ᵀ λ = -q), so the multiplier is λ itself.
+            let lambda = sol[nf + row]
+            if c.source < 0 {
+                yp[-1 - c.source] = lambda
+            } else {
+                if lambda < -tolerance { return nil }
+                zp[c.source] = Swift.max(lambda, 0)
+            }
+        }
+        // Bound multipliers from stationarity on the fixed variables.
+        let px = p.P.times(xp)
+        let aty = me > 0 ? p.A.times(yp, transposed: true) : [Double](repeating: 0, count: n)
+        let gtz = md > 0 ? gDense.times(Array(zp[0..<md]), transposed: true) : [Double](repeating: 0, count: n)
+        for j in 0..<n {
+            guard let kRow = fixedRow[j] else { continue }
+            let g: Double = px[j] + p.q[j] + aty[j] + gtz[j]
+            let multiplier = -g / boundSign[kRow]
+            if multiplier < -tolerance { return nil }
+            zp[md + kRow] = Swift.max(multiplier, 0)
         }
         let gx = gTimes(xp)
         let hScale = 1 + (hv.map(abs).max() ?? 0)

@@ -181,9 +181,9 @@ public struct MeanVarianceProblem: Sendable {
     public func solve() throws(OptimizationError) -> OptimizationResult {
         let model = try PortfolioModel(distribution: distribution, constraints: constraints, riskFreeRate: riskFreeRate)
         var warnings: [String] = []
-        if distribution.window.observations < distribution.assets.count {
+        if let observations = distribution.window?.observations, observations < distribution.assets.count {
             warnings.append(
-                "\(distribution.assets.count) assets but only \(distribution.window.observations) observations: the sample covariance is singular; prefer a shrinkage estimator"
+                "\(distribution.assets.count) assets but only \(observations) observations: the sample covariance is singular; prefer a shrinkage estimator"
             )
         }
         let outcome: (weights: [Double], solution: QPSolution, solves: Int)

@@ -302,7 +302,9 @@ struct PortfolioModel {
                 fix: "choose a target between \(lowest) and \(highest)")
         }
         var solves = 2
-        if target >= highest {
+        if target >= highest * (1 - 1e-10) {
+            // At (or within rounding of) the riskiest efficient portfolio the volatility limit
+            // does not bind: the answer is the maximum-return portfolio.
             return (best.weights, try run(program(riskScale: 0, returnWeight: 1), options, what: "maximum-return"), solves + 1)
         }
         // Utility max μᵀw - (δ/2) wᵀΣw traces the frontier; volatility falls as δ grows.
@@ -319,7 +321,7 @@ struct PortfolioModel {
         var wb = wa
         var sb = sa
         var stepSize = 2.0
-        while fa.sign == fb.sign && abs(b) < 60 {
+        while fa.sign == fb.sign && abs(b) < 30 {
             b += fa > 0 ? stepSize : -stepSize
             stepSize *= 1.5
             (fb, wb, sb) = try volatilityAt(b)

@@ -10,6 +10,12 @@ public struct EstimationWindow: Sendable, Codable, Equatable {
     public var end: MarketDate
     /// Number of return observations (rows) after the missing-data policy.
     public var observations: Int
+
+    public init(start: MarketDate, end: MarketDate, observations: Int) {
+        self.start = start
+        self.end = end
+        self.observations = observations
+    }
 }
 
 /// How a ``ReturnDistribution`` was made, so that it can be reproduced and audited.
@@ -25,6 +31,20 @@ public struct EstimationProvenance: Sendable, Codable, Equatable {
     public var diagnostics: CovarianceDiagnostics
     /// What a repair changed, if a repair was asked for and needed.
     public var repair: CovarianceRepairReport?
+
+    public init(
+        returnKind: ReturnKind, frequency: Frequency, missingData: MissingDataPolicy, covariance: String, expectedReturns: String,
+        shrinkage: Double?, diagnostics: CovarianceDiagnostics, repair: CovarianceRepairReport?
+    ) {
+        self.returnKind = returnKind
+        self.frequency = frequency
+        self.missingData = missingData
+        self.covariance = covariance
+        self.expectedReturns = expectedReturns
+        self.shrinkage = shrinkage
+        self.diagnostics = diagnostics
+        self.repair = repair
+    }
 }
 
 /// Expected returns and covariance of a set of assets: the frozen value that estimation
@@ -37,8 +57,37 @@ public struct ReturnDistribution: Sendable, Equatable {
     public var expectedReturns: [Double]
     public var covariance: Matrix
     public var periodsPerYear: Double
-    public var window: EstimationWindow
+    /// The estimation window; `nil` for a distribution supplied from elsewhere.
+    public var window: EstimationWindow?
     public var provenance: EstimationProvenance
+
+    /// Creates a distribution from its parts.
+    public init(
+        assets: [String], expectedReturns: [Double], covariance: Matrix, periodsPerYear: Double, window: EstimationWindow?,
+        provenance: EstimationProvenance
+    ) {
+        precondition(
+            expectedReturns.count == assets.count && covariance.rows == assets.count && covariance.isSquare,
+            "ReturnDistribution: \(assets.count) assets, \(expectedReturns.count) returns, covariance \(covariance.rows)x\(covariance.columns)"
+        )
+        self.assets = assets
+        self.expectedReturns = expectedReturns
+        self.covariance = covariance
+        self.periodsPerYear = periodsPerYear
+        self.window = window
+        self.provenance = provenance
+    }
+
+    /// A distribution supplied by the caller (e.g. a house view), checked for definiteness.
+    ///
+    /// - Throws: ``RiskModelError`` for non-finite entries.
+    public init(assets: [String], expectedReturns: [Double], covariance: Matrix, periodsPerYear: Double = 252) throws(RiskModelError) {
+        self.init(
+            assets: assets, expectedReturns: expectedReturns, covariance: covariance, periodsPerYear: periodsPerYear, window: nil,
+            provenance: EstimationProvenance(
+                returnKind: .simple, frequency: .daily, missingData: .dropRows, covariance: "supplied", expectedReturns: "supplied",
+                shrinkage: nil, diagnostics: try CovarianceDiagnostics.check(covariance), repair: nil))
+    }
 
     /// Annualised volatilities `sqrt(diag Sigma)`.
     public var volatilities: [Double] { covariance.diagonal.map { Swift.max($0, 0).squareRoot() } }

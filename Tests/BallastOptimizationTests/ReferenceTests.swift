@@ -33,6 +33,10 @@ struct OptimizerCase: Decodable, CustomTestStringConvertible {
     let lowerBounds: [String: Double]?
     let upperBounds: [String: Double]?
     let groups: [GroupFixture]?
+    let turnover: Double?
+    let cost: Double?
+    let cash: Bool?
+    let cashRate: Double?
     let weights: [Double]
     let expectedReturn: Double
     let volatility: Double
@@ -59,6 +63,16 @@ struct OptimizerCase: Decodable, CustomTestStringConvertible {
         c.upperBounds = upperBounds ?? [:]
         c.groups = (groups ?? []).map { AssetGroup(name: $0.name, members: $0.members, minimum: $0.minimum, maximum: $0.maximum) }
         c.l2Regularization = l2 ?? 0
+        if turnover != nil || cost != nil {
+            let symbols = optimizerReference.symbols
+            c.currentWeights = Dictionary(uniqueKeysWithValues: symbols.map { ($0, 1.0 / Double(symbols.count)) })
+            c.turnoverLimit = turnover
+            c.proportionalCost = cost
+        }
+        if cash == true {
+            c.cashSymbol = "CASH"
+            c.cashRate = cashRate ?? 0
+        }
         return c
     }
 }

@@ -33,9 +33,9 @@ struct RiskModelCommand: ParsableCommand {
         if !output.quiet && !d.provenance.diagnostics.isPositiveDefinite && d.provenance.repair == nil {
             printError("warning: the covariance is not positive definite; pass --repair clip or --repair higham to repair it")
         }
-        if !output.quiet && d.window.observations < d.assets.count {
+        if !output.quiet && (d.window?.observations ?? Int.max) < d.assets.count {
             printError(
-                "warning: \(d.assets.count) assets but only \(d.window.observations) observations; the sample covariance is singular, prefer --covariance ledoit-wolf or oas"
+                "warning: \(d.assets.count) assets but only \(d.window?.observations ?? 0) observations; the sample covariance is singular, prefer --covariance ledoit-wolf or oas"
             )
         }
     }
@@ -52,8 +52,10 @@ struct RiskModelCommand: ParsableCommand {
     func table(_ d: ReturnDistribution) -> String {
         let p = d.provenance
         var out = "Risk model: \(model.priceOptions.prices)\n"
-        out +=
-            "  window          \(d.window.start) to \(d.window.end), \(d.window.observations) \(p.frequency.rawValue) returns (\(p.returnKind.rawValue)), annualised x \(number(d.periodsPerYear))\n"
+        if let w = d.window {
+            out += "  window          \(w.start) to \(w.end), \(w.observations) \(p.frequency.rawValue) returns"
+            out += " (\(p.returnKind.rawValue)), annualised x \(number(d.periodsPerYear))\n"
+        }
         out += "  missing data    \(p.missingData.rawValue)\n"
         out += "  covariance      \(p.covariance)" + (p.shrinkage.map { ", shrinkage intensity \(number($0))" } ?? "") + "\n"
         out += "  expected        \(p.expectedReturns)\n"
@@ -146,7 +148,8 @@ struct RiskModelReport: Encodable {
     init(_ d: ReturnDistribution) {
         let p = d.provenance
         assets = d.assets
-        window = Window(start: d.window.start.description, end: d.window.end.description, observations: d.window.observations)
+        let w = d.window!  // always set by the estimation pipeline
+        window = Window(start: w.start.description, end: w.end.description, observations: w.observations)
         periodsPerYear = d.periodsPerYear
         expectedReturns = d.expectedReturns
         volatilities = d.volatilities
