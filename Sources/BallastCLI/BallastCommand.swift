@@ -20,10 +20,11 @@ struct BallastCommand: ParsableCommand {
 
             EXAMPLES
               ballast risk-model --covariance ledoit-wolf --start 2018-01-01
+              ballast optimize --start 2018-01-01 --objective max-sharpe
               ballast data inspect market-data/factors_etf5.csv
             """,
         version: BallastVersion.current,
-        subcommands: [RiskModelCommand.self, DataCommand.self]
+        subcommands: [RiskModelCommand.self, OptimizeCommand.self, DataCommand.self]
     )
 
     /// Parses and runs the command, mapping usage errors to exit code 2 (ArgumentParser's

@@ -308,7 +308,7 @@ private struct Workspace {
         var gap = 0.0
         for k in 0..<m {
             let slack = hv[k] - gx[k]
-            primal = Swift.max(primal, -slack)
+            if -slack > primal { primal = -slack }
             gap += Swift.max(slack, 0) * z[k]
         }
         return QPSolution(

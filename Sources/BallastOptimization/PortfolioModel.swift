@@ -69,20 +69,21 @@ struct PortfolioModel {
         for (s, v) in c.upperBounds { upper[try position(s, "an upper bound")] = v }
         for i in 0..<n where lower[i] > upper[i] {
             throw OptimizationError(
-                .infeasibleBounds, message: "the bounds of \(assets[i]) are empty: lower \(lower[i]) > upper \(upper[i])",
+                .infeasibleBounds,
+                message: "the bounds of \(assets[i]) are empty: lower \(formatted(lower[i])) > upper \(formatted(upper[i]))",
                 fix: "make the lower bound at most the upper bound")
         }
         let sumLower = lower.reduce(0, +)
         let sumUpper = upper.reduce(0, +)
         if sumLower > 1 + 1e-12 {
             throw OptimizationError(
-                .infeasibleBounds, message: "the lower bounds sum to \(sumLower), above the budget of 1",
-                fix: "lower some minimum weights (by \(sumLower - 1) in total)")
+                .infeasibleBounds, message: "the lower bounds sum to \(formatted(sumLower)), above the budget of 1",
+                fix: "lower some minimum weights (by \(formatted(sumLower - 1)) in total)")
         }
         if sumUpper < 1 - 1e-12 {
             throw OptimizationError(
-                .infeasibleBounds, message: "the upper bounds sum to \(sumUpper), below the budget of 1",
-                fix: "raise some maximum weights (by \(1 - sumUpper) in total) or add a cash asset")
+                .infeasibleBounds, message: "the upper bounds sum to \(formatted(sumUpper)), below the budget of 1",
+                fix: "raise some maximum weights (by \(formatted(1 - sumUpper)) in total) or add a cash asset")
         }
         var rows: [(coefficients: [Double], lower: Double, upper: Double, name: String)] = []
         for g in c.groups {
@@ -99,22 +100,24 @@ struct PortfolioModel {
             let gmax = g.maximum ?? .infinity
             if gmin > gmax {
                 throw OptimizationError(
-                    .infeasibleGroup, message: "group \(g.name) has minimum \(gmin) above its maximum \(gmax)",
+                    .infeasibleGroup, message: "group \(g.name) has minimum \(formatted(gmin)) above its maximum \(formatted(gmax))",
                     fix: "swap or correct the group limits")
             }
             if gmin > hi + 1e-12 {
                 throw OptimizationError(
-                    .infeasibleGroup, message: "group \(g.name) needs at least \(gmin) but its members' upper bounds allow only \(hi)",
+                    .infeasibleGroup,
+                    message: "group \(g.name) needs at least \(formatted(gmin)) but its members' upper bounds allow only \(formatted(hi))",
                     fix: "lower the group minimum or raise its members' upper bounds")
             }
             if gmax < lo - 1e-12 {
                 throw OptimizationError(
-                    .infeasibleGroup, message: "group \(g.name) allows at most \(gmax) but its members' lower bounds need \(lo)",
+                    .infeasibleGroup,
+                    message: "group \(g.name) allows at most \(formatted(gmax)) but its members' lower bounds need \(formatted(lo))",
                     fix: "raise the group maximum or lower its members' lower bounds")
             }
             if gmin > 1 + 1e-12 {
                 throw OptimizationError(
-                    .infeasibleGroup, message: "group \(g.name) needs at least \(gmin), above the budget of 1",
+                    .infeasibleGroup, message: "group \(g.name) needs at least \(formatted(gmin)), above the budget of 1",
                     fix: "lower the group minimum")
             }
             rows.append((coefficients, gmin, gmax, "group \(g.name)"))
@@ -126,7 +129,8 @@ struct PortfolioModel {
             let hi = l.upper ?? .infinity
             if lo > hi {
                 throw OptimizationError(
-                    .infeasibleConstraints, message: "constraint \(l.name) has lower \(lo) above upper \(hi)", fix: "correct its limits")
+                    .infeasibleConstraints, message: "constraint \(l.name) has lower \(formatted(lo)) above upper \(formatted(hi))",
+                    fix: "correct its limits")
             }
             rows.append((coefficients, lo, hi, "constraint \(l.name)"))
         }
@@ -271,15 +275,17 @@ struct PortfolioModel {
     ) {
         guard target.isFinite else {
             throw OptimizationError(
-                .invalidParameter, message: "target return \(target) is not finite", fix: "give an annual return such as 0.1")
+                .invalidParameter, message: "target return \(formatted(target)) is not finite", fix: "give an annual return such as 0.1")
         }
         let best = try maximumReturn(options: options)
         let minVol = try solveUtility(returnWeight: 0, riskWeight: 1, options: options)
         if target > best.value + 1e-12 * Swift.max(1, abs(best.value)) {
             throw OptimizationError(
                 .targetOutOfRange,
-                message: "target return \(target) is above the highest attainable, \(best.value)",
-                fix: "choose a target between \(expectedReturn(minVol.weights)) (minimum volatility) and \(best.value)")
+                message: "target return \(formatted(target)) is above the highest attainable, \(formatted(best.value))",
+                fix:
+                    "choose a target between \(formatted(expectedReturn(minVol.weights))) (minimum volatility) and \(formatted(best.value))"
+            )
         }
         let s = try run(program(riskScale: 1, returnWeight: 0, extraRows: [(mu, target, .infinity)]), options, what: "efficient-return")
         return (Array(s.x[0..<n]), s, 3)
@@ -290,7 +296,8 @@ struct PortfolioModel {
     ) {
         guard target.isFinite, target > 0 else {
             throw OptimizationError(
-                .invalidParameter, message: "target volatility \(target) is not positive", fix: "give an annual volatility such as 0.15")
+                .invalidParameter, message: "target volatility \(formatted(target)) is not positive",
+                fix: "give an annual volatility such as 0.15")
         }
         let minVol = try solveUtility(returnWeight: 0, riskWeight: 1, options: options)
         let lowest = volatility(minVol.weights)
@@ -298,8 +305,8 @@ struct PortfolioModel {
         let highest = volatility(best.weights)
         if target < lowest * (1 - 1e-12) {
             throw OptimizationError(
-                .targetOutOfRange, message: "target volatility \(target) is below the lowest attainable, \(lowest)",
-                fix: "choose a target between \(lowest) and \(highest)")
+                .targetOutOfRange, message: "target volatility \(formatted(target)) is below the lowest attainable, \(formatted(lowest))",
+                fix: "choose a target between \(formatted(lowest)) and \(formatted(highest))")
         }
         var solves = 2
         if target >= highest * (1 - 1e-10) {
@@ -331,8 +338,8 @@ struct PortfolioModel {
         }
         if fa.sign == fb.sign {
             throw OptimizationError(
-                .solverFailure, message: "could not bracket the target volatility \(target)",
-                fix: "choose a target between \(lowest) and \(highest)")
+                .solverFailure, message: "could not bracket the target volatility \(formatted(target))",
+                fix: "choose a target between \(formatted(lowest)) and \(formatted(highest))")
         }
         var side = 0
         for _ in 0..<200 {
@@ -366,7 +373,7 @@ struct PortfolioModel {
         if !reachable {
             throw OptimizationError(
                 .noReturnAboveRiskFree,
-                message: "no asset's expected return exceeds the risk-free rate \(rf), so the Sharpe ratio cannot be positive",
+                message: "no asset's expected return exceeds the risk-free rate \(formatted(rf)), so the Sharpe ratio cannot be positive",
                 fix: "lower the risk-free rate, use other expected returns, or choose min-volatility")
         }
         // Variables (y, κ) with w = y / κ: minimise yᵀΣy subject to (μ - rf)ᵀy = 1, Σy = κ,
@@ -431,4 +438,10 @@ struct PortfolioModel {
         }
         return ((0..<n).map { s.x[$0] / kappa }, s, 1)
     }
+}
+
+/// A number for a message: ten significant digits, no trailing noise.
+func formatted(_ x: Double) -> String {
+    guard x.isFinite else { return x > 0 ? "infinity" : x < 0 ? "-infinity" : "NaN" }
+    return String(format: "%.10g", x)
 }

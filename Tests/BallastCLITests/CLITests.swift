@@ -182,12 +182,72 @@ struct CLITests {
         #expect(!r.stderr.isEmpty)
     }
 
+    @Test("optimize JSON matches the cvxpy fixture, and constraint files are read")
+    func optimize() throws {
+        struct Case: Decodable {
+            let name: String
+            let weights: [Double]
+        }
+        struct Reference: Decodable {
+            let symbols: [String]
+            let cases: [Case]
+        }
+        let ref = try TestSupport.fixture("optimizer_reference.json", as: Reference.self)
+        let base = ["optimize", "--start", "2018-01-01", "--end", "2022-12-28", "--format", "json"]
+        let sharpe = try ballast(base + ["--objective", "max-sharpe", "--risk-free-rate", "0.02"])
+        #expect(sharpe.status == 0, "\(sharpe.stderr)")
+        let json = try sharpe.json()
+        #expect(json["status"] as? String == "optimal")
+        let weights = try #require(json["weights"] as? [String: Double])
+        let expected = try #require(ref.cases.first { $0.name == "max-sharpe rf 2%" })
+        for (k, s) in ref.symbols.enumerated() { #expect(abs((weights[s] ?? .nan) - expected.weights[k]) <= 1e-8, "\(s)") }
+        let diagnostics = try #require(json["diagnostics"] as? [String: Any])
+        #expect((diagnostics["kktResidual"] as? Double ?? 1) <= 1e-10)
+        // Groups from a file.
+        let groups = try temporaryFile(
+            "groups.json",
+            #"[{"name": "tech", "members": ["AAPL", "AMD", "MSFT"], "maximum": 0.2}, {"name": "energy", "members": ["CVX", "XOM", "RRC"], "minimum": 0.1}]"#
+        )
+        let grouped = try ballast(base + ["--objective", "max-utility", "--risk-aversion", "2", "--groups", groups])
+        #expect(grouped.status == 0, "\(grouped.stderr)")
+        let gw = try #require(try grouped.json()["weights"] as? [String: Double])
+        let gref = try #require(ref.cases.first { $0.name == "max-utility with groups" })
+        for (k, s) in ref.symbols.enumerated() { #expect(abs((gw[s] ?? .nan) - gref.weights[k]) <= 1e-8, "\(s)") }
+        // Per-symbol bounds from a CSV file.
+        let bounds = try temporaryFile("bounds.csv", "symbol,lower,upper\nUNH,,0.1\nLLY,,0.1\n")
+        let bounded = try ballast(base + ["--objective", "min-volatility", "--bounds", bounds])
+        #expect(bounded.status == 0, "\(bounded.stderr)")
+        let table = try ballast([
+            "optimize", "--start", "2018-01-01", "--objective", "efficient-risk", "--target-volatility", "0.15", "--cash",
+        ])
+        #expect(table.status == 0)
+        #expect(table.stdout.contains("CASH"))
+        #expect(table.stdout.contains("polished"))
+    }
+
+    @Test("optimize errors: infeasible constraints exit 1 with a fix, missing targets exit 2")
+    func optimizeErrors() throws {
+        let infeasible = try ballast(["optimize", "--weight-bounds", "0.1,0.2"])
+        #expect(infeasible.status == 1)
+        #expect(infeasible.stderr.contains("lower bounds sum to 2"))
+        let range = try ballast(["optimize", "--objective", "efficient-return", "--target-return", "0.9"])
+        #expect(range.status == 1)
+        #expect(range.stderr.contains("choose a target between"))
+        let missing = try ballast(["optimize", "--objective", "efficient-risk"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("--target-volatility"))
+        let badGroups = try temporaryFile("bad-groups.json", #"[{"name": "x", "members": "AAPL"}]"#)
+        let groups = try ballast(["optimize", "--groups", badGroups])
+        #expect(groups.status == 1)
+        #expect(groups.stderr.contains("[0].members"))
+    }
+
     @Test("help has examples and exit codes; version prints")
     func help() throws {
         let root = try ballast(["--help"])
         #expect(root.status == 0)
         #expect(root.stdout.contains("EXIT CODES"))
-        for command in [["risk-model"], ["data", "inspect"]] {
+        for command in [["risk-model"], ["optimize"], ["data", "inspect"]] {
             let h = try ballast(command + ["--help"])
             #expect(h.status == 0)
             #expect(h.stdout.contains("EXAMPLES"), "\(command)")

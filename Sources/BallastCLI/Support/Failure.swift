@@ -27,6 +27,12 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     } catch let e as RiskModelError {
         printError("error: \(e)")
         throw ExitCode(ExitStatus.dataError)
+    } catch let e as OptimizationError {
+        printError("error: \(e)")
+        throw ExitCode(ExitStatus.dataError)
+    } catch let e as InputFileError {
+        printError("error: \(e)")
+        throw ExitCode(ExitStatus.dataError)
     } catch let e as LinearAlgebraError {
         printError("error: \(e)")
         throw ExitCode(ExitStatus.dataError)

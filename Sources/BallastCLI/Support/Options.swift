@@ -94,7 +94,7 @@ struct RiskModelOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Expected returns: mean, geometric, ema or capm.", valueName: "estimator"))
     var expectedReturns: ExpectedReturnOption = .mean
 
-    @Option(help: ArgumentHelp("Annual risk-free rate used by CAPM (fraction).", valueName: "rate"))
+    @Option(help: ArgumentHelp("Annual risk-free rate (fraction): CAPM, the Sharpe ratio, the cash asset.", valueName: "rate"))
     var riskFreeRate: Double = 0.02
 
     @Option(help: ArgumentHelp("Market price file for CAPM (one column).", valueName: "file"))

@@ -1,0 +1,234 @@
+import ArgumentParser
+import Ballast
+import Foundation
+
+/// `--objective` values.
+enum ObjectiveOption: String, ExpressibleByArgument, CaseIterable {
+    case minVolatility = "min-volatility"
+    case maxSharpe = "max-sharpe"
+    case maxUtility = "max-utility"
+    case efficientReturn = "efficient-return"
+    case efficientRisk = "efficient-risk"
+}
+
+/// `LO,HI` for `--weight-bounds`.
+struct WeightBounds: ExpressibleByArgument {
+    var lower: Double
+    var upper: Double
+
+    init?(argument: String) {
+        let parts = argument.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo.isFinite, hi.isFinite else { return nil }
+        lower = lo
+        upper = hi
+    }
+}
+
+/// `ballast optimize`: one optimal portfolio.
+struct OptimizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "optimize",
+        abstract: "Find the optimal portfolio for an objective under constraints.",
+        discussion: """
+            Builds the risk model (same options as `ballast risk-model`), then solves the mean-variance
+            problem with Ballast's interior-point solver, polished on the active set to machine
+            precision. Weights sum to one; bounds default to long-only (0,1).
+
+            BOUNDS FILE (--bounds): CSV with header `symbol,lower,upper`; an empty field keeps the default.
+            GROUPS FILE (--groups): JSON array of {"name": "tech", "members": ["AAPL", "MSFT"],
+            "minimum": 0.1, "maximum": 0.3}; either limit may be omitted.
+
+            EXAMPLES
+              ballast optimize --start 2018-01-01 --objective max-sharpe
+              ballast optimize --objective efficient-risk --target-volatility 0.15 --cash
+              ballast optimize --objective min-volatility --weight-bounds 0.02,0.15 --format json
+              ballast optimize --objective max-utility --risk-aversion 4 --groups groups.json --l2 0.05
+            """
+    )
+
+    @OptionGroup var model: RiskModelOptions
+
+    @Option(
+        help: ArgumentHelp("Objective: min-volatility, max-sharpe, max-utility, efficient-return, efficient-risk.", valueName: "objective"))
+    var objective: ObjectiveOption = .maxSharpe
+
+    @Option(help: ArgumentHelp("Risk aversion λ for max-utility (maximises μᵀw - λ/2 wᵀΣw).", valueName: "λ"))
+    var riskAversion: Double = 1
+
+    @Option(help: ArgumentHelp("Annual target return for efficient-return (fraction).", valueName: "x"))
+    var targetReturn: Double?
+
+    @Option(help: ArgumentHelp("Annual target volatility for efficient-risk (fraction).", valueName: "x"))
+    var targetVolatility: Double?
+
+    @Option(help: ArgumentHelp("Bounds for every weight, `LO,HI`.", valueName: "lo,hi"))
+    var weightBounds: WeightBounds = WeightBounds(argument: "0,1")!
+
+    @Option(help: ArgumentHelp("Per-symbol bounds, CSV `symbol,lower,upper`.", valueName: "file"))
+    var bounds: String?
+
+    @Option(help: ArgumentHelp("Group limits, JSON array of {name, members, minimum, maximum}.", valueName: "file"))
+    var groups: String?
+
+    @Option(help: ArgumentHelp("L2 regularisation γ (adds γ Σ w² to the objective).", valueName: "γ"))
+    var l2: Double = 0
+
+    @Flag(help: "Add a CASH asset with zero variance earning the risk-free rate.")
+    var cash = false
+
+    @OptionGroup(title: "Output") var output: OutputOptions
+
+    func validate() throws {
+        if objective == .efficientReturn && targetReturn == nil { throw ValidationError("efficient-return needs --target-return") }
+        if objective == .efficientRisk && targetVolatility == nil { throw ValidationError("efficient-risk needs --target-volatility") }
+        if !(riskAversion > 0) { throw ValidationError("--risk-aversion must be positive, got \(riskAversion)") }
+        if !(l2 >= 0) { throw ValidationError("--l2 must be at least 0, got \(l2)") }
+        if output.format == .csv { throw ValidationError("optimize prints table or json; use --format table or --format json") }
+    }
+
+    var portfolioObjective: PortfolioObjective {
+        switch objective {
+        case .minVolatility: .minimumVolatility
+        case .maxSharpe: .maximumSharpe(riskFreeRate: model.riskFreeRate)
+        case .maxUtility: .maximumUtility(riskAversion: riskAversion)
+        case .efficientReturn: .efficientReturn(targetReturn: targetReturn!)
+        case .efficientRisk: .efficientRisk(targetVolatility: targetVolatility!)
+        }
+    }
+
+    func constraints() throws -> PortfolioConstraints {
+        var c = PortfolioConstraints()
+        c.defaultLower = weightBounds.lower
+        c.defaultUpper = weightBounds.upper
+        c.l2Regularization = l2
+        if cash {
+            c.cashSymbol = "CASH"
+            c.cashRate = model.riskFreeRate
+        }
+        if let bounds {
+            let rows = try readBounds(bounds)
+            for r in rows {
+                if let lo = r.lower { c.lowerBounds[r.symbol] = lo }
+                if let hi = r.upper { c.upperBounds[r.symbol] = hi }
+            }
+        }
+        if let groups { c.groups = try readGroups(groups) }
+        return c
+    }
+
+    func run() throws {
+        let result = try reportingErrors { () throws -> OptimizationResult in
+            let distribution = try model.estimate()
+            return try MeanVarianceProblem(distribution: distribution, objective: portfolioObjective, constraints: try constraints())
+                .solve()
+        }
+        if !output.quiet { for w in result.warnings { printError("warning: \(w)") } }
+        switch output.format {
+        case .json: print(try jsonString(OptimizationReport(result)))
+        default: print(table(result), terminator: "")
+        }
+    }
+
+    func table(_ r: OptimizationResult) -> String {
+        var out = "Objective \(r.objective): \(r.status.rawValue)\n"
+        out += "  expected return  \(percent(r.expectedReturn))\n"
+        out += "  volatility       \(percent(r.volatility))\n"
+        out += "  Sharpe ratio     \(number(r.sharpeRatio)) (risk-free rate \(percent(r.riskFreeRate)))\n"
+        out += "  solver           \(r.diagnostics.iterations) iterations, KKT residual \(number(r.diagnostics.kktResidual, digits: 2))"
+        out += r.diagnostics.polished ? ", polished\n\n" : "\n\n"
+        var t = TextTable(["asset", "weight"])
+        for (a, w) in zip(r.assets, r.weights) where abs(w) >= 5e-7 { t.add([a, percent(w)]) }
+        out += t.render()
+        let zero = zip(r.assets, r.weights).filter { abs($0.1) < 5e-7 }.map(\.0)
+        if !zero.isEmpty { out += "\nZero weight: " + zero.joined(separator: ", ") + "\n" }
+        return out
+    }
+}
+
+/// The JSON shape of `ballast optimize --format json`.
+struct OptimizationReport: Encodable {
+    struct Diagnostics: Encodable {
+        let iterations: Int
+        let solves: Int
+        let kktResidual: Double
+        let primalResidual: Double
+        let dualResidual: Double
+        let dualityGap: Double
+        let polished: Bool
+    }
+    let status: String
+    let objective: String
+    let weights: [String: Double]
+    let expectedReturn: Double
+    let volatility: Double
+    let sharpeRatio: Double
+    let riskFreeRate: Double
+    let diagnostics: Diagnostics
+    let warnings: [String]
+    let engineVersion: String
+
+    init(_ r: OptimizationResult) {
+        status = r.status.rawValue
+        objective = r.objective.description
+        weights = Dictionary(uniqueKeysWithValues: zip(r.assets, r.weights).map { ($0, $1) })
+        expectedReturn = r.expectedReturn
+        volatility = r.volatility
+        sharpeRatio = r.sharpeRatio
+        riskFreeRate = r.riskFreeRate
+        let d = r.diagnostics
+        diagnostics = Diagnostics(
+            iterations: d.iterations, solves: d.solves, kktResidual: d.kktResidual, primalResidual: d.primalResidual,
+            dualResidual: d.dualResidual,
+            dualityGap: d.dualityGap, polished: d.polished)
+        warnings = r.warnings
+        engineVersion = BallastVersion.current
+    }
+}
+
+// MARK: - Constraint files
+
+/// An input file that cannot be used, with where and how to fix it.
+struct InputFileError: Error, CustomStringConvertible {
+    let description: String
+}
+
+func readBounds(_ path: String) throws -> [(symbol: String, lower: Double?, upper: Double?)] {
+    guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        throw InputFileError(description: "\(path): no such file or not UTF-8 text; give a CSV `symbol,lower,upper`")
+    }
+    var out: [(String, Double?, Double?)] = []
+    let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+    for (k, raw) in lines.enumerated() {
+        let line = raw.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: "\u{FEFF}")))
+        if line.isEmpty { continue }
+        let f = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        if k == 0 && f.first?.lowercased() == "symbol" { continue }
+        guard f.count == 3, !f[0].isEmpty else {
+            throw InputFileError(
+                description: "\(path):\(k + 1): expected `symbol,lower,upper`, got `\(line)`; leave a field empty to keep the default")
+        }
+        func value(_ s: String, _ column: Int) throws -> Double? {
+            if s.isEmpty { return nil }
+            guard let v = Double(s), v.isFinite else {
+                throw InputFileError(description: "\(path):\(k + 1):\(column): `\(s)` is not a number; write a weight such as 0.1")
+            }
+            return v
+        }
+        out.append((f[0], try value(f[1], 2), try value(f[2], 3)))
+    }
+    return out
+}
+
+func readGroups(_ path: String) throws -> [AssetGroup] {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw InputFileError(description: "\(path): no such file; give a JSON array of groups")
+    }
+    do {
+        return try JSONDecoder().decode([AssetGroup].self, from: data)
+    } catch let e as DecodingError {
+        let (field, message) = describe(e)
+        throw InputFileError(description: "\(path): \(field): \(message); each group is {\"name\", \"members\", \"minimum\", \"maximum\"}")
+    } catch {
+        throw InputFileError(description: "\(path): not valid JSON (\(error.localizedDescription))")
+    }
+}
