@@ -86,6 +86,18 @@ case "run":
             let r = try load(dir, "ragged_100x2520", assets: 100)
             seconds[workload] = try medianSeconds(repeats: repeats) { sink += try SampleCovariance().estimate(r).matrix[0, 0] }
             checks[workload] = try SampleCovariance().estimate(r).matrix[3, 7]
+        case "min_vol_500", "max_sharpe_500", "min_vol_20", "max_sharpe_20", "max_utility_20":
+            let size = workload.hasSuffix("500") ? 500 : 20
+            let r = try load(dir, "factor_500x2520", assets: 500).selecting(columns: Array(0..<size))
+            let d = try RiskModelConfiguration().estimate(returns: r)
+            let objective: PortfolioObjective =
+                workload.hasPrefix("min_vol")
+                ? .minimumVolatility
+                : workload.hasPrefix("max_sharpe") ? .maximumSharpe(riskFreeRate: 0.02) : .maximumUtility(riskAversion: 1)
+            let problem = MeanVarianceProblem(distribution: d, objective: objective)
+            seconds[workload] = try medianSeconds(repeats: repeats) { sink += try problem.solve().weights[0] }
+            let w = try problem.solve()
+            checks[workload] = workload.hasPrefix("min_vol") ? w.volatility : w.sharpeRatio
         default:
             fail("unknown workload \(workload)")
         }

@@ -42,17 +42,26 @@ struct PortfolioModel {
             throw OptimizationError(
                 .invalidParameter, message: "the expected return of \(assets[k]) is not finite", fix: "check the risk model")
         }
-        // Positive semidefiniteness: a negative eigenvalue beyond rounding is an error.
-        if let eig = try? SymmetricEigendecomposition(sigma, computeVectors: false) {
-            let top = Swift.max(abs(eig.values.last ?? 0), 1e-300)
-            if let low = eig.values.first, low < -1e-10 * top {
-                throw OptimizationError(
-                    .notPositiveSemidefinite, message: "the covariance is not positive semidefinite (smallest eigenvalue \(low))",
-                    fix: "repair it first (ballast: --repair clip or --repair higham; library: CovarianceRepair.repair)")
-            }
-        } else {
+        // Positive semidefiniteness: Cholesky of Σ + εI (ε = 1e-12 of the largest variance)
+        // succeeds for every positive semidefinite Σ; only when it fails are the eigenvalues
+        // computed, to tell rounding from a real negative eigenvalue.
+        guard sigma.isFinite else {
             throw OptimizationError(
                 .notPositiveSemidefinite, message: "the covariance holds non-finite values", fix: "check the risk model")
+        }
+        var shifted = sigma
+        let top = Swift.max(sigma.diagonal.max() ?? 0, 1e-300)
+        for i in 0..<sigma.rows { shifted[i, i] += 1e-12 * top }
+        if (try? Cholesky(shifted)) == nil {
+            let eig = try? SymmetricEigendecomposition(sigma, computeVectors: false)
+            let low = eig?.values.first ?? -.infinity
+            let high = Swift.max(abs(eig?.values.last ?? 1), 1e-300)
+            if low < -1e-10 * high {
+                throw OptimizationError(
+                    .notPositiveSemidefinite,
+                    message: "the covariance is not positive semidefinite (smallest eigenvalue \(formatted(low)))",
+                    fix: "repair it first (ballast: --repair clip or --repair higham; library: CovarianceRepair.repair)")
+            }
         }
         let index = Dictionary(uniqueKeysWithValues: assets.enumerated().map { ($1, $0) })
         func position(_ s: String, _ context: String) throws(OptimizationError) -> Int {
@@ -181,11 +190,14 @@ struct PortfolioModel {
         let n = self.n
         let split = usesSplitting
         let size = split ? 3 * n : n
-        var p = Matrix(rows: size, columns: size)
-        for j in 0..<n {
-            for i in 0..<n { p[i, j] = 2 * r * sigma[i, j] }
-            p[j, j] += 2 * l2
+        var p: Matrix
+        if size == n {
+            p = sigma.scaled(by: 2 * r)
+        } else {
+            p = Matrix(rows: size, columns: size)
+            for j in 0..<n { for i in 0..<n { p.elements[i + j * size] = 2 * r * sigma.elements[i + j * n] } }
         }
+        for j in 0..<n { p.elements[j + j * size] += 2 * l2 }
         var q = [Double](repeating: 0, count: size)
         for i in 0..<n { q[i] = -a * mu[i] }
         if split { for i in n..<(3 * n) { q[i] = cost } }
@@ -259,12 +271,40 @@ struct PortfolioModel {
         // PyPortfolioOpt's conventions: minimum volatility minimises wᵀΣw (+ γ‖w‖²); utility
         // maximises μᵀw - (λ/2) wᵀΣw (- γ‖w‖²).
         let r = a == 0 ? 1 : lambda / 2
-        let s = try run(program(riskScale: r, returnWeight: a), options, what: a == 0 ? "minimum-volatility" : "utility")
+        let qp = program(riskScale: r, returnWeight: a)
+        if fastPath {
+            // Start at the vertex that fills the budget with the best assets one by one.
+            let score = (0..<n).map { a * mu[$0] - r * sigma[$0, $0] - l2 }
+            if let s = ActiveSetSolver().solve(qp, start: greedyVertex(preferring: score)) { return (s.x, s, 1) }
+        }
+        let s = try run(qp, options, what: a == 0 ? "minimum-volatility" : "utility")
         return (Array(s.x[0..<n]), s, 1)
+    }
+
+    /// Budget and bounds only (no group or linear rows, no turnover or cost): the shape the
+    /// active-set solver handles.
+    var fastPath: Bool { rows.isEmpty && !usesSplitting }
+
+    /// The feasible vertex that starts every variable at its lower bound and then fills the
+    /// rest of the budget in order of decreasing `score`, each up to its upper bound.
+    func greedyVertex(preferring score: [Double]) -> [Double] {
+        var w = lower
+        var left = 1 - lower.reduce(0, +)
+        for i in (0..<n).sorted(by: { score[$0] > score[$1] || (score[$0] == score[$1] && $0 < $1) }) where left > 0 {
+            let add = Swift.min(upper[i] - lower[i], left)
+            w[i] += add
+            left -= add
+        }
+        return w
     }
 
     /// The largest expected return any feasible portfolio reaches (a linear program).
     func maximumReturn(options: QPOptions) throws(OptimizationError) -> (weights: [Double], value: Double) {
+        if fastPath {
+            // With only the budget and bounds the greedy fill by expected return is optimal.
+            let w = greedyVertex(preferring: mu)
+            return (w, expectedReturn(w))
+        }
         let s = try run(program(riskScale: 0, returnWeight: 1), options, what: "maximum-return")
         let w = Array(s.x[0..<n])
         return (w, expectedReturn(w))
@@ -286,6 +326,17 @@ struct PortfolioModel {
                 fix:
                     "choose a target between \(formatted(expectedReturn(minVol.weights))) (minimum volatility) and \(formatted(best.value))"
             )
+        }
+        let minVolReturn = expectedReturn(minVol.weights)
+        if target <= minVolReturn { return (minVol.weights, minVol.solution, 3) }
+        if fastPath {
+            // The return constraint binds: it is an equality, and a feasible start lies on
+            // the segment between the minimum-volatility and maximum-return portfolios.
+            var qp = program(riskScale: 1, returnWeight: 0)
+            qp.addEqualities([mu], [target])
+            let theta = (target - minVolReturn) / (best.value - minVolReturn)
+            let start = (0..<n).map { minVol.weights[$0] + theta * (best.weights[$0] - minVol.weights[$0]) }
+            if let s = ActiveSetSolver().solve(qp, start: start) { return (s.x, s, 3) }
         }
         let s = try run(program(riskScale: 1, returnWeight: 0, extraRows: [(mu, target, .infinity)]), options, what: "efficient-return")
         return (Array(s.x[0..<n]), s, 3)
@@ -393,6 +444,9 @@ struct PortfolioModel {
         var rowsG: [[Double]] = []
         var lo: [Double] = []
         var hi: [Double] = []
+        // With non-negative weights that sum to one no weight exceeds 1, so upper bounds of
+        // 1 or more need no row.
+        let longOnly = lower.allSatisfy { $0 >= 0 }
         for i in 0..<n {
             // Plain bounds on y where the weight bound is 0 or infinite; κ-scaled rows otherwise.
             if lower[i] == 0 {
@@ -407,7 +461,7 @@ struct PortfolioModel {
             }
             if upper[i] == 0 {
                 qp.upperBounds[i] = 0
-            } else if upper[i].isFinite {
+            } else if upper[i].isFinite && !(longOnly && upper[i] >= 1) {
                 var row = [Double](repeating: 0, count: size)
                 row[i] = 1
                 row[n] = -upper[i]
@@ -429,6 +483,25 @@ struct PortfolioModel {
             }
         }
         if !rowsG.isEmpty { qp.addInequalities(rowsG, lower: lo, upper: hi) }
+        if fastPath && rowsG.isEmpty {
+            // Long-only with no other rows: min yᵀΣy subject to (μ - rf)ᵀy = 1 and y ≥ 0 (κ is
+            // just Σy). Start from the asset with the best Sharpe ratio on its own.
+            var reduced = QuadraticProgram(P: Matrix(rows: n, columns: n), q: [Double](repeating: 0, count: n))
+            for j in 0..<n {
+                for i in 0..<n { reduced.P[i, j] = p[i, j] }
+                reduced.lowerBounds[j] = 0
+                if upper[j] == 0 { reduced.upperBounds[j] = 0 }
+            }
+            reduced.addEqualities([excess], [1])
+            let eligible = (0..<n).filter { excess[$0] > 0 && upper[$0] > 0 }
+            let best = eligible.max { excess[$0] / sigma[$0, $0].squareRoot() < excess[$1] / sigma[$1, $1].squareRoot() }!
+            var start = [Double](repeating: 0, count: n)
+            start[best] = 1 / excess[best]
+            if let s = ActiveSetSolver().solve(reduced, start: start) {
+                let total = s.x.reduce(0, +)
+                if total > 0 { return (s.x.map { $0 / total }, s, 1) }
+            }
+        }
         let s = try run(qp, options, what: "maximum-Sharpe")
         let kappa = s.x[n]
         guard kappa > 0 else {

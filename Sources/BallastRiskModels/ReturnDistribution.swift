@@ -169,6 +169,28 @@ public struct RiskModelConfiguration: Sendable, Codable, Equatable {
         }
         let windowed = try prices.window(start: start, end: end).resampled(to: frequency)
         let raw = try windowed.returns(kind: returnKind, periodsPerYear: ppy)
+        var marketReturns: ReturnSeries?
+        if case .capm = expectedReturns, let market {
+            guard market.symbolCount == 1 else {
+                throw RiskModelError(
+                    .invalidParameter, message: "the market file has \(market.symbolCount) columns",
+                    fix: "use a file with one market column, or select one")
+            }
+            marketReturns = try market.resampled(to: frequency).returns(kind: returnKind, periodsPerYear: ppy)
+        }
+        return try estimate(returns: raw, market: marketReturns)
+    }
+
+    /// Runs the estimation part of the pipeline on returns already computed (the window,
+    /// frequency and return kind of this configuration are not applied again; the
+    /// missing-data policy is).
+    ///
+    /// - Parameters:
+    ///   - returns: the assets' returns; their `periodsPerYear` annualises.
+    ///   - market: the market's returns, needed for CAPM.
+    /// - Throws: ``RiskModelError``.
+    public func estimate(returns raw: ReturnSeries, market: ReturnSeries? = nil) throws(RiskModelError) -> ReturnDistribution {
+        let ppy = raw.periodsPerYear
         let returns = raw.applying(missingData)
         guard returns.observationCount > 0 else {
             throw RiskModelError(
@@ -207,13 +229,7 @@ public struct RiskModelConfiguration: Sendable, Codable, Equatable {
                     .invalidParameter, message: "CAPM expected returns need a market price series",
                     fix: "pass market prices (e.g. market-data/sp500_index.csv)")
             }
-            guard market.symbolCount == 1 else {
-                throw RiskModelError(
-                    .invalidParameter, message: "the market file has \(market.symbolCount) columns",
-                    fix: "use a file with one market column, or select one")
-            }
-            let mr = try market.resampled(to: frequency).returns(kind: returnKind, periodsPerYear: ppy)
-            let e = CAPMReturn(market: mr, riskFreeRate: rf)
+            let e = CAPMReturn(market: market, riskFreeRate: rf)
             mu = try e.estimate(returns)
             muMethod = e.method
         }
@@ -221,7 +237,7 @@ public struct RiskModelConfiguration: Sendable, Codable, Equatable {
             assets: returns.symbols, expectedReturns: mu, covariance: matrix, periodsPerYear: ppy,
             window: EstimationWindow(start: returns.dates.first!, end: returns.dates.last!, observations: returns.observationCount),
             provenance: EstimationProvenance(
-                returnKind: returnKind, frequency: frequency, missingData: missingData, covariance: cov.method.description,
+                returnKind: returns.kind, frequency: frequency, missingData: missingData, covariance: cov.method.description,
                 expectedReturns: muMethod.description, shrinkage: cov.shrinkage, diagnostics: diagnostics, repair: report))
     }
 }
