@@ -119,3 +119,84 @@ struct OptimizerReferenceTests {
         }
     }
 }
+
+struct TurningPointFixture: Decodable {
+    let lambda: Double?
+    let weights: [Double]
+    let expectedReturn: Double
+    let volatility: Double
+}
+
+struct CriticalLineFixture: Decodable, CustomTestStringConvertible {
+    let lower: Double
+    let upper: Double
+    let turningPoints: [TurningPointFixture]
+    let maxSharpeWeights: [Double]
+    let maxSharpePerformance: [Double]
+    var testDescription: String { "bounds \(lower)-\(upper)" }
+}
+
+struct CriticalLineReference: Decodable { let criticalLine: [CriticalLineFixture] }
+
+/// Drops points whose weights repeat the previous point's (zero-length segments).
+func distinct<T>(_ points: [T], weights: (T) -> [Double]) -> [T] {
+    var out: [T] = []
+    for p in points {
+        if let last = out.last, zip(weights(last), weights(p)).allSatisfy({ abs($0 - $1) <= 1e-9 }) { continue }
+        out.append(p)
+    }
+    return out
+}
+
+@Suite("Critical line algorithm against PyPortfolioOpt's CLA")
+struct CriticalLineTests {
+    @Test(
+        "turning points, lambdas and maximum Sharpe",
+        arguments: try! TestSupport.fixture("optimizer_reference.json", as: CriticalLineReference.self).criticalLine)
+    func turningPoints(_ ref: CriticalLineFixture) throws {
+        var c = PortfolioConstraints()
+        c.defaultLower = ref.lower
+        c.defaultUpper = ref.upper
+        let frontier = try MeanVarianceProblem(distribution: referenceDistribution, objective: .minimumVolatility, constraints: c)
+            .exactFrontier()
+        let ours = distinct(frontier.points) { $0.weights }
+        let theirs = distinct(ref.turningPoints) { $0.weights }
+        #expect(ours.count == theirs.count, "\(ours.count) turning points vs \(theirs.count)")
+        for (a, b) in zip(ours, theirs) {
+            let worst = zip(a.weights, b.weights).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(worst <= 1e-10, "weights differ by \(worst) at return \(b.expectedReturn)")
+            if let l = b.lambda, a.lambda.isFinite { #expect(abs(a.lambda - l) <= 1e-10 * max(1, abs(l)), "lambda \(a.lambda) vs \(l)") }
+        }
+        // Returns increase and volatilities increase along the frontier.
+        for (a, b) in zip(frontier.points, frontier.points.dropFirst()) {
+            #expect(b.expectedReturn >= a.expectedReturn - 1e-14)
+            #expect(b.volatility >= a.volatility - 1e-14)
+        }
+        let ms = try #require(frontier.maximumSharpe(riskFreeRate: 0))
+        let worst = zip(ms.weights, ref.maxSharpeWeights).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst <= 1e-6, "max Sharpe weights differ by \(worst) (the reference uses a golden-section search)")
+        #expect(abs(ms.expectedReturn / ms.volatility - ref.maxSharpePerformance[2]) <= 1e-10)
+        // The exact frontier's maximum Sharpe agrees with the homogenised QP.
+        if ref.lower == 0 {
+            let qp = try MeanVarianceProblem(
+                distribution: referenceDistribution, objective: .maximumSharpe(riskFreeRate: 0), constraints: c
+            ).solve()
+            #expect(zip(qp.weights, ms.weights).map { abs($0 - $1) }.max()! <= 1e-9)
+        }
+    }
+
+    @Test("turning points reproduce interior solutions by interpolation")
+    func interpolation() throws {
+        let frontier = try MeanVarianceProblem(distribution: referenceDistribution, objective: .minimumVolatility).exactFrontier()
+        let lo = frontier.points.first!.expectedReturn
+        let hi = frontier.points.last!.expectedReturn
+        for k in 1..<10 {
+            let target = lo + (hi - lo) * Double(k) / 10
+            let interpolated = try #require(frontier.point(atReturn: target))
+            let solved = try MeanVarianceProblem(distribution: referenceDistribution, objective: .efficientReturn(targetReturn: target))
+                .solve()
+            let worst = zip(interpolated.weights, solved.weights).map { abs($0 - $1) }.max()!
+            #expect(worst <= 1e-9, "at return \(target): \(worst)")
+        }
+    }
+}

@@ -203,6 +203,107 @@ def pypfopt_performance(case, symbols, mu, cov):
     return {"weights": [float(x) for x in weights], "performance": [float(x) for x in perf], "riskFreeRate": rf}
 
 
+def reference_cla(mu, cov, bounds):
+    """Turning points of min ½wᵀΣw - λ μᵀw over the budget and box bounds, for λ from 0 up.
+
+    On a fixed free set F the KKT system [[Σ_FF, 1], [1ᵀ, 0]] [w_F; γ] = [λ μ_F - Σ_FB w_B; 1 - Σ w_B]
+    is solved for λ = 0 and for the λ-slope (numpy.linalg.solve), giving w_F = a + λ b and
+    γ = g0 + λ g1; events are free weights reaching a bound and bound multipliers
+    r_j = (Σw)_j - λ μ_j + γ changing sign.
+    """
+    n = len(mu)
+    lo, hi = np.full(n, bounds[0]), np.full(n, bounds[1])
+    w = cp.Variable(n)
+    cp.Problem(cp.Minimize(cp.quad_form(w, cov)), [cp.sum(w) == 1, w >= lo, w <= hi]).solve(solver="CLARABEL", **TIGHT)
+    x = np.array(w.value)
+    state = np.where(x <= lo + 1e-9, -1, np.where(x >= hi - 1e-9, 1, 0))
+    x = np.where(state == -1, lo, np.where(state == 1, hi, x))
+    # Re-solve the KKT at λ = 0 on the identified set for an exact start.
+    lam = 0.0
+    points = []
+
+    def solve_set(state, x):
+        F = np.where(state == 0)[0]
+        B = np.where(state != 0)[0]
+        k = len(F)
+        K = np.zeros((k + 1, k + 1))
+        K[:k, :k] = cov[np.ix_(F, F)]
+        K[:k, k] = 1
+        K[k, :k] = 1
+        r0 = np.concatenate([-cov[np.ix_(F, B)] @ x[B], [1 - x[B].sum()]])
+        r1 = np.concatenate([mu[F], [0.0]])
+        s0 = np.linalg.solve(K, r0)
+        s1 = np.linalg.solve(K, r1)
+        return F, B, s0[:k], s1[:k], s0[k], s1[k]
+
+    F, B, a, b, g0, g1 = solve_set(state, x)
+    x[F] = a
+    points.append({"lambda": 0.0, "weights": [float(v) for v in x], "expectedReturn": float(mu @ x), "volatility": float(np.sqrt(x @ cov @ x))})
+    for _ in range(10 * n):
+        if not (state == 0).any():
+            # A vertex: γ must lie between max over lower-bounded j of (λ μ_j - (Σx)_j) and min
+            # over upper-bounded i of the same; it ends where the two lines cross, and both
+            # assets that meet there become free.
+            sx = cov @ x
+            best = None
+            for j in np.where(state == -1)[0]:
+                for i in np.where(state == 1)[0]:
+                    if mu[j] > mu[i] and lo[j] < hi[j] and lo[i] < hi[i]:
+                        t = (sx[j] - sx[i]) / (mu[j] - mu[i])
+                        if t > lam * (1 + 1e-12) + 1e-15 and (best is None or t < best[0]):
+                            best = (t, j, i)
+            if best is None:
+                break
+            lam, j, i = best
+            state[j] = 0
+            state[i] = 0
+            points.append({"lambda": float(lam), "weights": [float(v) for v in x], "expectedReturn": float(mu @ x), "volatility": float(np.sqrt(x @ cov @ x))})
+            continue
+        F, B, a, b, g0, g1 = solve_set(state, x)
+        events = []
+        for idx, i in enumerate(F):
+            if b[idx] > 0:
+                events.append(((hi[i] - a[idx]) / b[idx], i, 1))
+            if b[idx] < 0:
+                events.append(((lo[i] - a[idx]) / b[idx], i, -1))
+        xa = x.copy()
+        xa[F] = a
+        xb = np.zeros(n)
+        xb[F] = b
+        c = cov @ xa + g0
+        d = cov @ xb - mu + g1
+        for j in B:
+            if state[j] == -1 and d[j] < -1e-14:
+                events.append((-c[j] / d[j], j, 0))
+            if state[j] == 1 and d[j] > 1e-14:
+                events.append((-c[j] / d[j], j, 0))
+        events = [e for e in events if e[0] > lam * (1 + 1e-12) + 1e-15]
+        if not events:
+            break
+        t = min(e[0] for e in events)
+        x[F] = a + t * b
+        for (te, j, side) in events:
+            if te <= t * (1 + 1e-12):
+                state[j] = side
+                if side == -1:
+                    x[j] = lo[j]
+                elif side == 1:
+                    x[j] = hi[j]
+        lam = t
+        points.append({"lambda": float(t), "weights": [float(v) for v in x], "expectedReturn": float(mu @ x), "volatility": float(np.sqrt(x @ cov @ x))})
+    return points
+
+
+def check_segments(points, mu, cov, bounds):
+    """Every segment midpoint must be the efficient portfolio at its return (cvxpy/Clarabel)."""
+    n = len(mu)
+    for p, q in zip(points, points[1:]):
+        wm = (np.array(p["weights"]) + np.array(q["weights"])) / 2
+        w = cp.Variable(n)
+        cp.Problem(cp.Minimize(cp.quad_form(w, cov)), [cp.sum(w) == 1, w >= bounds[0], w <= bounds[1], mu @ w >= mu @ wm]).solve(solver="CLARABEL", **TIGHT)
+        assert np.max(np.abs(w.value - wm)) < 1e-7, (p["lambda"], q["lambda"], np.max(np.abs(w.value - wm)))
+
+
 CASES = [
     {"name": "min-volatility long-only", "objective": "min-volatility"},
     {"name": "max-sharpe rf 2%", "objective": "max-sharpe", "riskFreeRate": 0.02},
@@ -271,6 +372,32 @@ if __name__ == "__main__":
         entry["pypfopt"] = pypfopt_performance(case, symbols, mu, cov)
         out["cases"].append(entry)
         print(f"{case['name']:<45} ret {entry['expectedReturn']:.6f} vol {entry['volatility']:.6f}", file=sys.stderr)
+    # Critical line algorithm. PyPortfolioOpt's CLA (a port of Bailey & López de Prado's code)
+    # skips turning points on this data: the midpoint of its segment between lambda 0.00279
+    # and 0.0444 has volatility 0.172431 where the efficient portfolio at that return has
+    # 0.172422. The reference here is therefore a direct numpy implementation of the
+    # parametric KKT walk (reference_cla below), whose every segment midpoint is checked
+    # against cvxpy/Clarabel; PyPortfolioOpt's points are kept for information.
+    from pypfopt.cla import CLA
+
+    out["criticalLine"] = []
+    for bounds in ((0.0, 1.0), (0.0, 0.2), (0.02, 0.3)):
+        cla = CLA(pd.Series(mu, index=symbols), pd.DataFrame(cov, index=symbols, columns=symbols), weight_bounds=bounds)
+        cla._solve()
+        points = []
+        for w, lam in zip(cla.w, cla.ls):
+            w = np.asarray(w, dtype=float).ravel()
+            points.append({"lambda": None if lam is None else float(lam), "weights": [float(x) for x in w],
+                           "expectedReturn": float(mu @ w), "volatility": float(np.sqrt(w @ cov @ w))})
+        cla2 = CLA(pd.Series(mu, index=symbols), pd.DataFrame(cov, index=symbols, columns=symbols), weight_bounds=bounds)
+        ms = cla2.max_sharpe()
+        msw = np.array([ms[s] for s in symbols])
+        ref_points = reference_cla(mu, cov, bounds)
+        check_segments(ref_points, mu, cov, bounds)
+        out["criticalLine"].append({"lower": bounds[0], "upper": bounds[1], "turningPoints": ref_points, "pypfoptTurningPoints": points,
+                                    "maxSharpeWeights": [float(x) for x in msw],
+                                    "maxSharpePerformance": [float(x) for x in cla2.portfolio_performance(risk_free_rate=0.0)]})
+        print(f"CLA bounds {bounds}: {len(points)} turning points", file=sys.stderr)
     with open(os.path.join(HERE, "optimizer_reference.json"), "w") as f:
         json.dump(out, f, indent=1, allow_nan=False)
         f.write("\n")
