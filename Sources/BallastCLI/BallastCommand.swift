@@ -24,7 +24,7 @@ struct BallastCommand: ParsableCommand {
               ballast data inspect market-data/factors_etf5.csv
             """,
         version: BallastVersion.current,
-        subcommands: [RiskModelCommand.self, OptimizeCommand.self, DataCommand.self]
+        subcommands: [RiskModelCommand.self, OptimizeCommand.self, FrontierCommand.self, DataCommand.self]
     )
 
     /// Parses and runs the command, mapping usage errors to exit code 2 (ArgumentParser's

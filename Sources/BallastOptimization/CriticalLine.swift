@@ -11,6 +11,13 @@ public struct FrontierPoint: Sendable, Codable, Equatable {
     public var weights: [Double]
     public var expectedReturn: Double
     public var volatility: Double
+
+    public init(lambda: Double, weights: [Double], expectedReturn: Double, volatility: Double) {
+        self.lambda = lambda
+        self.weights = weights
+        self.expectedReturn = expectedReturn
+        self.volatility = volatility
+    }
 }
 
 /// An efficient frontier: the assets and the frontier's points from minimum volatility to

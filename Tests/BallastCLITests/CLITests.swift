@@ -242,12 +242,49 @@ struct CLITests {
         #expect(groups.stderr.contains("[0].members"))
     }
 
+    @Test("frontier: exact turning points as JSON, sampled points, and an SVG chart")
+    func frontier() throws {
+        let exact = try ballast(["frontier", "--exact", "--start", "2018-01-01", "--end", "2022-12-28", "--format", "json"])
+        #expect(exact.status == 0, "\(exact.stderr)")
+        let points = try #require(try exact.json()["points"] as? [[String: Any]])
+        #expect(points.count >= 10)
+        let returns = points.compactMap { $0["expectedReturn"] as? Double }
+        #expect(returns == returns.sorted())
+        #expect((points.first?["weights"] as? [String: Double])?.count == 20)
+        let sampled = try ballast(["frontier", "--points", "7", "--start", "2018-01-01", "--format", "json", "--weight-bounds", "0,0.3"])
+        #expect(sampled.status == 0)
+        #expect((try sampled.json()["points"] as? [[String: Any]])?.count == 7)
+        let svgPath = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-frontier-\(getpid()).svg").path
+        let chart = try ballast(["frontier", "--exact", "--start", "2018-01-01", "--svg", svgPath])
+        #expect(chart.status == 0)
+        let svg = try String(contentsOfFile: svgPath, encoding: .utf8)
+        #expect(svg.hasPrefix("<svg"))
+        #expect(svg.contains("maximum Sharpe") && svg.contains("minimum volatility") && svg.contains(">AAPL<"))
+        #expect(chart.stdout.contains("turning points"))
+        let both = try ballast(["frontier", "--exact", "--points", "5"])
+        #expect(both.status == 2)
+    }
+
+    @Test("optimize --allocate gives whole shares within the amount")
+    func allocate() throws {
+        let r = try ballast([
+            "optimize", "--start", "2018-01-01", "--objective", "min-volatility", "--allocate", "50000", "--format", "json",
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        let allocation = try #require(try r.json()["allocation"] as? [String: Any])
+        let quantities = try #require(allocation["quantities"] as? [String: Double])
+        #expect(!quantities.isEmpty)
+        for (_, q) in quantities { #expect(q == q.rounded()) }
+        let leftover = try #require(allocation["leftover"] as? Double)
+        #expect(leftover >= 0 && leftover < 50000)
+    }
+
     @Test("help has examples and exit codes; version prints")
     func help() throws {
         let root = try ballast(["--help"])
         #expect(root.status == 0)
         #expect(root.stdout.contains("EXIT CODES"))
-        for command in [["risk-model"], ["optimize"], ["data", "inspect"]] {
+        for command in [["risk-model"], ["optimize"], ["frontier"], ["data", "inspect"]] {
             let h = try ballast(command + ["--help"])
             #expect(h.status == 0)
             #expect(h.stdout.contains("EXAMPLES"), "\(command)")

@@ -43,6 +43,7 @@ struct OptimizeCommand: ParsableCommand {
               ballast optimize --objective efficient-risk --target-volatility 0.15 --cash
               ballast optimize --objective min-volatility --weight-bounds 0.02,0.15 --format json
               ballast optimize --objective max-utility --risk-aversion 4 --groups groups.json --l2 0.05
+              ballast optimize --objective max-sharpe --allocate 100000
             """
     )
 
@@ -76,6 +77,17 @@ struct OptimizeCommand: ParsableCommand {
     @Flag(help: "Add a CASH asset with zero variance earning the risk-free rate.")
     var cash = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Turn the weights into whole-lot quantities for this amount of money, at the window's last prices.", valueName: "amount"))
+    var allocate: Double?
+
+    @Option(help: ArgumentHelp("With --allocate: fractional quantities with this many decimals instead of whole lots.", valueName: "n"))
+    var fractional: Int?
+
+    @Option(help: ArgumentHelp("Product catalogue for lot sizes (--allocate).", valueName: "file"))
+    var catalog: String = "market-data/catalog.json"
+
     @OptionGroup(title: "Output") var output: OutputOptions
 
     func validate() throws {
@@ -84,6 +96,8 @@ struct OptimizeCommand: ParsableCommand {
         if !(riskAversion > 0) { throw ValidationError("--risk-aversion must be positive, got \(riskAversion)") }
         if !(l2 >= 0) { throw ValidationError("--l2 must be at least 0, got \(l2)") }
         if output.format == .csv { throw ValidationError("optimize prints table or json; use --format table or --format json") }
+        if let allocate, !(allocate > 0) { throw ValidationError("--allocate must be a positive amount, got \(allocate)") }
+        if let fractional, !(0...8).contains(fractional) { throw ValidationError("--fractional takes 0 to 8 decimals, got \(fractional)") }
     }
 
     var portfolioObjective: PortfolioObjective {
@@ -117,16 +131,45 @@ struct OptimizeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let result = try reportingErrors { () throws -> OptimizationResult in
+        let (result, allocation) = try reportingErrors { () throws -> (OptimizationResult, DiscreteAllocation?) in
             let distribution = try model.estimate()
-            return try MeanVarianceProblem(distribution: distribution, objective: portfolioObjective, constraints: try constraints())
+            let result = try MeanVarianceProblem(distribution: distribution, objective: portfolioObjective, constraints: try constraints())
                 .solve()
+            guard let amount = allocate else { return (result, nil) }
+            return (result, try self.allocation(of: result, amount: amount))
         }
         if !output.quiet { for w in result.warnings { printError("warning: \(w)") } }
         switch output.format {
-        case .json: print(try jsonString(OptimizationReport(result)))
-        default: print(table(result), terminator: "")
+        case .json: print(try jsonString(OptimizationReport(result, allocation: allocation)))
+        default:
+            print(table(result), terminator: "")
+            if let allocation { print("\n" + allocationTable(allocation), terminator: "") }
         }
+    }
+
+    /// Whole-lot quantities at the last prices of the window, lot sizes from the catalogue.
+    func allocation(of result: OptimizationResult, amount: Double) throws -> DiscreteAllocation {
+        let prices = try model.priceOptions.load().window(start: model.priceOptions.start, end: model.priceOptions.end)
+        var last: [String: Double] = [:]
+        for (j, s) in prices.symbols.enumerated() {
+            if let i = prices.prices(atColumn: j).lastIndex(where: { !$0.isNaN }) { last[s] = prices.values[i] }
+        }
+        var lots: [String: Double] = [:]
+        if let c = try? ProductCatalog.read(path: catalog) { for p in c.products { lots[p.symbol] = p.lotSize } }
+        let weights = Dictionary(uniqueKeysWithValues: zip(result.assets, result.weights).map { ($0, $1) })
+        return try DiscreteAllocation.allocate(
+            weights: weights, prices: last, amount: amount, lotSizes: lots,
+            granularity: fractional.map { .fractional(decimals: $0) } ?? .lots, cashSymbol: cash ? "CASH" : nil)
+    }
+
+    func allocationTable(_ a: DiscreteAllocation) -> String {
+        var t = TextTable(["asset", "quantity", "weight"])
+        for s in a.quantities.keys.sorted() {
+            t.add([s, String(format: "%g", a.quantities[s]!), percent(a.achievedWeights[s] ?? 0)])
+        }
+        var out = "Allocation: invested \(String(format: "%.2f", a.invested)), left over \(String(format: "%.2f", a.leftover))"
+        out += ", misallocated \(String(format: "%.2f", a.misallocation))\n\n"
+        return out + t.render()
     }
 
     func table(_ r: OptimizationResult) -> String {
@@ -166,8 +209,19 @@ struct OptimizationReport: Encodable {
     let diagnostics: Diagnostics
     let warnings: [String]
     let engineVersion: String
+    let allocation: AllocationReport?
 
-    init(_ r: OptimizationResult) {
+    struct AllocationReport: Encodable {
+        let quantities: [String: Double]
+        let invested: Double
+        let leftover: Double
+        let misallocation: Double
+    }
+
+    init(_ r: OptimizationResult, allocation a: DiscreteAllocation? = nil) {
+        allocation = a.map {
+            AllocationReport(quantities: $0.quantities, invested: $0.invested, leftover: $0.leftover, misallocation: $0.misallocation)
+        }
         status = r.status.rawValue
         objective = r.objective.description
         weights = Dictionary(uniqueKeysWithValues: zip(r.assets, r.weights).map { ($0, $1) })
