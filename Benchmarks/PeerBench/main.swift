@@ -98,6 +98,21 @@ case "run":
             seconds[workload] = try medianSeconds(repeats: repeats) { sink += try problem.solve().weights[0] }
             let w = try problem.solve()
             checks[workload] = workload.hasPrefix("min_vol") ? w.volatility : w.sharpeRatio
+        case "frontier50_500", "cla_500":
+            let r = try load(dir, "factor_500x2520", assets: 500)
+            let d = try RiskModelConfiguration().estimate(returns: r)
+            let problem = MeanVarianceProblem(distribution: d, objective: .minimumVolatility)
+            if workload == "cla_500" {
+                seconds[workload] = try medianSeconds(repeats: repeats) { sink += Double(try problem.exactFrontier().points.count) }
+                let f = try problem.exactFrontier()
+                checks[workload] = Double(f.points.count)
+                checks["cla_500_last_return"] = f.points.last!.expectedReturn
+            } else {
+                seconds[workload] = try medianSeconds(repeats: repeats) {
+                    sink += try problem.sampledFrontier(points: 50).points[0].volatility
+                }
+                checks[workload] = try problem.sampledFrontier(points: 50).points[25].volatility
+            }
         default:
             fail("unknown workload \(workload)")
         }

@@ -145,6 +145,13 @@ extension MeanVarianceProblem {
     }
 }
 
+/// The weights with the free assets' entries replaced by `alpha`.
+private func wBoundedForLine(w: [Double], free: [Int], alpha: [Double]) -> [Double] {
+    var x = w
+    for i in free { x[i] = alpha[i] }
+    return x
+}
+
 extension PortfolioModel {
     func criticalLine(options: QPOptions) throws(OptimizationError) -> EfficientFrontier {
         let minVol = try solveUtility(returnWeight: 0, riskWeight: 1, options: options)
@@ -167,23 +174,31 @@ extension PortfolioModel {
             var g1 = 0.0
             if k > 0 {
                 var s = Matrix(rows: k, columns: k)
-                for (b, j) in free.enumerated() { for (a, i) in free.enumerated() { s[a, b] = sigma[i, j] } }
+                sigma.elements.withUnsafeBufferPointer { src in
+                    s.elements.withUnsafeMutableBufferPointer { dst in
+                        for (b, j) in free.enumerated() { for (a, i) in free.enumerated() { dst[a + b * k] = src[i + j * n] } }
+                    }
+                }
                 guard let chol = try? Cholesky(s) else {
                     throw OptimizationError(
                         .solverFailure, message: "the covariance of the free assets is singular",
                         fix: "add L2 regularisation or repair the covariance")
                 }
+                // -Σ_FB w_B from one product with the bounded weights.
+                var wBounded = [Double](repeating: 0, count: n)
+                for j in bounded { wBounded[j] = w[j] }
+                let sb = sigma.times(wBounded)
                 var rhs = Matrix(rows: k, columns: 3)
                 for (a, i) in free.enumerated() {
-                    var h = 0.0
-                    for j in bounded { h -= sigma[i, j] * w[j] }
-                    rhs[a, 0] = h
+                    rhs[a, 0] = -sb[i]
                     rhs[a, 1] = 1
                     rhs[a, 2] = mu[i]
                 }
                 let u = chol.solve(rhs)
                 let c = 1 - bounded.reduce(0) { $0 + w[$1] }
-                var s1 = 0.0, s2 = 0.0, s3 = 0.0
+                var s1 = 0.0
+                var s2 = 0.0
+                var s3 = 0.0
                 for a in 0..<k {
                     s1 += u[a, 0]
                     s2 += u[a, 1]
@@ -216,14 +231,16 @@ extension PortfolioModel {
                     if beta[i] > 0 && upper[i].isFinite { record((upper[i] - alpha[i]) / beta[i], i, 1) }
                     if beta[i] < 0 && lower[i].isFinite { record((lower[i] - alpha[i]) / beta[i], i, -1) }
                 }
+                // Bound multipliers r_j(t) = c_j + t d_j for every asset from two products:
+                // c = Σ (α on F, w on B) + γ0, d = Σ (β on F) - μ + γ1.
+                var xa = wBoundedForLine(w: w, free: free, alpha: alpha)
+                let ca = sigma.times(xa)
+                xa = [Double](repeating: 0, count: n)
+                for i in free { xa[i] = beta[i] }
+                let db = sigma.times(xa)
                 for j in bounded {
-                    var cj = g0
-                    var dj = g1 - mu[j]
-                    for i in free {
-                        cj += sigma[j, i] * alpha[i]
-                        dj += sigma[j, i] * beta[i]
-                    }
-                    for i in bounded { cj += sigma[j, i] * w[i] }
+                    let cj = ca[j] + g0
+                    let dj = db[j] - mu[j] + g1
                     if state[j] == -1 && dj < -1e-14 * scale { record(-cj / dj, j, 0) }
                     if state[j] == 1 && dj > 1e-14 * scale { record(-cj / dj, j, 0) }
                 }

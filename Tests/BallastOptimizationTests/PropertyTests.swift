@@ -196,3 +196,26 @@ struct OptimizerErrorTests {
             mentions: ["current weights"])
     }
 }
+
+@Suite("The two solvers agree")
+struct SolverAgreementTests {
+    @Test("active-set and interior-point solutions coincide on seeded random problems", arguments: 1...6)
+    func agree(_ seed: Int) throws {
+        let d = randomDistribution(assets: 8 + 4 * seed, seed: UInt64(50 + seed))
+        var fast = PortfolioConstraints()
+        fast.defaultUpper = 0.3
+        // A group that binds nothing still sends the problem to the interior-point solver.
+        var general = fast
+        general.groups = [AssetGroup(name: "all", members: d.assets, maximum: 2)]
+        for objective in [
+            PortfolioObjective.minimumVolatility, .maximumUtility(riskAversion: 3), .maximumSharpe(riskFreeRate: 0.01),
+            .efficientReturn(targetReturn: d.expectedReturns.sorted()[d.assets.count / 2]),
+        ] {
+            let a = try MeanVarianceProblem(distribution: d, objective: objective, constraints: fast).solve()
+            let b = try MeanVarianceProblem(distribution: d, objective: objective, constraints: general).solve()
+            let worst = zip(a.weights, b.weights).map { abs($0 - $1) }.max()!
+            #expect(worst <= 1e-8, "\(objective): \(worst)")
+            #expect(a.diagnostics.kktResidual <= 1e-10 && b.diagnostics.kktResidual <= 1e-10)
+        }
+    }
+}
