@@ -164,8 +164,19 @@ extension PortfolioModel {
         var t = 0.0
         frontier.points.append(frontier.makePoint(lambda: 0, weights: w))
         let scale = Swift.max(1e-300, sigma.diagonal.max() ?? 1)
+        // The free assets, in the order of the factor of Σ_FF, which is updated as assets enter
+        // and leave rather than refactored.
+        var free = (0..<n).filter { state[$0] == 0 }
+        var factor = UpdatableCholesky(capacity: Swift.max(free.count, 8))
+        func singular() -> OptimizationError {
+            OptimizationError(
+                .solverFailure, message: "the covariance of the free assets is singular",
+                fix: "add L2 regularisation or repair the covariance")
+        }
+        for (position, j) in free.enumerated() {
+            do { try factor.append(cross: free[0..<position].map { sigma[$0, j] }, diagonal: sigma[j, j]) } catch { throw singular() }
+        }
         for _ in 0..<(4 * n + 10) {
-            let free = (0..<n).filter { state[$0] == 0 }
             let bounded = (0..<n).filter { state[$0] != 0 }
             let k = free.count
             var alpha = [Double](repeating: 0, count: n)
@@ -173,17 +184,6 @@ extension PortfolioModel {
             var g0 = 0.0
             var g1 = 0.0
             if k > 0 {
-                var s = Matrix(rows: k, columns: k)
-                sigma.elements.withUnsafeBufferPointer { src in
-                    s.elements.withUnsafeMutableBufferPointer { dst in
-                        for (b, j) in free.enumerated() { for (a, i) in free.enumerated() { dst[a + b * k] = src[i + j * n] } }
-                    }
-                }
-                guard let chol = try? Cholesky(s) else {
-                    throw OptimizationError(
-                        .solverFailure, message: "the covariance of the free assets is singular",
-                        fix: "add L2 regularisation or repair the covariance")
-                }
                 // -Σ_FB w_B from one product with the bounded weights.
                 var wBounded = [Double](repeating: 0, count: n)
                 for j in bounded { wBounded[j] = w[j] }
@@ -194,7 +194,7 @@ extension PortfolioModel {
                     rhs[a, 1] = 1
                     rhs[a, 2] = mu[i]
                 }
-                let u = chol.solve(rhs)
+                let u = factor.solve(rhs)
                 let c = 1 - bounded.reduce(0) { $0 + w[$1] }
                 var s1 = 0.0
                 var s2 = 0.0
@@ -266,6 +266,16 @@ extension PortfolioModel {
                 for i in free { w[i] = alpha[i] + next * beta[i] }
             }
             for e in events {
+                if e.becomes == 0 {
+                    // Enters: one new row and column of the factor.
+                    do { try factor.append(cross: free.map { sigma[$0, e.asset] }, diagonal: sigma[e.asset, e.asset]) } catch {
+                        throw singular()
+                    }
+                    free.append(e.asset)
+                } else if let position = free.firstIndex(of: e.asset) {
+                    factor.remove(at: position)
+                    free.remove(at: position)
+                }
                 state[e.asset] = e.becomes
                 if e.becomes == -1 { w[e.asset] = lower[e.asset] }
                 if e.becomes == 1 { w[e.asset] = upper[e.asset] }

@@ -196,3 +196,42 @@ struct LinearAlgebraTests {
         BLASThreads.set(before)
     }
 }
+
+@Suite("Updatable Cholesky")
+struct UpdatableCholeskyTests {
+    @Test("appending and removing variables matches a fresh factorisation", arguments: 1...6)
+    func randomWalk(_ seed: Int) throws {
+        var g = SeededGenerator(seed: UInt64(300 + seed))
+        let n = 12
+        let full = randomSPD(n, &g)
+        var members: [Int] = []
+        var factor = UpdatableCholesky(capacity: 2)
+        for _ in 0..<60 {
+            let outside = (0..<n).filter { !members.contains($0) }
+            if !outside.isEmpty && (members.isEmpty || Bool.random(using: &g)) {
+                let j = outside.randomElement(using: &g)!
+                try factor.append(cross: members.map { full[$0, j] }, diagonal: full[j, j])
+                members.append(j)
+            } else {
+                let p = Int.random(in: 0..<members.count, using: &g)
+                factor.remove(at: p)
+                members.remove(at: p)
+            }
+            var sub = Matrix(rows: members.count, columns: members.count)
+            for (b, j) in members.enumerated() { for (a, i) in members.enumerated() { sub[a, b] = full[i, j] } }
+            let l = factor.lower
+            #expect(relative(Matrix.product(l, transposed: false, l, transposed: true) - sub, sub) < 1e-12)
+            if !members.isEmpty {
+                let rhs = Matrix(rows: members.count, columns: 1, columnMajor: (0..<members.count).map { _ in g.normal() })
+                #expect(relative(sub * factor.solve(rhs) - rhs, rhs) < 1e-10)
+            }
+        }
+    }
+
+    @Test("appending a dependent variable is refused and leaves the factor intact")
+    func dependent() throws {
+        var f = try UpdatableCholesky(Matrix(rowMajor: [[4, 2], [2, 3]]))
+        #expect(throws: LinearAlgebraError.self) { try f.append(cross: [4, 2], diagonal: 4) }  // a copy of the first variable
+        #expect(f.order == 2)
+    }
+}
