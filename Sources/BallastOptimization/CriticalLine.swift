@@ -136,10 +136,17 @@ extension MeanVarianceProblem {
             if frontier.points.count == count { return frontier }
             frontier.points = []
         }
-        for k in 0..<count {
+        // General constraints: a sweep of efficient-return solves, each warm-started at the
+        // previous point.
+        var warm = options
+        var previous = minVol.solution.x
+        frontier.points.append(frontier.makePoint(lambda: .nan, weights: minVol.weights))
+        for k in 1..<count {
             let target = low + (top.value - low) * Double(k) / Double(count - 1)
-            let w = k == 0 ? minVol.weights : try model.solveEfficientReturn(target: target, options: options).weights
-            frontier.points.append(frontier.makePoint(lambda: .nan, weights: w))
+            warm.initialPoint = previous
+            let r = try model.solveEfficientReturn(target: target, options: warm)
+            previous = r.solution.x
+            frontier.points.append(frontier.makePoint(lambda: .nan, weights: r.weights))
         }
         return frontier
     }

@@ -182,9 +182,21 @@ private struct Workspace {
             }
         }
         var y = [Double](repeating: 0, count: me)
-        let gx0 = gTimes(x)
-        var s = (0..<m).map { Swift.max(hv[$0] - gx0[$0], 1) }
-        var z = [Double](repeating: 1, count: m)
+        var s: [Double]
+        var z: [Double]
+        if let warm = options.initialPoint, warm.count == n, warm.allSatisfy(\.isFinite) {
+            // Warm start near a previous solution: its slacks, floored so that the iterates
+            // stay interior, and multipliers that put every pair on a common centring level.
+            x = warm
+            let gx = gTimes(x)
+            let floor = 1e-4 * (1 + (hv.filter(\.isFinite).map(abs).max() ?? 0))
+            s = (0..<m).map { Swift.max(hv[$0] - gx[$0], floor) }
+            z = s.map { floor / $0 }
+        } else {
+            let gx0 = gTimes(x)
+            s = (0..<m).map { Swift.max(hv[$0] - gx0[$0], 1) }
+            z = [Double](repeating: 1, count: m)
+        }
         let qNorm = p.q.map(abs).max() ?? 0
         let bNorm = p.b.map(abs).max() ?? 0
         let hNorm = hv.filter(\.isFinite).map(abs).max() ?? 0

@@ -105,6 +105,9 @@ public struct QPOptions: Sendable, Equatable {
     /// largest diagonal entry (default 1e-13). Keeps singular `P` (e.g. a cash asset)
     /// factorable; the polish removes its effect on the result.
     public var regularization = 1e-13
+    /// A starting point for the interior-point phase (e.g. the solution of a neighbouring
+    /// problem in a parametric sweep); `nil` starts from the middle of the bounds.
+    public var initialPoint: [Double]?
 
     public init() {}
 }

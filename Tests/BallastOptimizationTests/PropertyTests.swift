@@ -219,3 +219,25 @@ struct SolverAgreementTests {
         }
     }
 }
+
+@Suite("Sampled frontier under general constraints")
+struct SampledFrontierTests {
+    @Test("warm-started sweep points equal independent efficient-return solves")
+    func sweep() throws {
+        let d = randomDistribution(assets: 15, seed: 77)
+        var c = PortfolioConstraints()
+        c.defaultUpper = 0.4
+        c.groups = [AssetGroup(name: "first five", members: Array(d.assets.prefix(5)), minimum: 0.2, maximum: 0.5)]
+        let problem = MeanVarianceProblem(distribution: d, objective: .minimumVolatility, constraints: c)
+        let frontier = try problem.sampledFrontier(points: 8)
+        #expect(frontier.points.count == 8)
+        #expect(!frontier.isExact)
+        for p in frontier.points.dropFirst() {
+            let cold = try MeanVarianceProblem(distribution: d, objective: .efficientReturn(targetReturn: p.expectedReturn), constraints: c)
+                .solve()
+            #expect(zip(p.weights, cold.weights).map { abs($0 - $1) }.max()! <= 1e-8)
+        }
+        for (a, b) in zip(frontier.points, frontier.points.dropFirst()) { #expect(b.volatility >= a.volatility - 1e-12) }
+        #expect(throws: OptimizationError.self) { try problem.exactFrontier() }
+    }
+}
