@@ -10,7 +10,8 @@ let package = Package(
         .executable(name: "ballast", targets: ["BallastCLI"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(
@@ -20,10 +21,11 @@ let package = Package(
         .target(name: "BallastLinearAlgebra", dependencies: ["CBallastLAPACK"]),
         .target(name: "BallastMarketData"),
         .target(name: "BallastRiskModels", dependencies: ["BallastLinearAlgebra", "BallastMarketData"]),
+        .target(name: "BallastProfiling", dependencies: ["BallastMarketData", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "BallastOptimization", dependencies: ["BallastLinearAlgebra", "BallastMarketData", "BallastRiskModels"]),
         .target(
             name: "Ballast",
-            dependencies: ["BallastLinearAlgebra", "BallastMarketData", "BallastRiskModels", "BallastOptimization"]
+            dependencies: ["BallastLinearAlgebra", "BallastMarketData", "BallastRiskModels", "BallastOptimization", "BallastProfiling"]
         ),
         .executableTarget(
             name: "BallastCLI",
@@ -43,6 +45,10 @@ let package = Package(
         .testTarget(
             name: "BallastOptimizationTests",
             dependencies: ["BallastOptimization", "BallastRiskModels", "BallastMarketData", "BallastLinearAlgebra", "BallastTestSupport"]
+        ),
+        .testTarget(
+            name: "BallastProfilingTests",
+            dependencies: ["BallastProfiling", "BallastOptimization", "BallastRiskModels", "BallastMarketData", "BallastTestSupport"]
         ),
         .testTarget(name: "BallastCLITests", dependencies: ["BallastCLI", "BallastTestSupport"]),
     ],

@@ -1,4 +1,5 @@
 @_exported import BallastLinearAlgebra
 @_exported import BallastMarketData
 @_exported import BallastOptimization
+@_exported import BallastProfiling
 @_exported import BallastRiskModels

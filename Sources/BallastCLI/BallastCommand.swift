@@ -24,7 +24,10 @@ struct BallastCommand: ParsableCommand {
               ballast data inspect market-data/factors_etf5.csv
             """,
         version: BallastVersion.current,
-        subcommands: [RiskModelCommand.self, OptimizeCommand.self, FrontierCommand.self, DataCommand.self]
+        subcommands: [
+            ProfileCommand.self, ModelsCommand.self, QuestionnaireCommand.self, RiskModelCommand.self, OptimizeCommand.self,
+            FrontierCommand.self, DataCommand.self,
+        ]
     )
 
     /// Parses and runs the command, mapping usage errors to exit code 2 (ArgumentParser's

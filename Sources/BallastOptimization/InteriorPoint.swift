@@ -25,9 +25,71 @@ public struct InteriorPointSolver: Sendable {
     ///
     /// - Complexity: O(iterations x (n³/3 + m n²)) for `n` variables and `m` general rows.
     public func solve(_ problem: QuadraticProgram) -> QPSolution {
-        var work = Workspace(problem)
-        return work.run(options)
+        // Variables with equal bounds are fixed: solve over the others (an interior point
+        // cannot live inside an empty interval), then put them back with their multipliers.
+        let n = problem.variableCount
+        let fixed = (0..<n).filter { problem.lowerBounds[$0] == problem.upperBounds[$0] }
+        if fixed.isEmpty {
+            var work = Workspace(problem)
+            return work.run(options)
+        }
+        let free = (0..<n).filter { problem.lowerBounds[$0] != problem.upperBounds[$0] }
+        var xFixed = [Double](repeating: 0, count: n)
+        for j in fixed { xFixed[j] = problem.lowerBounds[j] }
+        let pxFixed = problem.P.times(xFixed)
+        var reduced = QuadraticProgram(
+            P: Matrix(rowMajor: free.map { i in free.map { j in problem.P[i, j] } }).ifEmpty(rows: free.count),
+            q: free.map { problem.q[$0] + pxFixed[$0] })
+        for (a, j) in free.enumerated() {
+            reduced.lowerBounds[a] = problem.lowerBounds[j]
+            reduced.upperBounds[a] = problem.upperBounds[j]
+        }
+        if problem.A.rows > 0 {
+            let shift = problem.A.times(xFixed)
+            reduced.addEqualities(
+                (0..<problem.A.rows).map { r in free.map { problem.A[r, $0] } }, (0..<problem.A.rows).map { problem.b[$0] - shift[$0] })
+        }
+        if problem.C.rows > 0 {
+            let shift = problem.C.times(xFixed)
+            reduced.addInequalities(
+                (0..<problem.C.rows).map { r in free.map { problem.C[r, $0] } },
+                lower: (0..<problem.C.rows).map { problem.lower[$0] - shift[$0] },
+                upper: (0..<problem.C.rows).map { problem.upper[$0] - shift[$0] })
+        }
+        var options = self.options
+        options.initialPoint = options.initialPoint.map { start in free.map { start[$0] } }
+        var work = Workspace(reduced)
+        let r = work.run(options)
+        // Expand, with the fixed variables' bound multipliers from stationarity.
+        var x = xFixed
+        for (a, j) in free.enumerated() { x[j] = r.x[a] }
+        var lowerB = [Double](repeating: 0, count: n)
+        var upperB = [Double](repeating: 0, count: n)
+        for (a, j) in free.enumerated() {
+            lowerB[j] = r.lowerBoundMultipliers[a]
+            upperB[j] = r.upperBoundMultipliers[a]
+        }
+        let px = problem.P.times(x)
+        let aty = problem.A.rows > 0 ? problem.A.times(r.equalityMultipliers, transposed: true) : [Double](repeating: 0, count: n)
+        let ctz =
+            problem.C.rows > 0
+            ? problem.C.times(zip(r.upperMultipliers, r.lowerMultipliers).map { $0 - $1 }, transposed: true)
+            : [Double](repeating: 0, count: n)
+        for j in fixed {
+            let g = px[j] + problem.q[j] + aty[j] + ctz[j]
+            if g >= 0 { lowerB[j] = g } else { upperB[j] = -g }
+        }
+        return QPSolution(
+            status: r.status, x: x, equalityMultipliers: r.equalityMultipliers, upperMultipliers: r.upperMultipliers,
+            lowerMultipliers: r.lowerMultipliers,
+            upperBoundMultipliers: upperB, lowerBoundMultipliers: lowerB, iterations: r.iterations, primalResidual: r.primalResidual,
+            dualResidual: r.dualResidual, dualityGap: r.dualityGap, objective: problem.objective(at: x), polished: r.polished)
     }
+}
+
+extension Matrix {
+    /// `self`, or an empty `rows x rows` matrix when built from no rows.
+    fileprivate func ifEmpty(rows: Int) -> Matrix { self.rows == rows && columns == rows ? self : Matrix(rows: rows, columns: rows) }
 }
 
 // MARK: - Internal form

@@ -1,0 +1,79 @@
+import BallastMarketData
+import BallastOptimization
+import BallastProfiling
+import BallastRiskModels
+
+/// The model portfolio of one risk level.
+public struct ModelPortfolio: Sendable, Equatable {
+    public var level: LevelParameters
+    public var result: OptimizationResult
+    public var suitability: SuitabilityResult
+
+    /// Weights by symbol (zeros included).
+    public var weights: [String: Double] { Dictionary(uniqueKeysWithValues: zip(result.assets, result.weights).map { ($0, $1) }) }
+}
+
+/// Builds the model portfolio of each risk level: the maximum-return portfolio among the
+/// products the level allows, plus cash, whose volatility is within the level's cap, with at
+/// least the level's cash share and at most its risky share.
+public struct ModelPortfolioBuilder: Sendable {
+    public var distribution: ReturnDistribution
+    public var catalog: ProductCatalog
+    public var levels: RiskLevels
+    /// Annual rate earned by cash.
+    public var cashRate: Double
+
+    public init(distribution: ReturnDistribution, catalog: ProductCatalog, levels: RiskLevels, cashRate: Double = 0.02) {
+        self.distribution = distribution
+        self.catalog = catalog
+        self.levels = levels
+        self.cashRate = cashRate
+    }
+
+    /// The cash product's symbol in the catalogue (`CASH` by default).
+    var cashSymbol: String { catalog.products.first { $0.isCash }?.symbol ?? "CASH" }
+
+    /// The constraints a level imposes on the distribution's assets plus cash.
+    public func constraints(for level: LevelParameters) -> PortfolioConstraints {
+        var c = PortfolioConstraints()
+        c.cashSymbol = cashSymbol
+        c.cashRate = cashRate
+        for a in distribution.assets {
+            let rating = catalog.product(a)?.riskRating ?? .r5
+            if rating > level.maxProductRating { c.upperBounds[a] = 0 }
+        }
+        c.lowerBounds[cashSymbol] = level.minCashShare
+        c.groups = [AssetGroup(name: "risky share", members: distribution.assets, maximum: level.maxRiskyShare)]
+        return c
+    }
+
+    /// The model portfolio of one level.
+    ///
+    /// - Throws: ``OptimizationError`` when the level's constraints admit no portfolio.
+    public func portfolio(for level: LevelParameters) throws(OptimizationError) -> ModelPortfolio {
+        let problem = MeanVarianceProblem(
+            distribution: distribution, objective: .efficientRisk(targetVolatility: max(level.volatilityCap, 1e-6)),
+            constraints: constraints(for: level))
+        var result: OptimizationResult
+        do {
+            result = try problem.solve()
+        } catch  where error.code == .targetOutOfRange {
+            // The cap is below the least volatile portfolio the level allows: hold that one.
+            result = try MeanVarianceProblem(
+                distribution: distribution, objective: .minimumVolatility, constraints: constraints(for: level)
+            ).solve()
+        }
+        // Clean rounding dust so that a disallowed product never shows a weight.
+        for k in result.weights.indices where abs(result.weights[k]) < 1e-12 { result.weights[k] = 0 }
+        let weights = Dictionary(uniqueKeysWithValues: zip(result.assets, result.weights).map { ($0, $1) })
+        let suitability = Suitability.check(weights: weights, volatility: result.volatility, level: level, catalog: catalog)
+        return ModelPortfolio(level: level, result: result, suitability: suitability)
+    }
+
+    /// The model portfolios of all levels, C1 to C5.
+    public func all() throws(OptimizationError) -> [ModelPortfolio] {
+        var out: [ModelPortfolio] = []
+        for l in levels.levels { out.append(try portfolio(for: l)) }
+        return out
+    }
+}

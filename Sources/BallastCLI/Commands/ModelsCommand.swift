@@ -1,0 +1,171 @@
+import ArgumentParser
+import Ballast
+import Foundation
+
+/// `ballast models`: the model portfolio of every risk level.
+struct ModelsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "models",
+        abstract: "Build the model portfolio of each risk level C1-C5.",
+        discussion: """
+            For each level: the maximum-return portfolio among the products the level allows (rating at
+            most its maximum) plus cash, with volatility within the level's cap, at least its cash share
+            and at most its risky share. The risk model takes the same options as `ballast risk-model`;
+            cash earns --risk-free-rate.
+
+            EXAMPLES
+              ballast models --start 2013-01-01 --covariance ledoit-wolf
+              ballast models --start 2013-01-01 --format json
+            """
+    )
+
+    @OptionGroup var model: RiskModelOptions
+    @OptionGroup(title: "Profiling files") var files: ProfilingFiles
+    @OptionGroup(title: "Output") var output: OutputOptions
+
+    func validate() throws {
+        if output.format == .csv { throw ValidationError("models prints table or json") }
+    }
+
+    func run() throws {
+        let models = try reportingErrors { () throws -> [ModelPortfolio] in
+            let distribution = try model.estimate()
+            return try ModelPortfolioBuilder(
+                distribution: distribution, catalog: try files.loadCatalog(), levels: try files.loadLevels(), cashRate: model.riskFreeRate
+            ).all()
+        }
+        for (a, b) in zip(models, models.dropFirst()) where b.result.expectedReturn < a.result.expectedReturn - 1e-9 {
+            printError("warning: \(b.level.label) has a lower expected return than \(a.level.label); check levels.json")
+        }
+        switch output.format {
+        case .json: print(try jsonString(models.map(ModelReport.init)))
+        default:
+            var t = TextTable(["level", "max rating", "vol cap", "exp. return", "volatility", "cash", "largest weights"])
+            for m in models {
+                let cash = m.result.assets.last.map { m.result.weight(of: $0) } ?? 0
+                let top = zip(m.result.assets, m.result.weights).filter { $0.1 > 5e-4 && $0.0 != m.result.assets.last }.sorted {
+                    $0.1 > $1.1
+                }.prefix(3)
+                t.add([
+                    m.level.label, m.level.maxProductRating.description, percent(m.level.volatilityCap, digits: 0),
+                    percent(m.result.expectedReturn),
+                    percent(m.result.volatility), percent(cash, digits: 0),
+                    top.map { "\($0.0) \(String(format: "%.0f%%", $0.1 * 100))" }.joined(separator: ", "),
+                ])
+            }
+            print(t.render(), terminator: "")
+        }
+    }
+}
+
+/// The JSON of one model portfolio.
+struct ModelReport: Encodable {
+    let level: Int
+    let label: String
+    let maxProductRating: String
+    let volatilityCap: Double
+    let expectedReturn: Double
+    let volatility: Double
+    let weights: [String: Double]
+    let suitability: SuitabilityResult
+
+    init(_ m: ModelPortfolio) {
+        level = m.level.level
+        label = m.level.label
+        maxProductRating = m.level.maxProductRating.description
+        volatilityCap = m.level.volatilityCap
+        expectedReturn = m.result.expectedReturn
+        volatility = m.result.volatility
+        weights = m.weights
+        suitability = m.suitability
+    }
+}
+
+/// `ballast questionnaire`: take the questionnaire and write a customer file.
+struct QuestionnaireCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "questionnaire",
+        abstract: "Take the risk questionnaire (interactively, or from --answers) and write a customer file.",
+        discussion: """
+            Interactively, each item is shown with its options; type the option letter. An answer that is not
+            offered is refused and the item asked again. With --answers the answers come from the command
+            line (for scripts) and every problem is reported at once.
+
+            EXAMPLES
+              ballast questionnaire --id CUST-0042 --out customer.json
+              ballast questionnaire --locale zh-Hans --id CUST-0042 --out customer.json
+              ballast questionnaire --id CUST-0042 --answers q1=b,q2=a,q3=c,q4=c,q5=b,q6=c,q7=b,q8=d,q9=c,q10=c,q11=c,q12=c,q13=b
+            """
+    )
+
+    @Option(help: ArgumentHelp("The customer id to write into the file.", valueName: "id"))
+    var id: String
+
+    @Option(help: ArgumentHelp("Language of the items: en or zh-Hans.", valueName: "locale"))
+    var locale: String = "en"
+
+    @Option(help: ArgumentHelp("Answers as item=option pairs separated by commas (non-interactive).", valueName: "answers"))
+    var answers: String?
+
+    @Option(help: ArgumentHelp("Where to write the customer file (default: standard output).", valueName: "file"))
+    var out: String?
+
+    @Option(help: ArgumentHelp("Questionnaire definition.", valueName: "file"))
+    var questionnaire: String = "profiles/questionnaire-v1.json"
+
+    func validate() throws {
+        if !["en", "zh-Hans"].contains(locale) { throw ValidationError("--locale must be en or zh-Hans, got \(locale)") }
+        if id.isEmpty { throw ValidationError("--id must not be empty") }
+    }
+
+    func run() throws {
+        let q = try reportingErrors { try Questionnaire.read(path: questionnaire) }
+        var chosen: [String: String] = [:]
+        if let answers {
+            var issues: [ProfilingIssue] = []
+            for pair in answers.split(separator: ",") {
+                let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
+                guard parts.count == 2 else {
+                    issues.append(ProfilingIssue("--answers", "`\(pair)` is not item=option"))
+                    continue
+                }
+                chosen[parts[0]] = parts[1]
+            }
+            if !issues.isEmpty { _ = try reportingErrors { () throws -> Int in throw ProfilingError(issues) } }
+        } else {
+            for item in q.items {
+                while true {
+                    FileHandle.standardError.write(
+                        Data(("\n" + item.text.text(locale) + (item.required ? "" : " (optional, Enter to skip)") + "\n").utf8))
+                    for o in item.options { FileHandle.standardError.write(Data("  \(o.id)) \(o.text.text(locale))\n".utf8)) }
+                    FileHandle.standardError.write(Data("> ".utf8))
+                    guard let line = readLine()?.trimmingCharacters(in: .whitespaces) else {
+                        printError("error: the input ended before item \(item.id) was answered")
+                        throw ExitCode(ExitStatus.dataError)
+                    }
+                    if line.isEmpty && !item.required { break }
+                    if item.option(line.lowercased()) != nil {
+                        chosen[item.id] = line.lowercased()
+                        break
+                    }
+                    printError("`\(line)` is not one of \(item.options.map(\.id).joined(separator: ", ")); try again")
+                }
+            }
+        }
+        // Validate through the same reader as every customer file.
+        let body: [String: Any] = ["id": id, "answers": chosen, "holdings": [String: Double](), "cash": 0]
+        let data = try JSONSerialization.data(withJSONObject: body, options: [.prettyPrinted, .sortedKeys])
+        _ = try reportingErrors { try CustomerFile.parse(data, source: "answers", questionnaire: q, catalog: nil, asOf: today()) }
+        let text = String(decoding: data, as: UTF8.self) + "\n"
+        if let out {
+            // Customer files hold account data: owner-only permissions.
+            guard FileManager.default.createFile(atPath: out, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+                printError("error: cannot write \(out)")
+                throw ExitCode(ExitStatus.dataError)
+            }
+            printError("wrote \(out)")
+        } else {
+            print(text, terminator: "")
+        }
+    }
+}

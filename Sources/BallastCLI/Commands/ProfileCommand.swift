@@ -1,0 +1,184 @@
+import ArgumentParser
+import Ballast
+import Foundation
+
+/// Files the profiling commands read, with their defaults.
+struct ProfilingFiles: ParsableArguments {
+    @Option(help: ArgumentHelp("Questionnaire definition.", valueName: "file"))
+    var questionnaire: String = "profiles/questionnaire-v1.json"
+
+    @Option(help: ArgumentHelp("Risk-level parameters.", valueName: "file"))
+    var levels: String = "profiles/levels.json"
+
+    @Option(help: ArgumentHelp("Product catalogue (ratings, lot sizes).", valueName: "file"))
+    var catalog: String = "market-data/catalog.json"
+
+    @Option(
+        help: ArgumentHelp(
+            "Pseudonymisation key file (created with mode 0600 on first use) unless BALLAST_PSEUDONYM_KEY is set.", valueName: "file"))
+    var keyFile: String = (ProcessInfo.processInfo.environment["HOME"] ?? ".") + "/.ballast/pseudonym.key"
+
+    func loadQuestionnaire() throws -> Questionnaire { try Questionnaire.read(path: questionnaire) }
+    func loadLevels() throws -> RiskLevels { try RiskLevels.read(path: levels) }
+    func loadCatalog() throws -> ProductCatalog { try ProductCatalog.read(path: catalog) }
+}
+
+/// Today's date (UTC), the default `--as-of`.
+func today() -> MarketDate {
+    MarketDate(dayNumber: Int((Date().timeIntervalSince1970 / 86_400).rounded(.down)))
+}
+
+/// `ballast profile CUSTOMER.json`.
+struct ProfileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "profile",
+        abstract: "Derive a customer's risk level from the questionnaire answers and the account's behaviour.",
+        discussion: """
+            Willingness and capacity are scored 0-100 and mapped to levels C1-C5; the level is the more
+            conservative of the two, capped by the horizon gate; behaviour (panic selling) may lower it by
+            one, never raise it. Every step is listed in the explanation. Personal data is never printed
+            unmasked; the customer is identified by a pseudonym (HMAC-SHA256 of the id).
+
+            Products the customer asks for ("requestedProducts") are checked for suitability; products
+            above the level need --acknowledge-risk-warning, and a C1 customer can never take them.
+
+            EXAMPLES
+              ballast profile profiles/customers/balanced-saver.json --as-of 2022-12-28
+              ballast profile profiles/customers/panic-seller.json --as-of 2022-12-28 --format json
+              ballast profile profiles/customers/c1-asks-for-r4.json --as-of 2022-12-28 --acknowledge-risk-warning
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The customer file.", valueName: "customer.json"))
+    var customer: String
+
+    @Option(help: ArgumentHelp("The date of the assessment (YYYY-MM-DD; default today).", valueName: "date"))
+    var asOf: MarketDate?
+
+    @Flag(help: "The customer has read and accepted the risk warning for requested products above the level.")
+    var acknowledgeRiskWarning = false
+
+    @Option(help: ArgumentHelp("Market index prices for the behaviour signals.", valueName: "file"))
+    var market: String = "market-data/sp500_index.csv"
+
+    @OptionGroup(title: "Profiling files") var files: ProfilingFiles
+    @OptionGroup(title: "Output") var output: OutputOptions
+
+    func validate() throws {
+        if output.format == .csv { throw ValidationError("profile prints table or json") }
+    }
+
+    struct Assessment {
+        let customer: CustomerFile
+        let profile: RiskProfile
+        let suitability: SuitabilityResult?
+    }
+
+    static func assess(customerPath: String, asOf: MarketDate, files: ProfilingFiles, market marketPath: String, acknowledged: Bool) throws
+        -> Assessment
+    {
+        let q = try files.loadQuestionnaire()
+        let levels = try files.loadLevels()
+        let catalog = try files.loadCatalog()
+        let customer = try CustomerFile.read(path: customerPath, questionnaire: q, catalog: catalog, asOf: asOf)
+        var signals: BehaviourSignals?
+        if customer.behaviour != nil || !customer.holdings.isEmpty {
+            let market = try PriceCSV.read(path: marketPath)
+            let prices = ["market-data/sp500_20.csv", "market-data/factors_etf5.csv"].compactMap { try? PriceCSV.read(path: $0) }
+            signals = BehaviourAnalyzer(market: market, prices: prices, catalog: catalog).signals(for: customer, asOf: asOf)
+        }
+        let key = try Privacy.pseudonymKey(keyFile: files.keyFile)
+        let profile = RiskProfiler(questionnaire: q, levels: levels).profile(
+            customer, behaviour: signals, asOf: asOf, pseudonym: Privacy.pseudonym(of: customer.id, key: key))
+        var suitability: SuitabilityResult?
+        if !customer.requestedProducts.isEmpty {
+            suitability = Suitability.check(
+                weights: [:], volatility: nil, level: profile.parameters, catalog: catalog, requested: customer.requestedProducts,
+                acknowledged: acknowledged)
+        }
+        return Assessment(customer: customer, profile: profile, suitability: suitability)
+    }
+
+    func run() throws {
+        let a = try reportingErrors {
+            try Self.assess(
+                customerPath: customer, asOf: asOf ?? today(), files: files, market: market, acknowledged: acknowledgeRiskWarning)
+        }
+        switch output.format {
+        case .json: print(try jsonString(ProfileReport(a.profile, suitability: a.suitability)))
+        default: print(Self.table(a), terminator: "")
+        }
+        if let s = a.suitability, !s.passed {
+            if !output.quiet, let w = s.warning { printError(w) }
+            throw ExitCode(ExitStatus.dataError)
+        }
+    }
+
+    static func table(_ a: Assessment) -> String {
+        let p = a.profile
+        var out = "Customer \(p.customerRef)"
+        if let name = a.customer.personal?.name { out += " (\(Privacy.maskName(name)))" }
+        out += "\nRisk level \(p.label) \(p.parameters.name.text("en")), decided by \(p.decidedBy)\n"
+        out += String(format: "  willingness %.0f/100, capacity %.0f/100, consistency %.0f/100\n", p.willingness, p.capacity, p.consistency)
+        out += "  allows products up to \(p.parameters.maxProductRating), volatility up to \(percent(p.parameters.volatilityCap))\n"
+        out += "  questionnaire \(p.questionnaireVersion), as of \(p.asOf), re-assess by \(p.reassessBy)\n"
+        if !p.flags.isEmpty { out += "  flags: " + p.flags.joined(separator: ", ") + "\n" }
+        out += "\nWhy:\n"
+        for (k, step) in p.explanation.enumerated() { out += "  \(k + 1). \(step.rule): \(step.effect)  [\(step.inputs)]\n" }
+        if let s = a.suitability {
+            out +=
+                "\nRequested products: " + (s.passed ? "suitable" + (s.acknowledged ? " (risk warning acknowledged)" : "") : "NOT suitable")
+                + "\n"
+            for issue in s.issues { out += "  - \(issue.message)\n" }
+        }
+        return out
+    }
+}
+
+/// The JSON shape of `ballast profile --format json`.
+struct ProfileReport: Encodable {
+    struct Scores: Encodable {
+        let willingness: Double
+        let capacity: Double
+        let consistency: Double
+    }
+    struct Parameters: Encodable {
+        let volatilityCap: Double
+        let riskAversion: Double
+        let maxRiskyShare: Double
+        let minCashShare: Double
+        let maxProductRating: String
+    }
+    let customerRef: String
+    let level: Int
+    let label: String
+    let scores: Scores
+    let decidedBy: String
+    let behaviour: BehaviourSignals?
+    let flags: [String]
+    let parameters: Parameters
+    let questionnaireVersion: String
+    let asOf: String
+    let reassessBy: String
+    let explanation: [ExplanationStep]
+    let suitability: SuitabilityResult?
+    let engineVersion = BallastVersion.current
+
+    init(_ p: RiskProfile, suitability: SuitabilityResult?) {
+        customerRef = p.customerRef
+        level = p.level
+        label = p.label
+        scores = Scores(willingness: p.willingness, capacity: p.capacity, consistency: p.consistency)
+        decidedBy = p.decidedBy
+        behaviour = p.behaviour
+        flags = p.flags
+        parameters = Parameters(
+            volatilityCap: p.parameters.volatilityCap, riskAversion: p.parameters.riskAversion, maxRiskyShare: p.parameters.maxRiskyShare,
+            minCashShare: p.parameters.minCashShare, maxProductRating: p.parameters.maxProductRating.description)
+        questionnaireVersion = p.questionnaireVersion
+        asOf = p.asOf.description
+        reassessBy = p.reassessBy.description
+        explanation = p.explanation
+        self.suitability = suitability
+    }
+}

@@ -1,0 +1,204 @@
+import BallastMarketData
+import Foundation
+
+/// One step of the reasoning behind a level: the rule, what it looked at, what it did.
+public struct ExplanationStep: Sendable, Equatable, Codable {
+    public var rule: String
+    public var inputs: String
+    public var effect: String
+}
+
+/// Behaviour signals from the account history, each defined in ``BehaviourAnalyzer``.
+public struct BehaviourSignals: Sendable, Equatable, Codable {
+    /// Whether the customer sold at least half of their risky holdings within 21 trading days
+    /// while the market was at least 10% below its one-year high.
+    public var panicSelling: Bool
+    /// The date of the first panic sale, if any.
+    public var panicSellingDate: MarketDate?
+    /// Trades per year over the span of the history.
+    public var tradesPerYear: Double
+    /// Annualised turnover: half the traded value a year over the current portfolio value.
+    public var annualTurnover: Double
+    /// Herfindahl index of the current risky holdings' values (1 = a single holding).
+    public var concentration: Double
+    /// The highest product rating held now or traded in the history.
+    public var highestRatingHeld: ProductRiskRating?
+    /// Account views per trading day during market falls divided by views per day otherwise
+    /// (`nil` without views on both sides).
+    public var viewsInFallsRatio: Double?
+}
+
+/// The result of profiling a customer.
+public struct RiskProfile: Sendable, Equatable, Codable {
+    /// Pseudonymous reference (never the raw id).
+    public var customerRef: String
+    /// Level 1-5.
+    public var level: Int
+    /// `C1` ... `C5`.
+    public var label: String
+    public var willingness: Double
+    public var capacity: Double
+    public var consistency: Double
+    /// The rule that decided the level.
+    public var decidedBy: String
+    public var behaviour: BehaviourSignals?
+    public var flags: [String]
+    public var parameters: LevelParameters
+    public var questionnaireVersion: String
+    public var asOf: MarketDate
+    public var reassessBy: MarketDate
+    public var explanation: [ExplanationStep]
+    /// Each answer with its score (for the audit trail).
+    public var answerScores: [String: Int]
+}
+
+/// Scores answers and behaviour into a ``RiskProfile``.
+///
+/// Rules (DOMAIN.md §1): willingness and capacity are scored 0-100 and mapped to levels by the
+/// questionnaire's bands; the horizon item caps the level; the level is the most conservative
+/// of the three. Behaviour may only lower the level by one (a panic sale) or flag a
+/// re-assessment, never raise it. The re-assessment date is 12 months after `asOf`, 3 months
+/// when a flag calls for it.
+public struct RiskProfiler: Sendable {
+    public var questionnaire: Questionnaire
+    public var levels: RiskLevels
+
+    public init(questionnaire: Questionnaire, levels: RiskLevels) {
+        self.questionnaire = questionnaire
+        self.levels = levels
+    }
+
+    /// Profiles a customer whose answers have been validated.
+    public func profile(_ customer: CustomerFile, behaviour signals: BehaviourSignals?, asOf: MarketDate, pseudonym: String) -> RiskProfile
+    {
+        let q = questionnaire
+        var explanation: [ExplanationStep] = []
+        var scores: [String: Int] = [:]
+        for (itemId, optionId) in customer.answers {
+            if let s = q.item(itemId)?.option(optionId)?.score { scores[itemId] = s }
+        }
+        func dimensionScore(_ d: ProfileDimension) -> Double {
+            let items = q.items.filter { $0.dimension == d }
+            let maximum = items.reduce(0) { $0 + $1.maximumScore }
+            let got = items.reduce(0) { $0 + (scores[$1.id] ?? 0) }
+            return maximum > 0 ? 100 * Double(got) / Double(maximum) : 0
+        }
+        let willingness = dimensionScore(.willingness)
+        let capacity = dimensionScore(.capacity)
+        let wLevel = q.scoring.level(forScore: willingness)
+        let cLevel = q.scoring.level(forScore: capacity)
+        explanation.append(
+            ExplanationStep(
+                rule: "willingness score",
+                inputs: q.items.filter { $0.dimension == .willingness }.map { "\($0.id)=\(customer.answers[$0.id] ?? "-")" }.joined(
+                    separator: " "),
+                effect: String(format: "%.1f/100 -> C%d", willingness, wLevel)))
+        explanation.append(
+            ExplanationStep(
+                rule: "capacity score",
+                inputs: q.items.filter { $0.dimension == .capacity }.map { "\($0.id)=\(customer.answers[$0.id] ?? "-")" }.joined(
+                    separator: " "),
+                effect: String(format: "%.1f/100 -> C%d", capacity, cLevel)))
+        var level = min(wLevel, cLevel)
+        var decidedBy = wLevel < cLevel ? "willingness" : (cLevel < wLevel ? "capacity" : "willingness and capacity agree")
+        explanation.append(
+            ExplanationStep(
+                rule: "the more conservative of willingness and capacity", inputs: "C\(wLevel) vs C\(cLevel)",
+                effect: wLevel > cLevel ? "capacity caps willingness at C\(level)" : "C\(level)"))
+        var flags: [String] = []
+        if wLevel > cLevel + 1 { flags.append("willingness-above-capacity") }
+        if let answer = customer.answers[q.scoring.horizonItem], let cap = q.scoring.horizonCaps[answer] {
+            if cap < level {
+                explanation.append(
+                    ExplanationStep(
+                        rule: "horizon gate", inputs: "\(q.scoring.horizonItem)=\(answer)",
+                        effect: "money needed soon caps the level at C\(cap) (was C\(level))"))
+                level = cap
+                decidedBy = "horizon gate"
+            } else {
+                explanation.append(
+                    ExplanationStep(rule: "horizon gate", inputs: "\(q.scoring.horizonItem)=\(answer)", effect: "no cap below C\(level)"))
+            }
+        }
+        // Consistency: pairs of items whose relative scores should agree.
+        var penalties = 0.0
+        for pair in q.scoring.consistencyPairs {
+            guard let a = q.item(pair.items[0]), let b = q.item(pair.items[1]), let sa = scores[a.id], let sb = scores[b.id] else {
+                continue
+            }
+            let ra = Double(sa) / Double(max(a.maximumScore, 1))
+            let rb = Double(sb) / Double(max(b.maximumScore, 1))
+            let gap = abs(ra - rb)
+            penalties += gap
+            if gap >= 2.0 / 3.0 {
+                explanation.append(
+                    ExplanationStep(
+                        rule: "consistency", inputs: "\(a.id)=\(customer.answers[a.id]!) vs \(b.id)=\(customer.answers[b.id]!)",
+                        effect: "answers disagree: \(pair.reason)"))
+            }
+        }
+        let consistency = q.scoring.consistencyPairs.isEmpty ? 100 : 100 * (1 - penalties / Double(q.scoring.consistencyPairs.count))
+        if consistency < q.scoring.consistencyFlagBelow {
+            flags.append("inconsistent-answers")
+            explanation.append(
+                ExplanationStep(
+                    rule: "consistency", inputs: String(format: "score %.0f", consistency),
+                    effect: "flagged for a conversation with an adviser"))
+        }
+        // Behaviour: only ever lowers or flags.
+        var reassessMonths = 12
+        if let b = signals {
+            if b.panicSelling && level > 1 {
+                explanation.append(
+                    ExplanationStep(
+                        rule: "behaviour: panic selling",
+                        inputs: "sold most risky holdings during a fall" + (b.panicSellingDate.map { " (\($0))" } ?? ""),
+                        effect: "lowers the level by one, C\(level) -> C\(level - 1)"))
+                level -= 1
+                decidedBy = "behaviour (panic selling)"
+                flags.append("panic-selling")
+                reassessMonths = 3
+            } else if b.panicSelling {
+                flags.append("panic-selling")
+            }
+            if b.annualTurnover > 2 || b.tradesPerYear > 50 {
+                flags.append("frequent-trading")
+                explanation.append(
+                    ExplanationStep(
+                        rule: "behaviour: trading frequency",
+                        inputs: String(format: "%.0f trades a year, turnover %.0f%%", b.tradesPerYear, b.annualTurnover * 100),
+                        effect: "flagged (suitability concern)"))
+            }
+            if b.concentration > 0.5 {
+                flags.append("concentrated-holdings")
+                explanation.append(
+                    ExplanationStep(
+                        rule: "behaviour: concentration", inputs: String(format: "Herfindahl %.2f", b.concentration), effect: "flagged"))
+            }
+            if let r = b.viewsInFallsRatio, r > 3 {
+                flags.append("anxious-during-falls")
+                reassessMonths = min(reassessMonths, 6)
+                explanation.append(
+                    ExplanationStep(
+                        rule: "behaviour: account views", inputs: String(format: "%.1fx more views per day during falls", r),
+                        effect: "re-assessment brought forward"))
+            }
+            if let held = b.highestRatingHeld, held.rawValue > levels.parameters(level).maxProductRating.rawValue {
+                flags.append("holds-products-above-level")
+                explanation.append(
+                    ExplanationStep(
+                        rule: "experience", inputs: "has held \(held)",
+                        effect: "holdings above the level's maximum product rating; review them"))
+            }
+        }
+        if flags.contains("inconsistent-answers") { reassessMonths = min(reassessMonths, 6) }
+        let parameters = levels.parameters(level)
+        explanation.append(ExplanationStep(rule: "level", inputs: decidedBy, effect: "\(parameters.label) (\(parameters.name.text("en")))"))
+        return RiskProfile(
+            customerRef: pseudonym, level: level, label: parameters.label, willingness: willingness, capacity: capacity,
+            consistency: consistency,
+            decidedBy: decidedBy, behaviour: signals, flags: flags, parameters: parameters, questionnaireVersion: "\(q.id) v\(q.version)",
+            asOf: asOf,
+            reassessBy: asOf.adding(months: reassessMonths), explanation: explanation, answerScores: scores)
+    }
+}

@@ -1,0 +1,142 @@
+import BallastMarketData
+import Crypto
+import Foundation
+
+/// The outcome of a suitability check.
+public struct SuitabilityResult: Sendable, Equatable, Codable {
+    public struct Issue: Sendable, Equatable, Codable {
+        /// `product-rating`, `volatility-cap` or `unknown-product`.
+        public var kind: String
+        public var symbol: String?
+        public var message: String
+    }
+
+    /// True when nothing is above the level, or when the customer acknowledged the warning
+    /// (never for C1).
+    public var passed: Bool
+    public var issues: [Issue]
+    /// The warning shown when products above the level were asked for.
+    public var warning: String?
+    /// Whether the customer acknowledged that warning.
+    public var acknowledged: Bool
+}
+
+/// Suitability rules (DOMAIN.md §2): every product rated at or below the level's maximum,
+/// portfolio volatility within the level's cap. A customer may take a product above their
+/// level only after an explicit, recorded warning and acknowledgement; a C1 customer never.
+public enum Suitability {
+    /// The warning text shown for products above the level.
+    public static func warning(level: LevelParameters, products: [Product]) -> String {
+        let list = products.map { "\($0.symbol) (\($0.riskRating))" }.joined(separator: ", ")
+        return "Risk warning: \(list) carry more risk than your profile \(level.label) allows (at most \(level.maxProductRating)). "
+            + "You may lose more than you are prepared to, and these products may not suit your situation. "
+            + "Proceed only if you understand and accept this risk."
+    }
+
+    /// Checks a portfolio (symbol → weight) against a level.
+    ///
+    /// - Parameters:
+    ///   - weights: the portfolio.
+    ///   - volatility: its annualised volatility, if known.
+    ///   - requested: products the customer asked for explicitly.
+    ///   - acknowledged: the customer confirmed the risk warning.
+    public static func check(
+        weights: [String: Double], volatility: Double?, level: LevelParameters, catalog: ProductCatalog, requested: [String] = [],
+        acknowledged: Bool = false
+    ) -> SuitabilityResult {
+        var issues: [SuitabilityResult.Issue] = []
+        var above: [Product] = []
+        let symbols = Set(weights.filter { $0.value > 1e-9 }.keys).union(requested).sorted()
+        for s in symbols {
+            guard let p = catalog.product(s) else {
+                issues.append(
+                    .init(kind: "unknown-product", symbol: s, message: "\(s) is not in the product catalogue, so its risk is unknown"))
+                continue
+            }
+            if p.riskRating > level.maxProductRating {
+                above.append(p)
+                issues.append(
+                    .init(
+                        kind: "product-rating", symbol: s,
+                        message: "\(s) is rated \(p.riskRating), above the \(level.maxProductRating) that \(level.label) allows"))
+            }
+        }
+        if let v = volatility, v > level.volatilityCap + 1e-9 {
+            issues.append(
+                .init(
+                    kind: "volatility-cap", symbol: nil,
+                    message: String(
+                        format: "portfolio volatility %.2f%% is above the %.2f%% cap of %@", v * 100, level.volatilityCap * 100, level.label
+                    )))
+        }
+        let warning = above.isEmpty ? nil : Suitability.warning(level: level, products: above)
+        let onlyAcknowledgeable = issues.allSatisfy { $0.kind == "product-rating" }
+        let passed = issues.isEmpty || (acknowledged && level.level > 1 && onlyAcknowledgeable)
+        return SuitabilityResult(passed: passed, issues: issues, warning: warning, acknowledged: acknowledged && warning != nil)
+    }
+}
+
+/// Masking and pseudonymisation of personal data.
+public enum Privacy {
+    /// `王小明` → `王**`, `John Smith` → `J*** S****`: the first character of each word kept.
+    public static func maskName(_ name: String) -> String {
+        name.split(separator: " ", omittingEmptySubsequences: false).map { word in
+            guard let first = word.first else { return "" }
+            return String(first) + String(repeating: "*", count: max(word.count - 1, 1))
+        }.joined(separator: " ")
+    }
+
+    /// Keeps the first 3 and last 4 characters: `110101199003071234` → `110***********1234`.
+    public static func maskIdentifier(_ id: String) -> String {
+        let chars = Array(id)
+        guard chars.count > 7 else { return String(repeating: "*", count: chars.count) }
+        return String(chars.prefix(3)) + String(repeating: "*", count: chars.count - 7) + String(chars.suffix(4))
+    }
+
+    /// `13812345678` → `138****5678`.
+    public static func maskPhone(_ phone: String) -> String {
+        let digits = Array(phone)
+        guard digits.count > 7 else { return String(repeating: "*", count: digits.count) }
+        return String(digits.prefix(3)) + String(repeating: "*", count: digits.count - 7) + String(digits.suffix(4))
+    }
+
+    /// `li.wei@example.com` → `l*****@example.com`.
+    public static func maskEmail(_ email: String) -> String {
+        guard let at = email.firstIndex(of: "@") else { return maskName(email) }
+        let local = email[..<at]
+        return String(local.prefix(1)) + String(repeating: "*", count: max(local.count - 1, 1)) + email[at...]
+    }
+
+    /// The pseudonymous reference of a customer id: HMAC-SHA256 under `key`, hex, prefixed
+    /// `cust-` and cut to 24 hex digits (96 bits).
+    public static func pseudonym(of id: String, key: SymmetricKey) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(id.utf8), using: key)
+        return "cust-" + mac.map { String(format: "%02x", $0) }.joined().prefix(24)
+    }
+
+    /// The pseudonymisation key: `BALLAST_PSEUDONYM_KEY` (any text, at least 16 characters)
+    /// if set, else the contents of `keyFile`, created with 32 random bytes and mode 0600 on
+    /// first use.
+    ///
+    /// - Throws: an error naming the file when it cannot be read or created.
+    public static func pseudonymKey(keyFile: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> SymmetricKey
+    {
+        if let text = environment["BALLAST_PSEUDONYM_KEY"], text.count >= 16 { return SymmetricKey(data: Data(text.utf8)) }
+        let fm = FileManager.default
+        if let data = fm.contents(atPath: keyFile), data.count >= 16 { return SymmetricKey(data: data) }
+        let key = SymmetricKey(size: .bits256)
+        let bytes = key.withUnsafeBytes { Data($0) }
+        let directory = (keyFile as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try fm.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        guard fm.createFile(atPath: keyFile, contents: bytes, attributes: [.posixPermissions: 0o600]) else {
+            throw ProfilingError(
+                file: keyFile,
+                [
+                    ProfilingIssue(
+                        "(file)", "cannot create the pseudonymisation key file; set BALLAST_PSEUDONYM_KEY or choose a writable path")
+                ])
+        }
+        return key
+    }
+}
