@@ -31,6 +31,7 @@ func ballast(_ arguments: [String], environment: [String: String] = [:]) throws 
     var env = ProcessInfo.processInfo.environment
     env["NO_COLOR"] = "1"
     env["OPENBLAS_NUM_THREADS"] = "1"
+    env["BALLAST_PSEUDONYM_KEY"] = "cli-tests-pseudonym-key-0001"
     for (k, v) in environment { env[k] = v }
     p.environment = env
     let out = Pipe()
@@ -279,12 +280,116 @@ struct CLITests {
         #expect(leftover >= 0 && leftover < 50000)
     }
 
+    @Test("profile: JSON with a pseudonym, and no raw personal value in any output")
+    func profileAndPrivacy() throws {
+        let dir = TestSupport.path("profiles/customers")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".json") }.sorted()
+        for f in files {
+            let path = "profiles/customers/" + f
+            let raw = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/" + f))) as! [String: Any]
+            let personal = (raw["personal"] as? [String: String] ?? [:]).values.filter { $0.count >= 2 }
+            let id = raw["id"] as! String
+            for format in ["json", "table"] {
+                let r = try ballast(["profile", path, "--as-of", "2022-12-28", "--format", format])
+                #expect(r.status == 0 || f == "c1-asks-for-r4.json", "\(f): \(r.stderr)")
+                for value in personal + [id] {
+                    #expect(!r.stdout.contains(value) && !r.stderr.contains(value), "\(f) leaks \(value)")
+                }
+            }
+        }
+        let json = try ballast(["profile", "profiles/customers/panic-seller.json", "--as-of", "2022-12-28", "--format", "json"]).json()
+        #expect(json["label"] as? String == "C3")
+        #expect((json["customerRef"] as? String)?.hasPrefix("cust-") == true)
+        #expect((json["flags"] as? [String])?.contains("panic-selling") == true)
+        let scores = try #require(json["scores"] as? [String: Double])
+        #expect(scores["willingness"] != nil && scores["capacity"] != nil && scores["consistency"] != nil)
+        let parameters = try #require(json["parameters"] as? [String: Any])
+        #expect(parameters["maxProductRating"] as? String == "R3")
+        #expect(json["reassessBy"] as? String == "2023-03-28")
+        #expect((json["explanation"] as? [[String: Any]])?.isEmpty == false)
+    }
+
+    @Test("suitability: C1 asking for an R4 product is refused even with the acknowledgement")
+    func suitability() throws {
+        let refused = try ballast([
+            "profile", "profiles/customers/c1-asks-for-r4.json", "--as-of", "2022-12-28", "--acknowledge-risk-warning",
+        ])
+        #expect(refused.status == 1)
+        #expect(refused.stdout.contains("NOT suitable"))
+        #expect(refused.stderr.contains("Risk warning"))
+    }
+
+    @Test("profile reports every problem of a bad customer file with its path")
+    func badCustomer() throws {
+        let path = try temporaryFile(
+            "bad-customer.json", #"{"id": "X", "answers": {"q1": "z", "q99": "a"}, "cash": -3, "holdings": {"NOPE": 1}}"#)
+        let r = try ballast(["profile", path, "--as-of", "2022-12-28"])
+        #expect(r.status == 1)
+        for p in ["answers.q1", "answers.q99", "answers.q2", "cash", "holdings.NOPE"] { #expect(r.stderr.contains(p), "\(p)") }
+    }
+
+    @Test("models: every level, nested and monotone")
+    func models() throws {
+        let r = try ballast(["models", "--start", "2013-01-01", "--covariance", "ledoit-wolf", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        #expect(list.count == 5)
+        var previous = (ret: -1.0, vol: -1.0)
+        for m in list {
+            let ret = m["expectedReturn"] as! Double
+            let vol = m["volatility"] as! Double
+            #expect(ret >= previous.ret - 1e-9 && vol >= previous.vol - 1e-9)
+            #expect(vol <= (m["volatilityCap"] as! Double) + 1e-9)
+            #expect((m["suitability"] as? [String: Any])?["passed"] as? Bool == true)
+            previous = (ret, vol)
+        }
+        let c1 = try #require(list.first?["weights"] as? [String: Double])
+        #expect(abs((c1["CASH"] ?? 0) - 1) < 1e-9, "C1 holds only R1 products: cash")
+    }
+
+    @Test("questionnaire: answers from the command line or from a terminal become a customer file")
+    func questionnaireCommand() throws {
+        let answers = "q1=b,q2=a,q3=c,q4=c,q5=b,q6=c,q7=b,q8=d,q9=c,q10=c,q11=c,q12=c,q13=b"
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-q-\(getpid()).json").path
+        try? FileManager.default.removeItem(atPath: out)
+        let r = try ballast(["questionnaire", "--id", "CUST-9", "--answers", answers, "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        let mode = (try FileManager.default.attributesOfItem(atPath: out)[.posixPermissions] as? NSNumber)?.intValue
+        #expect(mode == 0o600)
+        let profiled = try ballast(["profile", out, "--as-of", "2022-12-28", "--format", "json"])
+        #expect(profiled.status == 0)
+        let bad = try ballast(["questionnaire", "--id", "CUST-9", "--answers", "q1=z,q2=a"])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("answers.q1") && bad.stderr.contains("answers.q3"))
+        // Interactive: typed answers on standard input, one wrong answer retried.
+        let p = Process()
+        p.executableURL = ballastBinary
+        p.arguments = ["questionnaire", "--id", "CUST-10", "--locale", "zh-Hans"]
+        p.currentDirectoryURL = TestSupport.root
+        let input = Pipe()
+        let output = Pipe()
+        let errors = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        p.standardError = errors
+        try p.run()
+        input.fileHandleForWriting.write(Data("x\nb\na\nc\nc\nb\nc\nb\nd\nc\nc\nc\nc\nb\n\n".utf8))
+        try input.fileHandleForWriting.close()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let prompts = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(prompts)")
+        #expect(prompts.contains("您面临以下选择"))
+        #expect(prompts.contains("try again"))
+        #expect(text.contains("\"q13\" : \"b\""))
+    }
+
     @Test("help has examples and exit codes; version prints")
     func help() throws {
         let root = try ballast(["--help"])
         #expect(root.status == 0)
         #expect(root.stdout.contains("EXIT CODES"))
-        for command in [["risk-model"], ["optimize"], ["frontier"], ["data", "inspect"]] {
+        for command in [["profile"], ["models"], ["questionnaire"], ["risk-model"], ["optimize"], ["frontier"], ["data", "inspect"]] {
             let h = try ballast(command + ["--help"])
             #expect(h.status == 0)
             #expect(h.stdout.contains("EXAMPLES"), "\(command)")
