@@ -153,6 +153,33 @@ public struct PriceTable: Sendable, Equatable {
     }
 }
 
+// MARK: - Combining tables
+
+extension PriceTable {
+    /// The outer join of two tables on their dates: every date of either, every symbol of
+    /// both, `NaN` where a table has no price for a date.
+    ///
+    /// - Throws: ``MarketDataError/Code/duplicateSymbol`` when both tables have a symbol.
+    /// - Complexity: O((rows₁ + rows₂) x (symbols₁ + symbols₂)).
+    public func merged(with other: PriceTable) throws(MarketDataError) -> PriceTable {
+        if let clash = symbols.first(where: { other.symbols.contains($0) }) {
+            throw MarketDataError(
+                .duplicateSymbol, field: clash, message: "symbol \(clash) is in both price files", fix: "give each symbol in one file only")
+        }
+        let allDates = Array(Set(dates).union(other.dates)).sorted()
+        let t = allDates.count
+        var values = [Double](repeating: .nan, count: t * (symbolCount + other.symbolCount))
+        for (source, offset) in [(self, 0), (other, symbolCount)] {
+            var position = 0
+            for (i, d) in source.dates.enumerated() {
+                while allDates[position] < d { position += 1 }
+                for j in 0..<source.symbolCount { values[position + (offset + j) * t] = source[i, j] }
+            }
+        }
+        return PriceTable(unchecked: symbols + other.symbols, dates: allDates, values: values)
+    }
+}
+
 // MARK: - Resampling
 
 /// A sampling frequency of prices and returns.

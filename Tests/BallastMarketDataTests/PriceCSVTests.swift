@@ -241,6 +241,21 @@ struct WindowTests {
         #expect(throws: MarketDataError.self) { try one.returns(periodsPerYear: 252) }
     }
 
+    @Test("merging joins on dates and leaves gaps missing")
+    func merge() throws {
+        let other = try PriceCSV.parse("date,C\n2020-01-29,5\n2020-01-31,6\n2020-02-06,7\n")
+        let m = try table.merged(with: other)
+        #expect(m.symbols == ["A", "B", "C"])
+        #expect(
+            m.dates.map(\.description) == [
+                "2020-01-29", "2020-01-30", "2020-01-31", "2020-02-03", "2020-02-04", "2020-02-05", "2020-02-06",
+            ])
+        #expect(m[0, 0].isNaN && m[0, 2] == 5)
+        #expect(m[2, 0] == 11 && m[2, 2] == 6)
+        #expect(m[1, 2].isNaN)
+        #expect(throws: MarketDataError.self) { try table.merged(with: table) }
+    }
+
     @Test func unknownSymbolListsTheKnownOnes() {
         do {
             _ = try table.selecting(symbols: ["A", "ZZZ"])

@@ -11,7 +11,8 @@ struct ModelsCommand: ParsableCommand {
             For each level: the maximum-return portfolio among the products the level allows (rating at
             most its maximum) plus cash, with volatility within the level's cap, at least its cash share
             and at most its risky share. The risk model takes the same options as `ballast risk-model`;
-            cash earns --risk-free-rate.
+            cash earns --risk-free-rate. Without --prices, the product universe is every bundled product:
+            the 20 stocks and the 5 factor ETFs, joined on their dates (so the window starts in 2014).
 
             EXAMPLES
               ballast models --start 2013-01-01 --covariance ledoit-wolf
@@ -28,6 +29,10 @@ struct ModelsCommand: ParsableCommand {
     }
 
     func run() throws {
+        var model = self.model
+        if model.priceOptions.prices == ["market-data/sp500_20.csv"] {
+            model.priceOptions.prices = ["market-data/sp500_20.csv", "market-data/factors_etf5.csv"]
+        }
         let models = try reportingErrors { () throws -> [ModelPortfolio] in
             let distribution = try model.estimate()
             return try ModelPortfolioBuilder(

@@ -51,7 +51,7 @@ struct RiskModelCommand: ParsableCommand {
 
     func table(_ d: ReturnDistribution) -> String {
         let p = d.provenance
-        var out = "Risk model: \(model.priceOptions.prices)\n"
+        var out = "Risk model: \(model.priceOptions.describedFiles)\n"
         if let w = d.window {
             out += "  window          \(w.start) to \(w.end), \(w.observations) \(p.frequency.rawValue) returns"
             out += " (\(p.returnKind.rawValue)), annualised x \(number(d.periodsPerYear))\n"

@@ -36,8 +36,10 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 
 /// Where prices come from and which dates to use; shared by every command that reads prices.
 struct PriceOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Wide price CSV (date,SYM1,SYM2,...).", valueName: "file"))
-    var prices: String = "market-data/sp500_20.csv"
+    @Option(
+        name: .long, parsing: .upToNextOption,
+        help: ArgumentHelp("Wide price CSV files (date,SYM1,SYM2,...); several are joined on their dates.", valueName: "file"))
+    var prices: [String] = ["market-data/sp500_20.csv"]
 
     @Option(name: .long, help: ArgumentHelp("First date of the window, inclusive (YYYY-MM-DD).", valueName: "date"))
     var start: MarketDate?
@@ -50,6 +52,7 @@ struct PriceOptions: ParsableArguments {
     var symbols: [String] = []
 
     func validate() throws {
+        if prices.isEmpty { throw ValidationError("--prices needs at least one file") }
         if let start, let end, start > end {
             throw ValidationError("--start \(start) is after --end \(end); swap them")
         }
@@ -57,9 +60,13 @@ struct PriceOptions: ParsableArguments {
 
     /// Reads the price file and selects the symbols.
     func load() throws -> PriceTable {
-        let table = try PriceCSV.read(path: prices)
+        var table = try PriceCSV.read(path: prices[0])
+        for more in prices.dropFirst() { table = try table.merged(with: try PriceCSV.read(path: more)) }
         return symbols.isEmpty ? table : try table.selecting(symbols: symbols)
     }
+
+    /// The files, for messages.
+    var describedFiles: String { prices.joined(separator: " + ") }
 }
 
 /// How returns, covariance and expected returns are estimated (`ballast risk-model` and every
