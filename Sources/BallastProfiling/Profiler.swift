@@ -107,6 +107,9 @@ public struct RiskProfiler: Sendable {
                 effect: wLevel > cLevel ? "capacity caps willingness at C\(level)" : "C\(level)"))
         var flags: [String] = []
         if wLevel > cLevel + 1 { flags.append("willingness-above-capacity") }
+        if let answer = customer.answers[q.scoring.horizonItem], q.scoring.horizonCaps[answer] == nil {
+            explanation.append(ExplanationStep(rule: "horizon gate", inputs: "\(q.scoring.horizonItem)=\(answer)", effect: "the horizon sets no cap"))
+        }
         if let answer = customer.answers[q.scoring.horizonItem], let cap = q.scoring.horizonCaps[answer] {
             if cap < level {
                 explanation.append(
