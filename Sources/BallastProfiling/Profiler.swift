@@ -108,7 +108,8 @@ public struct RiskProfiler: Sendable {
         var flags: [String] = []
         if wLevel > cLevel + 1 { flags.append("willingness-above-capacity") }
         if let answer = customer.answers[q.scoring.horizonItem], q.scoring.horizonCaps[answer] == nil {
-            explanation.append(ExplanationStep(rule: "horizon gate", inputs: "\(q.scoring.horizonItem)=\(answer)", effect: "the horizon sets no cap"))
+            explanation.append(
+                ExplanationStep(rule: "horizon gate", inputs: "\(q.scoring.horizonItem)=\(answer)", effect: "the horizon sets no cap"))
         }
         if let answer = customer.answers[q.scoring.horizonItem], let cap = q.scoring.horizonCaps[answer] {
             if cap < level {
