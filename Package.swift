@@ -21,11 +21,15 @@ let package = Package(
         .target(name: "BallastLinearAlgebra", dependencies: ["CBallastLAPACK"]),
         .target(name: "BallastMarketData"),
         .target(name: "BallastRiskModels", dependencies: ["BallastLinearAlgebra", "BallastMarketData"]),
+        .target(name: "BallastRebalancing", dependencies: ["BallastMarketData"]),
         .target(name: "BallastProfiling", dependencies: ["BallastMarketData", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "BallastOptimization", dependencies: ["BallastLinearAlgebra", "BallastMarketData", "BallastRiskModels"]),
         .target(
             name: "Ballast",
-            dependencies: ["BallastLinearAlgebra", "BallastMarketData", "BallastRiskModels", "BallastOptimization", "BallastProfiling"]
+            dependencies: [
+                "BallastLinearAlgebra", "BallastMarketData", "BallastRiskModels", "BallastOptimization", "BallastProfiling",
+                "BallastRebalancing",
+            ]
         ),
         .executableTarget(
             name: "BallastCLI",
@@ -50,6 +54,7 @@ let package = Package(
             name: "BallastProfilingTests",
             dependencies: ["BallastProfiling", "BallastOptimization", "BallastRiskModels", "BallastMarketData", "BallastTestSupport"]
         ),
+        .testTarget(name: "BallastRebalancingTests", dependencies: ["BallastRebalancing", "BallastMarketData", "BallastTestSupport"]),
         .testTarget(name: "BallastCLITests", dependencies: ["BallastCLI", "BallastTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -2,4 +2,5 @@
 @_exported import BallastMarketData
 @_exported import BallastOptimization
 @_exported import BallastProfiling
+@_exported import BallastRebalancing
 @_exported import BallastRiskModels
