@@ -384,12 +384,44 @@ struct CLITests {
         #expect(text.contains("\"q13\" : \"b\""))
     }
 
+    @Test("rebalance: a plan for one account, money conserved to the cent")
+    func rebalance() throws {
+        let r = try ballast([
+            "rebalance", "--account", "profiles/accounts/drifted-balanced.json", "--as-of", "2022-12-28", "--format", "json", "--cost-bps",
+            "10",
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        let plan = try r.json()
+        #expect(plan["status"] as? String == "rebalanced")
+        let trades = try #require(plan["trades"] as? [[String: Any]])
+        #expect(!trades.isEmpty)
+        func cents(_ x: Any?) -> Int64 { Int64(((x as? Double ?? 0) * 100).rounded()) }
+        var cash = cents(plan["cashBefore"]) + 500_000
+        var sawBuy = false
+        for t in trades {
+            let side = t["side"] as! String
+            if side == "buy" { sawBuy = true } else { #expect(!sawBuy, "sells first") }
+            cash += (side == "sell" ? 1 : -1) * cents(t["value"]) - cents(t["cost"])
+        }
+        #expect(cash == cents(plan["cashAfter"]))
+        #expect((plan["driftAfter"] as! Double) < (plan["driftBefore"] as! Double))
+        let table = try ballast(["rebalance", "--account", "profiles/accounts/drifted-balanced.json", "--as-of", "2022-12-28"])
+        #expect(table.stdout.contains("Trades (sells first)"))
+        let missing = try ballast(["rebalance", "--account", "no-such-account.json"])
+        #expect(missing.status == 1)
+        let badPolicy = try ballast(["rebalance", "--account", "profiles/accounts/drifted-balanced.json", "--band=-1"])
+        #expect(badPolicy.status == 1)
+        #expect(badPolicy.stderr.contains("absoluteBand"))
+    }
+
     @Test("help has examples and exit codes; version prints")
     func help() throws {
         let root = try ballast(["--help"])
         #expect(root.status == 0)
         #expect(root.stdout.contains("EXIT CODES"))
-        for command in [["profile"], ["models"], ["questionnaire"], ["risk-model"], ["optimize"], ["frontier"], ["data", "inspect"]] {
+        for command in [
+            ["profile"], ["models"], ["questionnaire"], ["rebalance"], ["risk-model"], ["optimize"], ["frontier"], ["data", "inspect"],
+        ] {
             let h = try ballast(command + ["--help"])
             #expect(h.status == 0)
             #expect(h.stdout.contains("EXAMPLES"), "\(command)")

@@ -33,6 +33,9 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     } catch let e as ProfilingError {
         printError("error: \(e)")
         throw ExitCode(ExitStatus.dataError)
+    } catch let e as RebalanceError {
+        printError("error: \(e)")
+        throw ExitCode(ExitStatus.dataError)
     } catch let e as InputFileError {
         printError("error: \(e)")
         throw ExitCode(ExitStatus.dataError)

@@ -1,0 +1,232 @@
+import ArgumentParser
+import Ballast
+import Foundation
+
+extension RebalanceTrigger: ExpressibleByArgument {}
+extension RebalanceDestination: ExpressibleByArgument {}
+extension RebalancePeriod: ExpressibleByArgument {}
+
+/// `ballast rebalance --account FILE`: the plan for one account.
+struct RebalanceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rebalance",
+        abstract: "Plan the trades that bring an account back to its model portfolio.",
+        discussion: """
+            The account file: {"id": "A-1", "model": "C3", "cash": 1000, "holdings": {"AAPL": 10},
+            "cashFlow": {"amount": 5000}, "lastRebalance": "2022-06-30"}. The target weights come from
+            --models (a JSON object of model id to {symbol: weight}) or, for a risk level label such as C3,
+            from the level's model portfolio built on the bundled data. Prices are the last row on or
+            before --as-of in the --prices files, or a JSON map given with --price-map.
+
+            The policy comes from --policy (JSON with the fields of the flags below, in camelCase) and the
+            flags, which override it. Money is kept in integer cents: cash after = cash before + flow +
+            sales - purchases - costs exactly.
+
+            EXAMPLES
+              ballast rebalance --account account.json --as-of 2022-12-28
+              ballast rebalance --account account.json --trigger portfolio-drift --drift-threshold 0.03
+              ballast rebalance --account account.json --destination band-edge --cost-bps 10 --format json
+            """
+    )
+
+    @Option(help: ArgumentHelp("The account file (JSON).", valueName: "file"))
+    var account: String
+
+    @Option(help: ArgumentHelp("Model portfolios: JSON object of model id to {symbol: weight}.", valueName: "file"))
+    var models: String?
+
+    @Option(help: ArgumentHelp("Prices as a JSON map {symbol: price} instead of price files.", valueName: "file"))
+    var priceMap: String?
+
+    @Option(
+        parsing: .upToNextOption, help: ArgumentHelp("Price files; the last row on or before --as-of is used.", valueName: "file"))
+    var prices: [String] = ["market-data/sp500_20.csv", "market-data/factors_etf5.csv"]
+
+    @Option(help: ArgumentHelp("Date of the prices and of the calendar trigger (default: the last date in the prices).", valueName: "date"))
+    var asOf: MarketDate?
+
+    @Option(help: ArgumentHelp("Policy file (JSON).", valueName: "file"))
+    var policy: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Trigger: absolute-band, relative-band, 5-25, portfolio-drift, calendar, calendar-and-threshold.", valueName: "trigger"))
+    var trigger: RebalanceTrigger?
+
+    @Option(help: ArgumentHelp("Absolute band (fraction, default 0.05).", valueName: "x"))
+    var band: Double?
+
+    @Option(help: ArgumentHelp("Relative band (fraction of the target, default 0.25).", valueName: "x"))
+    var relativeBand: Double?
+
+    @Option(help: ArgumentHelp("Portfolio drift threshold ½Σ|w - w*| (default 0.05).", valueName: "x"))
+    var driftThreshold: Double?
+
+    @Option(help: ArgumentHelp("Calendar period: monthly, quarterly, annual.", valueName: "period"))
+    var period: RebalancePeriod?
+
+    @Option(help: ArgumentHelp("Destination: target or band-edge.", valueName: "destination"))
+    var destination: RebalanceDestination?
+
+    @Option(help: ArgumentHelp("Minimum trade value.", valueName: "amount"))
+    var minTrade: Double?
+
+    @Option(help: ArgumentHelp("Proportional cost in basis points.", valueName: "bps"))
+    var costBps: Double?
+
+    @Option(help: ArgumentHelp("Fixed cost per trade.", valueName: "amount"))
+    var fixedCost: Double?
+
+    @Option(help: ArgumentHelp("Cash buffer as a fraction of the account.", valueName: "x"))
+    var cashBuffer: Double?
+
+    @Option(help: ArgumentHelp("Fractional quantities with this many decimals instead of whole lots.", valueName: "n"))
+    var fractional: Int?
+
+    @Option(help: ArgumentHelp("Maximum turnover (fraction).", valueName: "x"))
+    var maxTurnover: Double?
+
+    @OptionGroup(title: "Profiling files") var files: ProfilingFiles
+    @OptionGroup(title: "Output") var output: OutputOptions
+
+    func validate() throws {
+        if output.format == .csv { throw ValidationError("rebalance prints table or json") }
+    }
+
+    func effectivePolicy() throws -> RebalancePolicy {
+        var p = RebalancePolicy()
+        if let policy {
+            guard let data = FileManager.default.contents(atPath: policy) else {
+                throw InputFileError(description: "\(policy): no such file")
+            }
+            do { p = try JSONDecoder().decode(RebalancePolicy.self, from: data) } catch let e as DecodingError {
+                let (field, message) = describe(e)
+                throw InputFileError(description: "\(policy): \(field): \(message)")
+            }
+        }
+        if let trigger { p.trigger = trigger }
+        if let band { p.absoluteBand = band }
+        if let relativeBand { p.relativeBand = relativeBand }
+        if let driftThreshold { p.driftThreshold = driftThreshold }
+        if let period { p.period = period }
+        if let destination { p.destination = destination }
+        if let minTrade { p.minimumTradeValue = minTrade }
+        if let costBps { p.costBasisPoints = costBps }
+        if let fixedCost { p.fixedCost = fixedCost }
+        if let cashBuffer { p.cashBuffer = cashBuffer }
+        if let fractional { p.fractionalDecimals = fractional }
+        if let maxTurnover { p.maximumTurnover = maxTurnover }
+        if let problem = p.problems.first { throw InputFileError(description: "policy: \(problem)") }
+        return p
+    }
+
+    func run() throws {
+        let (plan, target) = try reportingErrors { () throws -> (RebalancePlan, [String: Double]) in
+            guard let data = FileManager.default.contents(atPath: account) else {
+                throw InputFileError(description: "\(account): no such file")
+            }
+            let acct: Account
+            do { acct = try JSONDecoder().decode(Account.self, from: data) } catch let e as DecodingError {
+                let (field, message) = describe(e)
+                throw InputFileError(description: "\(account): \(field): \(message)")
+            }
+            let catalog = try files.loadCatalog()
+            // Prices at the date.
+            var priceAt: [String: Double] = [:]
+            var date = asOf
+            if let priceMap {
+                guard let d = FileManager.default.contents(atPath: priceMap),
+                    let m = try? JSONDecoder().decode([String: Double].self, from: d)
+                else {
+                    throw InputFileError(description: "\(priceMap): expected a JSON object {symbol: price}")
+                }
+                priceAt = m
+            } else {
+                var table = try PriceCSV.read(path: prices[0])
+                for more in prices.dropFirst() { table = try table.merged(with: try PriceCSV.read(path: more)) }
+                let day = asOf ?? table.dates.last!
+                date = day
+                guard let row = table.lastIndex(onOrBefore: day) else {
+                    throw InputFileError(description: "no prices on or before \(day); the files start \(table.dates.first!)")
+                }
+                for (j, s) in table.symbols.enumerated() {
+                    var i = row
+                    while i >= 0 && table[i, j].isNaN { i -= 1 }
+                    if i >= 0 { priceAt[s] = table[i, j] }
+                }
+            }
+            let day = date ?? today()
+            // Target weights.
+            guard let modelId = acct.model else {
+                throw InputFileError(description: "\(account): model: required (a model id or a level such as C3)")
+            }
+            var target: [String: Double]
+            if let models {
+                guard let d = FileManager.default.contents(atPath: models),
+                    let m = try? JSONDecoder().decode([String: [String: Double]].self, from: d)
+                else {
+                    throw InputFileError(description: "\(models): expected a JSON object of model id to {symbol: weight}")
+                }
+                guard let t = m[modelId] else {
+                    throw InputFileError(
+                        description: "\(models): has no model \(modelId); it has \(m.keys.sorted().joined(separator: ", "))")
+                }
+                target = t
+            } else {
+                let levels = try files.loadLevels()
+                guard let level = levels.levels.first(where: { $0.label == modelId }) else {
+                    throw InputFileError(
+                        description: "\(account): model \(modelId) is not a level (C1-C5); give --models for other model ids")
+                }
+                var config = RiskModelConfiguration()
+                config.start = day.adding(months: -120)
+                config.end = day
+                config.covariance = .ledoitWolf(.constantVariance)
+                var table = try PriceCSV.read(path: "market-data/sp500_20.csv")
+                table = try table.merged(with: try PriceCSV.read(path: "market-data/factors_etf5.csv"))
+                let distribution = try config.estimate(prices: table)
+                target = try ModelPortfolioBuilder(distribution: distribution, catalog: catalog, levels: levels).portfolio(for: level)
+                    .weights
+            }
+            target = target.filter { $0.value > 1e-9 }
+            let lots = Dictionary(uniqueKeysWithValues: catalog.products.map { ($0.symbol, $0.lotSize) })
+            let plan = try RebalancePlanner(policy: try effectivePolicy(), lotSizes: lots).plan(
+                for: acct, toward: target, at: priceAt, asOf: day)
+            return (plan, target)
+        }
+        switch output.format {
+        case .json: print(try jsonString(plan))
+        default: print(Self.table(plan, target: target), terminator: "")
+        }
+    }
+
+    static func table(_ p: RebalancePlan, target: [String: Double]) -> String {
+        var out = "Account \(p.accountId): \(p.status.rawValue) — \(p.trigger)\n\n"
+        var t = TextTable(["asset", "current", "target", "after"])
+        let symbols = Set(p.weightsBefore.keys).union(target.keys).union(p.weightsAfter.keys).sorted { a, b in
+            a == "CASH" ? false : b == "CASH" ? true : a < b
+        }
+        for s in symbols {
+            let before = p.weightsBefore[s] ?? 0
+            let after = p.weightsAfter[s] ?? 0
+            let goal = target[s] ?? 0
+            if before < 1e-9 && after < 1e-9 && goal < 1e-9 { continue }
+            t.add([s, percent(before), percent(goal), percent(after)])
+        }
+        out += t.render()
+        out += String(format: "\ndrift %.2f%% -> %.2f%%, turnover %.2f%%\n", p.driftBefore * 100, p.driftAfter * 100, p.turnover * 100)
+        if !p.trades.isEmpty {
+            var trades = TextTable(["side", "asset", "quantity", "price", "value", "cost"])
+            for tr in p.trades {
+                trades.add([
+                    tr.side.rawValue, tr.symbol, String(format: "%g", tr.quantity), String(format: "%.2f", tr.price),
+                    String(format: "%.2f", tr.value), String(format: "%.2f", tr.cost),
+                ])
+            }
+            out += "\nTrades (sells first):\n" + trades.render()
+        }
+        out += String(format: "\ncash %.2f -> %.2f (left over), estimated costs %.2f\n", p.cashBefore, p.cashAfter, p.estimatedCost)
+        for n in p.notes { out += "note: \(n)\n" }
+        return out
+    }
+}
