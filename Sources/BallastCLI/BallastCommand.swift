@@ -25,7 +25,8 @@ struct BallastCommand: ParsableCommand {
             """,
         version: BallastVersion.current,
         subcommands: [
-            ProfileCommand.self, ModelsCommand.self, QuestionnaireCommand.self, RebalanceCommand.self, RiskModelCommand.self,
+            ProfileCommand.self, ModelsCommand.self, QuestionnaireCommand.self, RebalanceCommand.self, GenerateAccountsCommand.self,
+            RiskModelCommand.self,
             OptimizeCommand.self,
             FrontierCommand.self, DataCommand.self,
         ]

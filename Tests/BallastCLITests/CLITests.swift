@@ -414,6 +414,66 @@ struct CLITests {
         #expect(badPolicy.stderr.contains("absoluteBand"))
     }
 
+    @Test("batch rebalance: ordered JSON Lines, error records, and exactly-once output after kill -9 and --resume")
+    func batchCrashAndResume() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-batch-\(getpid())")
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let book = dir.appendingPathComponent("book.jsonl").path
+        let gen = try ballast(["generate-accounts", "--count", "40000", "--seed", "11", "--broken", "4", "--out", book])
+        #expect(gen.status == 0)
+        // Uninterrupted reference run.
+        let reference = dir.appendingPathComponent("reference.jsonl").path
+        let full = try ballast(["rebalance", "--accounts", book, "--out", reference, "--as-of", "2022-12-28", "--jobs", "2"])
+        #expect(full.status == 1, "some lines are broken on purpose")
+        #expect(full.stderr.contains("40000 accounts") && full.stderr.contains("4 errors"))
+        let referenceText = try String(contentsOfFile: reference, encoding: .utf8)
+        let lines = referenceText.split(separator: "\n")
+        #expect(lines.count == 40000)
+        #expect(
+            lines[0].contains("ACC-00000001") && lines[39998].contains("ACC-00039999") && lines[39999].contains("\"line\":40000"),
+            "output in input order")
+        // Interrupted run: kill -9 once a checkpoint exists, then resume.
+        let out = dir.appendingPathComponent("plans.jsonl").path
+        let p = Process()
+        p.executableURL = ballastBinary
+        p.arguments = ["rebalance", "--accounts", book, "--out", out, "--as-of", "2022-12-28", "--jobs", "2", "--quiet"]
+        p.currentDirectoryURL = TestSupport.root
+        var env = ProcessInfo.processInfo.environment
+        env["OPENBLAS_NUM_THREADS"] = "1"
+        p.environment = env
+        try p.run()
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: out + ".checkpoint") && p.isRunning && Date() < deadline { usleep(2000) }
+        let killed = p.isRunning
+        if killed { kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+        if killed {
+            #expect(p.terminationReason == .uncaughtSignal)
+            #expect(FileManager.default.fileExists(atPath: out + ".checkpoint"))
+            let resumed = try ballast(["rebalance", "--accounts", book, "--out", out, "--as-of", "2022-12-28", "--jobs", "2", "--resume"])
+            #expect(resumed.status == 1)
+        }
+        let text = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(text == referenceText, "the resumed output must equal the uninterrupted one, every account exactly once")
+        #expect(!FileManager.default.fileExists(atPath: out + ".checkpoint"))
+        // As a pipe stage.
+        let small = dir.appendingPathComponent("small.jsonl").path
+        _ = try ballast(["generate-accounts", "--count", "50", "--seed", "2", "--out", small])
+        let piped = Process()
+        piped.executableURL = ballastBinary
+        piped.arguments = ["rebalance", "--accounts", "-", "--out", "-", "--as-of", "2022-12-28", "--quiet"]
+        piped.currentDirectoryURL = TestSupport.root
+        piped.standardInput = FileHandle(forReadingAtPath: small)
+        let pipe = Pipe()
+        piped.standardOutput = pipe
+        try piped.run()
+        let pipedText = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        piped.waitUntilExit()
+        #expect(piped.terminationStatus == 0)
+        #expect(pipedText.split(separator: "\n").count == 50)
+    }
+
     @Test("help has examples and exit codes; version prints")
     func help() throws {
         let root = try ballast(["--help"])

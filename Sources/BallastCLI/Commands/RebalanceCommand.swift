@@ -22,15 +22,42 @@ struct RebalanceCommand: ParsableCommand {
             flags, which override it. Money is kept in integer cents: cash after = cash before + flow +
             sales - purchases - costs exactly.
 
+            BATCH MODE: --accounts FILE|- --out FILE|- reads JSON Lines (one account per line) and writes one
+            plan per line in input order, in parallel over --jobs workers, with constant memory. A bad line
+            becomes an error record ({"line", "accountId", "status": "error", "error"}) and the run goes on.
+            The output is checkpointed after each block of lines; after a crash, --resume completes the run
+            with every account exactly once. With - for input and output it runs as a pipe stage (e.g. Spark's
+            RDD.pipe). Exit code 0 when every account succeeded, 1 when some failed, 2 for usage errors, 3 for
+            internal errors.
+
             EXAMPLES
               ballast rebalance --account account.json --as-of 2022-12-28
+              ballast rebalance --accounts book.jsonl --out plans.jsonl --errors errors.jsonl --as-of 2022-12-28
+              cat book.jsonl | ballast rebalance --accounts - --out - --as-of 2022-12-28 > plans.jsonl
               ballast rebalance --account account.json --trigger portfolio-drift --drift-threshold 0.03
               ballast rebalance --account account.json --destination band-edge --cost-bps 10 --format json
             """
     )
 
     @Option(help: ArgumentHelp("The account file (JSON).", valueName: "file"))
-    var account: String
+    var account: String?
+
+    @Option(help: ArgumentHelp("Batch mode: accounts as JSON Lines, one per line (`-` for standard input).", valueName: "file"))
+    var accounts: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Batch mode: where the plans go, one JSON line per account in input order (`-` for standard output).", valueName: "file"))
+    var out: String?
+
+    @Option(help: ArgumentHelp("Batch mode: also write the error records here.", valueName: "file"))
+    var errors: String?
+
+    @Option(help: ArgumentHelp("Batch mode: worker threads (default: the number of cores).", valueName: "n"))
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(help: "Batch mode: continue an interrupted run from its checkpoint (every account exactly once).")
+    var resume = false
 
     @Option(help: ArgumentHelp("Model portfolios: JSON object of model id to {symbol: weight}.", valueName: "file"))
     var models: String?
@@ -91,6 +118,62 @@ struct RebalanceCommand: ParsableCommand {
 
     func validate() throws {
         if output.format == .csv { throw ValidationError("rebalance prints table or json") }
+        if (account == nil) == (accounts == nil) {
+            throw ValidationError("give --account FILE for one account or --accounts FILE --out FILE for a batch")
+        }
+        if accounts != nil && out == nil { throw ValidationError("--accounts needs --out FILE (or - for standard output)") }
+        if resume && out == "-" { throw ValidationError("--resume needs an output file, not standard output") }
+        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+    }
+
+    /// Prices at the date: the last present price on or before it in the files, or the map.
+    func loadPrices() throws -> (prices: [String: Double], date: MarketDate) {
+        if let priceMap {
+            guard let d = FileManager.default.contents(atPath: priceMap), let m = try? JSONDecoder().decode([String: Double].self, from: d)
+            else {
+                throw InputFileError(description: "\(priceMap): expected a JSON object {symbol: price}")
+            }
+            return (m, asOf ?? today())
+        }
+        var table = try PriceCSV.read(path: prices[0])
+        for more in prices.dropFirst() { table = try table.merged(with: try PriceCSV.read(path: more)) }
+        let day = asOf ?? table.dates.last!
+        guard let row = table.lastIndex(onOrBefore: day) else {
+            throw InputFileError(description: "no prices on or before \(day); the files start \(table.dates.first!)")
+        }
+        var priceAt: [String: Double] = [:]
+        for (j, s) in table.symbols.enumerated() {
+            var i = row
+            while i >= 0 && table[i, j].isNaN { i -= 1 }
+            if i >= 0 { priceAt[s] = table[i, j] }
+        }
+        return (priceAt, day)
+    }
+
+    /// Target weights by model id: the --models file, or the five levels' model portfolios.
+    func loadTargets(day: MarketDate, catalog: ProductCatalog, only: String? = nil) throws -> [String: [String: Double]] {
+        if let models {
+            guard let d = FileManager.default.contents(atPath: models),
+                let m = try? JSONDecoder().decode([String: [String: Double]].self, from: d)
+            else {
+                throw InputFileError(description: "\(models): expected a JSON object of model id to {symbol: weight}")
+            }
+            return m.mapValues { $0.filter { $0.value > 1e-9 } }
+        }
+        let levels = try files.loadLevels()
+        var config = RiskModelConfiguration()
+        config.start = day.adding(months: -120)
+        config.end = day
+        config.covariance = .ledoitWolf(.constantVariance)
+        var table = try PriceCSV.read(path: "market-data/sp500_20.csv")
+        table = try table.merged(with: try PriceCSV.read(path: "market-data/factors_etf5.csv"))
+        let distribution = try config.estimate(prices: table)
+        let builder = ModelPortfolioBuilder(distribution: distribution, catalog: catalog, levels: levels)
+        var out: [String: [String: Double]] = [:]
+        for level in levels.levels where only == nil || only == level.label {
+            out[level.label] = try builder.portfolio(for: level).weights.filter { $0.value > 1e-9 }
+        }
+        return out
     }
 
     func effectivePolicy() throws -> RebalancePolicy {
@@ -121,6 +204,29 @@ struct RebalanceCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let accounts, let out {
+            let counts = try reportingErrors { () throws -> BatchRebalance.Counts in
+                let catalog = try files.loadCatalog()
+                let (priceAt, day) = try loadPrices()
+                let targets = try loadTargets(day: day, catalog: catalog)
+                let lots = Dictionary(uniqueKeysWithValues: catalog.products.map { ($0.symbol, $0.lotSize) })
+                let batch = BatchRebalance(
+                    input: accounts, output: out, errors: errors, jobs: jobs, resume: resume, quiet: output.quiet,
+                    planner: RebalancePlanner(policy: try effectivePolicy(), lotSizes: lots), targets: targets, prices: priceAt, asOf: day)
+                return try batch.run()
+            }
+            if !output.quiet {
+                printError(
+                    String(
+                        format:
+                            "%d accounts: %d rebalanced, %d within band, %d cash flow only, %d errors; total turnover %.2f, estimated costs %.2f",
+                        counts.lines, counts.rebalanced, counts.withinBand, counts.cashFlowOnly, counts.errors, counts.turnover, counts.cost
+                    ))
+            }
+            if counts.errors > 0 { throw ExitCode(ExitStatus.dataError) }
+            return
+        }
+        let account = self.account!
         let (plan, target) = try reportingErrors { () throws -> (RebalancePlan, [String: Double]) in
             guard let data = FileManager.default.contents(atPath: account) else {
                 throw InputFileError(description: "\(account): no such file")
@@ -131,64 +237,18 @@ struct RebalanceCommand: ParsableCommand {
                 throw InputFileError(description: "\(account): \(field): \(message)")
             }
             let catalog = try files.loadCatalog()
-            // Prices at the date.
-            var priceAt: [String: Double] = [:]
-            var date = asOf
-            if let priceMap {
-                guard let d = FileManager.default.contents(atPath: priceMap),
-                    let m = try? JSONDecoder().decode([String: Double].self, from: d)
-                else {
-                    throw InputFileError(description: "\(priceMap): expected a JSON object {symbol: price}")
-                }
-                priceAt = m
-            } else {
-                var table = try PriceCSV.read(path: prices[0])
-                for more in prices.dropFirst() { table = try table.merged(with: try PriceCSV.read(path: more)) }
-                let day = asOf ?? table.dates.last!
-                date = day
-                guard let row = table.lastIndex(onOrBefore: day) else {
-                    throw InputFileError(description: "no prices on or before \(day); the files start \(table.dates.first!)")
-                }
-                for (j, s) in table.symbols.enumerated() {
-                    var i = row
-                    while i >= 0 && table[i, j].isNaN { i -= 1 }
-                    if i >= 0 { priceAt[s] = table[i, j] }
-                }
-            }
-            let day = date ?? today()
-            // Target weights.
+            let (priceAt, day) = try loadPrices()
             guard let modelId = acct.model else {
                 throw InputFileError(description: "\(account): model: required (a model id or a level such as C3)")
             }
-            var target: [String: Double]
-            if let models {
-                guard let d = FileManager.default.contents(atPath: models),
-                    let m = try? JSONDecoder().decode([String: [String: Double]].self, from: d)
-                else {
-                    throw InputFileError(description: "\(models): expected a JSON object of model id to {symbol: weight}")
-                }
-                guard let t = m[modelId] else {
-                    throw InputFileError(
-                        description: "\(models): has no model \(modelId); it has \(m.keys.sorted().joined(separator: ", "))")
-                }
-                target = t
-            } else {
-                let levels = try files.loadLevels()
-                guard let level = levels.levels.first(where: { $0.label == modelId }) else {
-                    throw InputFileError(
-                        description: "\(account): model \(modelId) is not a level (C1-C5); give --models for other model ids")
-                }
-                var config = RiskModelConfiguration()
-                config.start = day.adding(months: -120)
-                config.end = day
-                config.covariance = .ledoitWolf(.constantVariance)
-                var table = try PriceCSV.read(path: "market-data/sp500_20.csv")
-                table = try table.merged(with: try PriceCSV.read(path: "market-data/factors_etf5.csv"))
-                let distribution = try config.estimate(prices: table)
-                target = try ModelPortfolioBuilder(distribution: distribution, catalog: catalog, levels: levels).portfolio(for: level)
-                    .weights
+            if models == nil && !(1...5).map({ "C\($0)" }).contains(modelId) {
+                throw InputFileError(description: "\(account): model \(modelId) is not a level (C1-C5); give --models for other model ids")
             }
-            target = target.filter { $0.value > 1e-9 }
+            let targets = try loadTargets(day: day, catalog: catalog, only: models == nil ? modelId : nil)
+            guard let target = targets[modelId] else {
+                throw InputFileError(
+                    description: "\(models ?? "models"): has no model \(modelId); it has \(targets.keys.sorted().joined(separator: ", "))")
+            }
             let lots = Dictionary(uniqueKeysWithValues: catalog.products.map { ($0.symbol, $0.lotSize) })
             let plan = try RebalancePlanner(policy: try effectivePolicy(), lotSizes: lots).plan(
                 for: acct, toward: target, at: priceAt, asOf: day)
