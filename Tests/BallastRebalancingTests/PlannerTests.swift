@@ -181,3 +181,40 @@ struct PlannerExampleTests {
         #expect(throws: RebalanceError.self) { try planner.plan(for: broke, toward: ["A": 1], at: prices, asOf: asOf) }
     }
 }
+
+@Suite("Plan JSON")
+struct PlanJSONTests {
+    @Test("the hand-written JSON line decodes to the same plan", arguments: 1...40)
+    func roundTrip(_ seed: Int) throws {
+        let c = randomCase(UInt64(seed))
+        guard
+            let plan = try? RebalancePlanner(policy: c.policy, lotSizes: c.lots).plan(
+                for: c.account, toward: c.target, at: c.prices, asOf: asOf)
+        else { return }
+        let decoded = try JSONDecoder().decode(RebalancePlan.self, from: Data(plan.jsonLine.utf8))
+        #expect(decoded == plan)
+        #expect(!plan.jsonLine.contains("\n"))
+    }
+}
+
+@Suite("Account fast parser")
+struct AccountParserTests {
+    @Test("agrees with JSONDecoder on plain lines and declines anything else")
+    func agree() throws {
+        let lines = [
+            #"{"id": "A-1", "model": "C3", "cash": 1250.4, "holdings": {"KO": 10, "PG": 2.5}, "cashFlow": {"amount": -300}, "lastRebalance": "2022-06-30"}"#,
+            #"{"cash":0,"id":"B","holdings":{}}"#,
+            #"  { "id" : "C" , "cash" : 1e3 , "holdings" : { "X" : 1 } }  "#,
+        ]
+        for l in lines {
+            let fast = try #require(Account.fastParse(l))
+            #expect(fast == (try JSONDecoder().decode(Account.self, from: Data(l.utf8))))
+        }
+        for bad in [
+            #"{"id": "A", "cash": 10"#, #"{"id": "A\"x", "cash": 1, "holdings": {}}"#, #"{"id": "A", "cash": "x"}"#,
+            #"{"id": "A", "extra": 1, "cash": 1}"#, "[]", "",
+        ] {
+            #expect(Account.fastParse(bad) == nil, "\(bad)")
+        }
+    }
+}

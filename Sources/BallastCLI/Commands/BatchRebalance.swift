@@ -55,7 +55,9 @@ struct BatchRebalance {
         let data = Data(line.utf8)
         let account: Account
         do {
-            account = try JSONDecoder().decode(Account.self, from: data)
+            // The fast parser takes plain lines; anything else goes to JSONDecoder, whose errors
+            // name the field.
+            account = try Account.fastParse(line) ?? JSONDecoder().decode(Account.self, from: data)
         } catch let e as DecodingError {
             let id = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["id"] as? String
             let (field, message) = describe(e)
@@ -69,8 +71,7 @@ struct BatchRebalance {
         }
         do {
             let plan = try planner.plan(for: account, toward: target, at: prices, asOf: asOf)
-            let text = String(decoding: try encoder.encode(plan), as: UTF8.self)
-            return (text, nil, plan.status, plan.turnover, plan.estimatedCost)
+            return (plan.jsonLine, nil, plan.status, plan.turnover, plan.estimatedCost)
         } catch let e as RebalanceError {
             return failure(account.id, (e.field.map { "\($0): " } ?? "") + e.message)
         } catch {
@@ -206,28 +207,32 @@ struct BatchRebalance {
 /// Reads lines from a file handle in large blocks (constant memory).
 final class LineReader {
     private let handle: FileHandle
-    private var buffer = Data()
+    private var buffer: [UInt8] = []
+    private var position = 0
     private var atEnd = false
 
     init(handle: FileHandle) { self.handle = handle }
 
     func next() -> String? {
         while true {
-            if let newline = buffer.firstIndex(of: 10) {
-                let lineData = buffer[buffer.startIndex..<newline]
-                buffer.removeSubrange(buffer.startIndex...newline)
-                var line = String(decoding: lineData, as: UTF8.self)
-                if line.hasSuffix("\r") { line.removeLast() }
+            if let newline = buffer[position...].firstIndex(of: 10) {
+                var end = newline
+                if end > position && buffer[end - 1] == 13 { end -= 1 }
+                let line = String(decoding: buffer[position..<end], as: UTF8.self)
+                position = newline + 1
                 return line
             }
             if atEnd {
-                if buffer.isEmpty { return nil }
-                let line = String(decoding: buffer, as: UTF8.self)
-                buffer.removeAll()
+                if position >= buffer.count { return nil }
+                let line = String(decoding: buffer[position...], as: UTF8.self)
+                position = buffer.count
                 return line
             }
+            // Keep the unread tail, then read the next block.
+            buffer.removeFirst(position)
+            position = 0
             let block = handle.readData(ofLength: 1 << 20)
-            if block.isEmpty { atEnd = true } else { buffer.append(block) }
+            if block.isEmpty { atEnd = true } else { buffer.append(contentsOf: block) }
         }
     }
 }
