@@ -5,6 +5,7 @@ extension RebalancePlan {
     /// `.sortedKeys` writes, without its generic machinery (batch runs write millions).
     public var jsonLine: String {
         var s = "{"
+        s.reserveCapacity(256 + 160 * trades.count + 40 * (weightsAfter.count + weightsBefore.count))
         s += "\"accountId\":" + jsonString(accountId)
         s += ",\"cashAfter\":" + jsonNumber(cashAfter)
         s += ",\"cashBefore\":" + jsonNumber(cashBefore)
@@ -32,6 +33,8 @@ func jsonNumber(_ x: Double) -> String {
 }
 
 func jsonString(_ text: String) -> String {
+    // Most strings need no escaping: copy them as they are.
+    if !text.utf8.contains(where: { $0 < 0x20 || $0 == 34 || $0 == 92 }) { return "\"" + text + "\"" }
     var out = "\""
     for u in text.unicodeScalars {
         switch u {
