@@ -63,6 +63,44 @@ struct FixtureWindow: Decodable {
 
 struct FixtureFile: Decodable { let windows: [FixtureWindow] }
 
+/// Whether pyspark and a Java runtime are installed (for the Spark example).
+let sparkAvailable: Bool = {
+    func succeeds(_ args: [String]) -> Bool {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = args
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return false }
+        p.waitUntilExit()
+        return p.terminationStatus == 0
+    }
+    return succeeds(["python3", "-c", "import pyspark"]) && succeeds(["java", "-version"])
+}()
+
+@Suite("Spark example")
+struct SparkExampleTests {
+    @Test(
+        "a sharded book piped through ballast comes back with every account exactly once",
+        .enabled(if: sparkAvailable, "skipped: needs pyspark (pip install pyspark) and a Java runtime"))
+    func spark() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-spark-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let book = dir.appendingPathComponent("book.jsonl").path
+        _ = try ballast(["generate-accounts", "--count", "2000", "--seed", "4", "--broken", "3", "--out", book])
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", TestSupport.path("Examples/spark/rebalance_book.py"), ballastBinary.path, book, "--shards", "4"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(text)")
+        #expect(text.contains("every account exactly once"))
+    }
+}
+
 @Suite("ballast command line, end to end", .serialized)
 struct CLITests {
     @Test("risk-model JSON matches the PyPortfolioOpt fixture")
