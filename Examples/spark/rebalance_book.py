@@ -12,6 +12,7 @@ Needs pyspark and a Java runtime. Exit code 0 when every account came back exact
 import argparse
 import json
 import os
+import shlex
 import sys
 
 from pyspark.sql import SparkSession
@@ -31,7 +32,8 @@ def main():
     sc = spark.sparkContext
     lines = sc.textFile(os.path.abspath(args.book)).repartition(args.shards)
     # The command runs in the repository so that the bundled data and catalogue are found.
-    command = ["/bin/sh", "-c", f"cd '{root}' && '{ballast}' rebalance --accounts - --out - --as-of {args.as_of} --quiet; exit 0"]
+    script = f"cd {shlex.quote(root)} && {shlex.quote(ballast)} rebalance --accounts - --out - --as-of {shlex.quote(args.as_of)} --quiet; exit 0"
+    command = "/bin/sh -c " + shlex.quote(script)
     plans = lines.pipe(command).collect()
     spark.stop()
 
