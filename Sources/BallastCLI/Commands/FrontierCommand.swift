@@ -29,14 +29,7 @@ struct FrontierCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Number of points evenly spaced in return (default 20 unless --exact).", valueName: "n"))
     var points: Int?
 
-    @Option(help: ArgumentHelp("Bounds for every weight, `LO,HI`.", valueName: "lo,hi"))
-    var weightBounds: WeightBounds = WeightBounds(argument: "0,1")!
-
-    @Option(help: ArgumentHelp("Per-symbol bounds, CSV `symbol,lower,upper`.", valueName: "file"))
-    var bounds: String?
-
-    @Option(help: ArgumentHelp("Group limits, JSON array of {name, members, minimum, maximum}.", valueName: "file"))
-    var groups: String?
+    @OptionGroup(title: "Constraints") var limits: ConstraintOptions
 
     @Option(help: ArgumentHelp("Write an SVG chart of the frontier, the assets and the marked portfolios.", valueName: "file"))
     var svg: String?
@@ -53,16 +46,7 @@ struct FrontierCommand: ParsableCommand {
         let (frontier, distribution, minVol, maxSharpe) = try reportingErrors {
             () throws -> (EfficientFrontier, ReturnDistribution, FrontierPoint?, FrontierPoint?) in
             let distribution = try model.estimate()
-            var c = PortfolioConstraints()
-            c.defaultLower = weightBounds.lower
-            c.defaultUpper = weightBounds.upper
-            if let bounds {
-                for r in try readBounds(bounds) {
-                    if let lo = r.lower { c.lowerBounds[r.symbol] = lo }
-                    if let hi = r.upper { c.upperBounds[r.symbol] = hi }
-                }
-            }
-            if let groups { c.groups = try readGroups(groups) }
+            let c = try limits.constraints()
             let problem = MeanVarianceProblem(distribution: distribution, objective: .minimumVolatility, constraints: c)
             let frontier = exact ? try problem.exactFrontier() : try problem.sampledFrontier(points: points ?? 20)
             let rf = model.riskFreeRate

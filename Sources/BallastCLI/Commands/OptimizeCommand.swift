@@ -62,14 +62,7 @@ struct OptimizeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Annual target volatility for efficient-risk (fraction).", valueName: "x"))
     var targetVolatility: Double?
 
-    @Option(help: ArgumentHelp("Bounds for every weight, `LO,HI`.", valueName: "lo,hi"))
-    var weightBounds: WeightBounds = WeightBounds(argument: "0,1")!
-
-    @Option(help: ArgumentHelp("Per-symbol bounds, CSV `symbol,lower,upper`.", valueName: "file"))
-    var bounds: String?
-
-    @Option(help: ArgumentHelp("Group limits, JSON array of {name, members, minimum, maximum}.", valueName: "file"))
-    var groups: String?
+    @OptionGroup(title: "Constraints") var limits: ConstraintOptions
 
     @Option(help: ArgumentHelp("L2 regularisation γ (adds γ Σ w² to the objective).", valueName: "γ"))
     var l2: Double = 0
@@ -111,22 +104,12 @@ struct OptimizeCommand: ParsableCommand {
     }
 
     func constraints() throws -> PortfolioConstraints {
-        var c = PortfolioConstraints()
-        c.defaultLower = weightBounds.lower
-        c.defaultUpper = weightBounds.upper
+        var c = try limits.constraints()
         c.l2Regularization = l2
         if cash {
             c.cashSymbol = "CASH"
             c.cashRate = model.riskFreeRate
         }
-        if let bounds {
-            let rows = try readBounds(bounds)
-            for r in rows {
-                if let lo = r.lower { c.lowerBounds[r.symbol] = lo }
-                if let hi = r.upper { c.upperBounds[r.symbol] = hi }
-            }
-        }
-        if let groups { c.groups = try readGroups(groups) }
         return c
     }
 
@@ -239,7 +222,34 @@ struct OptimizationReport: Encodable {
     }
 }
 
-// MARK: - Constraint files
+// MARK: - Constraint options and files
+
+/// Bounds and groups, shared by `optimize` and `frontier`.
+struct ConstraintOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Bounds for every weight, `LO,HI`.", valueName: "lo,hi"))
+    var weightBounds: WeightBounds = WeightBounds(argument: "0,1")!
+
+    @Option(help: ArgumentHelp("Per-symbol bounds, CSV `symbol,lower,upper`.", valueName: "file"))
+    var bounds: String?
+
+    @Option(help: ArgumentHelp("Group limits, JSON array of {name, members, minimum, maximum}.", valueName: "file"))
+    var groups: String?
+
+    /// The constraints these options describe (files read and checked).
+    func constraints() throws -> PortfolioConstraints {
+        var c = PortfolioConstraints()
+        c.defaultLower = weightBounds.lower
+        c.defaultUpper = weightBounds.upper
+        if let bounds {
+            for r in try readBounds(bounds) {
+                if let lo = r.lower { c.lowerBounds[r.symbol] = lo }
+                if let hi = r.upper { c.upperBounds[r.symbol] = hi }
+            }
+        }
+        if let groups { c.groups = try readGroups(groups) }
+        return c
+    }
+}
 
 /// An input file that cannot be used, with where and how to fix it.
 struct InputFileError: Error, CustomStringConvertible {

@@ -17,35 +17,29 @@ func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }
 
+/// Errors that describe a problem with the input or the data, with a fix: shown as
+/// `error: <description>` with exit code 1.
+protocol UserFacingError: Error, CustomStringConvertible {}
+
+extension MarketDataError: UserFacingError {}
+extension RiskModelError: UserFacingError {}
+extension LinearAlgebraError: UserFacingError {}
+extension OptimizationError: UserFacingError {}
+extension ProfilingError: UserFacingError {}
+extension RebalanceError: UserFacingError {}
+extension InputFileError: UserFacingError {}
+
 /// Runs a command body, turning domain errors into a message on stderr and exit code 1.
 func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
-    } catch let e as MarketDataError {
-        printError("error: \(e)")
-        throw ExitCode(ExitStatus.dataError)
-    } catch let e as RiskModelError {
-        printError("error: \(e)")
-        throw ExitCode(ExitStatus.dataError)
-    } catch let e as OptimizationError {
-        printError("error: \(e)")
-        throw ExitCode(ExitStatus.dataError)
-    } catch let e as ProfilingError {
-        printError("error: \(e)")
-        throw ExitCode(ExitStatus.dataError)
-    } catch let e as RebalanceError {
-        printError("error: \(e)")
-        throw ExitCode(ExitStatus.dataError)
-    } catch let e as InputFileError {
-        printError("error: \(e)")
-        throw ExitCode(ExitStatus.dataError)
-    } catch let e as LinearAlgebraError {
-        printError("error: \(e)")
-        throw ExitCode(ExitStatus.dataError)
     } catch let e as ExitCode {
         throw e
     } catch let e as ValidationError {
         throw e
+    } catch let e as any UserFacingError {
+        printError("error: \(e)")
+        throw ExitCode(ExitStatus.dataError)
     } catch {
         printError("internal error: \(error)")
         throw ExitCode(ExitStatus.internalError)
