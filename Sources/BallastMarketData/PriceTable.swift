@@ -146,6 +146,20 @@ public struct PriceTable: Sendable, Equatable {
         return i == 0 ? nil : i - 1
     }
 
+    /// Each symbol's last present price on or before `date` (symbols with none are absent).
+    ///
+    /// - Complexity: O(symbols x log rows) plus the gaps skipped.
+    public func lastPrices(onOrBefore date: MarketDate) -> [String: Double] {
+        guard let row = lastIndex(onOrBefore: date) else { return [:] }
+        var out: [String: Double] = [:]
+        for (j, s) in symbols.enumerated() {
+            var i = row
+            while i >= 0 && self[i, j].isNaN { i -= 1 }
+            if i >= 0 { out[s] = self[i, j] }
+        }
+        return out
+    }
+
     func unknownSymbolError(_ s: String) -> MarketDataError {
         MarketDataError(
             .unknownSymbol, field: s, message: "symbol \(s) is not in the price table",

@@ -133,10 +133,7 @@ struct OptimizeCommand: ParsableCommand {
     /// Whole-lot quantities at the last prices of the window, lot sizes from the catalogue.
     func allocation(of result: OptimizationResult, amount: Double) throws -> DiscreteAllocation {
         let prices = try model.priceOptions.load().window(start: model.priceOptions.start, end: model.priceOptions.end)
-        var last: [String: Double] = [:]
-        for (j, s) in prices.symbols.enumerated() {
-            if let i = prices.prices(atColumn: j).lastIndex(where: { !$0.isNaN }) { last[s] = prices.values[i] }
-        }
+        let last = prices.lastPrices(onOrBefore: prices.dates.last!)
         var lots: [String: Double] = [:]
         if let c = try? ProductCatalog.read(path: catalog) { for p in c.products { lots[p.symbol] = p.lotSize } }
         let weights = Dictionary(uniqueKeysWithValues: zip(result.assets, result.weights).map { ($0, $1) })

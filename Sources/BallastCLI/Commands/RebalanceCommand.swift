@@ -138,15 +138,8 @@ struct RebalanceCommand: ParsableCommand {
         var table = try PriceCSV.read(path: prices[0])
         for more in prices.dropFirst() { table = try table.merged(with: try PriceCSV.read(path: more)) }
         let day = asOf ?? table.dates.last!
-        guard let row = table.lastIndex(onOrBefore: day) else {
-            throw InputFileError(description: "no prices on or before \(day); the files start \(table.dates.first!)")
-        }
-        var priceAt: [String: Double] = [:]
-        for (j, s) in table.symbols.enumerated() {
-            var i = row
-            while i >= 0 && table[i, j].isNaN { i -= 1 }
-            if i >= 0 { priceAt[s] = table[i, j] }
-        }
+        let priceAt = table.lastPrices(onOrBefore: day)
+        if priceAt.isEmpty { throw InputFileError(description: "no prices on or before \(day); the files start \(table.dates.first!)") }
         return (priceAt, day)
     }
 
