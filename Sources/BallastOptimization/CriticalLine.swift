@@ -144,7 +144,7 @@ extension MeanVarianceProblem {
         for k in 1..<count {
             let target = low + (top.value - low) * Double(k) / Double(count - 1)
             warm.initialPoint = previous
-            let r = try model.solveEfficientReturn(target: target, options: warm)
+            let r = try model.solveEfficientReturn(target: target, options: warm, ends: (minVol, top))
             previous = r.solution.x
             frontier.points.append(frontier.makePoint(lambda: .nan, weights: r.weights))
         }

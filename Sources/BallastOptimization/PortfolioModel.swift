@@ -310,15 +310,27 @@ struct PortfolioModel {
         return (w, expectedReturn(w))
     }
 
-    func solveEfficientReturn(target: Double, options: QPOptions) throws(OptimizationError) -> (
+    /// - Parameters:
+    ///   - ends: the minimum-volatility and maximum-return portfolios when the caller has them
+    ///     already (a sweep solves them once, not once per point).
+    func solveEfficientReturn(
+        target: Double, options: QPOptions,
+        ends: (minVol: (weights: [Double], solution: QPSolution, solves: Int), best: (weights: [Double], value: Double))? = nil
+    ) throws(OptimizationError) -> (
         weights: [Double], solution: QPSolution, solves: Int
     ) {
         guard target.isFinite else {
             throw OptimizationError(
                 .invalidParameter, message: "target return \(formatted(target)) is not finite", fix: "give an annual return such as 0.1")
         }
-        let best = try maximumReturn(options: options)
-        let minVol = try solveUtility(returnWeight: 0, riskWeight: 1, options: options)
+        let best: (weights: [Double], value: Double)
+        let minVol: (weights: [Double], solution: QPSolution, solves: Int)
+        if let ends {
+            (best, minVol) = (ends.best, ends.minVol)
+        } else {
+            best = try maximumReturn(options: options)
+            minVol = try solveUtility(returnWeight: 0, riskWeight: 1, options: options)
+        }
         if target > best.value + 1e-12 * Swift.max(1, abs(best.value)) {
             throw OptimizationError(
                 .targetOutOfRange,

@@ -208,17 +208,16 @@ public struct RebalancePlanner: Sendable {
             var units = Swift.min((excess / step + 1e-9).rounded(.down), maxUnits)
             if units < (excess / step) - 1e-9 { limitedByLots = true }
             if units <= 0 { continue }
-            var proceeds = Self.cents(units * unit[i] * price[i])
+            let proceeds = Self.cents(units * unit[i] * price[i])
             if proceeds < minimumTrade {
                 skippedSmall = true
                 continue
             }
-            var fee = cost(proceeds)
+            let fee = cost(proceeds)
             if fee >= proceeds {
                 skippedSmall = true
                 continue
             }
-            units = units * 1
             quantity[i] -= units * unit[i]
             if quantity[i] < 1e-9 * Swift.max(1, held[i]) { quantity[i] = 0 }
             sales += proceeds
@@ -230,8 +229,6 @@ public struct RebalancePlanner: Sendable {
                 PlannedTrade(
                     symbol: symbols[i], side: .sell, quantity: roundQuantity(units * unit[i]), price: price[i], value: Self.money(proceeds),
                     cost: Self.money(fee), reason: reasonText(status, sell: true, symbols[i], reason)))
-            proceeds = 0
-            fee = 0
         }
         // The cash flow moves after the sells.
         cash += flow

@@ -68,7 +68,6 @@ public struct GeometricMeanReturn: ExpectedReturnEstimator {
     /// - Complexity: O(T N).
     public func estimate(_ returns: ReturnSeries) throws(RiskModelError) -> [Double] {
         try requireObservations(returns, 1, for: "the geometric mean return")
-        let t = returns.observationCount
         var out = [Double]()
         for j in 0..<returns.assetCount {
             var growth = 1.0
@@ -86,7 +85,6 @@ public struct GeometricMeanReturn: ExpectedReturnEstimator {
             if returns.kind == .log { growth = exp(logSum) }
             out.append(pow(growth, returns.periodsPerYear / Double(count)) - 1)
         }
-        _ = t
         return out
     }
 }

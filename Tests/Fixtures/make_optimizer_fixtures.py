@@ -34,11 +34,11 @@ def data(start, end):
     return list(prices.columns), mu.values, cov
 
 
-def polish(w, cons_rows, n, P, q, A, b):
-    """Solves the KKT system of min ½wᵀPw + qᵀw on the active set: A w = b plus the active rows."""
+def active_rows(w, cons_rows, n):
+    """The bounds and constraint rows that hold with equality at w (within 1e-7)."""
     rows, rhs = [], []
     for i in range(n):
-        for (bound, sign) in ((LO[i], -1.0), (HI[i], 1.0)):
+        for bound in (LO[i], HI[i]):
             if np.isfinite(bound) and abs(w[i] - bound) < 1e-7:
                 e = np.zeros(n)
                 e[i] = 1.0
@@ -46,18 +46,27 @@ def polish(w, cons_rows, n, P, q, A, b):
                 rhs.append(bound)
     for (c, lo, hi) in cons_rows:
         v = c @ w
-        if np.isfinite(lo) and abs(v - lo) < 1e-7:
-            rows.append(c)
-            rhs.append(lo)
-        elif np.isfinite(hi) and abs(v - hi) < 1e-7:
-            rows.append(c)
-            rhs.append(hi)
+        for bound in (lo, hi):
+            if np.isfinite(bound) and abs(v - bound) < 1e-7:
+                rows.append(c)
+                rhs.append(bound)
+                break
+    return rows, rhs
+
+
+def kkt_solve(w, cons_rows, n, P, q, A, b):
+    """Solves the KKT system of min ½wᵀPw + qᵀw with A w = b and the active rows as equalities."""
+    rows, rhs = active_rows(w, cons_rows, n)
     G = np.vstack([A] + ([np.array(rows)] if rows else []))
     h = np.concatenate([b, np.array(rhs)])
     m = G.shape[0]
     K = np.block([[P, G.T], [G, np.zeros((m, m))]])
-    sol = np.linalg.lstsq(K, np.concatenate([-q, h]), rcond=None)[0]
-    wp = sol[:n]
+    return np.linalg.lstsq(K, np.concatenate([-q, h]), rcond=None)[0][:n]
+
+
+def polish(w, cons_rows, n, P, q, A, b):
+    """The solver's point, replaced by the exact KKT solution on its active set when they agree."""
+    wp = kkt_solve(w, cons_rows, n, P, q, A, b)
     if np.max(np.abs(wp - w)) > 1e-6:
         return w  # the active set was not identified cleanly: keep the solver's point
     return wp
@@ -149,34 +158,12 @@ def solve_case(case, symbols, mu, cov):
 def polish_efficient_risk(w, cons_rows, n, mu, cov, A, b, sigma):
     """On the active set, the efficient-risk optimum is w(t) = argmin ½wᵀΣw - t μᵀw, affine in
     t; the t with wᵀΣw = σ² solves a quadratic."""
-    wa = polish_parametric(w, cons_rows, n, cov, np.zeros(n), A, b)
-    wb = polish_parametric(w, cons_rows, n, cov, -mu, A, b) - wa
+    wa = kkt_solve(w, cons_rows, n, cov, np.zeros(n), A, b)
+    wb = kkt_solve(w, cons_rows, n, cov, -mu, A, b) - wa
     qa, qb, qc = wb @ cov @ wb, 2 * wa @ cov @ wb, wa @ cov @ wa - sigma**2
     t = (-qb + np.sqrt(qb * qb - 4 * qa * qc)) / (2 * qa)
     wp = wa + t * wb
     return wp if np.max(np.abs(wp - w)) < 1e-6 else w
-
-
-def polish_parametric(w, cons_rows, n, cov, q, A, b):
-    rows, rhs = [], []
-    for i in range(n):
-        for bound in (LO[i], HI[i]):
-            if np.isfinite(bound) and abs(w[i] - bound) < 1e-7:
-                e = np.zeros(n)
-                e[i] = 1.0
-                rows.append(e)
-                rhs.append(bound)
-    for (c, lo, hi) in cons_rows:
-        v = c @ w
-        for bound in (lo, hi):
-            if np.isfinite(bound) and abs(v - bound) < 1e-7:
-                rows.append(c)
-                rhs.append(bound)
-    G = np.vstack([A] + ([np.array(rows)] if rows else []))
-    h = np.concatenate([b, np.array(rhs)])
-    m = G.shape[0]
-    K = np.block([[cov, G.T], [G, np.zeros((m, m))]])
-    return np.linalg.lstsq(K, np.concatenate([-q, h]), rcond=None)[0][:n]
 
 
 def pypfopt_performance(case, symbols, mu, cov):

@@ -41,7 +41,7 @@ struct BatchRebalance {
     var checkpointPath: String { output + ".checkpoint" }
 
     /// Plans one input line; returns the output line and the error line, if any.
-    func process(line: String, number: Int, encoder: JSONEncoder) -> (
+    func process(line: String, number: Int) -> (
         output: String, error: String?, status: PlanStatus, turnover: Double, cost: Double
     ) {
         func failure(_ id: String?, _ reason: String) -> (String, String?, PlanStatus, Double, Double) {
@@ -151,12 +151,10 @@ struct BatchRebalance {
                 let base = out.baseAddress!
                 nonisolated(unsafe) let target = base
                 DispatchQueue.concurrentPerform(iterations: workers) { w in
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.sortedKeys]
                     let lo = w * slice
                     let hi = min(lines.count, lo + slice)
                     if lo >= hi { return }
-                    for k in lo..<hi { target[k] = process(line: lines[k].1, number: lines[k].0, encoder: encoder) }
+                    for k in lo..<hi { target[k] = process(line: lines[k].1, number: lines[k].0) }
                 }
             }
             var text = ""
