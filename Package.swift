@@ -78,5 +78,11 @@ if ProcessInfo.processInfo.environment["BALLAST_BENCHMARKS"] == "1" {
             path: "Benchmarks/RiskModels",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         ),
+        .executableTarget(
+            name: "Rebalancing",
+            dependencies: ["Ballast", .product(name: "Benchmark", package: "package-benchmark")],
+            path: "Benchmarks/Rebalancing",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
     ]
 }

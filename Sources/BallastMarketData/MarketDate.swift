@@ -119,7 +119,7 @@ public struct MarketDate: Sendable, Hashable, Comparable, Codable, CustomStringC
 
     /// Parses exactly ten bytes `YYYY-MM-DD`.
     @inline(__always)
-    static func parseISO(_ b: Slice<UnsafeBufferPointer<UInt8>>) -> MarketDate? {
+    package static func parseISO(_ b: Slice<UnsafeBufferPointer<UInt8>>) -> MarketDate? {
         guard b.count == 10 else { return nil }
         let s = b.startIndex
         guard b[s + 4] == UInt8(ascii: "-"), b[s + 7] == UInt8(ascii: "-") else { return nil }

@@ -24,7 +24,7 @@ public struct RebalancePlanner: Sendable {
         self.cashSymbol = cashSymbol
     }
 
-    static func cents(_ x: Double) -> Cents { Cents((x * 100).rounded()) }
+    static func cents(_ x: Double) -> Cents { Cents(roundedHalfAway(x * 100)) }
     static func money(_ c: Cents) -> Double { Double(c) / 100 }
 
     /// Plans the rebalance of `account` at `prices` toward `target` as of a date.
@@ -36,13 +36,7 @@ public struct RebalancePlanner: Sendable {
     {
         let id = account.id
         if let p = policy.problems.first { throw RebalanceError(accountId: id, field: "policy", p) }
-        guard account.cash >= 0, account.cash.isFinite else {
-            throw RebalanceError(accountId: id, field: "cash", "must be a finite amount at least 0")
-        }
-        let weightSum = target.values.reduce(0, +)
-        guard abs(weightSum - 1) <= 1e-6, target.values.allSatisfy({ $0 >= 0 && $0.isFinite }) else {
-            throw RebalanceError(accountId: id, field: "target", "weights must be non-negative and sum to 1 (they sum to \(weightSum))")
-        }
+        try Self.checkTarget(target, accountId: id)
         // Assets: held or targeted, cash excluded, in a fixed order.
         let symbols = Set(account.holdings.keys).union(target.keys.filter { $0 != cashSymbol }).sorted()
         var price: [Double] = []
@@ -52,18 +46,140 @@ public struct RebalancePlanner: Sendable {
             guard let p = prices[s], p > 0, p.isFinite else {
                 throw RebalanceError(accountId: id, field: "prices.\(s)", "no positive price for \(s) at \(asOf)")
             }
-            let h = account.holdings[s] ?? 0
-            guard h >= 0, h.isFinite else {
-                throw RebalanceError(accountId: id, field: "holdings.\(s)", "quantity \(h) is negative; short positions are not allowed")
-            }
             price.append(p)
-            held.append(h)
-            unit.append(policy.fractionalDecimals.map { pow(10, -Double($0)) } ?? (lotSizes[s] ?? 1))
+            held.append(account.holdings[s] ?? 0)
+            unit.append(self.unit(for: s))
         }
+        let core = try planCore(
+            id: id, symbols: symbols, price: price, unit: unit, held: held, targetWeight: symbols.map { target[$0] ?? 0 },
+            targetCash: target[cashSymbol] ?? 0, cash: account.cash, flow: account.cashFlow?.amount ?? 0,
+            lastRebalance: account.lastRebalance, asOf: asOf)
+        func weights(_ v: [Cents], _ cash: Cents, _ tot: Cents) -> [String: Double] {
+            var w: [String: Double] = [:]
+            for i in symbols.indices { w[symbols[i]] = Self.fraction(v[i], of: tot) }
+            w[cashSymbol] = Self.fraction(cash, of: tot)
+            return w
+        }
+        return RebalancePlan(
+            accountId: id, status: core.status,
+            trigger: core.trigger.text(symbol: core.trigger.asset.map { symbols[$0] } ?? "", policy: policy),
+            trades: core.trades.map {
+                PlannedTrade(
+                    symbol: symbols[$0.asset], side: $0.side, quantity: $0.quantity, price: price[$0.asset], value: Self.money($0.value),
+                    cost: Self.money($0.cost), reason: $0.reason)
+            },
+            cashBefore: Self.money(core.cashBefore), cashAfter: Self.money(core.cashAfter),
+            weightsBefore: weights(core.valueBefore, core.cashBefore, core.totalBefore),
+            weightsAfter: weights(core.valueAfter, core.cashAfter, core.totalAfter), driftBefore: core.driftBefore,
+            driftAfter: core.driftAfter, turnover: core.turnover, estimatedCost: Self.money(core.costs), notes: core.notes)
+    }
+
+    /// The quantity step of a symbol: a whole lot, or 10^-decimals with fractional quantities.
+    func unit(for symbol: String) -> Double {
+        policy.fractionalDecimals.map { pow(10, -Double($0)) } ?? (lotSizes[symbol] ?? 1)
+    }
+
+    static func checkTarget(_ target: [String: Double], accountId id: String?) throws(RebalanceError) {
+        let weightSum = target.values.reduce(0, +)
+        guard abs(weightSum - 1) <= 1e-6, target.values.allSatisfy({ $0 >= 0 && $0.isFinite }) else {
+            throw RebalanceError(accountId: id, field: "target", "weights must be non-negative and sum to 1 (they sum to \(weightSum))")
+        }
+    }
+
+    static func fraction(_ part: Cents, of total: Cents) -> Double { total > 0 ? Double(part) / Double(total) : 0 }
+
+    /// One trade of the core, by asset index; money in cents.
+    struct CoreTrade {
+        var asset: Int
+        var side: PlannedTrade.Side
+        var quantity: Double
+        var value: Cents
+        var cost: Cents
+        var reason: String
+    }
+
+    /// The plan by asset index, before names are attached. Single plans and the batch writer
+    /// both come from this, so they cannot disagree.
+    /// Why a plan trades (or does not): the rule that fired with the asset it fired on.
+    enum Trigger: Hashable {
+        case absoluteBand(Int), relativeBand(Int), fiveTwentyFiveAbsolute(Int), fiveTwentyFiveRelative(Int)
+        case portfolioDrift(Double), calendar, calendarAndThreshold
+        case deposit(Cents), withdrawal(Cents)
+        case none
+
+        /// The asset a band trigger fired on.
+        var asset: Int? {
+            switch self {
+            case .absoluteBand(let i), .relativeBand(let i), .fiveTwentyFiveAbsolute(let i), .fiveTwentyFiveRelative(let i): i
+            default: nil
+            }
+        }
+
+        func text(symbol: String, policy: RebalancePolicy) -> String {
+            switch self {
+            case .absoluteBand: "absolute band: \(symbol) off target by more than \(percentString(policy.absoluteBand))"
+            case .relativeBand: "relative band: \(symbol) off target by more than \(percentString(policy.relativeBand)) of its target"
+            case .fiveTwentyFiveAbsolute: "5/25 rule: \(symbol) off target by more than \(percentString(policy.absoluteBand))"
+            case .fiveTwentyFiveRelative:
+                "5/25 rule: \(symbol) off target by more than \(percentString(policy.relativeBand)) of its target"
+            case .portfolioDrift(let d): "portfolio drift \(percentString(d)) above \(percentString(policy.driftThreshold))"
+            case .calendar: "calendar: \(policy.period.rawValue) rebalance due"
+            case .calendarAndThreshold: "calendar and threshold: \(policy.period.rawValue) review with assets outside their bands"
+            case .deposit(let c): "deposit of \(RebalancePlanner.money(c)): buys the most underweight assets"
+            case .withdrawal(let c): "withdrawal of \(RebalancePlanner.money(c)): sells the most overweight assets"
+            case .none: "no trigger: every asset within its band"
+            }
+        }
+    }
+
+    struct PlanCore {
+        var status: PlanStatus
+        var trigger: Trigger
+        var trades: [CoreTrade] = []
+        var cashBefore: Cents
+        var cashAfter: Cents
+        var valueBefore: [Cents]
+        var valueAfter: [Cents]
+        var totalBefore: Cents
+        var totalAfter: Cents
+        var driftBefore: Double
+        var driftAfter: Double
+        var turnover = 0.0
+        var costs: Cents = 0
+        var notes: [String] = []
+    }
+
+    /// The planning rules on arrays indexed by asset (sorted by symbol). Prices are positive
+    /// and the policy and target already checked.
+    func planCore(
+        id: String, symbols: [String], price: [Double], unit: [Double], held: [Double], targetWeight: [Double], targetCash: Double,
+        cash accountCash: Double, flow flowAmount: Double, lastRebalance: MarketDate?, asOf: MarketDate
+    ) throws(RebalanceError) -> PlanCore {
+        guard accountCash >= 0, accountCash.isFinite else {
+            throw RebalanceError(accountId: id, field: "cash", "must be a finite amount at least 0")
+        }
+        guard flowAmount.isFinite else { throw RebalanceError(accountId: id, field: "cashFlow.amount", "must be a finite amount") }
         let n = symbols.count
-        let flow = Self.cents(account.cashFlow?.amount ?? 0)
-        let cashBefore = Self.cents(account.cash)
-        var value = (0..<n).map { Self.cents(held[$0] * price[$0]) }
+        for i in 0..<n where !(held[i] >= 0) || !held[i].isFinite {
+            throw RebalanceError(
+                accountId: id, field: "holdings.\(symbols[i])", "quantity \(held[i]) is negative; short positions are not allowed")
+        }
+        // Money is kept in Int64 cents; refuse amounts that would not fit, with room for sums.
+        let largest = 1e13
+        guard accountCash < largest, abs(flowAmount) < largest else {
+            throw RebalanceError(
+                accountId: id, field: accountCash < largest ? "cashFlow.amount" : "cash", "is above 10^13, beyond what a plan handles")
+        }
+        for i in 0..<n where held[i] * price[i] >= largest {
+            throw RebalanceError(
+                accountId: id, field: "holdings.\(symbols[i])",
+                "the position is worth \(held[i] * price[i]), beyond what a plan handles (10^13)")
+        }
+        let flow = Self.cents(flowAmount)
+        let cashBefore = Self.cents(accountCash)
+        var value = [Cents](repeating: 0, count: n)
+        for i in 0..<n { value[i] = Self.cents(held[i] * price[i]) }
+        let valueBefore = value
         let investedBefore = value.reduce(0, +)
         let totalBefore = investedBefore + cashBefore
         let total = totalBefore + flow
@@ -72,60 +188,45 @@ public struct RebalancePlanner: Sendable {
                 accountId: id, field: "cashFlow",
                 "the withdrawal of \(Self.money(-flow)) exceeds the account's value \(Self.money(totalBefore))")
         }
-        let targetWeight = symbols.map { target[$0] ?? 0 }
-        let targetCash = target[cashSymbol] ?? 0
-        func weights(_ v: [Cents], _ cash: Cents, _ tot: Cents) -> [String: Double] {
-            var w: [String: Double] = [:]
-            for i in 0..<n { w[symbols[i]] = tot > 0 ? Double(v[i]) / Double(tot) : 0 }
-            w[cashSymbol] = tot > 0 ? Double(cash) / Double(tot) : 0
-            return w
-        }
         func drift(_ v: [Cents], _ cash: Cents, _ tot: Cents) -> Double {
             guard tot > 0 else { return 0 }
             var d = abs(Double(cash) / Double(tot) - targetCash)
             for i in 0..<n { d += abs(Double(v[i]) / Double(tot) - targetWeight[i]) }
             return d / 2
         }
-        let weightsBefore = weights(value, cashBefore, totalBefore)
         let driftBefore = drift(value, cashBefore, totalBefore)
-        // Trigger.
-        let current = (0..<n).map { totalBefore > 0 ? Double(value[$0]) / Double(totalBefore) : 0 }
-        let absoluteBreach = (0..<n).filter { abs(current[$0] - targetWeight[$0]) > policy.absoluteBand + 1e-12 }
-        let relativeBreach = (0..<n).filter {
-            targetWeight[$0] > 0
-                ? abs(current[$0] - targetWeight[$0]) / targetWeight[$0] > policy.relativeBand + 1e-12 : current[$0] > 1e-12
+        // Trigger: the first asset (in symbol order) outside each band.
+        var absoluteBreach: Int?
+        var relativeBreach: Int?
+        for i in 0..<n {
+            let w = Self.fraction(value[i], of: totalBefore)
+            if absoluteBreach == nil && abs(w - targetWeight[i]) > policy.absoluteBand + 1e-12 { absoluteBreach = i }
+            if relativeBreach == nil
+                && (targetWeight[i] > 0 ? abs(w - targetWeight[i]) / targetWeight[i] > policy.relativeBand + 1e-12 : w > 1e-12)
+            {
+                relativeBreach = i
+            }
         }
-        let calendarDue = account.lastRebalance.map { asOf >= $0.adding(months: policy.period.months) } ?? true
-        var fired: String?
+        let calendarDue = lastRebalance.map { asOf >= $0.adding(months: policy.period.months) } ?? true
+        var fired: Trigger?
         switch policy.trigger {
-        case .absoluteBand:
-            if let i = absoluteBreach.first {
-                fired = "absolute band: \(symbols[i]) off target by more than \(percentString(policy.absoluteBand))"
-            }
-        case .relativeBand:
-            if let i = relativeBreach.first {
-                fired = "relative band: \(symbols[i]) off target by more than \(percentString(policy.relativeBand)) of its target"
-            }
+        case .absoluteBand: if let i = absoluteBreach { fired = .absoluteBand(i) }
+        case .relativeBand: if let i = relativeBreach { fired = .relativeBand(i) }
         case .fiveTwentyFive:
-            if let i = absoluteBreach.first {
-                fired = "5/25 rule: \(symbols[i]) off target by more than \(percentString(policy.absoluteBand))"
-            } else if let i = relativeBreach.first {
-                fired = "5/25 rule: \(symbols[i]) off target by more than \(percentString(policy.relativeBand)) of its target"
+            if let i = absoluteBreach {
+                fired = .fiveTwentyFiveAbsolute(i)
+            } else if let i = relativeBreach {
+                fired = .fiveTwentyFiveRelative(i)
             }
-        case .portfolioDrift:
-            if driftBefore > policy.driftThreshold + 1e-12 {
-                fired = "portfolio drift \(percentString(driftBefore)) above \(percentString(policy.driftThreshold))"
-            }
-        case .calendar: if calendarDue { fired = "calendar: \(policy.period.rawValue) rebalance due" }
-        case .calendarAndThreshold:
-            if calendarDue && (!absoluteBreach.isEmpty || !relativeBreach.isEmpty) {
-                fired = "calendar and threshold: \(policy.period.rawValue) review with assets outside their bands"
-            }
+        case .portfolioDrift: if driftBefore > policy.driftThreshold + 1e-12 { fired = .portfolioDrift(driftBefore) }
+        case .calendar: if calendarDue { fired = .calendar }
+        case .calendarAndThreshold: if calendarDue && (absoluteBreach != nil || relativeBreach != nil) { fired = .calendarAndThreshold }
         }
         // Desired values.
-        var desired: [Double] = (0..<n).map { Double(value[$0]) }
+        var desired = [Double](repeating: 0, count: n)
+        for i in 0..<n { desired[i] = Double(value[i]) }
         var status: PlanStatus
-        var reason: String
+        var reason: Trigger
         if let fired {
             status = .rebalanced
             reason = fired
@@ -143,10 +244,7 @@ public struct RebalancePlanner: Sendable {
             }
         } else if flow != 0 {
             status = .cashFlowOnly
-            reason =
-                flow > 0
-                ? "deposit of \(Self.money(flow)): buys the most underweight assets"
-                : "withdrawal of \(Self.money(-flow)): sells the most overweight assets"
+            reason = flow > 0 ? .deposit(flow) : .withdrawal(-flow)
             let gap = (0..<n).map { targetWeight[$0] * Double(total) - Double(value[$0]) }
             if flow > 0 {
                 let room = Double(flow) - Swift.max(0, targetCash * Double(total) - Double(cashBefore))
@@ -166,12 +264,10 @@ public struct RebalancePlanner: Sendable {
                 }
             }
         } else {
-            return RebalancePlan(
-                accountId: id, status: .withinBand, trigger: "no trigger: every asset within its band", trades: [],
-                cashBefore: Self.money(cashBefore),
-                cashAfter: Self.money(cashBefore), weightsBefore: weightsBefore, weightsAfter: weightsBefore, driftBefore: driftBefore,
-                driftAfter: driftBefore,
-                turnover: 0, estimatedCost: 0, notes: [])
+            return PlanCore(
+                status: .withinBand, trigger: .none, cashBefore: cashBefore, cashAfter: cashBefore,
+                valueBefore: valueBefore, valueAfter: valueBefore, totalBefore: totalBefore, totalAfter: totalBefore,
+                driftBefore: driftBefore, driftAfter: driftBefore)
         }
         var notes: [String] = []
         // Turnover limit: scale every change by the same factor.
@@ -183,14 +279,18 @@ public struct RebalancePlanner: Sendable {
                 notes.append("turnover limited to \(percentString(limit)) (would have been \(percentString(turnover)))")
             }
         }
+        let minimumCost = Self.cents(policy.minimumCost)
+        let fixedCost = Self.cents(policy.fixedCost)
+        let basisPoints = policy.costBasisPoints
         func cost(_ v: Cents) -> Cents {
-            let proportional = Double(v) * policy.costBasisPoints / 10_000
-            return Swift.max(Self.cents(policy.minimumCost), Cents(proportional.rounded()) + Self.cents(policy.fixedCost))
+            let proportional = Double(v) * basisPoints / 10_000
+            return Swift.max(minimumCost, Cents(proportional.rounded()) + fixedCost)
         }
         let minimumTrade = Self.cents(policy.minimumTradeValue)
         let buffer = Self.cents(policy.cashBuffer * Self.money(total))
         var cash = cashBefore
-        var trades: [PlannedTrade] = []
+        var trades: [CoreTrade] = []
+        trades.reserveCapacity(n)
         var quantity = held
         var sales: Cents = 0
         var purchases: Cents = 0
@@ -198,14 +298,18 @@ public struct RebalancePlanner: Sendable {
         var skippedSmall = false
         var limitedByLots = false
         // An asset sold in this plan is never bought back in it.
-        var sold = Set<Int>()
+        var sold = [Bool](repeating: false, count: n)
+        let sellReason = status == .cashFlowOnly ? "overweight: sold to fund the withdrawal" : "overweight"
+        let buyReason = status == .cashFlowOnly ? "underweight: bought with the deposit" : "underweight"
         // Sells first, largest excess first.
-        for i in (0..<n).sorted(by: { (Double(value[$0]) - desired[$0]) > (Double(value[$1]) - desired[$1]) }) {
+        var order = [Int](repeating: 0, count: n)
+        Self.order(&order) { (Double(value[$0]) - desired[$0]) > (Double(value[$1]) - desired[$1]) }
+        for i in order {
             let excess = Double(value[i]) - desired[i]
             guard excess > 0 else { continue }
             let step = unit[i] * price[i] * 100  // cents per unit
             let maxUnits = (quantity[i] / unit[i] + 1e-9).rounded(.down)
-            var units = Swift.min((excess / step + 1e-9).rounded(.down), maxUnits)
+            let units = Swift.min((excess / step + 1e-9).rounded(.down), maxUnits)
             if units < (excess / step) - 1e-9 { limitedByLots = true }
             if units <= 0 { continue }
             let proceeds = Self.cents(units * unit[i] * price[i])
@@ -224,11 +328,9 @@ public struct RebalancePlanner: Sendable {
             costs += fee
             cash += proceeds - fee
             value[i] = Self.cents(quantity[i] * price[i])
-            sold.insert(i)
+            sold[i] = true
             trades.append(
-                PlannedTrade(
-                    symbol: symbols[i], side: .sell, quantity: roundQuantity(units * unit[i]), price: price[i], value: Self.money(proceeds),
-                    cost: Self.money(fee), reason: reasonText(status, sell: true, symbols[i], reason)))
+                CoreTrade(asset: i, side: .sell, quantity: roundQuantity(units * unit[i]), value: proceeds, cost: fee, reason: sellReason))
         }
         // The cash flow moves after the sells.
         cash += flow
@@ -246,12 +348,11 @@ public struct RebalancePlanner: Sendable {
                 costs += fee
                 cash += proceeds - fee
                 value[i] = Self.cents(quantity[i] * price[i])
-                sold.insert(i)
+                sold[i] = true
                 trades.append(
-                    PlannedTrade(
-                        symbol: symbols[i], side: .sell, quantity: roundQuantity(units * unit[i]), price: price[i],
-                        value: Self.money(proceeds),
-                        cost: Self.money(fee), reason: "raises cash for the withdrawal"))
+                    CoreTrade(
+                        asset: i, side: .sell, quantity: roundQuantity(units * unit[i]), value: proceeds, cost: fee,
+                        reason: "raises cash for the withdrawal"))
             }
             if cash < buffer {
                 throw RebalanceError(
@@ -259,9 +360,10 @@ public struct RebalancePlanner: Sendable {
             }
         }
         // Buys, largest shortfall first, within the cash above the buffer.
-        for i in (0..<n).sorted(by: { (desired[$0] - Double(value[$0])) > (desired[$1] - Double(value[$1])) }) {
+        Self.order(&order) { (desired[$0] - Double(value[$0])) > (desired[$1] - Double(value[$1])) }
+        for i in order {
             let shortfall = desired[i] - Double(value[i])
-            guard shortfall > 0, !sold.contains(i) else { continue }
+            guard shortfall > 0, !sold[i] else { continue }
             let step = unit[i] * price[i] * 100
             var units = (shortfall / step + 1e-9).rounded(.down)
             if units < shortfall / step - 1e-9 { limitedByLots = true }
@@ -286,42 +388,55 @@ public struct RebalancePlanner: Sendable {
             cash -= spend + fee
             value[i] = Self.cents(quantity[i] * price[i])
             trades.append(
-                PlannedTrade(
-                    symbol: symbols[i], side: .buy, quantity: roundQuantity(units * unit[i]), price: price[i], value: Self.money(spend),
-                    cost: Self.money(fee),
-                    reason: reasonText(status, sell: false, symbols[i], reason)))
+                CoreTrade(asset: i, side: .buy, quantity: roundQuantity(units * unit[i]), value: spend, cost: fee, reason: buyReason))
         }
         precondition(cash == cashBefore + flow + sales - purchases - costs, "money not conserved for account \(id)")
         let totalAfter = value.reduce(0, +) + cash
         let driftAfter = drift(value, cash, totalAfter)
         if status == .rebalanced {
-            let after = (0..<n).map { totalAfter > 0 ? Double(value[$0]) / Double(totalAfter) : 0 }
-            let outside = (0..<n).filter { abs(after[$0] - targetWeight[$0]) > policy.absoluteBand + 1e-9 }
+            var outside: [String] = []
+            for i in 0..<n where abs(Self.fraction(value[i], of: totalAfter) - targetWeight[i]) > policy.absoluteBand + 1e-9 {
+                outside.append(symbols[i])
+            }
             if !outside.isEmpty {
                 var why: [String] = []
                 if limitedByLots { why.append("whole lots and available cash") }
                 if skippedSmall { why.append("the minimum trade value and costs") }
                 if policy.maximumTurnover != nil { why.append("the turnover limit") }
                 notes.append(
-                    "still outside the band after trading: \(outside.map { symbols[$0] }.joined(separator: ", "))"
+                    "still outside the band after trading: \(outside.joined(separator: ", "))"
                         + (why.isEmpty ? "" : " (limited by \(why.joined(separator: ", ")))"))
             }
         }
-        let traded = trades.reduce(0.0) { $0 + $1.value }
-        return RebalancePlan(
-            accountId: id, status: status, trigger: reason, trades: trades, cashBefore: Self.money(cashBefore), cashAfter: Self.money(cash),
-            weightsBefore: weightsBefore, weightsAfter: weights(value, cash, totalAfter), driftBefore: driftBefore, driftAfter: driftAfter,
-            turnover: Self.money(total) > 0 ? traded / 2 / Self.money(total) : 0, estimatedCost: Self.money(costs), notes: notes)
+        let traded = trades.reduce(0.0) { $0 + Self.money($1.value) }
+        let totalMoney = Self.money(total)
+        return PlanCore(
+            status: status, trigger: reason, trades: trades, cashBefore: cashBefore, cashAfter: cash, valueBefore: valueBefore,
+            valueAfter: value, totalBefore: totalBefore, totalAfter: totalAfter, driftBefore: driftBefore, driftAfter: driftAfter,
+            turnover: totalMoney > 0 ? traded / 2 / totalMoney : 0, costs: costs, notes: notes)
+    }
+
+    /// Fills `order` with 0..<n sorted by `before` (stable: ties keep index order). Insertion
+    /// sort: the lists are an account's assets, a dozen or so.
+    @inline(__always)
+    static func order(_ order: inout [Int], by before: (Int, Int) -> Bool) {
+        for k in order.indices {
+            var j = k
+            while j > 0 && before(k, order[j - 1]) {
+                order[j] = order[j - 1]
+                j -= 1
+            }
+            order[j] = k
+        }
     }
 
     func roundQuantity(_ q: Double) -> Double { (q * 1e8).rounded() / 1e8 }
-
-    func reasonText(_ status: PlanStatus, sell: Bool, _ symbol: String, _ why: String) -> String {
-        switch status {
-        case .cashFlowOnly: return sell ? "overweight: sold to fund the withdrawal" : "underweight: bought with the deposit"
-        default: return (sell ? "overweight" : "underweight") + " (\(why))"
-        }
-    }
 }
 
-func percentString(_ x: Double) -> String { String(format: "%.2f%%", x * 100) }
+/// `x` as a percentage with two decimals ("5.00%"), without `String(format:)`.
+func percentString(_ x: Double) -> String {
+    guard x.isFinite else { return "\(x * 100)%" }
+    let hundredths = Int64((abs(x) * 10_000).rounded())
+    let fraction = hundredths % 100
+    return (x < 0 && hundredths > 0 ? "-" : "") + "\(hundredths / 100)." + (fraction < 10 ? "0" : "") + "\(fraction)%"
+}

@@ -458,43 +458,64 @@ struct CLITests {
         try? FileManager.default.removeItem(at: dir)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let book = dir.appendingPathComponent("book.jsonl").path
-        let gen = try ballast(["generate-accounts", "--count", "40000", "--seed", "11", "--broken", "4", "--out", book])
+        let gen = try ballast(["generate-accounts", "--count", "12000", "--seed", "11", "--broken", "4", "--out", book])
         #expect(gen.status == 0)
         // Uninterrupted reference run.
         let reference = dir.appendingPathComponent("reference.jsonl").path
         let full = try ballast(["rebalance", "--accounts", book, "--out", reference, "--as-of", "2022-12-28", "--jobs", "2"])
         #expect(full.status == 1, "some lines are broken on purpose")
-        #expect(full.stderr.contains("40000 accounts") && full.stderr.contains("4 errors"))
+        #expect(full.stderr.contains("12000 accounts") && full.stderr.contains("4 errors"))
         let referenceText = try String(contentsOfFile: reference, encoding: .utf8)
         let lines = referenceText.split(separator: "\n")
-        #expect(lines.count == 40000)
+        #expect(lines.count == 12000)
         #expect(
-            lines[0].contains("ACC-00000001") && lines[39998].contains("ACC-00039999") && lines[39999].contains("\"line\":40000"),
+            lines[0].contains("ACC-00000001") && lines[11998].contains("ACC-00011999") && lines[11999].contains("\"line\":12000"),
             "output in input order")
-        // Interrupted run: kill -9 once a checkpoint exists, then resume.
+        // Interrupted run, made deterministic: the book arrives through a pipe that the test
+        // holds open after the first 6,000 lines, so the process is certainly mid-run when it
+        // is killed with SIGKILL once a checkpoint exists. --resume then reads the whole file.
         let out = dir.appendingPathComponent("plans.jsonl").path
         let p = Process()
         p.executableURL = ballastBinary
-        p.arguments = ["rebalance", "--accounts", book, "--out", out, "--as-of", "2022-12-28", "--jobs", "2", "--quiet"]
+        p.arguments = ["rebalance", "--accounts", "-", "--out", out, "--as-of", "2022-12-28", "--jobs", "2", "--quiet"]
         p.currentDirectoryURL = TestSupport.root
         var env = ProcessInfo.processInfo.environment
         env["OPENBLAS_NUM_THREADS"] = "1"
         p.environment = env
+        let feed = Pipe()
+        p.standardInput = feed
         try p.run()
-        let deadline = Date().addingTimeInterval(60)
+        let firstPart = 6_000
+        let bookLines = try String(contentsOfFile: book, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        feed.fileHandleForWriting.write(Data((bookLines.prefix(firstPart).joined(separator: "\n") + "\n").utf8))
+        let deadline = Date().addingTimeInterval(120)
         while !FileManager.default.fileExists(atPath: out + ".checkpoint") && p.isRunning && Date() < deadline { usleep(2000) }
-        let killed = p.isRunning
-        if killed { kill(p.processIdentifier, SIGKILL) }
+        #expect(p.isRunning, "the run waits for the rest of its input")
+        kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
-        if killed {
-            #expect(p.terminationReason == .uncaughtSignal)
-            #expect(FileManager.default.fileExists(atPath: out + ".checkpoint"))
-            let resumed = try ballast(["rebalance", "--accounts", book, "--out", out, "--as-of", "2022-12-28", "--jobs", "2", "--resume"])
-            #expect(resumed.status == 1)
-        }
+        #expect(p.terminationReason == .uncaughtSignal)
+        #expect(FileManager.default.fileExists(atPath: out + ".checkpoint"))
+        // A torn output (as after a machine crash without --fsync) is refused, not silently extended.
+        let torn = dir.appendingPathComponent("torn.jsonl").path
+        try FileManager.default.copyItem(atPath: out, toPath: torn)
+        try FileManager.default.copyItem(atPath: out + ".checkpoint", toPath: torn + ".checkpoint")
+        let tornHandle = try #require(FileHandle(forUpdatingAtPath: torn))
+        try tornHandle.truncate(atOffset: try tornHandle.seekToEnd() / 2)
+        try tornHandle.close()
+        let refused = try ballast(["rebalance", "--accounts", book, "--out", torn, "--as-of", "2022-12-28", "--resume"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("does not hold what the checkpoint recorded"))
+        let resumed = try ballast(["rebalance", "--accounts", book, "--out", out, "--as-of", "2022-12-28", "--jobs", "2", "--resume"])
+        #expect(resumed.status == 1)
+        #expect(resumed.stderr.contains("12000 accounts") && resumed.stderr.contains("4 errors"), "counts carry over the restart")
         let text = try String(contentsOfFile: out, encoding: .utf8)
         #expect(text == referenceText, "the resumed output must equal the uninterrupted one, every account exactly once")
         #expect(!FileManager.default.fileExists(atPath: out + ".checkpoint"))
+        // --fsync gives the same output.
+        let durable = dir.appendingPathComponent("durable.jsonl").path
+        let synced = try ballast(["rebalance", "--accounts", book, "--out", durable, "--as-of", "2022-12-28", "--fsync", "--quiet"])
+        #expect(synced.status == 1)
+        #expect(try String(contentsOfFile: durable, encoding: .utf8) == referenceText)
         // As a pipe stage.
         let small = dir.appendingPathComponent("small.jsonl").path
         _ = try ballast(["generate-accounts", "--count", "50", "--seed", "2", "--out", small])

@@ -4,17 +4,22 @@ import Foundation
 
 /// The batch mode of `ballast rebalance`: JSON Lines in, JSON Lines out, in input order.
 ///
-/// Lines are read in chunks; each chunk is planned in parallel (`--jobs` workers), its results
-/// written in input order and flushed, and a checkpoint (lines done, bytes written, counts)
-/// saved next to the output with an atomic rename. After a crash (even `kill -9`),
-/// `--resume` truncates the output to the last checkpoint and continues from the next line, so
-/// every account appears exactly once. A bad line becomes an error record and the run goes on.
+/// Input is read in blocks of whole lines; each block is planned in parallel (`--jobs`
+/// workers, each with its own output buffer) while a writer thread writes the previous block
+/// in input order. After each block the writer saves a checkpoint next to the output (lines
+/// done, bytes written, counts, and a fingerprint of the output's last bytes) with an atomic
+/// rename. After a killed process (even `kill -9`), `--resume` checks the fingerprint,
+/// truncates the output to the checkpoint and continues from the next line, so every account
+/// appears exactly once. With `--fsync` the output is also flushed to disk before each
+/// checkpoint, so that the same holds after the machine itself stops. A bad line becomes an
+/// error record and the run goes on.
 struct BatchRebalance {
     let input: String
     let output: String
     let errors: String?
     let jobs: Int
     let resume: Bool
+    let durable: Bool
     let quiet: Bool
     let planner: RebalancePlanner
     let targets: [String: [String: Double]]
@@ -35,6 +40,9 @@ struct BatchRebalance {
         var linesDone: Int
         var bytesWritten: UInt64
         var errorBytesWritten: UInt64
+        /// FNV-1a of the last (up to 4096) bytes before `bytesWritten` / `errorBytesWritten`.
+        var outputTail: UInt64
+        var errorTail: UInt64
         var counts: Counts
     }
 
@@ -72,165 +80,331 @@ struct BatchRebalance {
         do {
             let plan = try planner.plan(for: account, toward: target, at: prices, asOf: asOf)
             return (plan.jsonLine, nil, plan.status, plan.turnover, plan.estimatedCost)
-        } catch let e as RebalanceError {
-            return failure(account.id, (e.field.map { "\($0): " } ?? "") + e.message)
         } catch {
-            return failure(account.id, "\(error)")
+            return failure(account.id, (error.field.map { "\($0): " } ?? "") + error.message)
         }
+    }
+
+    /// What one worker produced for its share of a block.
+    final class Part: @unchecked Sendable {
+        let output = ByteSink(capacity: 4 << 20)
+        let errors = ByteSink(capacity: 1 << 12)
+        var counts = Counts()
+        var scratch = BatchPlanner.Scratch()
+    }
+
+    /// Writes blocks in order on its own thread, keeps the counts, saves checkpoints.
+    final class Writer: @unchecked Sendable {
+        let out: FileHandle
+        let err: FileHandle?
+        let checkpointPath: String?
+        let durable: Bool
+        var counts: Counts
+        var outTail: [UInt8]
+        var errTail: [UInt8]
+        var failure: Error?
+        let queue = DispatchQueue(label: "ballast.batch.writer")
+
+        init(out: FileHandle, err: FileHandle?, checkpointPath: String?, durable: Bool, counts: Counts, outTail: [UInt8], errTail: [UInt8])
+        {
+            self.out = out
+            self.err = err
+            self.checkpointPath = checkpointPath
+            self.durable = durable
+            self.counts = counts
+            self.outTail = outTail
+            self.errTail = errTail
+        }
+
+        static func keepTail(_ tail: inout [UInt8], _ bytes: UnsafeRawBufferPointer) {
+            if bytes.count >= 4096 {
+                tail = Array(bytes[(bytes.count - 4096)...])
+            } else if bytes.count > 0 {
+                tail.append(contentsOf: bytes)
+                if tail.count > 4096 { tail.removeFirst(tail.count - 4096) }
+            }
+        }
+
+        /// Writes the parts of one block, then records that the input up to `linesDone` is done.
+        func write(_ parts: [Part], linesDone: Int) {
+            guard failure == nil else { return }
+            do {
+                for part in parts {
+                    try out.write(contentsOf: part.output.bytes)
+                    Self.keepTail(&outTail, part.output.bytes)
+                    if let err, part.errors.count > 0 {
+                        try err.write(contentsOf: part.errors.bytes)
+                        Self.keepTail(&errTail, part.errors.bytes)
+                    }
+                    counts.add(part.counts)
+                }
+                guard let checkpointPath else { return }
+                if durable {
+                    try out.synchronize()
+                    try err?.synchronize()
+                }
+                let cp = Checkpoint(
+                    linesDone: linesDone, bytesWritten: try out.offset(), errorBytesWritten: try err?.offset() ?? 0,
+                    outputTail: fnv1a(outTail), errorTail: fnv1a(errTail), counts: counts)
+                let temp = checkpointPath + ".tmp"
+                try JSONEncoder().encode(cp).write(to: URL(fileURLWithPath: temp))
+                guard rename(temp, checkpointPath) == 0 else {
+                    throw InputFileError(description: "\(checkpointPath): cannot save the checkpoint (\(String(cString: strerror(errno))))")
+                }
+            } catch {
+                failure = error
+            }
+        }
+    }
+
+    /// Opens an output for a fresh run or for `--resume` at `offset`, checking that the bytes
+    /// before the offset are the ones the checkpoint saw; returns the handle and its tail.
+    func open(_ path: String, at offset: UInt64, tail expected: UInt64?) throws -> (FileHandle, [UInt8]) {
+        let fm = FileManager.default
+        if expected == nil {
+            guard fm.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw InputFileError(description: "\(path): cannot create the file")
+            }
+        }
+        guard let h = FileHandle(forUpdatingAtPath: path) else { throw InputFileError(description: "\(path): cannot open for writing") }
+        var tail: [UInt8] = []
+        if let expected {
+            let size = try h.seekToEnd()
+            let start = offset - min(offset, 4096)
+            try h.seek(toOffset: start)
+            tail = size >= offset ? Array(try h.read(upToCount: Int(offset - start)) ?? Data()) : []
+            guard size >= offset, fnv1a(tail) == expected else {
+                throw InputFileError(
+                    description:
+                        "\(path): does not hold what the checkpoint recorded (the machine may have stopped before the output "
+                        + "reached the disk); run again without --resume, and use --fsync to make checkpoints survive that")
+            }
+        }
+        try h.truncate(atOffset: offset)
+        try h.seek(toOffset: offset)
+        return (h, tail)
     }
 
     func run() throws -> Counts {
         let fm = FileManager.default
         var counts = Counts()
         var skip = 0
-        var outHandle: FileHandle
+        let outHandle: FileHandle
         var errHandle: FileHandle?
+        var outTail: [UInt8] = []
+        var errTail: [UInt8] = []
         let toStdout = output == "-"
         if toStdout {
             outHandle = FileHandle.standardOutput
         } else {
-            var startAt: UInt64 = 0
-            var errStartAt: UInt64 = 0
-            if resume, let data = fm.contents(atPath: checkpointPath), let cp = try? JSONDecoder().decode(Checkpoint.self, from: data) {
+            var checkpoint: Checkpoint?
+            if resume {
+                if let data = fm.contents(atPath: checkpointPath) {
+                    guard let cp = try? JSONDecoder().decode(Checkpoint.self, from: data) else {
+                        throw InputFileError(description: "\(checkpointPath): not a checkpoint of this version; run again without --resume")
+                    }
+                    checkpoint = cp
+                } else if fm.fileExists(atPath: output) {
+                    throw InputFileError(
+                        description:
+                            "\(output): no checkpoint to resume from (the run finished, or never wrote one); remove --resume to start again"
+                    )
+                }
+            }
+            if let cp = checkpoint {
                 skip = cp.linesDone
                 counts = cp.counts
-                startAt = cp.bytesWritten
-                errStartAt = cp.errorBytesWritten
-            } else if resume, fm.fileExists(atPath: output) {
-                throw InputFileError(
-                    description:
-                        "\(output): no checkpoint to resume from (the run finished, or never wrote one); remove --resume to start again")
             }
-            if skip == 0 {
-                guard fm.createFile(atPath: output, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-                    throw InputFileError(description: "\(output): cannot create the output file")
-                }
-            }
-            guard let h = FileHandle(forUpdatingAtPath: output) else {
-                throw InputFileError(description: "\(output): cannot open for writing")
-            }
-            try h.truncate(atOffset: startAt)
-            try h.seek(toOffset: startAt)
-            outHandle = h
+            (outHandle, outTail) = try open(output, at: checkpoint?.bytesWritten ?? 0, tail: checkpoint?.outputTail)
             if let errors {
-                if skip == 0 { _ = fm.createFile(atPath: errors, contents: nil, attributes: [.posixPermissions: 0o600]) }
-                guard let e = FileHandle(forUpdatingAtPath: errors) else {
-                    throw InputFileError(description: "\(errors): cannot open for writing")
-                }
-                try e.truncate(atOffset: errStartAt)
-                try e.seek(toOffset: errStartAt)
-                errHandle = e
+                let resumeErrors = checkpoint != nil && fm.fileExists(atPath: errors)
+                (errHandle, errTail) = try open(
+                    errors, at: resumeErrors ? checkpoint!.errorBytesWritten : 0, tail: resumeErrors ? checkpoint!.errorTail : nil)
             }
         }
-        let reader: LineReader
+        let inputHandle: FileHandle
+        var inputSize: UInt64?
         if input == "-" {
-            reader = LineReader(handle: FileHandle.standardInput)
+            inputHandle = FileHandle.standardInput
         } else {
             guard let h = FileHandle(forReadingAtPath: input) else { throw InputFileError(description: "\(input): no such file") }
-            reader = LineReader(handle: h)
+            inputHandle = h
+            inputSize = (try? fm.attributesOfItem(atPath: input)[.size] as? NSNumber)?.uint64Value
         }
-        let chunkSize = 8192
-        var lineNumber = 0
-        let started = Date()
+        let fast = try? BatchPlanner(planner: planner, targets: targets, prices: prices, asOf: asOf)
+        let workers = max(1, jobs)
+        let writer = Writer(
+            out: outHandle, err: errHandle, checkpointPath: toStdout ? nil : checkpointPath, durable: durable, counts: counts,
+            outTail: outTail, errTail: errTail)
+        // Two sets of parts: the workers fill one while the writer empties the other.
+        let sets = [(0..<workers).map { _ in Part() }, (0..<workers).map { _ in Part() }]
+        let free = [DispatchSemaphore(value: 1), DispatchSemaphore(value: 1)]
+        var current = 0
         let progress = !quiet && isatty(2) != 0
-        while true {
-            var chunk: [(Int, String)] = []
-            while chunk.count < chunkSize, let line = reader.next() {
-                lineNumber += 1
-                if lineNumber <= skip { continue }
-                if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-                chunk.append((lineNumber, line))
+        let started = Date()
+        var lastReport = started
+        var linesRead = 0
+        var bytesRead: UInt64 = 0
+        var buffer: [UInt8] = []
+        var atEnd = false
+        var starts: [Int] = []
+        var ends: [Int] = []
+        var numbers: [Int] = []
+        while !atEnd {
+            // Read a block and cut it into whole lines; the unfinished tail waits for the next.
+            // read(2) returns what is there: a pipe's lines are planned as they arrive.
+            let got = try readBlock(inputHandle.fileDescriptor, into: &buffer, upTo: 4 << 20)
+            if got == 0 { atEnd = true }
+            bytesRead += UInt64(got)
+            starts.removeAll(keepingCapacity: true)
+            ends.removeAll(keepingCapacity: true)
+            numbers.removeAll(keepingCapacity: true)
+            var consumed = 0
+            buffer.withUnsafeBufferPointer { b in
+                guard let base = b.baseAddress else { return }
+                var p = 0
+                while p < b.count {
+                    let hit = memchr(base + p, 10, b.count - p)
+                    guard hit != nil || atEnd else { break }
+                    let newline = hit.map { $0.assumingMemoryBound(to: UInt8.self) - UnsafeMutablePointer(mutating: base) } ?? b.count
+                    var end = newline
+                    if end > p && b[end - 1] == 13 { end -= 1 }
+                    linesRead += 1
+                    var blank = true
+                    for k in p..<end where b[k] != 32 && b[k] != 9 {
+                        blank = false
+                        break
+                    }
+                    if linesRead > skip && !blank {
+                        starts.append(p)
+                        ends.append(end)
+                        numbers.append(linesRead)
+                    }
+                    p = min(newline + 1, b.count)
+                }
+                consumed = p
             }
-            if chunk.isEmpty { break }
-            let lines = chunk
-            var results = [(output: String, error: String?, status: PlanStatus, turnover: Double, cost: Double)?](
-                repeating: nil, count: lines.count)
-            let workers = max(1, jobs)
-            let slice = (lines.count + workers - 1) / workers
-            results.withUnsafeMutableBufferPointer { out in
-                let base = out.baseAddress!
-                nonisolated(unsafe) let target = base
+            if let failure = writer.failure { throw failure }
+            let parts = sets[current]
+            free[current].wait()
+            let count = starts.count
+            let slice = (count + workers - 1) / workers
+            let (s, e, nums) = (starts, ends, numbers)
+            buffer.withUnsafeBufferPointer { b in
+                nonisolated(unsafe) let bytes = b
                 DispatchQueue.concurrentPerform(iterations: workers) { w in
+                    let part = parts[w]
+                    part.output.removeAll()
+                    part.errors.removeAll()
+                    part.counts = Counts()
                     let lo = w * slice
-                    let hi = min(lines.count, lo + slice)
-                    if lo >= hi { return }
-                    for k in lo..<hi { target[k] = process(line: lines[k].1, number: lines[k].0) }
+                    let hi = min(count, lo + slice)
+                    guard lo < hi else { return }
+                    for k in lo..<hi {
+                        let line = UnsafeBufferPointer(rebasing: bytes[s[k]..<e[k]])
+                        let status: PlanStatus
+                        if let o = fast?.plan(line: line, into: part.output, scratch: &part.scratch) {
+                            status = o.status
+                            part.counts.turnover += o.turnover
+                            part.counts.cost += o.estimatedCost
+                        } else {
+                            let r = process(line: String(decoding: line, as: UTF8.self), number: nums[k])
+                            var text = r.output
+                            text.withUTF8 { part.output.append(UnsafeRawBufferPointer($0)) }
+                            if var error = r.error {
+                                error.withUTF8 { part.errors.append(UnsafeRawBufferPointer($0)) }
+                                part.errors.append(10)
+                            }
+                            status = r.status
+                            part.counts.turnover += r.turnover
+                            part.counts.cost += r.cost
+                        }
+                        part.output.append(10)
+                        part.counts.lines += 1
+                        switch status {
+                        case .rebalanced: part.counts.rebalanced += 1
+                        case .withinBand: part.counts.withinBand += 1
+                        case .cashFlowOnly: part.counts.cashFlowOnly += 1
+                        case .error: part.counts.errors += 1
+                        }
+                    }
                 }
             }
-            var text = ""
-            var errorText = ""
-            text.reserveCapacity(chunk.count * 512)
-            for r in results {
-                guard let r else { continue }
-                text += r.output + "\n"
-                if let e = r.error { errorText += e + "\n" }
-                counts.lines += 1
-                counts.turnover += r.turnover
-                counts.cost += r.cost
-                switch r.status {
-                case .rebalanced: counts.rebalanced += 1
-                case .withinBand: counts.withinBand += 1
-                case .cashFlowOnly: counts.cashFlowOnly += 1
-                case .error: counts.errors += 1
+            buffer.removeFirst(consumed)
+            let done = linesRead
+            let release = free[current]
+            let report = progress && (Date().timeIntervalSince(lastReport) >= 0.25 || atEnd)
+            if report { lastReport = Date() }
+            let (read, size) = (bytesRead, inputSize)
+            writer.queue.async {
+                writer.write(parts, linesDone: done)
+                release.signal()
+                if report {
+                    FileHandle.standardError.write(
+                        Data(progressLine(counts: writer.counts, bytesRead: read, of: size, since: started).utf8))
                 }
             }
-            try outHandle.write(contentsOf: Data(text.utf8))
-            if let errHandle, !errorText.isEmpty { try errHandle.write(contentsOf: Data(errorText.utf8)) }
-            if !toStdout {
-                try outHandle.synchronize()
-                try errHandle?.synchronize()
-                let cp = Checkpoint(
-                    linesDone: lineNumber, bytesWritten: try outHandle.offset(), errorBytesWritten: try errHandle?.offset() ?? 0,
-                    counts: counts)
-                let temp = checkpointPath + ".tmp"
-                try JSONEncoder().encode(cp).write(to: URL(fileURLWithPath: temp))
-                _ = rename(temp, checkpointPath)
-            }
-            if progress {
-                let rate = Double(counts.lines) / max(Date().timeIntervalSince(started), 1e-3)
-                FileHandle.standardError.write(
-                    Data(String(format: "\r%d accounts, %.0f/s, %d errors", counts.lines, rate, counts.errors).utf8))
-            }
+            current = 1 - current
         }
+        writer.queue.sync {}
+        if let failure = writer.failure { throw failure }
         if progress { FileHandle.standardError.write(Data("\n".utf8)) }
         if !toStdout {
+            if durable {
+                // A finished durable run is on disk before it reports success.
+                try outHandle.synchronize()
+                try errHandle?.synchronize()
+            }
             try outHandle.close()
             try errHandle?.close()
             try? fm.removeItem(atPath: checkpointPath)
         }
-        return counts
+        return writer.counts
+    }
+
+    /// `\r1234567 accounts, 250000/s, 3 errors, ETA 0:04` (no ETA when reading a pipe).
+    func progressLine(counts: Counts, bytesRead: UInt64, of size: UInt64?, since started: Date) -> String {
+        let elapsed = max(Date().timeIntervalSince(started), 1e-3)
+        let rate = Int((Double(counts.lines) / elapsed).rounded())
+        var text = "\r\(counts.lines) accounts, \(rate)/s, \(counts.errors) errors"
+        if let size, size > 0, bytesRead > 0 {
+            let remaining = elapsed * Double(size - min(size, bytesRead)) / Double(bytesRead)
+            let seconds = Int(remaining.rounded())
+            text += ", ETA \(seconds / 60):" + (seconds % 60 < 10 ? "0" : "") + "\(seconds % 60)"
+        }
+        return text + "   "
     }
 }
 
-/// Reads lines from a file handle in large blocks (constant memory).
-final class LineReader {
-    private let handle: FileHandle
-    private var buffer: [UInt8] = []
-    private var position = 0
-    private var atEnd = false
+/// Appends up to `limit` bytes read from `fd` to `buffer`; 0 at the end of the input.
+func readBlock(_ fd: Int32, into buffer: inout [UInt8], upTo limit: Int) throws -> Int {
+    let old = buffer.count
+    buffer.append(contentsOf: repeatElement(0, count: limit))
+    var got = 0
+    while true {
+        got = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + old, limit) }
+        if got >= 0 || errno != EINTR { break }
+    }
+    buffer.removeLast(limit - max(got, 0))
+    if got < 0 { throw InputFileError(description: "cannot read the accounts: \(String(cString: strerror(errno)))") }
+    return got
+}
 
-    init(handle: FileHandle) { self.handle = handle }
+/// FNV-1a, 64 bits.
+func fnv1a(_ bytes: [UInt8]) -> UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+    return h
+}
 
-    func next() -> String? {
-        while true {
-            if let newline = buffer[position...].firstIndex(of: 10) {
-                var end = newline
-                if end > position && buffer[end - 1] == 13 { end -= 1 }
-                let line = String(decoding: buffer[position..<end], as: UTF8.self)
-                position = newline + 1
-                return line
-            }
-            if atEnd {
-                if position >= buffer.count { return nil }
-                let line = String(decoding: buffer[position...], as: UTF8.self)
-                position = buffer.count
-                return line
-            }
-            // Keep the unread tail, then read the next block.
-            buffer.removeFirst(position)
-            position = 0
-            let block = handle.readData(ofLength: 1 << 20)
-            if block.isEmpty { atEnd = true } else { buffer.append(contentsOf: block) }
-        }
+extension BatchRebalance.Counts {
+    mutating func add(_ o: Self) {
+        lines += o.lines
+        rebalanced += o.rebalanced
+        withinBand += o.withinBand
+        cashFlowOnly += o.cashFlowOnly
+        errors += o.errors
+        turnover += o.turnover
+        cost += o.cost
     }
 }

@@ -8,8 +8,12 @@ struct GenerateAccountsCommand: ParsableCommand {
         commandName: "generate-accounts",
         abstract: "Write a synthetic account book as JSON Lines (seeded, reproducible).",
         discussion: """
-            Each account has a level model (C1-C5), about ten holdings of bundled products in whole shares,
-            cash, sometimes a deposit or withdrawal, and a last-rebalance date. --broken N replaces N
+            Each account follows a model portfolio (from --models, default the five level models C1-C5
+            built on the bundled data): its holdings are the model's products, bought at target weights
+            some months ago (1 to 12, the last-rebalance date) and drifted since with the market (each
+            holding moved by a lognormal factor with 20% annual volatility), in whole lots at the prices
+            of --as-of. Account values are lognormal around 100,000. One account in ten also holds an
+            off-model product, 15% have a pending deposit and 5% a withdrawal. --broken N replaces N
             evenly spread lines with deliberately bad ones (malformed JSON, a missing model, a negative
             holding, an unknown model), to exercise error handling.
 
@@ -31,17 +35,53 @@ struct GenerateAccountsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Output file (default: standard output).", valueName: "file"))
     var out: String?
 
+    @Option(help: ArgumentHelp("Model portfolios: JSON object of model id to {symbol: weight}.", valueName: "file"))
+    var models: String?
+
+    @Option(
+        parsing: .upToNextOption, help: ArgumentHelp("Price files; the last row on or before --as-of is used.", valueName: "file"))
+    var prices: [String] = ["market-data/sp500_20.csv", "market-data/factors_etf5.csv"]
+
+    @Option(help: ArgumentHelp("Date of the prices; last-rebalance dates fall before it (default: the last date).", valueName: "date"))
+    var asOf: MarketDate?
+
+    @OptionGroup(title: "Profiling files") var files: ProfilingFiles
+
     func validate() throws {
         if count < 0 { throw ValidationError("--count must be at least 0") }
         if broken < 0 || broken > count { throw ValidationError("--broken must be between 0 and --count") }
     }
 
     func run() throws {
-        let symbols = [
-            "AAPL", "AMD", "BAC", "BBY", "CVX", "GE", "HD", "JNJ", "JPM", "KO", "LLY", "MRK", "MSFT", "PEP", "PFE", "PG", "RRC", "UNH",
-            "WMT", "XOM", "MTUM", "QUAL", "SIZE", "USMV", "VLUE",
-        ]
+        try reportingErrors {
+            let catalog = try files.loadCatalog()
+            let (priceAt, day) = try RebalanceCommand.loadPrices(files: prices, priceMap: nil, asOf: asOf)
+            let targets = try RebalanceCommand.loadTargets(models: models, day: day, catalog: catalog, levels: { try files.loadLevels() })
+            let lots = Dictionary(uniqueKeysWithValues: catalog.products.map { ($0.symbol, $0.lotSize) })
+            for (model, weights) in targets {
+                for s in weights.keys where s != "CASH" && priceAt[s] == nil {
+                    throw InputFileError(description: "model \(model): no price for \(s) on or before \(day)")
+                }
+            }
+            try write(targets: targets, prices: priceAt, lots: lots, day: day)
+        }
+    }
+
+    func write(targets: [String: [String: Double]], prices: [String: Double], lots: [String: Double], day: MarketDate) throws {
+        let modelIds = targets.keys.sorted()
+        let universe = prices.keys.sorted()
         var g = SeededGenerator(seed: seed)
+        func normal() -> Double {
+            // Box-Muller.
+            let u = Double.random(in: Double.ulpOfOne..<1, using: &g)
+            let v = Double.random(in: 0..<1, using: &g)
+            return (-2 * Foundation.log(u)).squareRoot() * cos(2 * Double.pi * v)
+        }
+        func money(_ x: Double) -> String {
+            let c = Int64((x * 100).rounded())
+            return "\(c / 100)." + (c % 100 < 10 ? "0" : "") + "\(c % 100)"
+        }
+        func quantity(_ x: Double) -> String { x == x.rounded() ? String(Int64(x)) : String(x) }
         let brokenEvery = broken > 0 ? max(1, count / broken) : Int.max
         var brokenLeft = broken
         let handle: FileHandle
@@ -49,8 +89,7 @@ struct GenerateAccountsCommand: ParsableCommand {
             guard FileManager.default.createFile(atPath: out, contents: nil, attributes: [.posixPermissions: 0o600]),
                 let h = FileHandle(forWritingAtPath: out)
             else {
-                printError("error: cannot create \(out)")
-                throw ExitCode(ExitStatus.dataError)
+                throw InputFileError(description: "\(out): cannot create the file")
             }
             handle = h
         } else {
@@ -59,33 +98,45 @@ struct GenerateAccountsCommand: ParsableCommand {
         var buffer = ""
         buffer.reserveCapacity(1 << 20)
         for k in 0..<count {
-            let id = String(format: "ACC-%08d", k + 1)
+            var id = String(k + 1)
+            id = "ACC-" + String(repeating: "0", count: max(0, 8 - id.count)) + id
             var line: String
             if brokenLeft > 0 && (k + 1) % brokenEvery == 0 {
                 brokenLeft -= 1
                 switch brokenLeft % 4 {
-                case 0: line = "{\"id\": \"\(id)\", \"model\": \"C3\", \"cash\": 10"
+                case 0: line = "{\"id\": \"\(id)\", \"model\": \"\(modelIds[0])\", \"cash\": 10"
                 case 1: line = "{\"id\": \"\(id)\", \"cash\": 100, \"holdings\": {}}"
-                case 2: line = "{\"id\": \"\(id)\", \"model\": \"C2\", \"cash\": 100, \"holdings\": {\"KO\": -5}}"
-                default: line = "{\"id\": \"\(id)\", \"model\": \"C9\", \"cash\": 100, \"holdings\": {}}"
+                case 2: line = "{\"id\": \"\(id)\", \"model\": \"\(modelIds[0])\", \"cash\": 100, \"holdings\": {\"\(universe[0])\": -5}}"
+                default: line = "{\"id\": \"\(id)\", \"model\": \"no-such-model\", \"cash\": 100, \"holdings\": {}}"
                 }
             } else {
-                let level = Int.random(in: 1...5, using: &g)
+                let model = modelIds[Int.random(in: 0..<modelIds.count, using: &g)]
+                let target = targets[model]!
+                let value = min(max(100_000 * Foundation.exp(0.9 * normal()), 2_000), 5_000_000)
+                let months = Int.random(in: 1...12, using: &g)
+                let sigma = 0.2 * (Double(months) / 12).squareRoot()
                 var holdings: [String] = []
-                for s in symbols.shuffled(using: &g).prefix(Int.random(in: 6...12, using: &g)) {
-                    holdings.append("\"\(s)\": \(Int.random(in: 1...300, using: &g))")
+                for (s, w) in target.sorted(by: { $0.key < $1.key }) where s != "CASH" && w > 0 {
+                    let lot = lots[s] ?? 1
+                    let drifted = w * value * Foundation.exp(sigma * normal() - sigma * sigma / 2)
+                    let q = (drifted / prices[s]! / lot).rounded(.down) * lot
+                    if q > 0 { holdings.append("\"\(s)\": \(quantity(q))") }
                 }
-                let cash = Double(Int.random(in: 0...2_000_000, using: &g)) / 100
+                if Double.random(in: 0..<1, using: &g) < 0.1, let s = universe.filter({ target[$0] == nil }).randomElement(using: &g) {
+                    let lot = lots[s] ?? 1
+                    let q = max(1, (Double.random(in: 0.01...0.05, using: &g) * value / prices[s]! / lot).rounded(.down)) * lot
+                    holdings.append("\"\(s)\": \(quantity(q))")
+                }
+                let cash = (target["CASH"] ?? 0) * value * Foundation.exp(0.02 * normal()) + Double.random(in: 0..<200, using: &g)
                 var fields =
-                    "\"id\": \"\(id)\", \"model\": \"C\(level)\", \"cash\": \(cash), \"holdings\": {\(holdings.joined(separator: ", "))}"
+                    "\"id\": \"\(id)\", \"model\": \"\(model)\", \"cash\": \(money(cash)), \"holdings\": {\(holdings.joined(separator: ", "))}"
                 let r = Double.random(in: 0..<1, using: &g)
                 if r < 0.15 {
                     fields += ", \"cashFlow\": {\"amount\": \(Int.random(in: 100...20000, using: &g))}"
                 } else if r < 0.2 {
-                    fields += ", \"cashFlow\": {\"amount\": -\(Int.random(in: 100...5000, using: &g))}"
+                    fields += ", \"cashFlow\": {\"amount\": -\(Int(min(5000, 0.1 * value).rounded(.down)))}"
                 }
-                let month = Int.random(in: 1...12, using: &g)
-                fields += String(format: ", \"lastRebalance\": \"2022-%02d-15\"", month)
+                fields += ", \"lastRebalance\": \"\(day.adding(months: -months))\""
                 line = "{\(fields)}"
             }
             buffer += line + "\n"
