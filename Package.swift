@@ -25,10 +25,14 @@ let package = Package(
         .target(name: "BallastProfiling", dependencies: ["BallastMarketData", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "BallastOptimization", dependencies: ["BallastLinearAlgebra", "BallastMarketData", "BallastRiskModels"]),
         .target(
+            name: "BallastBacktest",
+            dependencies: ["BallastMarketData", "BallastRiskModels", "BallastOptimization", "BallastRebalancing"]
+        ),
+        .target(
             name: "Ballast",
             dependencies: [
                 "BallastLinearAlgebra", "BallastMarketData", "BallastRiskModels", "BallastOptimization", "BallastProfiling",
-                "BallastRebalancing",
+                "BallastRebalancing", "BallastBacktest",
             ]
         ),
         .executableTarget(
@@ -55,6 +59,13 @@ let package = Package(
             dependencies: ["BallastProfiling", "BallastOptimization", "BallastRiskModels", "BallastMarketData", "BallastTestSupport"]
         ),
         .testTarget(name: "BallastRebalancingTests", dependencies: ["BallastRebalancing", "BallastMarketData", "BallastTestSupport"]),
+        .testTarget(
+            name: "BallastBacktestTests",
+            dependencies: [
+                "BallastBacktest", "BallastRebalancing", "BallastOptimization", "BallastRiskModels", "BallastMarketData",
+                "BallastTestSupport",
+            ]
+        ),
         .testTarget(name: "BallastCLITests", dependencies: ["BallastCLI", "BallastTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
@@ -82,6 +93,12 @@ if ProcessInfo.processInfo.environment["BALLAST_BENCHMARKS"] == "1" {
             name: "Rebalancing",
             dependencies: ["Ballast", .product(name: "Benchmark", package: "package-benchmark")],
             path: "Benchmarks/Rebalancing",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
+        .executableTarget(
+            name: "Backtest",
+            dependencies: ["Ballast", .product(name: "Benchmark", package: "package-benchmark")],
+            path: "Benchmarks/Backtest",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         ),
     ]

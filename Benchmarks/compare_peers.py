@@ -31,7 +31,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV = os.path.join(ROOT, "Benchmarks", ".venv-peers")
-PEERS = ["numpy", "pandas", "scikit-learn", "PyPortfolioOpt", "threadpoolctl"]
+PEERS = ["numpy", "pandas", "scikit-learn", "PyPortfolioOpt", "threadpoolctl", "bt", "skfolio"]
 
 # workload: (peer label, minimum speed-up Ballast must reach; None = informational)
 TARGETS = {
@@ -47,6 +47,8 @@ TARGETS = {
     "min_vol_20": ("PyPortfolioOpt min_volatility", None),
     "max_sharpe_20": ("PyPortfolioOpt max_sharpe", None),
     "max_utility_20": ("PyPortfolioOpt max_quadratic_utility", None),
+    "backtest_ew": ("bt equal weight, monthly", 50.0),
+    "walkforward_minvol": ("skfolio WalkForward + MeanRisk(min variance, LedoitWolf)", 30.0),
 }
 # Absolute ceilings (seconds) for Ballast alone.
 CEILINGS = {"min_vol_20": 0.2e-3, "max_sharpe_20": 0.2e-3, "max_utility_20": 0.2e-3}
@@ -149,7 +151,35 @@ class Peers:
                 "max_utility_20": lambda: EfficientFrontier(mu20, s20).max_quadratic_utility(risk_aversion=1),
             }
         )
+        # Back-tests on the price file: bt equal weight rebalanced on the first trading day of
+        # each month (fractional positions, no costs); skfolio minimum variance with a
+        # Ledoit-Wolf prior on a trailing 252-day window, re-fitted every 21 trading days
+        # (about monthly), 1991-2022.
+        import bt
+        from skfolio.model_selection import WalkForward, cross_val_predict
+        from skfolio.moments import LedoitWolf
+        from skfolio.optimization import MeanRisk, ObjectiveFunction
+        from skfolio.prior import EmpiricalPrior
+
+        prices_df = pd.read_csv(csv_path, index_col=0, parse_dates=True)
+
+        def bt_equal_weight():
+            s = bt.Strategy("ew", [bt.algos.RunMonthly(run_on_first_date=True), bt.algos.SelectAll(), bt.algos.WeighEqually(),
+                                   bt.algos.Rebalance()])
+            return bt.run(bt.Backtest(s, prices_df, initial_capital=1_000_000.0, integer_positions=False, progress_bar=False))
+
+        returns_df = prices_df.pct_change().dropna()
+        wf_returns = returns_df.loc[returns_df.index >= pd.Timestamp("1990-01-01")]
+
+        def skfolio_walk_forward():
+            model = MeanRisk(objective_function=ObjectiveFunction.MINIMIZE_RISK,
+                             prior_estimator=EmpiricalPrior(covariance_estimator=LedoitWolf()))
+            return cross_val_predict(model, wf_returns, cv=WalkForward(train_size=252, test_size=21))
+
+        self.work["backtest_ew"] = bt_equal_weight
+        self.work["walkforward_minvol"] = skfolio_walk_forward
         self.checks = {
+            "backtest_ew": float(bt_equal_weight().backtests["ew"].strategy.values.iloc[-1]),
             "sample_cov_500": float(self.work["sample_cov_500"]()[3, 7]),
             "ledoit_wolf_500": float(self.work["ledoit_wolf_500"]()[3, 7]),
             "ewma_200": float(self.work["ewma_200"]()[3, 7]),
@@ -165,7 +195,7 @@ class Peers:
 
     def time(self, workload, repeats):
         # Workloads of seconds a call (exp_cov's pair loop, the CLA, 50 solves): one run a round.
-        slow = workload in ("ewma_200", "cla_500", "frontier50_500")
+        slow = workload in ("ewma_200", "cla_500", "frontier50_500", "backtest_ew", "walkforward_minvol")
         return median_time(self.work[workload], 1 if slow else min(repeats, 5) if workload.endswith("_500") else repeats)
 
 
@@ -184,7 +214,8 @@ def peer_info():
     try:
         from importlib.metadata import version
 
-        versions["PyPortfolioOpt"] = version("PyPortfolioOpt")
+        for name in ("PyPortfolioOpt", "bt", "skfolio"):
+            versions[name] = version(name)
     except Exception:
         pass
     return blas, versions

@@ -113,6 +113,22 @@ case "run":
                 }
                 checks[workload] = try problem.sampledFrontier(points: 50).points[25].volatility
             }
+        case "backtest_ew":
+            // Equal weight, monthly, fractional positions, no costs, on the whole price file.
+            let table = try PriceCSV.read(path: csvPath)
+            let b = Backtest(prices: table, strategy: EqualWeight())
+            seconds[workload] = try medianSeconds(repeats: repeats) { sink += try b.run().values.last! }
+            checks[workload] = try b.run().values.last!
+        case "walkforward_minvol":
+            // Minimum volatility, Ledoit-Wolf on a trailing 252-day window, monthly, 1991-2022.
+            let table = try PriceCSV.read(path: csvPath)
+            var config = RiskModelConfiguration()
+            config.covariance = .ledoitWolf(.constantVariance)
+            var b = Backtest(prices: table, strategy: MeanVarianceStrategy(objective: .minimumVolatility, estimation: config, window: 252))
+            b.start = MarketDate(iso: "1991-01-02")
+            seconds[workload] = try medianSeconds(repeats: repeats) { sink += try b.run().values.last! }
+            let r = try b.run()
+            checks["walkforward_minvol_decisions"] = Double(r.events.count)
         default:
             fail("unknown workload \(workload)")
         }

@@ -28,7 +28,7 @@ struct BallastCommand: ParsableCommand {
             ProfileCommand.self, ModelsCommand.self, QuestionnaireCommand.self, RebalanceCommand.self, GenerateAccountsCommand.self,
             RiskModelCommand.self,
             OptimizeCommand.self,
-            FrontierCommand.self, DataCommand.self,
+            FrontierCommand.self, BacktestCommand.self, DataCommand.self,
         ]
     )
 

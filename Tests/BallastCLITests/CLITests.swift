@@ -539,7 +539,8 @@ struct CLITests {
         #expect(root.status == 0)
         #expect(root.stdout.contains("EXIT CODES"))
         for command in [
-            ["profile"], ["models"], ["questionnaire"], ["rebalance"], ["risk-model"], ["optimize"], ["frontier"], ["data", "inspect"],
+            ["profile"], ["models"], ["questionnaire"], ["rebalance"], ["risk-model"], ["optimize"], ["frontier"], ["backtest"],
+            ["generate-accounts"], ["data", "inspect"],
         ] {
             let h = try ballast(command + ["--help"])
             #expect(h.status == 0)

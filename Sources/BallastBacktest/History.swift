@@ -1,0 +1,43 @@
+import BallastMarketData
+
+/// The prices a strategy may see at a decision date: every row up to and including that date,
+/// nothing after it.
+///
+/// The simulator builds one for each decision; the rows after the date are out of reach of
+/// the strategy's code (they are private and every accessor stops at ``date``), so a strategy
+/// cannot look ahead even by mistake.
+public struct PriceHistory: Sendable {
+    private let table: PriceTable
+    private let last: Int
+
+    /// The decision date (the last row visible).
+    public var date: MarketDate { table.dates[last] }
+    public var symbols: [String] { table.symbols }
+    /// Number of rows visible.
+    public var rowCount: Int { last + 1 }
+
+    /// A history of `table` up to row `last`.
+    public init(_ table: PriceTable, through last: Int) {
+        precondition(last >= 0 && last < table.rowCount, "row \(last) outside the table")
+        self.table = table
+        self.last = last
+    }
+
+    /// The last `rows` rows up to the decision date (fewer when the history is shorter).
+    public func trailing(_ rows: Int) -> PriceTable {
+        table.selectingRows(max(0, last + 1 - rows)..<(last + 1))
+    }
+
+    /// Every visible row.
+    public var all: PriceTable { table.selectingRows(0..<(last + 1)) }
+
+    /// The price of each symbol on the decision date (`nil` when missing that day).
+    public func price(_ symbol: String) -> Double? {
+        guard let j = table.index(of: symbol) else { return nil }
+        let p = table[last, j]
+        return p.isFinite && p > 0 ? p : nil
+    }
+
+    /// The symbols with a price on the decision date.
+    public var tradable: [String] { table.symbols.filter { price($0) != nil } }
+}

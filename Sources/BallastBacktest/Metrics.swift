@@ -1,0 +1,222 @@
+import BallastMarketData
+import Foundation
+
+/// The worst fall of a wealth path: from a peak to the lowest point after it, and back.
+public struct Drawdown: Sendable, Codable, Equatable {
+    /// The fall as a negative fraction (empyrical's sign), 0 when the path never falls.
+    public var depth: Double
+    public var peak: MarketDate
+    public var trough: MarketDate
+    /// The first date the path is back at the peak, `nil` if it never is.
+    public var recovery: MarketDate?
+    /// Trading days from the peak to the recovery (or to the last date when not recovered).
+    public var length: Int
+}
+
+/// The compounded return of a calendar year or month.
+public struct PeriodReturn: Sendable, Codable, Equatable {
+    /// `2021` or `2021-03`.
+    public var period: String
+    public var value: Double
+}
+
+/// Performance and risk statistics of a daily return series, with empyrical's conventions
+/// (see ``MetricConventions``). Ratios that are undefined for the series (no dispersion, no
+/// drawdown, no benchmark) are `nil`.
+public struct PerformanceMetrics: Sendable, Codable, Equatable {
+    public var periods: Int
+    public var totalReturn: Double
+    public var cagr: Double
+    public var annualVolatility: Double?
+    public var sharpeRatio: Double?
+    public var sortinoRatio: Double?
+    public var downsideRisk: Double
+    public var maxDrawdown: Double
+    public var maxDrawdownPeriod: Drawdown?
+    public var calmarRatio: Double?
+    public var valueAtRisk95: Double
+    public var conditionalValueAtRisk95: Double
+    public var trackingError: Double?
+    public var informationRatio: Double?
+    public var beta: Double?
+    public var alpha: Double?
+    public var yearlyReturns: [PeriodReturn]
+    public var monthlyReturns: [PeriodReturn]
+
+    /// Computes the statistics of `returns` (one per date in `dates`, which are the ends of
+    /// the periods; `start` is the date of the starting value).
+    ///
+    /// - Parameters:
+    ///   - benchmark: the benchmark's returns on the same dates, for tracking error,
+    ///     information ratio, beta and alpha.
+    ///   - riskFreeRate: annual, applied per period as `riskFreeRate / periodsPerYear`.
+    public init(
+        returns r: [Double], dates: [MarketDate], start: MarketDate, benchmark: [Double]? = nil, riskFreeRate: Double = 0,
+        periodsPerYear: Double = 252
+    ) {
+        precondition(r.count == dates.count && (benchmark == nil || benchmark!.count == r.count), "one return per date")
+        let n = r.count
+        periods = n
+        let rf = riskFreeRate / periodsPerYear
+        var wealth = 1.0
+        for x in r { wealth *= 1 + x }
+        totalReturn = wealth - 1
+        cagr = n > 0 ? pow(wealth, periodsPerYear / Double(n)) - 1 : 0
+        let vol = Self.standardDeviation(r)
+        annualVolatility = vol.map { $0 * periodsPerYear.squareRoot() }
+        let excess = r.map { $0 - rf }
+        if let s = Self.standardDeviation(excess), s > 0 {
+            sharpeRatio = Self.mean(excess) / s * periodsPerYear.squareRoot()
+        }
+        // Downside risk against a required return of 0, over all periods.
+        var downside = 0.0
+        for x in r where x < 0 { downside += x * x }
+        downsideRisk = n > 0 ? (downside / Double(n)).squareRoot() * periodsPerYear.squareRoot() : 0
+        if n >= 2 && downsideRisk > 0 { sortinoRatio = Self.mean(r) * periodsPerYear / downsideRisk }
+        // Drawdown on the wealth path including the starting value.
+        var w = 1.0
+        var peak = 1.0
+        var peakIndex = -1
+        var worst = 0.0
+        var worstPeak = -1
+        var worstTrough = -1
+        for k in 0..<n {
+            w *= 1 + r[k]
+            if w > peak {
+                peak = w
+                peakIndex = k
+            }
+            let dd = (w - peak) / peak
+            if dd < worst {
+                worst = dd
+                worstPeak = peakIndex
+                worstTrough = k
+            }
+        }
+        maxDrawdown = worst
+        if worstTrough >= 0 {
+            // Wealth at the peak, then the first date back at it.
+            var level = 1.0
+            for k in 0...max(worstPeak, 0) where worstPeak >= 0 { level *= 1 + r[k] }
+            var x = level
+            for k in (worstPeak + 1)...worstTrough { x *= 1 + r[k] }
+            var recovered: Int?
+            if worstTrough + 1 < n {
+                for k in (worstTrough + 1)..<n {
+                    x *= 1 + r[k]
+                    if x >= level {
+                        recovered = k
+                        break
+                    }
+                }
+            }
+            maxDrawdownPeriod = Drawdown(
+                depth: worst, peak: worstPeak >= 0 ? dates[worstPeak] : start, trough: dates[worstTrough],
+                recovery: recovered.map { dates[$0] },
+                length: (recovered ?? (n - 1)) - worstPeak)
+            calmarRatio = cagr / abs(worst)
+        }
+        // Historical VaR: 5th percentile with linear interpolation (numpy's default); CVaR:
+        // the mean of the returns up to empyrical's cutoff index.
+        let sorted = r.sorted()
+        if n > 0 {
+            let h = Double(n - 1) * 0.05
+            let lo = Int(h.rounded(.down))
+            let hi = min(lo + 1, n - 1)
+            let t = h - Double(lo)
+            let a = sorted[lo]
+            let b = sorted[hi]
+            valueAtRisk95 = t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t
+            let cutoff = Int(Double(n - 1) * 0.05)
+            conditionalValueAtRisk95 = Self.mean(Array(sorted[0...cutoff]))
+        } else {
+            valueAtRisk95 = 0
+            conditionalValueAtRisk95 = 0
+        }
+        if let b = benchmark, n >= 2 {
+            let active = zip(r, b).map { $0 - $1 }
+            if let s = Self.standardDeviation(active), s > 0 {
+                trackingError = s * periodsPerYear.squareRoot()
+                informationRatio = Self.mean(active) / s * periodsPerYear.squareRoot()
+            }
+            // empyrical: beta from raw returns (population moments), alpha from the
+            // risk-free-adjusted residuals, compounded to a year.
+            let mb = Self.mean(b)
+            var cov = 0.0
+            var varB = 0.0
+            for k in 0..<n {
+                let d = b[k] - mb
+                cov += d * r[k]
+                varB += d * d
+            }
+            cov /= Double(n)
+            varB /= Double(n)
+            if varB >= 1e-30 {
+                let beta = cov / varB
+                self.beta = beta
+                var residual = 0.0
+                for k in 0..<n { residual += (r[k] - rf) - beta * (b[k] - rf) }
+                alpha = pow(1 + residual / Double(n), periodsPerYear) - 1
+            }
+        }
+        yearlyReturns = Self.compound(r, dates: dates) { String($0.components.year) }
+        monthlyReturns = Self.compound(r, dates: dates) {
+            let (y, m, _) = $0.components
+            return "\(y)-" + (m < 10 ? "0" : "") + "\(m)"
+        }
+    }
+
+    static func mean(_ x: [Double]) -> Double { x.isEmpty ? 0 : x.reduce(0, +) / Double(x.count) }
+
+    /// Sample standard deviation (ddof 1); `nil` below two values.
+    static func standardDeviation(_ x: [Double]) -> Double? {
+        guard x.count >= 2 else { return nil }
+        let m = mean(x)
+        var s = 0.0
+        for v in x { s += (v - m) * (v - m) }
+        return (s / Double(x.count - 1)).squareRoot()
+    }
+
+    static func compound(_ r: [Double], dates: [MarketDate], key: (MarketDate) -> String) -> [PeriodReturn] {
+        var out: [PeriodReturn] = []
+        var current: String?
+        var wealth = 1.0
+        for (x, d) in zip(r, dates) {
+            let k = key(d)
+            if k != current {
+                if let current { out.append(PeriodReturn(period: current, value: wealth - 1)) }
+                current = k
+                wealth = 1
+            }
+            wealth *= 1 + x
+        }
+        if let current { out.append(PeriodReturn(period: current, value: wealth - 1)) }
+        return out
+    }
+}
+
+/// How the statistics are defined, written next to them in every output.
+public struct MetricConventions: Sendable, Codable, Equatable {
+    public var source = "empyrical conventions"
+    public var periodsPerYear = 252.0
+    public var riskFreeRate: String
+    public var returns = "daily time-weighted returns of the portfolio value (cash flows removed)"
+    public var cagr = "(1 + total return)^(252 / periods) - 1"
+    public var annualVolatility = "sample standard deviation (ddof 1) x sqrt(252)"
+    public var sharpeRatio = "mean(r - rf) / std(r - rf, ddof 1) x sqrt(252), rf per period"
+    public var sortinoRatio = "mean(r) x 252 / downside risk; downside risk = sqrt(mean(min(r, 0)^2)) x sqrt(252) over all periods"
+    public var maxDrawdown = "largest fall of the wealth path including the starting value, negative"
+    public var calmarRatio = "CAGR / |max drawdown|"
+    public var valueAtRisk = "historical: 5th percentile of daily returns, linear interpolation"
+    public var conditionalValueAtRisk = "mean of the daily returns up to the 5% cutoff index (empyrical)"
+    public var trackingError = "std(r - b, ddof 1) x sqrt(252)"
+    public var informationRatio = "mean(r - b) / std(r - b, ddof 1) x sqrt(252) (empyrical's excess_sharpe annualised)"
+    public var beta = "cov(r, b) / var(b), population moments of raw returns (empyrical)"
+    public var alpha = "(1 + mean((r - rf) - beta (b - rf)))^252 - 1 (empyrical)"
+    public var turnover = "sum over rebalances after the initial purchase of traded value / 2 / portfolio value, per year"
+    public var moneyWeightedReturn = "annual internal rate of return of the flows, actual/365 day count"
+
+    public init(riskFreeRate: Double) {
+        self.riskFreeRate = "\(riskFreeRate) a year, applied per period as \(riskFreeRate) / 252"
+    }
+}

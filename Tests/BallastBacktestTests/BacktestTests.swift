@@ -1,0 +1,231 @@
+import BallastMarketData
+import BallastOptimization
+import BallastRebalancing
+import BallastRiskModels
+import BallastTestSupport
+import Foundation
+import Testing
+
+@testable import BallastBacktest
+
+struct Reference: Decodable {
+    struct BT: Decodable {
+        var dates: [String]
+        var values: [Double]
+        var initialCapital: Double
+    }
+    struct Metrics: Decodable {
+        var returns: [Double]
+        var benchmark: [Double]
+        var totalReturn, cagr, annualVolatility, sharpeRatio, sortinoRatio, downsideRisk, maxDrawdown, calmarRatio: Double
+        var valueAtRisk95, conditionalValueAtRisk95, excessSharpe, trackingError, alpha, beta, benchmarkCagr: Double
+    }
+    var riskFreeRateAnnual: Double
+    var bt_equal_weight: BT
+    var metrics: [String: Metrics]
+}
+
+let reference: Reference = try! TestSupport.fixture("backtest_reference.json")
+let sp500 = try! PriceCSV.read(path: TestSupport.path("market-data/sp500_20.csv"))
+let index = try! PriceCSV.read(path: TestSupport.path("market-data/sp500_index.csv"))
+
+func relative(_ a: Double?, _ b: Double) -> Double {
+    guard let a else { return .infinity }
+    return abs(a - b) / max(abs(b), 1e-300)
+}
+
+/// Checks every statistic against empyrical's value for the same series.
+func expectMatches(_ m: PerformanceMetrics, _ r: Reference.Metrics, tolerance: Double, _ label: String) {
+    let pairs: [(String, Double?, Double)] = [
+        ("totalReturn", m.totalReturn, r.totalReturn), ("cagr", m.cagr, r.cagr),
+        ("annualVolatility", m.annualVolatility, r.annualVolatility),
+        ("sharpeRatio", m.sharpeRatio, r.sharpeRatio), ("sortinoRatio", m.sortinoRatio, r.sortinoRatio),
+        ("downsideRisk", m.downsideRisk, r.downsideRisk), ("maxDrawdown", m.maxDrawdown, r.maxDrawdown),
+        ("calmarRatio", m.calmarRatio, r.calmarRatio), ("valueAtRisk95", m.valueAtRisk95, r.valueAtRisk95),
+        ("conditionalValueAtRisk95", m.conditionalValueAtRisk95, r.conditionalValueAtRisk95),
+        ("informationRatio / sqrt(252) = excess_sharpe", m.informationRatio.map { $0 / 252.0.squareRoot() }, r.excessSharpe),
+        ("trackingError", m.trackingError, r.trackingError), ("alpha", m.alpha, r.alpha), ("beta", m.beta, r.beta),
+    ]
+    for (name, ours, theirs) in pairs {
+        #expect(relative(ours, theirs) <= tolerance, "\(label) \(name): \(String(describing: ours)) vs empyrical \(theirs)")
+    }
+}
+
+@Suite("Metrics against empyrical")
+struct MetricsTests {
+    @Test(
+        "every statistic matches empyrical-reloaded to 1e-10 on the same returns",
+        arguments: ["bt_equal_weight_vs_sp500", "synthetic", "short_unrecovered"])
+    func empyrical(_ name: String) throws {
+        let r = try #require(reference.metrics[name])
+        let start = MarketDate(iso: "2000-01-03")!
+        let dates = (1...r.returns.count).map { start.adding(days: $0) }
+        let m = PerformanceMetrics(
+            returns: r.returns, dates: dates, start: start, benchmark: r.benchmark, riskFreeRate: reference.riskFreeRateAnnual)
+        expectMatches(m, r, tolerance: 1e-10, name)
+        let b = PerformanceMetrics(returns: r.benchmark, dates: dates, start: start)
+        #expect(relative(b.cagr, r.benchmarkCagr) <= 1e-10)
+    }
+
+    @Test("drawdown dates: peak, trough, recovery and length on a hand-made path")
+    func drawdownDates() {
+        let start = MarketDate(iso: "2022-01-03")!
+        let dates = (1...6).map { start.adding(days: $0) }
+        // Wealth: 1.1, 0.99, 0.891, 1.0, 1.1, 1.21 -> peak day 1, trough day 3, recovered day 5.
+        let m = PerformanceMetrics(returns: [0.1, -0.1, -0.1, 1.0 / 0.891 - 1, 0.1, 0.1], dates: dates, start: start)
+        let d = m.maxDrawdownPeriod!
+        #expect(abs(d.depth - (0.891 / 1.1 - 1)) < 1e-15)
+        #expect(d.peak == dates[0] && d.trough == dates[2] && d.recovery == dates[4] && d.length == 4)
+        let never = PerformanceMetrics(returns: [0.01, 0.02], dates: Array(dates.prefix(2)), start: start)
+        #expect(never.maxDrawdown == 0 && never.maxDrawdownPeriod == nil && never.calmarRatio == nil)
+        #expect(m.yearlyReturns.count == 1 && m.monthlyReturns.map(\.period) == ["2022-01"])
+    }
+}
+
+@Suite("Simulation")
+struct SimulationTests {
+    func equalWeight(_ configure: (inout Backtest) -> Void = { _ in }) throws -> BacktestResult {
+        var b = Backtest(prices: sp500, strategy: EqualWeight())
+        b.schedule = .calendar(.monthly)
+        configure(&b)
+        return try b.run()
+    }
+
+    @Test("equal weight, monthly, no costs: bt's value day by day to 1e-12, and its metrics match empyrical")
+    func matchesBT() throws {
+        let bt = reference.bt_equal_weight
+        var result = try equalWeight { b in
+            b.benchmark = try? ValueSeries(index, symbol: "SP500")
+            b.riskFreeRate = reference.riskFreeRateAnnual
+        }
+        #expect(result.dates.map(\.description) == bt.dates)
+        let worst = zip(result.values, bt.values).map { abs($0 - $1) / $1 }.max()!
+        #expect(worst <= 1e-12, "largest relative difference from bt: \(worst)")
+        #expect(result.events.count == 396 && result.failures.isEmpty)
+        expectMatches(result.metrics, reference.metrics["bt_equal_weight_vs_sp500"]!, tolerance: 1e-10, "our run")
+        result.metrics.monthlyReturns = []
+        #expect(result.totalCosts == 0)
+    }
+
+    @Test("no look-ahead: changing every price after a date changes no decision up to it")
+    func noLookAhead() throws {
+        let cut = MarketDate(iso: "2001-06-29")!
+        var config = RiskModelConfiguration()
+        config.covariance = .ledoitWolf(.constantVariance)
+        let strategy = MeanVarianceStrategy(objective: .minimumVolatility, estimation: config, window: 252)
+        let table = try sp500.window(start: MarketDate(iso: "1999-01-01"), end: MarketDate(iso: "2003-12-31"))
+        // The same table with every price after the cut scrambled.
+        var g = SeededGenerator(seed: 3)
+        var values = table.values
+        for j in 0..<table.symbolCount {
+            for k in 0..<table.rowCount where table.dates[k] > cut {
+                values[k + j * table.rowCount] *= Double.random(in: 0.5...1.5, using: &g)
+            }
+        }
+        let scrambled = try PriceTable(symbols: table.symbols, dates: table.dates, values: values)
+        func run(_ t: PriceTable) throws -> BacktestResult {
+            var b = Backtest(prices: t, strategy: strategy)
+            b.start = MarketDate(iso: "2000-01-03")
+            return try b.run()
+        }
+        let a = try run(table)
+        let b = try run(scrambled)
+        let upTo = a.dates.lastIndex { $0 <= cut }!
+        #expect(Array(a.values[0...upTo]) == Array(b.values[0...upTo]))
+        #expect(Array(a.weights[0...upTo]) == Array(b.weights[0...upTo]))
+        #expect(a.trades.filter { $0.date <= cut } == b.trades.filter { $0.date <= cut })
+        #expect(a.values.last != b.values.last, "the scrambled future does change what follows")
+    }
+
+    @Test("costs: the simulator charges exactly what the cost model and the planner predict")
+    func costConsistency() throws {
+        var policy = RebalancePolicy()
+        policy.costBasisPoints = 10
+        policy.fixedCost = 1
+        policy.minimumCost = 5
+        // Fractional sizing: the first close is the capital less the first day's costs.
+        let fractional = try equalWeight { b in
+            b.policy = policy
+            b.end = MarketDate(iso: "1995-12-31")
+        }
+        #expect(abs(fractional.values[0] - (1_000_000 - fractional.events[0].cost)) < 1e-6)
+        let charged = fractional.trades.reduce(0.0) { $0 + $1.cost }
+        #expect(abs(charged - fractional.totalCosts) < 1e-6)
+        for t in fractional.trades { #expect(abs(t.cost - max(5, t.value * 10 / 10_000 + 1)) < 1e-9) }
+        // Planner sizing: each rebalance charges what RebalancePlanner.plan estimated.
+        let planned = try equalWeight { b in
+            b.policy = policy
+            b.sizing = .planner(lotSizes: [:])
+            b.end = MarketDate(iso: "1995-12-31")
+        }
+        let eventCosts = planned.events.reduce(0.0) { $0 + $1.cost }
+        #expect(abs(eventCosts - planned.totalCosts) < 1e-9)
+        #expect(abs(planned.trades.reduce(0.0) { $0 + $1.cost } - planned.totalCosts) < 1e-6)
+        #expect(planned.trades.allSatisfy { $0.quantity == $0.quantity.rounded() }, "whole shares")
+        #expect(
+            abs(planned.values[0] + planned.events[0].cost + planned.weights[0].last! * 0 - 1_000_000) < 1,
+            "capital less costs, to the cent")
+    }
+
+    @Test("conservation: weights add up, nothing negative, value moves only with prices, flows and costs")
+    func conservation() throws {
+        for sizing in [PositionSizing.fractional, .planner(lotSizes: [:])] {
+            let r = try equalWeight { b in
+                b.sizing = sizing
+                b.policy.costBasisPoints = 5
+                b.contribution = CashFlowSchedule(amount: 1_000, period: .monthly)
+                b.end = MarketDate(iso: "1994-12-31")
+            }
+            for (k, w) in r.weights.enumerated() {
+                #expect(abs(w.reduce(0, +) - 1) < 1e-9, "weights at \(r.dates[k])")
+                #expect(w.allSatisfy { $0 >= -1e-12 }, "no negative position or cash at \(r.dates[k])")
+            }
+            // Between rebalances nothing is traded: the value moves with the held quantities' prices.
+            let tradeDays = Set(r.trades.map(\.date))
+            for k in 1..<r.dates.count where !tradeDays.contains(r.dates[k]) && r.flows[k] == 0 {
+                var expected = r.weights[k - 1].last! * r.values[k - 1]
+                for (j, s) in r.symbols.enumerated() where r.weights[k - 1][j] > 0 {
+                    let col = sp500.index(of: s)!
+                    let kk = sp500.dates.firstIndex(of: r.dates[k])!
+                    expected += r.weights[k - 1][j] * r.values[k - 1] * sp500[kk, col] / sp500[kk - 1, col]
+                }
+                #expect(abs(expected - r.values[k]) <= 1e-9 * r.values[k], "\(r.dates[k])")
+            }
+            #expect(r.moneyWeightedReturn != nil, "flows give a money-weighted return")
+        }
+    }
+
+    @Test("the same input gives the same result")
+    func determinism() throws {
+        let a = try equalWeight { $0.schedule = .threshold(0.02) }
+        let b = try equalWeight { $0.schedule = .threshold(0.02) }
+        #expect(a.values == b.values && a.trades == b.trades && a.events == b.events)
+        #expect(a.events.allSatisfy { $0.reason == "initial" || $0.reason == "threshold" })
+    }
+
+    @Test("a failed decision is recorded with its reason and the fallback, never hidden")
+    func failuresRecorded() throws {
+        var b = Backtest(prices: sp500, strategy: MeanVarianceStrategy(objective: .minimumVolatility, window: 300))
+        b.start = MarketDate(iso: "1990-06-01")
+        b.end = MarketDate(iso: "1991-12-31")
+        let r = try b.run()
+        let first = try #require(r.events.first)
+        #expect(first.failure?.contains("the window needs 300") == true)
+        #expect(first.fallback == "stayed in cash")
+        #expect(r.values[0] == 1_000_000)
+        #expect(r.events.contains { $0.failure == nil && $0.trades > 0 }, "trades once the window is long enough")
+    }
+
+    @Test("next-close execution trades one day after the decision")
+    func nextClose() throws {
+        let r = try equalWeight {
+            $0.execution = .nextClose
+            $0.end = MarketDate(iso: "1990-12-31")
+        }
+        for e in r.events where e.executed != nil {
+            let k = r.dates.firstIndex(of: e.decided)!
+            #expect(e.executed == r.dates[k + 1])
+        }
+        #expect(r.values[0] == 1_000_000, "nothing traded on the first close")
+    }
+}
