@@ -228,4 +228,25 @@ struct SimulationTests {
         }
         #expect(r.values[0] == 1_000_000, "nothing traded on the first close")
     }
+
+    @Test("cash earns its rate; flows do not count as returns: time-weighted and money-weighted returns")
+    func cashRateAndFlows() throws {
+        // Flat prices: every return comes from cash interest alone.
+        let dates = (0..<505).map { MarketDate(iso: "2020-01-01")!.adding(days: $0) }
+        let flat = try PriceTable(symbols: ["A", "B"], dates: dates, values: Array(repeating: 10, count: 2 * dates.count))
+        var b = Backtest(prices: flat, strategy: FixedWeights(["CASH": 1]))
+        b.cashRate = 0.05
+        let cash = try b.run()
+        #expect(abs(cash.metrics.cagr - 0.05) < 1e-12, "252 daily steps of (1.05)^(1/252) a year")
+        b = Backtest(prices: flat, strategy: EqualWeight())
+        b.contribution = CashFlowSchedule(amount: 10_000, period: .monthly)
+        let flows = try b.run()
+        #expect(flows.flows.filter { $0 != 0 }.count == 16, "one contribution at each month start after the first")
+        #expect(flows.returns.allSatisfy { abs($0) < 1e-15 }, "contributions are not returns")
+        #expect(abs(flows.values.last! - (1_000_000 + 160_000)) < 1e-6)
+        #expect(abs(flows.moneyWeightedReturn!) < 1e-9)
+        // A withdrawal larger than the portfolio is refused with the date.
+        b.contribution = CashFlowSchedule(amount: -600_000, period: .monthly)
+        #expect(throws: BacktestError.self) { try b.run() }
+    }
 }
