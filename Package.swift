@@ -32,7 +32,7 @@ let package = Package(
             name: "Ballast",
             dependencies: [
                 "BallastLinearAlgebra", "BallastMarketData", "BallastRiskModels", "BallastOptimization", "BallastProfiling",
-                "BallastRebalancing", "BallastBacktest",
+                "BallastRebalancing", "BallastBacktest", .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(
@@ -43,6 +43,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "ballast-example-risk-model", dependencies: ["Ballast"], path: "Examples/RiskModel"),
+        .executableTarget(name: "ballast-example-recommend", dependencies: ["Ballast"], path: "Examples/Recommend"),
         .target(name: "BallastTestSupport", dependencies: ["BallastMarketData"], path: "Tests/BallastTestSupport"),
         .testTarget(name: "BallastLinearAlgebraTests", dependencies: ["BallastLinearAlgebra", "BallastTestSupport"]),
         .testTarget(name: "BallastMarketDataTests", dependencies: ["BallastMarketData", "BallastTestSupport"]),

@@ -5,3 +5,5 @@
 @_exported import BallastProfiling
 @_exported import BallastRebalancing
 @_exported import BallastRiskModels
+
+@_exported import struct Crypto.SymmetricKey

@@ -14,17 +14,19 @@ public enum BacktestReport {
         var s = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>\(escape(heading))</title>
-            <style>
-            body{font-family:Helvetica,Arial,sans-serif;margin:24px;color:#222;max-width:1000px}
-            h1{font-size:22px}h2{font-size:17px;margin-top:28px}
-            table{border-collapse:collapse;font-size:13px}td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}
-            th:first-child,td:first-child{text-align:left}.pos{background:#d8f0dc}.neg{background:#f6d5d5}
-            .note{color:#666;font-size:12px}
-            </style></head><body>
+            <style>\(style)</style></head><body>
             <h1>\(escape(heading))</h1>
             <p>\(r.dates.first.map { "\($0)" } ?? "") to \(r.dates.last.map { "\($0)" } ?? ""), rebalancing: \(escape(r.schedule)), \(r.events.count) decisions, \(r.trades.count) trades.</p>
 
             """
+        s += sections(r, logScale: logScale)
+        return s + "</body></html>\n"
+    }
+
+    /// The report's sections (metrics, charts, tables) as an HTML fragment, to place in
+    /// another page; ``style`` holds the CSS they use.
+    public static func sections(_ r: BacktestResult, logScale: Bool = false) -> String {
+        var s = ""
         s += "<h2>Metrics</h2>\n" + metricsTable(r)
         var series = [(r.strategy, r.values, "#1f5fa8")]
         if let b = r.benchmark { series.append((b.name, b.values, "#999999")) }
@@ -51,10 +53,16 @@ public enum BacktestReport {
         s += "<h2>Trades and costs</h2>\n" + tradesSummary(r)
         s +=
             "<p class=\"note\">Conventions: \(escape(r.conventions.source)); \(escape(r.conventions.returns)); Sharpe \(escape(r.conventions.sharpeRatio)); risk-free \(escape(r.conventions.riskFreeRate)); VaR \(escape(r.conventions.valueAtRisk)).</p>\n"
-        return s + "</body></html>\n"
+        return s
     }
 
-    static func escape(_ t: String) -> String {
+    /// The CSS of the report's tables.
+    public static let style =
+        "body{font-family:Helvetica,Arial,sans-serif;margin:24px;color:#222;max-width:1000px}h1{font-size:22px}h2{font-size:17px;margin-top:28px}"
+        + "table{border-collapse:collapse;font-size:13px}td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}"
+        + "th:first-child,td:first-child{text-align:left}.pos{background:#d8f0dc}.neg{background:#f6d5d5}.note{color:#666;font-size:12px}"
+
+    public static func escape(_ t: String) -> String {
         t.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
             of: ">", with: "&gt;"
         )

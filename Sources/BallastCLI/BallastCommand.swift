@@ -19,13 +19,15 @@ struct BallastCommand: ParsableCommand {
               3  internal error (a bug: please report it with the command line)
 
             EXAMPLES
+              ballast recommend profiles/customers/balanced-saver.json
               ballast risk-model --covariance ledoit-wolf --start 2018-01-01
               ballast optimize --start 2018-01-01 --objective max-sharpe
               ballast data inspect market-data/factors_etf5.csv
             """,
         version: BallastVersion.current,
         subcommands: [
-            ProfileCommand.self, ModelsCommand.self, QuestionnaireCommand.self, RebalanceCommand.self, GenerateAccountsCommand.self,
+            RecommendCommand.self, ProfileCommand.self, ModelsCommand.self, QuestionnaireCommand.self, RebalanceCommand.self,
+            GenerateAccountsCommand.self,
             RiskModelCommand.self,
             OptimizeCommand.self,
             FrontierCommand.self, BacktestCommand.self, DataCommand.self,

@@ -47,3 +47,21 @@ func jsonString<T: Encodable>(_ value: T) throws -> String {
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     return String(decoding: try encoder.encode(value), as: UTF8.self)
 }
+
+/// `text` wrapped at word boundaries to `width` columns, continuation lines indented by
+/// `indent` spaces (the first line carries its own prefix).
+func wrapped(_ text: String, width: Int = 100, indent: Int = 4) -> String {
+    var lines: [String] = []
+    var line = ""
+    for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+        let candidate = line.isEmpty ? String(word) : line + " " + word
+        if candidate.count > width && !line.isEmpty {
+            lines.append(line)
+            line = String(repeating: " ", count: indent) + word
+        } else {
+            line = candidate
+        }
+    }
+    lines.append(line)
+    return lines.joined(separator: "\n")
+}

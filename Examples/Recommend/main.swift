@@ -1,0 +1,38 @@
+// Embedding Ballast in a service: profile a customer from in-memory answers, get the
+// recommendation and the trade plan, all as values (no files written, nothing printed by the
+// library).
+//
+//   swift run ballast-example-recommend
+import Ballast
+
+do {
+    // Reference data, loaded once at start-up and shared by every request.
+    let prices = try PriceCSV.read(path: "market-data/sp500_20.csv").merged(with: try PriceCSV.read(path: "market-data/factors_etf5.csv"))
+    var settings = Recommender.Settings(
+        questionnaire: try Questionnaire.read(path: "profiles/questionnaire-v1.json"),
+        levels: try RiskLevels.read(path: "profiles/levels.json"),
+        catalog: try ProductCatalog.read(path: "market-data/catalog.json"),
+        prices: prices, market: try PriceCSV.read(path: "market-data/sp500_index.csv"),
+        pseudonymKey: SymmetricKey(data: Array("a key from the service's secret store".utf8)))
+    settings.backtestYears = 5
+    let recommender = Recommender(settings: settings)
+
+    // One request: the answers as the web form sent them, the account as the ledger holds it.
+    let answers = [
+        "q1": "b", "q2": "b", "q3": "c", "q4": "c", "q5": "c", "q6": "c", "q7": "b", "q8": "d", "q9": "c", "q10": "c",
+        "q11": "c", "q12": "b", "q13": "b", "q14": "c",
+    ]
+    let customer = CustomerFile(id: "CUST-0042", answers: answers, holdings: ["KO": 120, "AAPL": 30], cash: 25_000)
+    let r = try recommender.recommend(customer, asOf: MarketDate(iso: "2022-12-28")!)
+
+    print("customer \(r.profile.customerRef): level \(r.profile.label), decided by \(r.profile.decidedBy)")
+    print("model: expected return \(r.portfolio.result.expectedReturn), volatility \(r.portfolio.result.volatility)")
+    for (symbol, weight) in r.portfolio.weights.sorted(by: { $0.value > $1.value }) where weight > 0 {
+        print("  \(symbol) \((weight * 1000).rounded() / 10)%")
+    }
+    for t in r.plan.trades { print("  \(t.side.rawValue) \(t.quantity) \(t.symbol) at \(t.price)") }
+    print("back-test CAGR \(r.backtest.metrics.cagr), max drawdown \(r.backtest.metrics.maxDrawdown)")
+    for w in r.warnings { print("warning: \(w)") }
+} catch {
+    print("error: \(error)")
+}

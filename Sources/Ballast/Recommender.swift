@@ -1,0 +1,166 @@
+import Crypto
+import Foundation
+
+/// Where a recommendation's audit record goes. ``NoAuditTrail`` keeps none; a bank's service
+/// supplies its own (the command-line tool writes to its embedded database).
+public protocol RecommendationAuditor: Sendable {
+    /// Stores the record of a recommendation and returns its identifier.
+    func record(_ recommendation: Recommendation, customer: CustomerFile, settings: Recommender.Settings) throws -> String
+}
+
+/// Keeps no audit record.
+public struct NoAuditTrail: RecommendationAuditor {
+    public init() {}
+    public func record(_ recommendation: Recommendation, customer: CustomerFile, settings: Recommender.Settings) throws -> String { "" }
+}
+
+/// Everything a recommendation for one customer produced.
+public struct Recommendation: Sendable {
+    public var profile: RiskProfile
+    /// The level's model portfolio on the estimation window ending at the date.
+    public var portfolio: ModelPortfolio
+    /// The model's products and any requested products checked against the level.
+    public var suitability: SuitabilityResult
+    /// The trades from the customer's holdings and cash to the model portfolio.
+    public var plan: RebalancePlan
+    /// The level's model rule, re-built on trailing data each quarter, over the last years.
+    public var backtest: BacktestResult
+    /// The distribution the model portfolio was built on, and the level's constraints on it.
+    public var distribution: ReturnDistribution
+    public var constraints: PortfolioConstraints
+    /// Everything the customer or adviser should read, in order.
+    public var warnings: [String]
+    /// The audit record's identifier (empty when no audit trail is kept).
+    public var auditRecordId: String
+}
+
+/// Profiles a customer, picks the suitability-checked model portfolio of their level, plans the
+/// trades from their holdings, and back-tests the level's rule: the whole recommendation, values
+/// in and values out. It never prints and is safe to share between concurrent tasks.
+public struct Recommender: Sendable {
+    /// The inputs that are the same for every customer.
+    public struct Settings: Sendable {
+        public var questionnaire: Questionnaire
+        public var levels: RiskLevels
+        public var catalog: ProductCatalog
+        /// Product prices (every catalogue product that should be considered), daily closes.
+        public var prices: PriceTable
+        /// The market index: behaviour signals and the back-test's benchmark.
+        public var market: PriceTable
+        /// The key of the pseudonymous customer reference (HMAC-SHA256 of the customer id).
+        public var pseudonymKey: SymmetricKey {
+            get { SymmetricKey(data: keyBytes) }
+            set { keyBytes = newValue.withUnsafeBytes { Array($0) } }
+        }
+        private var keyBytes: [UInt8]
+        /// Years of prices behind the model portfolio (default 10).
+        public var estimationYears = 10
+        /// Years of back-test (default 10).
+        public var backtestYears = 10
+        /// Trailing window of the back-tested rule, in trading days (default 756, three years).
+        public var backtestWindow = 756
+        /// Annual rate earned by cash, in the model and the back-test (default 2%).
+        public var cashRate = 0.02
+        /// Costs, minimum trade and lots for the plan and the back-test.
+        public var policy = RebalancePolicy()
+        public var auditor: any RecommendationAuditor = NoAuditTrail()
+
+        public init(
+            questionnaire: Questionnaire, levels: RiskLevels, catalog: ProductCatalog, prices: PriceTable, market: PriceTable,
+            pseudonymKey: SymmetricKey
+        ) {
+            self.questionnaire = questionnaire
+            self.levels = levels
+            self.catalog = catalog
+            self.prices = prices
+            self.market = market
+            self.keyBytes = pseudonymKey.withUnsafeBytes { Array($0) }
+        }
+    }
+
+    public var settings: Settings
+
+    /// What each profile flag means for the adviser.
+    static let flagText = [
+        "willingness-above-capacity": "the willingness to take risk is well above the capacity to bear it; the level follows capacity",
+        "inconsistent-answers": "some answers contradict each other; go through them with the customer",
+        "panic-selling": "the account sold most of its risky holdings during a market fall",
+        "frequent-trading": "the account trades often",
+        "concentrated-holdings": "the holdings are concentrated in few products",
+        "anxious-during-falls": "the account was looked at far more often during market falls than in calm markets",
+        "holds-products-above-level": "the account holds products rated above the level",
+    ]
+
+    public init(settings: Settings) { self.settings = settings }
+
+    /// The recommendation for `customer` as of `asOf` (the last price on or before it is used).
+    ///
+    /// - Parameter acknowledgedRiskWarning: the customer has read and accepted the warning for
+    ///   requested products above their level.
+    /// - Throws: the typed errors of the steps (``RiskModelError``, ``OptimizationError``,
+    ///   ``RebalanceError``, ``BacktestError``, ``MarketDataError``), each naming what to fix.
+    public func recommend(_ customer: CustomerFile, asOf: MarketDate, acknowledgedRiskWarning: Bool = false) throws -> Recommendation {
+        let s = settings
+        guard let lastRow = s.prices.lastIndex(onOrBefore: asOf) else {
+            throw BacktestError("no prices on or before \(asOf); the prices start \(s.prices.dates.first.map { "\($0)" } ?? "nowhere")")
+        }
+        let day = s.prices.dates[lastRow]
+        var signals: BehaviourSignals?
+        if customer.behaviour != nil || !customer.holdings.isEmpty {
+            signals = BehaviourAnalyzer(market: s.market, prices: [s.prices], catalog: s.catalog).signals(for: customer, asOf: asOf)
+        }
+        let reference = Privacy.pseudonym(of: customer.id, key: s.pseudonymKey)
+        let profile = RiskProfiler(questionnaire: s.questionnaire, levels: s.levels).profile(
+            customer, behaviour: signals, asOf: asOf, pseudonym: reference)
+        // The model portfolio, as `ballast models` builds it.
+        var config = RiskModelConfiguration()
+        config.start = day.adding(months: -12 * s.estimationYears)
+        config.end = day
+        config.covariance = .ledoitWolf(.constantVariance)
+        let distribution = try config.estimate(prices: s.prices)
+        let builder = ModelPortfolioBuilder(distribution: distribution, catalog: s.catalog, levels: s.levels, cashRate: s.cashRate)
+        let portfolio = try builder.portfolio(for: profile.parameters)
+        let suitability = Suitability.check(
+            weights: portfolio.weights, volatility: portfolio.result.volatility, level: profile.parameters, catalog: s.catalog,
+            requested: customer.requestedProducts, acknowledged: acknowledgedRiskWarning)
+        // The plan from today's holdings (the account is named by the pseudonym only).
+        var policy = s.policy
+        policy.trigger = .calendar
+        policy.destination = .target
+        let lots = Dictionary(uniqueKeysWithValues: s.catalog.products.map { ($0.symbol, $0.lotSize) })
+        let account = Account(id: reference, model: profile.label, cash: customer.cash, holdings: customer.holdings)
+        let plan = try RebalancePlanner(policy: policy, lotSizes: lots).plan(
+            for: account, toward: portfolio.weights.filter { $0.value > 0 }, at: s.prices.lastPrices(onOrBefore: day), asOf: day)
+        // The level's rule, walked forward over the last years.
+        var test = Backtest(
+            prices: s.prices,
+            strategy: LevelStrategy(
+                level: profile.parameters, levels: s.levels, catalog: s.catalog, window: s.backtestWindow, cashRate: s.cashRate))
+        test.start = day.adding(months: -12 * s.backtestYears)
+        test.end = day
+        test.schedule = .calendar(.quarterly)
+        test.cashRate = s.cashRate
+        test.riskFreeRate = s.cashRate
+        test.policy = s.policy
+        test.benchmark = try ValueSeries(s.market, symbol: s.market.symbols[0])
+        let backtest = try test.run()
+        var warnings: [String] = []
+        if let w = suitability.warning { warnings.append(w) }
+        for issue in suitability.issues where !suitability.passed { warnings.append(issue.message) }
+        warnings += portfolio.result.warnings
+        for flag in profile.flags { warnings.append(Self.flagText[flag] ?? "profile flag: \(flag)") }
+        warnings += plan.notes
+        if !backtest.failures.isEmpty {
+            warnings.append(
+                "the back-test could not re-build the model on \(backtest.failures.count) of \(backtest.events.count) dates (too little history for some products); it kept the previous holdings then"
+            )
+        }
+        if day != asOf { warnings.append("prices are from \(day), the last trading day on or before \(asOf)") }
+        var recommendation = Recommendation(
+            profile: profile, portfolio: portfolio, suitability: suitability, plan: plan, backtest: backtest, distribution: distribution,
+            constraints: builder.constraints(for: profile.parameters),
+            warnings: warnings, auditRecordId: "")
+        recommendation.auditRecordId = try s.auditor.record(recommendation, customer: customer, settings: s)
+        return recommendation
+    }
+}
