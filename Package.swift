@@ -67,6 +67,7 @@ let package = Package(
                 "BallastTestSupport",
             ]
         ),
+        .testTarget(name: "BallastTests", dependencies: ["Ballast", "BallastTestSupport"]),
         .testTarget(name: "BallastCLITests", dependencies: ["BallastCLI", "BallastTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

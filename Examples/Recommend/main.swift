@@ -13,7 +13,7 @@ do {
         levels: try RiskLevels.read(path: "profiles/levels.json"),
         catalog: try ProductCatalog.read(path: "market-data/catalog.json"),
         prices: prices, market: try PriceCSV.read(path: "market-data/sp500_index.csv"),
-        pseudonymKey: SymmetricKey(data: Array("a key from the service's secret store".utf8)))
+        pseudonymKey: Array("a key from the service's secret store".utf8))
     settings.backtestYears = 5
     let recommender = Recommender(settings: settings)
 

@@ -5,5 +5,3 @@
 @_exported import BallastProfiling
 @_exported import BallastRebalancing
 @_exported import BallastRiskModels
-
-@_exported import struct Crypto.SymmetricKey

@@ -3,16 +3,21 @@ import Foundation
 /// The model portfolio of a risk level, re-built at each rebalancing date from a trailing
 /// window: the back-test of what ``ModelPortfolioBuilder`` would have recommended at the time.
 public struct LevelStrategy: AllocationStrategy {
+    /// The level whose model portfolio is back-tested.
     public var level: LevelParameters
+    /// All the levels (the builder needs them).
     public var levels: RiskLevels
+    /// Products with their ratings; only catalogue products are candidates.
     public var catalog: ProductCatalog
     /// How returns and covariance are estimated on the window (default Ledoit-Wolf, as the
     /// live models).
     public var estimation: RiskModelConfiguration
     /// Trailing window in rows (trading days).
     public var window: Int
+    /// Annual rate earned by cash in the model.
     public var cashRate: Double
 
+    /// A level strategy; `estimation` defaults to Ledoit-Wolf (constant variance), as the live models.
     public init(
         level: LevelParameters, levels: RiskLevels, catalog: ProductCatalog, window: Int = 756, cashRate: Double = 0.02,
         estimation: RiskModelConfiguration? = nil
@@ -31,8 +36,10 @@ public struct LevelStrategy: AllocationStrategy {
             }()
     }
 
+    /// `level C3 model portfolio (756-day window)`.
     public var name: String { "level \(level.label) model portfolio (\(window)-day window)" }
 
+    /// The level's model portfolio on the trailing window; throws when the history is shorter than the window or no product has prices over all of it.
     public func targetWeights(history: PriceHistory) throws -> [String: Double] {
         guard history.rowCount > window else {
             throw BacktestError("only \(history.rowCount - 1) returns before \(history.date); the window needs \(window)")

@@ -5,8 +5,11 @@ import BallastRiskModels
 
 /// The model portfolio of one risk level.
 public struct ModelPortfolio: Sendable, Equatable {
+    /// The level the portfolio was built for.
     public var level: LevelParameters
+    /// The optimiser's result: assets (cash last), weights, expected return, volatility, diagnostics.
     public var result: OptimizationResult
+    /// The portfolio's products and volatility checked against the level.
     public var suitability: SuitabilityResult
 
     /// Weights by symbol (zeros included).
@@ -17,12 +20,16 @@ public struct ModelPortfolio: Sendable, Equatable {
 /// products the level allows, plus cash, whose volatility is within the level's cap, with at
 /// least the level's cash share and at most its risky share.
 public struct ModelPortfolioBuilder: Sendable {
+    /// Expected returns and covariance of the candidate products.
     public var distribution: ReturnDistribution
+    /// Products with their risk ratings (products above a level's maximum get no weight).
     public var catalog: ProductCatalog
+    /// The five levels' parameters.
     public var levels: RiskLevels
     /// Annual rate earned by cash.
     public var cashRate: Double
 
+    /// A builder for `distribution`'s assets plus cash, with cash earning `cashRate` a year.
     public init(distribution: ReturnDistribution, catalog: ProductCatalog, levels: RiskLevels, cashRate: Double = 0.02) {
         self.distribution = distribution
         self.catalog = catalog
@@ -49,7 +56,7 @@ public struct ModelPortfolioBuilder: Sendable {
 
     /// The model portfolio of one level.
     ///
-    /// - Throws: ``OptimizationError`` when the level's constraints admit no portfolio.
+    /// - Throws: `OptimizationError` when the level's constraints admit no portfolio.
     public func portfolio(for level: LevelParameters) throws(OptimizationError) -> ModelPortfolio {
         let problem = MeanVarianceProblem(
             distribution: distribution, objective: .efficientRisk(targetVolatility: max(level.volatilityCap, 1e-6)),

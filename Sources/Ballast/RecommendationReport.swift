@@ -4,6 +4,11 @@ import Foundation
 /// against target, as bars), the efficient frontier under the level's constraints with the
 /// chosen portfolio marked, the trades, and the back-test's charts and tables.
 public enum RecommendationReport {
+    /// The page as a string (UTF-8 HTML5).
+    ///
+    /// - Parameters:
+    ///   - r: the recommendation.
+    ///   - catalog: the products' names, classes and ratings.
     public static func html(_ r: Recommendation, catalog: ProductCatalog) -> String {
         let p = r.profile
         let e = BacktestReport.escape

@@ -10,12 +10,15 @@ public protocol RecommendationAuditor: Sendable {
 
 /// Keeps no audit record.
 public struct NoAuditTrail: RecommendationAuditor {
+    /// An auditor that records nothing.
     public init() {}
+    /// Returns an empty identifier.
     public func record(_ recommendation: Recommendation, customer: CustomerFile, settings: Recommender.Settings) throws -> String { "" }
 }
 
 /// Everything a recommendation for one customer produced.
 public struct Recommendation: Sendable {
+    /// The customer's risk level, scores, and every step of the reasoning.
     public var profile: RiskProfile
     /// The level's model portfolio on the estimation window ending at the date.
     public var portfolio: ModelPortfolio
@@ -27,6 +30,7 @@ public struct Recommendation: Sendable {
     public var backtest: BacktestResult
     /// The distribution the model portfolio was built on, and the level's constraints on it.
     public var distribution: ReturnDistribution
+    /// The level's constraints on `distribution` (bounds, cash floor, risky-share group).
     public var constraints: PortfolioConstraints
     /// Everything the customer or adviser should read, in order.
     public var warnings: [String]
@@ -40,18 +44,18 @@ public struct Recommendation: Sendable {
 public struct Recommender: Sendable {
     /// The inputs that are the same for every customer.
     public struct Settings: Sendable {
+        /// The risk questionnaire the answers refer to.
         public var questionnaire: Questionnaire
+        /// The parameters of the five levels.
         public var levels: RiskLevels
+        /// Products, ratings and lot sizes.
         public var catalog: ProductCatalog
         /// Product prices (every catalogue product that should be considered), daily closes.
         public var prices: PriceTable
         /// The market index: behaviour signals and the back-test's benchmark.
         public var market: PriceTable
         /// The key of the pseudonymous customer reference (HMAC-SHA256 of the customer id).
-        public var pseudonymKey: SymmetricKey {
-            get { SymmetricKey(data: keyBytes) }
-            set { keyBytes = newValue.withUnsafeBytes { Array($0) } }
-        }
+        var pseudonymKey: SymmetricKey { SymmetricKey(data: keyBytes) }
         private var keyBytes: [UInt8]
         /// Years of prices behind the model portfolio (default 10).
         public var estimationYears = 10
@@ -63,11 +67,22 @@ public struct Recommender: Sendable {
         public var cashRate = 0.02
         /// Costs, minimum trade and lots for the plan and the back-test.
         public var policy = RebalancePolicy()
+        /// Where recommendation records are written (default: none).
         public var auditor: any RecommendationAuditor = NoAuditTrail()
 
+        /// Settings with the defaults documented on each property.
+        ///
+        /// - Parameters:
+        ///   - questionnaire: the risk questionnaire.
+        ///   - levels: the levels' parameters.
+        ///   - catalog: products, ratings and lot sizes.
+        ///   - prices: the products' daily closes.
+        ///   - market: the market index's daily closes.
+        ///   - pseudonymKey: the secret of the pseudonymous references (a `SymmetricKey` from
+        ///     `Privacy.pseudonymKey(keyFile:environment:)`, or any bytes).
         public init(
             questionnaire: Questionnaire, levels: RiskLevels, catalog: ProductCatalog, prices: PriceTable, market: PriceTable,
-            pseudonymKey: SymmetricKey
+            pseudonymKey: some ContiguousBytes
         ) {
             self.questionnaire = questionnaire
             self.levels = levels
@@ -78,6 +93,7 @@ public struct Recommender: Sendable {
         }
     }
 
+    /// The inputs shared by every recommendation.
     public var settings: Settings
 
     /// What each profile flag means for the adviser.
@@ -91,14 +107,18 @@ public struct Recommender: Sendable {
         "holds-products-above-level": "the account holds products rated above the level",
     ]
 
+    /// A recommender with these settings.
     public init(settings: Settings) { self.settings = settings }
 
     /// The recommendation for `customer` as of `asOf` (the last price on or before it is used).
     ///
-    /// - Parameter acknowledgedRiskWarning: the customer has read and accepted the warning for
-    ///   requested products above their level.
-    /// - Throws: the typed errors of the steps (``RiskModelError``, ``OptimizationError``,
-    ///   ``RebalanceError``, ``BacktestError``, ``MarketDataError``), each naming what to fix.
+    /// - Parameters:
+    ///   - customer: answers, holdings, cash, behaviour history (personal data is not used).
+    ///   - asOf: the date of the recommendation.
+    ///   - acknowledgedRiskWarning: the customer has read and accepted the warning for
+    ///     requested products above their level.
+    /// - Throws: the typed errors of the steps (`RiskModelError`, `OptimizationError`,
+    ///   `RebalanceError`, `BacktestError`, `MarketDataError`), each naming what to fix.
     public func recommend(_ customer: CustomerFile, asOf: MarketDate, acknowledgedRiskWarning: Bool = false) throws -> Recommendation {
         let s = settings
         guard let lastRow = s.prices.lastIndex(onOrBefore: asOf) else {

@@ -13,6 +13,7 @@ public enum RebalanceSchedule: Sendable, Equatable, CustomStringConvertible {
     /// On calendar dates and on threshold breaches between them.
     case calendarAndThreshold(RebalancePeriod, Double)
 
+    /// `monthly`, `threshold 0.05`, `quarterly and threshold 0.05` or `never`.
     public var description: String {
         switch self {
         case .never: "never"
@@ -36,7 +37,7 @@ public enum PositionSizing: Sendable, Equatable {
     /// Exact fractional quantities, no rounding of cash (bt's `integer_positions=False`). Costs
     /// use the policy's cost model.
     case fractional
-    /// The live rebalancing planner (``RebalancePlanner``): whole lots from `lotSizes` (or the
+    /// The live rebalancing planner (`RebalancePlanner`): whole lots from `lotSizes` (or the
     /// policy's fractional decimals), integer cents, minimum trade value, cash buffer, costs.
     case planner(lotSizes: [String: Double])
 }
@@ -44,8 +45,11 @@ public enum PositionSizing: Sendable, Equatable {
 /// A periodic contribution (positive) or withdrawal (negative), on the first trading day of
 /// each period after the start.
 public struct CashFlowSchedule: Sendable, Equatable {
+    /// Positive for a contribution, negative for a withdrawal (account currency).
     public var amount: Double
+    /// How often the flow happens.
     public var period: RebalancePeriod
+    /// A flow of `amount` each `period`.
     public init(amount: Double, period: RebalancePeriod) {
         self.amount = amount
         self.period = period
@@ -54,10 +58,14 @@ public struct CashFlowSchedule: Sendable, Equatable {
 
 /// A price or value series by date (a benchmark).
 public struct ValueSeries: Sendable, Equatable {
+    /// The series' name (shown in tables and charts).
     public var name: String
+    /// The dates, ascending.
     public var dates: [MarketDate]
+    /// One value per date; missing values are NaN or non-positive.
     public var values: [Double]
 
+    /// A series from parallel arrays.
     public init(name: String, dates: [MarketDate], values: [Double]) {
         self.name = name
         self.dates = dates
@@ -89,34 +97,51 @@ public struct ValueSeries: Sendable, Equatable {
 
 /// One executed order.
 public struct BacktestTrade: Sendable, Codable, Equatable {
+    /// The close the trade executed at.
     public var date: MarketDate
+    /// The product traded.
     public var symbol: String
+    /// Buy or sell.
     public var side: PlannedTrade.Side
+    /// Quantity (positive).
     public var quantity: Double
+    /// Execution price (the close).
     public var price: Double
+    /// `quantity x price`.
     public var value: Double
+    /// The cost charged by the cost model.
     public var cost: Double
 }
 
 /// A rebalancing decision and what came of it.
 public struct RebalanceEvent: Sendable, Codable, Equatable {
+    /// The close of the decision.
     public var decided: MarketDate
+    /// The close of the execution (`nil` when nothing was traded).
     public var executed: MarketDate?
     /// `initial`, `calendar` or `threshold`.
     public var reason: String
+    /// Number of trades placed.
     public var trades: Int
+    /// Traded value / 2 / portfolio value.
     public var turnover: Double
+    /// Costs charged.
     public var cost: Double
     /// Why the strategy or the trade failed, if it did; then `fallback` says what was done.
     public var failure: String?
+    /// What the simulator did instead (`kept the previous holdings`, `stayed in cash`, `not traded`).
     public var fallback: String?
 }
 
 /// Everything a back-test produced.
 public struct BacktestResult: Sendable {
+    /// The strategy's name.
     public var strategy: String
+    /// The rebalancing schedule, as text.
     public var schedule: String
+    /// The price table's symbols (the columns of ``weights``).
     public var symbols: [String]
+    /// Every close of the back-test.
     public var dates: [MarketDate]
     /// Portfolio value at each close.
     public var values: [Double]
@@ -126,16 +151,23 @@ public struct BacktestResult: Sendable {
     public var flows: [Double]
     /// Weights at each close: one per symbol, then cash.
     public var weights: [[Double]]
+    /// Every executed order, in order.
     public var trades: [BacktestTrade]
+    /// Every decision, successful or not, in order.
     public var events: [RebalanceEvent]
+    /// Sum of all costs charged.
     public var totalCosts: Double
     /// Annualised turnover (see ``MetricConventions/turnover``).
     public var turnover: Double
+    /// Statistics of ``returns`` (against the benchmark when there is one).
     public var metrics: PerformanceMetrics
+    /// The benchmark rebased to the portfolio's first value, on the same dates.
     public var benchmark: ValueSeries?
+    /// Statistics of the benchmark's returns on the same dates.
     public var benchmarkMetrics: PerformanceMetrics?
     /// Money-weighted (internal) rate of return a year, when there are cash flows.
     public var moneyWeightedReturn: Double?
+    /// The definitions of the statistics.
     public var conventions: MetricConventions
     /// Failed decisions (each also in ``events``).
     public var failures: [RebalanceEvent] { events.filter { $0.failure != nil } }
@@ -145,25 +177,36 @@ public struct BacktestResult: Sendable {
 /// alone (``PriceHistory``), trades execute at the close (or the next close), and weights drift
 /// with prices in between.
 public struct Backtest: Sendable {
+    /// Daily closes; a missing price is NaN.
     public var prices: PriceTable
+    /// First date (default: the first row).
     public var start: MarketDate?
+    /// Last date (default: the last row).
     public var end: MarketDate?
+    /// Decides the target weights at each rebalancing date.
     public var strategy: any AllocationStrategy
+    /// When to rebalance (default: the first trading day of each month).
     public var schedule: RebalanceSchedule = .calendar(.monthly)
+    /// When decided trades execute (default: the same close).
     public var execution: Execution = .close
+    /// How quantities are sized (default: exact fractional quantities).
     public var sizing: PositionSizing = .fractional
     /// Costs (basis points, fixed, minimum per trade) and the minimum trade value come from
     /// here; with ``PositionSizing/planner(lotSizes:)`` also the cash buffer and fractional
     /// decimals. Triggers are the schedule's.
     public var policy = RebalancePolicy()
+    /// Starting capital (default 1,000,000), invested at the first close.
     public var initialCapital = 1_000_000.0
     /// Annual rate earned by idle cash, compounded daily over 252 days a year.
     public var cashRate = 0.0
+    /// Periodic contributions or withdrawals (default none).
     public var contribution: CashFlowSchedule?
     /// Annual risk-free rate for the Sharpe ratio and alpha.
     public var riskFreeRate = 0.0
+    /// The series to compare with (default none).
     public var benchmark: ValueSeries?
 
+    /// A back-test of `strategy` on `prices` with the defaults above.
     public init(prices: PriceTable, strategy: any AllocationStrategy) {
         self.prices = prices
         self.strategy = strategy

@@ -12,6 +12,7 @@ public struct PriceHistory: Sendable {
 
     /// The decision date (the last row visible).
     public var date: MarketDate { table.dates[last] }
+    /// The symbols of the price table (also those without a price on the decision date).
     public var symbols: [String] { table.symbols }
     /// Number of rows visible.
     public var rowCount: Int { last + 1 }

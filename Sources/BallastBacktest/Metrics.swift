@@ -5,7 +5,9 @@ import Foundation
 public struct Drawdown: Sendable, Codable, Equatable {
     /// The fall as a negative fraction (empyrical's sign), 0 when the path never falls.
     public var depth: Double
+    /// The last date at the peak before the fall (the start when the fall begins at once).
     public var peak: MarketDate
+    /// The lowest point.
     public var trough: MarketDate
     /// The first date the path is back at the peak, `nil` if it never is.
     public var recovery: MarketDate?
@@ -17,6 +19,7 @@ public struct Drawdown: Sendable, Codable, Equatable {
 public struct PeriodReturn: Sendable, Codable, Equatable {
     /// `2021` or `2021-03`.
     public var period: String
+    /// The compounded return (a fraction).
     public var value: Double
 }
 
@@ -24,32 +27,53 @@ public struct PeriodReturn: Sendable, Codable, Equatable {
 /// (see ``MetricConventions``). Ratios that are undefined for the series (no dispersion, no
 /// drawdown, no benchmark) are `nil`.
 public struct PerformanceMetrics: Sendable, Codable, Equatable {
+    /// Number of returns.
     public var periods: Int
+    /// `prod(1 + r) - 1`.
     public var totalReturn: Double
+    /// Compound annual growth rate.
     public var cagr: Double
+    /// Annualised standard deviation (`nil` below two returns).
     public var annualVolatility: Double?
+    /// Annualised Sharpe ratio (`nil` without dispersion).
     public var sharpeRatio: Double?
+    /// Annualised Sortino ratio against a required return of 0 (`nil` without downside).
     public var sortinoRatio: Double?
+    /// Annualised downside deviation below 0.
     public var downsideRisk: Double
+    /// The largest fall of the wealth path, negative (empyrical's sign).
     public var maxDrawdown: Double
+    /// Dates and length of that fall (`nil` when the path never falls).
     public var maxDrawdownPeriod: Drawdown?
+    /// CAGR / |max drawdown| (`nil` without a drawdown).
     public var calmarRatio: Double?
+    /// Historical one-day value at risk at 95% (a return, usually negative).
     public var valueAtRisk95: Double
+    /// Mean of the returns at or below the 5% cutoff (a return, usually negative).
     public var conditionalValueAtRisk95: Double
+    /// Annualised standard deviation of the active return (with a benchmark).
     public var trackingError: Double?
+    /// Annualised mean active return over its standard deviation (with a benchmark).
     public var informationRatio: Double?
+    /// Sensitivity to the benchmark's returns.
     public var beta: Double?
+    /// Annualised alpha against the benchmark, after the risk-free rate.
     public var alpha: Double?
+    /// Compounded return of each calendar year.
     public var yearlyReturns: [PeriodReturn]
+    /// Compounded return of each calendar month.
     public var monthlyReturns: [PeriodReturn]
 
-    /// Computes the statistics of `returns` (one per date in `dates`, which are the ends of
-    /// the periods; `start` is the date of the starting value).
+    /// Computes the statistics of a return series.
     ///
     /// - Parameters:
+    ///   - r: the returns, one per period.
+    ///   - dates: the end of each period (for drawdown dates and calendar returns).
+    ///   - start: the date of the starting value, before the first return.
     ///   - benchmark: the benchmark's returns on the same dates, for tracking error,
     ///     information ratio, beta and alpha.
     ///   - riskFreeRate: annual, applied per period as `riskFreeRate / periodsPerYear`.
+    ///   - periodsPerYear: 252 for daily returns.
     public init(
         returns r: [Double], dates: [MarketDate], start: MarketDate, benchmark: [Double]? = nil, riskFreeRate: Double = 0,
         periodsPerYear: Double = 252
@@ -197,25 +221,44 @@ public struct PerformanceMetrics: Sendable, Codable, Equatable {
 
 /// How the statistics are defined, written next to them in every output.
 public struct MetricConventions: Sendable, Codable, Equatable {
+    /// Whose conventions these are.
     public var source = "empyrical conventions"
+    /// Periods in a year, for annualising.
     public var periodsPerYear = 252.0
+    /// The annual risk-free rate and how it is applied.
     public var riskFreeRate: String
+    /// What the returns are.
     public var returns = "daily time-weighted returns of the portfolio value (cash flows removed)"
+    /// How CAGR is computed.
     public var cagr = "(1 + total return)^(252 / periods) - 1"
+    /// How annual volatility is computed.
     public var annualVolatility = "sample standard deviation (ddof 1) x sqrt(252)"
+    /// How the Sharpe ratio is computed.
     public var sharpeRatio = "mean(r - rf) / std(r - rf, ddof 1) x sqrt(252), rf per period"
+    /// How the Sortino ratio and downside risk are computed.
     public var sortinoRatio = "mean(r) x 252 / downside risk; downside risk = sqrt(mean(min(r, 0)^2)) x sqrt(252) over all periods"
+    /// How the maximum drawdown is measured.
     public var maxDrawdown = "largest fall of the wealth path including the starting value, negative"
+    /// How the Calmar ratio is computed.
     public var calmarRatio = "CAGR / |max drawdown|"
+    /// How value at risk is computed.
     public var valueAtRisk = "historical: 5th percentile of daily returns, linear interpolation"
+    /// How conditional value at risk is computed.
     public var conditionalValueAtRisk = "mean of the daily returns up to the 5% cutoff index (empyrical)"
+    /// How tracking error is computed.
     public var trackingError = "std(r - b, ddof 1) x sqrt(252)"
+    /// How the information ratio is computed.
     public var informationRatio = "mean(r - b) / std(r - b, ddof 1) x sqrt(252) (empyrical's excess_sharpe annualised)"
+    /// How beta is computed.
     public var beta = "cov(r, b) / var(b), population moments of raw returns (empyrical)"
+    /// How alpha is computed.
     public var alpha = "(1 + mean((r - rf) - beta (b - rf)))^252 - 1 (empyrical)"
+    /// How turnover is computed.
     public var turnover = "sum over rebalances after the initial purchase of traded value / 2 / portfolio value, per year"
+    /// How the money-weighted return is computed.
     public var moneyWeightedReturn = "annual internal rate of return of the flows, actual/365 day count"
 
+    /// The conventions, with the risk-free rate used.
     public init(riskFreeRate: Double) {
         self.riskFreeRate = "\(riskFreeRate) a year, applied per period as \(riskFreeRate) / 252"
     }

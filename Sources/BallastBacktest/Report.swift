@@ -8,7 +8,10 @@ import Foundation
 public enum BacktestReport {
     /// The page.
     ///
-    /// - Parameter logScale: draw the equity curve on a logarithmic axis.
+    /// - Parameters:
+    ///   - r: the back-test.
+    ///   - logScale: draw the equity curve on a logarithmic axis.
+    ///   - title: the heading (default: the strategy's name).
     public static func html(_ r: BacktestResult, logScale: Bool = false, title: String? = nil) -> String {
         let heading = title ?? "Back-test: \(r.strategy)"
         var s = """
@@ -25,6 +28,10 @@ public enum BacktestReport {
 
     /// The report's sections (metrics, charts, tables) as an HTML fragment, to place in
     /// another page; ``style`` holds the CSS they use.
+    ///
+    /// - Parameters:
+    ///   - r: the back-test.
+    ///   - logScale: draw the equity curve on a logarithmic axis.
     public static func sections(_ r: BacktestResult, logScale: Bool = false) -> String {
         var s = ""
         s += "<h2>Metrics</h2>\n" + metricsTable(r)
@@ -62,6 +69,7 @@ public enum BacktestReport {
         + "table{border-collapse:collapse;font-size:13px}td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}"
         + "th:first-child,td:first-child{text-align:left}.pos{background:#d8f0dc}.neg{background:#f6d5d5}.note{color:#666;font-size:12px}"
 
+    /// `t` with `&`, `<`, `>` and `"` escaped for HTML.
     public static func escape(_ t: String) -> String {
         t.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
             of: ">", with: "&gt;"

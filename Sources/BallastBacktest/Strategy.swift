@@ -19,10 +19,13 @@ public struct EqualWeight: AllocationStrategy {
     /// Restrict to these symbols (`nil`: every symbol of the price table).
     public var universe: [String]?
 
+    /// Equal weights over `universe`, or over every symbol when `nil`.
     public init(universe: [String]? = nil) { self.universe = universe }
 
+    /// `equal weight`.
     public var name: String { "equal weight" }
 
+    /// `1/n` for each of the `n` symbols (of the universe) that have a price on the decision date.
     public func targetWeights(history: PriceHistory) throws -> [String: Double] {
         let names = history.tradable.filter { universe?.contains($0) ?? true }
         guard !names.isEmpty else { throw BacktestError("no symbol has a price on \(history.date)") }
@@ -32,16 +35,21 @@ public struct EqualWeight: AllocationStrategy {
 
 /// Fixed target weights.
 public struct FixedWeights: AllocationStrategy {
+    /// Symbol to weight; `CASH` may appear.
     public var weights: [String: Double]
+    /// The name used in tables and reports.
     public var label: String
 
+    /// Fixed weights with a display name.
     public init(_ weights: [String: Double], name: String = "fixed weights") {
         self.weights = weights
         self.label = name
     }
 
+    /// The display name.
     public var name: String { label }
 
+    /// The weights, after checking that every weighted symbol has a price on the decision date.
     public func targetWeights(history: PriceHistory) throws -> [String: Double] {
         for (s, w) in weights where s != "CASH" && w > 0 && history.price(s) == nil {
             throw BacktestError("\(s) has no price on \(history.date)")
@@ -52,7 +60,9 @@ public struct FixedWeights: AllocationStrategy {
 
 /// A mean-variance portfolio re-optimised at each decision on a trailing window.
 public struct MeanVarianceStrategy: AllocationStrategy {
+    /// What to optimise (minimum volatility, maximum Sharpe, maximum utility, ...).
     public var objective: PortfolioObjective
+    /// Bounds, groups and linear constraints, as for `MeanVarianceProblem`.
     public var constraints: PortfolioConstraints
     /// How returns and covariance are estimated (its start and end are ignored: the window is).
     public var estimation: RiskModelConfiguration
@@ -61,6 +71,7 @@ public struct MeanVarianceStrategy: AllocationStrategy {
     /// Restrict to these symbols (`nil`: every symbol with a price over the window).
     public var universe: [String]?
 
+    /// A strategy; the window defaults to 252 trading days.
     public init(
         objective: PortfolioObjective, constraints: PortfolioConstraints = PortfolioConstraints(),
         estimation: RiskModelConfiguration = RiskModelConfiguration(), window: Int = 252, universe: [String]? = nil
@@ -72,8 +83,10 @@ public struct MeanVarianceStrategy: AllocationStrategy {
         self.universe = universe
     }
 
+    /// For example `minimum volatility on a 252-day window`.
     public var name: String { "\(objective) on a \(window)-day window" }
 
+    /// Estimates the distribution on the trailing window (assets with prices on every row of it) and solves the problem.
     public func targetWeights(history: PriceHistory) throws -> [String: Double] {
         guard history.rowCount > window else {
             throw BacktestError("only \(history.rowCount - 1) returns before \(history.date); the window needs \(window)")
@@ -98,7 +111,10 @@ public struct MeanVarianceStrategy: AllocationStrategy {
 
 /// A problem with a back-test's set-up or a strategy's decision.
 public struct BacktestError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong, and where.
     public var message: String
+    /// An error with its message.
     public init(_ message: String) { self.message = message }
+    /// The message.
     public var description: String { message }
 }

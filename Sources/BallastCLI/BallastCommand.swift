@@ -18,6 +18,10 @@ struct BallastCommand: ParsableCommand {
               2  usage error (unknown option, invalid value)
               3  internal error (a bug: please report it with the command line)
 
+            Colour: error and warning prefixes on standard error are coloured on a terminal, never
+            when NO_COLOR is set or output is redirected. Shell completion: ballast
+            --generate-completion-script bash|zsh|fish (see the README).
+
             EXAMPLES
               ballast recommend profiles/customers/balanced-saver.json
               ballast risk-model --covariance ledoit-wolf --start 2018-01-01

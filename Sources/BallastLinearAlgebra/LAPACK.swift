@@ -22,6 +22,7 @@ public enum LinearAlgebraError: Error, Sendable, Equatable, CustomStringConverti
     /// The input held a NaN or an infinity at zero-based `(row, column)`.
     case nonFiniteInput(routine: String, row: Int, column: Int)
 
+    /// The error with the routine and argument named.
     public var description: String {
         switch self {
         case .notPositiveDefinite(let routine, let pivot):

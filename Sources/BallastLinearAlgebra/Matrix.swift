@@ -194,6 +194,7 @@ public struct Matrix: Sendable, Equatable, Hashable {
 }
 
 extension Matrix: CustomStringConvertible {
+    /// The matrix, row by row, for debugging.
     public var description: String {
         var s = "Matrix \(rows)x\(columns)\n"
         for i in 0..<Swift.min(rows, 12) {

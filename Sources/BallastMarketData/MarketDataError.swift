@@ -7,22 +7,39 @@
 public struct MarketDataError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Stable identifiers of the kinds of market-data problem.
     public enum Code: String, Sendable, Codable, CaseIterable {
+        /// The file cannot be read.
         case unreadableFile = "unreadable-file"
+        /// The file is empty.
         case emptyFile = "empty-file"
+        /// The file has a header and no rows.
         case headerOnly = "header-only"
+        /// The header is not `date,SYM1,...`.
         case badHeader = "bad-header"
+        /// A symbol appears twice in the header.
         case duplicateSymbol = "duplicate-symbol"
+        /// A row has the wrong number of fields.
         case raggedRow = "ragged-row"
+        /// A date is not a valid ISO date.
         case invalidDate = "invalid-date"
+        /// A date appears twice.
         case duplicateDate = "duplicate-date"
+        /// Dates are not ascending.
         case unorderedDate = "unordered-date"
+        /// A field is not a number.
         case invalidNumber = "invalid-number"
+        /// A field is NaN, infinite, or overflows.
         case nonFiniteNumber = "non-finite-number"
+        /// A price is zero or negative.
         case nonPositivePrice = "non-positive-price"
+        /// No rows fall in the requested window.
         case emptyWindow = "empty-window"
+        /// The window's start is after its end.
         case invalidWindow = "invalid-window"
+        /// A requested symbol is not in the table.
         case unknownSymbol = "unknown-symbol"
+        /// Too few rows for the request.
         case insufficientData = "insufficient-data"
+        /// The product catalogue is malformed.
         case invalidCatalog = "invalid-catalog"
     }
 

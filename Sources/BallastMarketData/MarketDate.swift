@@ -65,8 +65,10 @@ public struct MarketDate: Sendable, Hashable, Comparable, Codable, CustomStringC
         return MarketDate(year: ny, month: nm, day: nd)!
     }
 
+    /// Earlier dates first.
     public static func < (lhs: MarketDate, rhs: MarketDate) -> Bool { lhs.dayNumber < rhs.dayNumber }
 
+    /// Decodes an ISO date string (`YYYY-MM-DD`).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         let s = try c.decode(String.self)
@@ -77,6 +79,7 @@ public struct MarketDate: Sendable, Hashable, Comparable, Codable, CustomStringC
         self = d
     }
 
+    /// Encodes as an ISO date string.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
         try c.encode(description)

@@ -198,6 +198,7 @@ extension PriceTable {
 
 /// A sampling frequency of prices and returns.
 public enum Frequency: String, Sendable, Codable, CaseIterable {
+    /// Every row; the last row of each week; the last row of each month.
     case daily, weekly, monthly
 
     /// The conventional number of periods per year: 252 trading days, 52 weeks, 12 months.

@@ -2,6 +2,7 @@ import Foundation
 
 /// A product's risk rating, R1 (lowest) to R5 (highest).
 public enum ProductRiskRating: Int, Sendable, Codable, Comparable, CaseIterable, CustomStringConvertible {
+    /// R1 (lowest risk) to R5 (highest).
     case r1 = 1, r2, r3, r4, r5
 
     /// `R1` ... `R5`.
@@ -15,8 +16,10 @@ public enum ProductRiskRating: Int, Sendable, Codable, Comparable, CaseIterable,
         self = r
     }
 
+    /// Orders ratings from R1 (lowest risk) to R5.
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
 
+    /// Decodes `R1` to `R5`.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         let s = try c.decode(String.self)
@@ -26,6 +29,7 @@ public enum ProductRiskRating: Int, Sendable, Codable, Comparable, CaseIterable,
         self = r
     }
 
+    /// Encodes as `R1` to `R5`.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
         try c.encode(description)

@@ -9,9 +9,12 @@ public struct FrontierPoint: Sendable, Codable, Equatable {
     public var lambda: Double
     /// Weights in the order of the frontier's assets.
     public var weights: [Double]
+    /// Expected return of the portfolio at this point.
     public var expectedReturn: Double
+    /// Volatility of the portfolio at this point.
     public var volatility: Double
 
+    /// A point from its parameter, weights, return and volatility.
     public init(lambda: Double, weights: [Double], expectedReturn: Double, volatility: Double) {
         self.lambda = lambda
         self.weights = weights
@@ -23,6 +26,7 @@ public struct FrontierPoint: Sendable, Codable, Equatable {
 /// An efficient frontier: the assets and the frontier's points from minimum volatility to
 /// maximum return.
 public struct EfficientFrontier: Sendable, Equatable {
+    /// The assets, in the order of every point's weights.
     public var assets: [String]
     /// For `exact` frontiers, the turning points (where an asset enters or leaves the set of
     /// assets strictly inside their bounds); between two of them the weights are affine in

@@ -17,8 +17,10 @@ import Foundation
 ///
 /// Deterministic: no randomness, fixed operation order.
 public struct InteriorPointSolver: Sendable {
+    /// Tolerances and iteration limits.
     public var options: QPOptions
 
+    /// A solver with these options.
     public init(options: QPOptions = QPOptions()) { self.options = options }
 
     /// Solves a program.

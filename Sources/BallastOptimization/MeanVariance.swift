@@ -17,6 +17,7 @@ public enum PortfolioObjective: Sendable, Codable, Equatable, CustomStringConver
     /// Maximum return subject to `sqrt(wᵀΣw) ≤ target`.
     case efficientRisk(targetVolatility: Double)
 
+    /// A readable name, e.g. `maximum Sharpe (rf 0.02)`.
     public var description: String {
         switch self {
         case .minimumVolatility: "min-volatility"
@@ -30,11 +31,16 @@ public enum PortfolioObjective: Sendable, Codable, Equatable, CustomStringConver
 
 /// A group of assets whose total weight is bounded (e.g. an asset class).
 public struct AssetGroup: Sendable, Codable, Equatable {
+    /// A name for messages.
     public var name: String
+    /// The symbols in the group.
     public var members: [String]
+    /// Smallest total weight of the members (`nil`: no minimum).
     public var minimum: Double?
+    /// Largest total weight of the members (`nil`: no maximum).
     public var maximum: Double?
 
+    /// A group constraint `minimum ≤ Σ members ≤ maximum`.
     public init(name: String, members: [String], minimum: Double? = nil, maximum: Double? = nil) {
         self.name = name
         self.members = members
@@ -45,11 +51,16 @@ public struct AssetGroup: Sendable, Codable, Equatable {
 
 /// A general linear constraint `lower ≤ Σ coefficient_i w_i ≤ upper`.
 public struct LinearConstraint: Sendable, Codable, Equatable {
+    /// A name for messages.
     public var name: String
+    /// Symbol to coefficient; absent symbols have 0.
     public var coefficients: [String: Double]
+    /// Smallest value of `Σ coefficient x weight` (`nil`: none).
     public var lower: Double?
+    /// Largest value of `Σ coefficient x weight` (`nil`: none).
     public var upper: Double?
 
+    /// A linear constraint `lower ≤ Σ coefficient x weight ≤ upper`.
     public init(name: String, coefficients: [String: Double], lower: Double? = nil, upper: Double? = nil) {
         self.name = name
         self.coefficients = coefficients
@@ -63,11 +74,15 @@ public struct LinearConstraint: Sendable, Codable, Equatable {
 public struct PortfolioConstraints: Sendable, Codable, Equatable {
     /// Bounds for every asset without its own entry (default long-only, `0...1`).
     public var defaultLower = 0.0
+    /// Upper bound of every asset without its own (default 1).
     public var defaultUpper = 1.0
     /// Per-asset bounds that override the default.
     public var lowerBounds: [String: Double] = [:]
+    /// Per-asset upper bounds, overriding `defaultUpper`.
     public var upperBounds: [String: Double] = [:]
+    /// Group constraints.
     public var groups: [AssetGroup] = []
+    /// General linear constraints.
     public var linear: [LinearConstraint] = []
     /// L2 regulariser `γ Σ w²` added to the objective (PyPortfolioOpt's `L2_reg`), which
     /// spreads weights over more assets.
@@ -84,50 +99,75 @@ public struct PortfolioConstraints: Sendable, Codable, Equatable {
     /// Expected return of the cash asset when the objective names no risk-free rate.
     public var cashRate = 0.0
 
+    /// Long-only, fully invested, no other constraint.
     public init() {}
 }
 
 /// A mean-variance problem failed for a reason the user can act on.
 public struct OptimizationError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The kind of problem, for programs that react to it.
     public enum Code: String, Sendable, Codable {
+        /// The bounds cannot hold together with the budget.
         case infeasibleBounds = "infeasible-bounds"
+        /// A group's limits cannot be met by its members' bounds.
         case infeasibleGroup = "infeasible-group"
+        /// The general constraints admit no portfolio.
         case infeasibleConstraints = "infeasible-constraints"
+        /// A constraint names an asset the distribution does not have.
         case unknownAsset = "unknown-asset"
+        /// The target return or volatility is outside the attainable range.
         case targetOutOfRange = "target-out-of-range"
+        /// Maximum Sharpe with no asset above the risk-free rate.
         case noReturnAboveRiskFree = "no-return-above-risk-free"
+        /// The covariance has a negative eigenvalue.
         case notPositiveSemidefinite = "not-positive-semidefinite"
+        /// A parameter is out of its domain (e.g. a non-positive risk aversion).
         case invalidParameter = "invalid-parameter"
+        /// The solver stopped without an optimum.
         case solverFailure = "solver-failure"
     }
 
+    /// What kind of problem this is.
     public var code: Code
+    /// What is wrong.
     public var message: String
+    /// How to fix it.
     public var fix: String
 
+    /// An error with its message and fix.
     public init(_ code: Code, message: String, fix: String) {
         self.code = code
         self.message = message
         self.fix = fix
     }
 
+    /// The message and the fix.
     public var description: String { message + "; " + fix }
 }
 
 /// Diagnostics of the solve behind a result.
 public struct SolverDiagnostics: Sendable, Codable, Equatable {
+    /// Solver iterations.
     public var iterations: Int
+    /// Number of QP solves (several for efficient risk and maximum Sharpe).
     public var solves: Int
+    /// Largest KKT residual (stationarity, feasibility, complementarity) at the solution.
     public var kktResidual: Double
+    /// Largest violation of the constraints.
     public var primalResidual: Double
+    /// Largest stationarity residual.
     public var dualResidual: Double
+    /// Duality gap at the solution.
     public var dualityGap: Double
+    /// Whether the active-set polish refined the interior-point solution.
     public var polished: Bool
 }
 
 /// An optimal portfolio and its statistics.
 public struct OptimizationResult: Sendable, Equatable {
+    /// Optimal, or why not.
     public var status: QPStatus
+    /// The objective solved.
     public var objective: PortfolioObjective
     /// The assets, in the order of the distribution (plus the cash asset, if any, last).
     public var assets: [String]
@@ -139,7 +179,9 @@ public struct OptimizationResult: Sendable, Equatable {
     public var volatility: Double
     /// `(expectedReturn - rf) / volatility` with the objective's rate (0 when it has none).
     public var sharpeRatio: Double
+    /// The risk-free rate of the Sharpe ratio.
     public var riskFreeRate: Double
+    /// How the solver got there.
     public var diagnostics: SolverDiagnostics
     /// Warnings worth showing (e.g. more assets than observations).
     public var warnings: [String]
@@ -150,13 +192,18 @@ public struct OptimizationResult: Sendable, Equatable {
     }
 }
 
-/// A mean-variance portfolio problem: a ``ReturnDistribution``, an objective and constraints.
+/// A mean-variance portfolio problem: a `ReturnDistribution`, an objective and constraints.
 public struct MeanVarianceProblem: Sendable {
+    /// Expected returns and covariance.
     public var distribution: ReturnDistribution
+    /// What to optimise.
     public var objective: PortfolioObjective
+    /// Bounds, groups, linear constraints, costs, cash.
     public var constraints: PortfolioConstraints
+    /// Solver tolerances and iteration limits.
     public var options: QPOptions
 
+    /// A problem; `constraints` default to long-only and fully invested.
     public init(
         distribution: ReturnDistribution, objective: PortfolioObjective, constraints: PortfolioConstraints = PortfolioConstraints(),
         options: QPOptions = QPOptions()

@@ -17,14 +17,18 @@ public struct QuadraticProgram: Sendable, Equatable {
     public var q: [Double]
     /// Equality rows `A` (`m_e x n`) and right-hand side `b`.
     public var A: Matrix
+    /// Right-hand side of the equality rows.
     public var b: [Double]
     /// Two-sided inequality rows `C` (`m_c x n`) with lower and upper limits (±infinity
     /// where absent).
     public var C: Matrix
+    /// Lower limits of the inequality rows.
     public var lower: [Double]
+    /// Upper limits of the inequality rows.
     public var upper: [Double]
     /// Variable bounds (±infinity where absent).
     public var lowerBounds: [Double]
+    /// Upper bounds of the variables (+infinity where absent).
     public var upperBounds: [Double]
 
     /// Creates a program with `n` variables and no constraints.
@@ -109,11 +113,13 @@ public struct QPOptions: Sendable, Equatable {
     /// problem in a parametric sweep); `nil` starts from the middle of the bounds.
     public var initialPoint: [Double]?
 
+    /// An empty program (set the fields, then solve).
     public init() {}
 }
 
 /// The result of a solve: the point, the multipliers and the diagnostics.
 public struct QPSolution: Sendable, Equatable {
+    /// Whether the solve reached an optimum, proved infeasibility or unboundedness, or stopped.
     public var status: QPStatus
     /// The primal point.
     public var x: [Double]
@@ -121,9 +127,11 @@ public struct QPSolution: Sendable, Equatable {
     public var equalityMultipliers: [Double]
     /// Multipliers of `C x ≤ u` (≥ 0) and of `l ≤ C x` (≥ 0).
     public var upperMultipliers: [Double]
+    /// Multipliers of `l ≤ C x` (≥ 0).
     public var lowerMultipliers: [Double]
     /// Multipliers of `x ≤ ub` and `lb ≤ x` (≥ 0).
     public var upperBoundMultipliers: [Double]
+    /// Multipliers of `lb ≤ x` (≥ 0).
     public var lowerBoundMultipliers: [Double]
     /// Interior-point iterations.
     public var iterations: Int

@@ -24,8 +24,10 @@ public struct BehaviourAnalyzer: Sendable {
     public var market: PriceTable
     /// Prices for valuing holdings (any number of tables; the first that has a symbol wins).
     public var prices: [PriceTable]
+    /// Products with their ratings and asset classes.
     public var catalog: ProductCatalog
 
+    /// An analyzer with the market index, the product prices and the catalogue.
     public init(market: PriceTable, prices: [PriceTable], catalog: ProductCatalog) {
         self.market = market
         self.prices = prices
@@ -75,10 +77,12 @@ public struct BehaviourAnalyzer: Sendable {
         // Current values.
         var values: [String: Double] = [:]
         for (s, q) in customer.holdings { values[s] = q * (price(s, at: asOf, history: trades) ?? 0) }
-        let portfolioValue = values.values.reduce(0, +) + customer.cash
-        let risky = values.filter { isRisky($0.key) }
-        let riskyTotal = risky.values.reduce(0, +)
-        let concentration = riskyTotal > 0 ? risky.values.reduce(0) { $0 + ($1 / riskyTotal) * ($1 / riskyTotal) } : 0
+        // Sums run in symbol order so that the same holdings always give the same bits.
+        let valued = values.sorted { $0.key < $1.key }
+        let portfolioValue = valued.reduce(0) { $0 + $1.value } + customer.cash
+        let risky = valued.filter { isRisky($0.key) }.map(\.value)
+        let riskyTotal = risky.reduce(0, +)
+        let concentration = riskyTotal > 0 ? risky.reduce(0) { $0 + ($1 / riskyTotal) * ($1 / riskyTotal) } : 0
         // Holdings at the start of a date, by undoing later trades.
         func holdings(before date: MarketDate) -> [String: Double] {
             var h = customer.holdings
@@ -92,7 +96,9 @@ public struct BehaviourAnalyzer: Sendable {
             let before = holdings(before: t.date)
             let dayBefore = t.date.adding(days: -1)
             var riskyValue = 0.0
-            for (s, q) in before where isRisky(s) && q > 0 { riskyValue += q * (price(s, at: dayBefore, history: trades) ?? t.price) }
+            for (s, q) in before.sorted(by: { $0.key < $1.key }) where isRisky(s) && q > 0 {
+                riskyValue += q * (price(s, at: dayBefore, history: trades) ?? t.price)
+            }
             let end = t.date.adding(days: 30)
             let sold = trades.filter { $0.side == .sell && isRisky($0.symbol) && $0.date >= t.date && $0.date <= end }.reduce(0) {
                 $0 + $1.quantity * $1.price

@@ -3,12 +3,18 @@ import Foundation
 
 /// Personal data: never needed to compute anything, never printed unmasked.
 public struct PersonalData: Sendable, Equatable, Codable {
+    /// Full name.
     public var name: String?
+    /// National identity number.
     public var nationalId: String?
+    /// Phone number.
     public var phone: String?
+    /// E-mail address.
     public var email: String?
+    /// Postal address.
     public var address: String?
 
+    /// Personal data (never used in computations; masked when shown).
     public init(name: String? = nil, nationalId: String? = nil, phone: String? = nil, email: String? = nil, address: String? = nil) {
         self.name = name
         self.nationalId = nationalId
@@ -23,27 +29,38 @@ public struct PersonalData: Sendable, Equatable, Codable {
 
 /// Financial facts from the customer (amounts in the account currency).
 public struct FinancialFacts: Sendable, Equatable, Codable {
+    /// Annual income (account currency).
     public var annualIncome: Double?
+    /// Liquid assets (account currency).
     public var liquidAssets: Double?
+    /// Amount to invest (account currency).
     public var investableAmount: Double?
 }
 
 /// A trade in the customer's history.
 public struct CustomerTrade: Sendable, Equatable, Codable {
+    /// Buy or sell.
     public enum Side: String, Sendable, Codable { case buy, sell }
+    /// Trade date.
     public var date: MarketDate
+    /// Product traded.
     public var symbol: String
+    /// Buy or sell.
     public var side: Side
+    /// Quantity (positive).
     public var quantity: Double
+    /// Price per unit.
     public var price: Double
 }
 
 /// Account history used for behaviour signals.
 public struct BehaviourHistory: Sendable, Equatable, Codable {
+    /// Past trades, in date order.
     public var trades: [CustomerTrade]
     /// Dates on which the customer looked at the account.
     public var accountViews: [MarketDate]
 
+    /// A behaviour history.
     public init(trades: [CustomerTrade] = [], accountViews: [MarketDate] = []) {
         self.trades = trades
         self.accountViews = accountViews
@@ -52,21 +69,28 @@ public struct BehaviourHistory: Sendable, Equatable, Codable {
 
 /// A customer file (`profiles/customers/*.json`).
 public struct CustomerFile: Sendable, Equatable, Codable {
+    /// The customer's id (pseudonymised before it is shown or stored).
     public var id: String
     /// What the sample demonstrates (free text, optional).
     public var demonstrates: String?
+    /// Personal data, if given (never needed for computing).
     public var personal: PersonalData?
+    /// Date of birth (age band checks).
     public var birthDate: MarketDate?
     /// Item id to option id.
     public var answers: [String: String]
+    /// Income, liquid assets and the amount to invest, if given.
     public var financial: FinancialFacts?
     /// Symbol to quantity.
     public var holdings: [String: Double]
+    /// Cash in the account (account currency).
     public var cash: Double
     /// Products the customer asks for explicitly (suitability is checked against them).
     public var requestedProducts: [String]
+    /// Past trades and account views, for the behaviour signals.
     public var behaviour: BehaviourHistory?
 
+    /// A customer from values (no validation; ``read(path:questionnaire:catalog:asOf:)`` validates files).
     public init(
         id: String, answers: [String: String], holdings: [String: Double] = [:], cash: Double = 0, personal: PersonalData? = nil,
         birthDate: MarketDate? = nil, financial: FinancialFacts? = nil, requestedProducts: [String] = [],

@@ -3,8 +3,11 @@ import Foundation
 
 /// One step of the reasoning behind a level: the rule, what it looked at, what it did.
 public struct ExplanationStep: Sendable, Equatable, Codable {
+    /// The rule applied.
     public var rule: String
+    /// The inputs it looked at.
     public var inputs: String
+    /// What it decided.
     public var effect: String
 }
 
@@ -36,17 +39,27 @@ public struct RiskProfile: Sendable, Equatable, Codable {
     public var level: Int
     /// `C1` ... `C5`.
     public var label: String
+    /// Willingness to take risk, 0-100.
     public var willingness: Double
+    /// Capacity to bear losses, 0-100.
     public var capacity: Double
+    /// How consistent the answers are, 0-100.
     public var consistency: Double
     /// The rule that decided the level.
     public var decidedBy: String
+    /// Behaviour signals from the account history, when there is one.
     public var behaviour: BehaviourSignals?
+    /// Flags for the adviser (e.g. `panic-selling`, `inconsistent-answers`).
     public var flags: [String]
+    /// The level's limits: volatility cap, risk aversion, shares, maximum product rating.
     public var parameters: LevelParameters
+    /// The questionnaire's version.
     public var questionnaireVersion: String
+    /// The date of the assessment.
     public var asOf: MarketDate
+    /// When to re-assess (sooner after some behaviour).
     public var reassessBy: MarketDate
+    /// Every step of the reasoning, in order.
     public var explanation: [ExplanationStep]
     /// Each answer with its score (for the audit trail).
     public var answerScores: [String: Int]
@@ -54,15 +67,18 @@ public struct RiskProfile: Sendable, Equatable, Codable {
 
 /// Scores answers and behaviour into a ``RiskProfile``.
 ///
-/// Rules (DOMAIN.md §1): willingness and capacity are scored 0-100 and mapped to levels by the
+/// Rules: willingness and capacity are scored 0-100 and mapped to levels by the
 /// questionnaire's bands; the horizon item caps the level; the level is the most conservative
 /// of the three. Behaviour may only lower the level by one (a panic sale) or flag a
 /// re-assessment, never raise it. The re-assessment date is 12 months after `asOf`, 3 months
 /// when a flag calls for it.
 public struct RiskProfiler: Sendable {
+    /// The questionnaire the answers refer to.
     public var questionnaire: Questionnaire
+    /// The levels' parameters.
     public var levels: RiskLevels
 
+    /// A profiler for this questionnaire and these levels.
     public init(questionnaire: Questionnaire, levels: RiskLevels) {
         self.questionnaire = questionnaire
         self.levels = levels

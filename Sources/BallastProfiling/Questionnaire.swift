@@ -25,7 +25,9 @@ public enum ProfileDimension: String, Sendable, Codable, CaseIterable {
 
 /// One answer option.
 public struct QuestionnaireOption: Sendable, Codable, Equatable {
+    /// The option's id (`a`, `b`, ...).
     public var id: String
+    /// The option's text in each language.
     public var text: LocalizedText
     /// Ordinal score: higher means more risk tolerance (or capacity).
     public var score: Int
@@ -33,10 +35,15 @@ public struct QuestionnaireOption: Sendable, Codable, Equatable {
 
 /// One questionnaire item.
 public struct QuestionnaireItem: Sendable, Codable, Equatable {
+    /// The item's id (`q1`, ...).
     public var id: String
+    /// What the item measures.
     public var dimension: ProfileDimension
+    /// The question in each language.
     public var text: LocalizedText
+    /// Whether an answer is required.
     public var required: Bool
+    /// The options offered.
     public var options: [QuestionnaireOption]
 
     /// The option with an id.
@@ -47,18 +54,23 @@ public struct QuestionnaireItem: Sendable, Codable, Equatable {
 
 /// Two items whose answers should agree.
 public struct ConsistencyPair: Sendable, Codable, Equatable {
+    /// The two items.
     public var items: [String]
+    /// Why their answers should agree.
     public var reason: String
 }
 
 /// How answers become scores and a level.
 public struct ScoringRules: Sendable, Codable, Equatable {
+    /// What the rules do, in words.
     public var description: String
     /// Upper bounds (exclusive) of the score bands of levels 1-4; higher scores are level 5.
     public var levelBands: [Double]
     /// The horizon item and the level cap each of its options imposes.
     public var horizonItem: String
+    /// Option of the horizon item to the highest level it allows.
     public var horizonCaps: [String: Int]
+    /// Pairs of items whose answers should agree.
     public var consistencyPairs: [ConsistencyPair]
     /// Consistency below this (0-100) raises a flag.
     public var consistencyFlagBelow: Double
@@ -73,10 +85,15 @@ public struct ScoringRules: Sendable, Codable, Equatable {
 /// A versioned questionnaire: items, options with scores, and scoring rules. A bank can ship
 /// its own file without touching code.
 public struct Questionnaire: Sendable, Codable, Equatable {
+    /// The questionnaire's id.
     public var id: String
+    /// Its version (recorded with every profile).
     public var version: String
+    /// Its title in each language.
     public var title: LocalizedText
+    /// How answers become scores and a level.
     public var scoring: ScoringRules
+    /// The items, in order.
     public var items: [QuestionnaireItem]
 
     /// The item with an id.
@@ -128,8 +145,11 @@ public struct Questionnaire: Sendable, Codable, Equatable {
 
 /// The parameters of one risk level.
 public struct LevelParameters: Sendable, Codable, Equatable {
+    /// The level number, 1-5.
     public var level: Int
+    /// The label, `C1` to `C5`.
     public var label: String
+    /// The level's name in each language.
     public var name: LocalizedText
     /// Largest annualised portfolio volatility.
     public var volatilityCap: Double
@@ -145,8 +165,11 @@ public struct LevelParameters: Sendable, Codable, Equatable {
 
 /// The five risk levels C1 (conservative) to C5 (aggressive).
 public struct RiskLevels: Sendable, Codable, Equatable {
+    /// The version of the level definitions.
     public var version: String
+    /// What the levels are, in words.
     public var description: String
+    /// The levels, 1 to 5.
     public var levels: [LevelParameters]
 
     /// The parameters of a level (1-5).
@@ -186,27 +209,35 @@ public struct RiskLevels: Sendable, Codable, Equatable {
 
 /// One problem in a profiling input: where (a JSON path such as `answers.q7`) and what.
 public struct ProfilingIssue: Sendable, Equatable, Codable, CustomStringConvertible {
+    /// Where in the file (a field path such as `answers.q3`).
     public var path: String
+    /// What is wrong and how to fix it.
     public var message: String
 
+    /// An issue at a path.
     public init(_ path: String, _ message: String) {
         self.path = path
         self.message = message
     }
 
+    /// `path: message`.
     public var description: String { "\(path): \(message)" }
 }
 
 /// Every problem found in a profiling input, reported at once.
 public struct ProfilingError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The file, when the input came from one.
     public var file: String?
+    /// Every problem found.
     public var issues: [ProfilingIssue]
 
+    /// An error listing every issue of a file.
     public init(file: String? = nil, _ issues: [ProfilingIssue]) {
         self.file = file
         self.issues = issues
     }
 
+    /// The file and every issue, one per line.
     public var description: String {
         let head = (file.map { "\($0): " } ?? "") + "\(issues.count) problem\(issues.count == 1 ? "" : "s")"
         return head + "\n" + issues.map { "  - \($0)" }.joined(separator: "\n")

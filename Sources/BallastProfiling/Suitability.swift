@@ -4,16 +4,20 @@ import Foundation
 
 /// The outcome of a suitability check.
 public struct SuitabilityResult: Sendable, Equatable, Codable {
+    /// One reason a portfolio or request is not suitable.
     public struct Issue: Sendable, Equatable, Codable {
         /// `product-rating`, `volatility-cap` or `unknown-product`.
         public var kind: String
+        /// The product concerned, if any.
         public var symbol: String?
+        /// What is wrong, in plain words.
         public var message: String
     }
 
     /// True when nothing is above the level, or when the customer acknowledged the warning
     /// (never for C1).
     public var passed: Bool
+    /// Every problem found (empty when suitable).
     public var issues: [Issue]
     /// The warning shown when products above the level were asked for.
     public var warning: String?
@@ -21,7 +25,7 @@ public struct SuitabilityResult: Sendable, Equatable, Codable {
     public var acknowledged: Bool
 }
 
-/// Suitability rules (DOMAIN.md §2): every product rated at or below the level's maximum,
+/// Suitability rules: every product rated at or below the level's maximum,
 /// portfolio volatility within the level's cap. A customer may take a product above their
 /// level only after an explicit, recorded warning and acknowledgement; a C1 customer never.
 public enum Suitability {
@@ -38,6 +42,8 @@ public enum Suitability {
     /// - Parameters:
     ///   - weights: the portfolio.
     ///   - volatility: its annualised volatility, if known.
+    ///   - level: the customer's level.
+    ///   - catalog: the products' ratings.
     ///   - requested: products the customer asked for explicitly.
     ///   - acknowledged: the customer confirmed the risk warning.
     public static func check(

@@ -15,8 +15,11 @@ import Foundation
 public struct BatchPlanner: Sendable {
     /// What a planned line came to.
     public struct Outcome: Sendable {
+        /// Rebalanced, within band, cash flow only, or error.
         public var status: PlanStatus
+        /// Traded value / 2 / account value.
         public var turnover: Double
+        /// Costs of the plan's trades.
         public var estimatedCost: Double
     }
 
@@ -51,9 +54,11 @@ public struct BatchPlanner: Sendable {
     /// Prepares a batch run.
     ///
     /// - Parameters:
+    ///   - planner: the policy, lot sizes and cash symbol.
     ///   - targets: model id to target weights (the cash symbol may appear).
     ///   - prices: symbol to price at `asOf`; non-positive or non-finite prices are left out
     ///     (accounts that need them get an error from the general path).
+    ///   - asOf: the date of the prices (calendar triggers count from each account's last rebalance).
     /// - Throws: ``RebalanceError`` when the policy has a problem.
     public init(planner: RebalancePlanner, targets: [String: [String: Double]], prices: [String: Double], asOf: MarketDate)
         throws(RebalanceError)
@@ -142,6 +147,7 @@ public struct BatchPlanner: Sendable {
         var targetWeight: [Double] = []
         var prices: [Double] = []
         var units: [Double] = []
+        /// Empty scratch space (sized on first use).
         public init() {}
     }
 

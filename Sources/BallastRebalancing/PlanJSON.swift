@@ -53,8 +53,10 @@ extension RebalancePlan {
 public final class ByteSink: @unchecked Sendable {
     fileprivate var base: UnsafeMutablePointer<UInt8>
     fileprivate var capacity: Int
+    /// Bytes written since the last ``removeAll()``.
     public private(set) var count = 0
 
+    /// A sink with room for `capacity` bytes (it grows as needed).
     public init(capacity: Int = 1 << 16) {
         self.capacity = max(capacity, 64)
         base = .allocate(capacity: self.capacity)
@@ -62,14 +64,17 @@ public final class ByteSink: @unchecked Sendable {
 
     deinit { base.deallocate() }
 
+    /// Appends bytes.
     public func append(_ bytes: UnsafeRawBufferPointer) {
         withWriter { $0.append(bytes) }
     }
 
+    /// Appends one byte.
     public func append(_ b: UInt8) {
         withWriter { $0.byte(b) }
     }
 
+    /// Forgets the contents, keeping the storage.
     public func removeAll() { count = 0 }
 
     /// The bytes written so far (valid until the next append).

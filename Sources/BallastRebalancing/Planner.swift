@@ -12,12 +12,14 @@ import Foundation
 /// cents, so `cashAfter = cashBefore + flow + sales - purchases - costs` holds exactly.
 /// The same input always gives the same plan (assets are processed in a fixed order).
 public struct RebalancePlanner: Sendable {
+    /// Triggers, bands, destination, costs, lots and limits.
     public var policy: RebalancePolicy
     /// Lot size by symbol (default 1), used unless the policy asks for fractional quantities.
     public var lotSizes: [String: Double]
     /// The symbol that stands for cash in target weights.
     public var cashSymbol: String
 
+    /// A planner; lot sizes by symbol default to 1, and `CASH` stands for cash in targets.
     public init(policy: RebalancePolicy, lotSizes: [String: Double] = [:], cashSymbol: String = "CASH") {
         self.policy = policy
         self.lotSizes = lotSizes
@@ -29,6 +31,11 @@ public struct RebalancePlanner: Sendable {
 
     /// Plans the rebalance of `account` at `prices` toward `target` as of a date.
     ///
+    /// - Parameters:
+    ///   - account: holdings, cash, cash flow and last rebalance date.
+    ///   - target: symbol to weight, summing to one; `CASH` may appear.
+    ///   - prices: symbol to price for every held or targeted symbol.
+    ///   - asOf: the date of the prices (calendar triggers count from the last rebalance).
     /// - Throws: ``RebalanceError`` for a missing or non-positive price, target weights that
     ///   do not sum to one, negative holdings or cash, or a withdrawal larger than the account.
     public func plan(for account: Account, toward target: [String: Double], at prices: [String: Double], asOf: MarketDate)

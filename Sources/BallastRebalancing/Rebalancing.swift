@@ -9,11 +9,13 @@ public struct CashFlow: Sendable, Codable, Equatable {
     /// Positive for a deposit, negative for a withdrawal (account currency).
     public var amount: Double
 
+    /// A flow of `amount` (positive: deposit; negative: withdrawal).
     public init(amount: Double) { self.amount = amount }
 }
 
 /// An account to rebalance.
 public struct Account: Sendable, Codable, Equatable {
+    /// The account's id (pseudonymous in everything Ballast writes).
     public var id: String
     /// The model portfolio (or risk level label such as `C3`) whose weights are the target.
     public var model: String?
@@ -21,9 +23,12 @@ public struct Account: Sendable, Codable, Equatable {
     public var cash: Double
     /// Symbol to quantity.
     public var holdings: [String: Double]
+    /// A pending deposit or withdrawal.
     public var cashFlow: CashFlow?
+    /// The date of the last rebalance (calendar triggers).
     public var lastRebalance: MarketDate?
 
+    /// An account from values.
     public init(
         id: String, model: String? = nil, cash: Double, holdings: [String: Double], cashFlow: CashFlow? = nil,
         lastRebalance: MarketDate? = nil
@@ -55,6 +60,7 @@ public enum RebalanceTrigger: String, Sendable, Codable, CaseIterable {
 
 /// Calendar periods.
 public enum RebalancePeriod: String, Sendable, Codable, CaseIterable {
+    /// One month, three months or twelve months since the last rebalance.
     case monthly, quarterly, annual
 
     var months: Int {
@@ -78,11 +84,17 @@ public enum RebalanceDestination: String, Sendable, Codable, CaseIterable {
 /// A rebalancing policy (a JSON file, or flags for the common fields). Weights and bands are
 /// fractions; costs in basis points and account currency.
 public struct RebalancePolicy: Sendable, Codable, Equatable {
+    /// What fires a rebalance (default the 5/25 rule).
     public var trigger: RebalanceTrigger = .fiveTwentyFive
+    /// Absolute band around each target weight (default 0.05).
     public var absoluteBand = 0.05
+    /// Relative band as a fraction of the target weight (default 0.25).
     public var relativeBand = 0.25
+    /// Portfolio drift threshold `½ Σ |w - w*|` (default 0.05).
     public var driftThreshold = 0.05
+    /// Calendar period for calendar triggers (default quarterly).
     public var period: RebalancePeriod = .quarterly
+    /// How far trades go: back to target (default) or to the band edge.
     public var destination: RebalanceDestination = .target
     /// Trades smaller than this (account currency) are not placed.
     public var minimumTradeValue = 0.0
@@ -99,8 +111,10 @@ public struct RebalancePolicy: Sendable, Codable, Equatable {
     /// Largest turnover `Σ|trade value| / 2 / account value` (`nil`: no limit).
     public var maximumTurnover: Double?
 
+    /// The defaults documented on each property.
     public init() {}
 
+    /// Decodes a policy; absent fields keep their defaults.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = RebalancePolicy()
@@ -138,39 +152,61 @@ public struct RebalancePolicy: Sendable, Codable, Equatable {
 
 /// One order.
 public struct PlannedTrade: Sendable, Codable, Equatable {
+    /// Buy or sell.
     public enum Side: String, Sendable, Codable { case buy, sell }
+    /// The product.
     public var symbol: String
+    /// Buy or sell.
     public var side: Side
+    /// Quantity (whole lots, or the policy's fractional decimals).
     public var quantity: Double
+    /// The price used.
     public var price: Double
     /// `quantity x price` rounded to the cent.
     public var value: Double
+    /// The cost from the policy's cost model.
     public var cost: Double
+    /// Why the trade is in the plan (`overweight`, `underweight`, a cash flow).
     public var reason: String
 }
 
 /// The outcome of planning.
 public enum PlanStatus: String, Sendable, Codable {
+    /// A trigger fired and the plan trades toward the target.
     case rebalanced
+    /// Nothing fired and there is no cash flow: no trades.
     case withinBand = "within-band"
+    /// Nothing fired; the trades only invest a deposit or fund a withdrawal.
     case cashFlowOnly = "cash-flow-only"
+    /// The account could not be planned (batch error records).
     case error
 }
 
 /// A rebalancing plan for one account.
 public struct RebalancePlan: Sendable, Codable, Equatable {
+    /// The account (pseudonymous reference).
     public var accountId: String
+    /// Rebalanced, within band, cash flow only, or error.
     public var status: PlanStatus
     /// What fired (or why nothing did).
     public var trigger: String
+    /// The orders, sells first.
     public var trades: [PlannedTrade]
+    /// Cash before the plan.
     public var cashBefore: Double
+    /// Cash after the trades, the flow and the costs (exact to the cent).
     public var cashAfter: Double
+    /// Weights before the plan, cash included.
     public var weightsBefore: [String: Double]
+    /// Weights after the plan, cash included.
     public var weightsAfter: [String: Double]
+    /// `½ Σ |w - w*|` before.
     public var driftBefore: Double
+    /// `½ Σ |w - w*|` after.
     public var driftAfter: Double
+    /// Traded value / 2 / account value.
     public var turnover: Double
+    /// Sum of the trades' costs.
     public var estimatedCost: Double
     /// Why the plan stops short of the band, if it does (lots, minimum trade size, turnover).
     public var notes: [String]
@@ -178,16 +214,21 @@ public struct RebalancePlan: Sendable, Codable, Equatable {
 
 /// A problem that prevents a plan, with what to fix.
 public struct RebalanceError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The account concerned, when known.
     public var accountId: String?
+    /// The field at fault (`holdings.KO`, `cashFlow`, `policy`), when there is one.
     public var field: String?
+    /// What is wrong and how to fix it.
     public var message: String
 
+    /// An error about an account's field.
     public init(accountId: String? = nil, field: String? = nil, _ message: String) {
         self.accountId = accountId
         self.field = field
         self.message = message
     }
 
+    /// `account A: field: message`.
     public var description: String {
         (accountId.map { "account \($0): " } ?? "") + (field.map { "\($0): " } ?? "") + message
     }

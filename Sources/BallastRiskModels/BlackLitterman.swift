@@ -13,6 +13,7 @@ public struct BlackLittermanViews: Sendable, Codable, Equatable {
     /// uncertainty `Omega = tau diag(P Sigma Pᵀ)`.
     public var confidences: [Double]?
 
+    /// Views: each row of `picks` weights the assets, `returns` the view's expected return, `confidences` (0-1) for Idzorek's method.
     public init(picks: [[Double]], returns: [Double], confidences: [Double]? = nil) {
         self.picks = picks
         self.returns = returns
@@ -42,6 +43,7 @@ public struct BlackLitterman: Sendable {
     /// Annual risk-free rate added to the prior returns (PyPortfolioOpt's default: 0).
     public var riskFreeRate: Double
 
+    /// A model from the prior covariance, market weights and risk aversion.
     public init(covariance: Matrix, marketWeights: [Double], riskAversion: Double, tau: Double = 0.05, riskFreeRate: Double = 0) {
         precondition(
             covariance.isSquare && covariance.rows == marketWeights.count,

@@ -17,6 +17,7 @@ public enum ExponentialDecay: Sendable, Codable, Equatable, CustomStringConverti
         }
     }
 
+    /// `span 180` or `half-life 60`.
     public var description: String {
         switch self {
         case .span(let s): "span \(formatNumber(s))"
@@ -64,11 +65,16 @@ public enum ShrinkageTarget: String, Sendable, Codable, CaseIterable {
 
 /// Which covariance estimator produced an estimate.
 public enum CovarianceMethod: Sendable, Codable, Equatable, CustomStringConvertible {
+    /// Sample covariance.
     case sample
+    /// Exponentially weighted covariance.
     case exponential(ExponentialDecay)
+    /// Ledoit-Wolf shrinkage toward the target.
     case ledoitWolf(ShrinkageTarget)
+    /// Oracle approximating shrinkage.
     case oracleApproximating
 
+    /// The estimator's name, as in reports.
     public var description: String {
         switch self {
         case .sample: "sample (ddof 1)"
@@ -171,7 +177,7 @@ func requireComplete(_ r: ReturnSeries, for what: String) throws(RiskModelError)
 ///
 /// With complete data it is `Xcᵀ Xc / (T - 1)` for the centred returns `Xc` (numpy's
 /// `np.cov`), computed with BLAS `syrk` on blocks of centred rows in one pass over the data
-/// (``BallastLinearAlgebra/Matrix/centredGram(alpha:blockRows:)``). With missing returns it is pandas' pairwise-complete
+/// (`Matrix.centredGram(alpha:blockRows:)`). With missing returns it is pandas' pairwise-complete
 /// covariance (`DataFrame.cov()`): entry `(i, j)` uses only the dates where both assets have
 /// returns, with their own means over those dates and `n_ij - 1` in the denominator. That
 /// case is computed with masked matrix products (BLAS, no loop over the data per pair):
@@ -181,6 +187,7 @@ func requireComplete(_ r: ReturnSeries, for what: String) throws(RiskModelError)
 /// cancellation in that formula small. Only rows with a missing value need the mask
 /// (see `pairwise(_:means:counts:)`).
 public struct SampleCovariance: CovarianceEstimator {
+    /// The sample estimator (numpy's `cov`, `ddof 1`).
     public init() {}
 
     /// - Throws: ``RiskModelError/Code/insufficientData`` with fewer than 2 observations,

@@ -56,9 +56,11 @@ public struct CovarianceRepairReport: Sendable, Equatable, Codable {
     public var method: CovarianceRepairMethod
     /// Smallest eigenvalue before and after.
     public var minEigenvalueBefore: Double
+    /// Smallest eigenvalue after the repair.
     public var minEigenvalueAfter: Double
     /// Number of eigenvalues raised (clipping) or of iterations (nearest correlation).
     public var eigenvaluesRaised: Int
+    /// Iterations used (Higham's method).
     public var iterations: Int
     /// Largest absolute change of an entry.
     public var maxAbsoluteChange: Double
@@ -80,6 +82,7 @@ public enum CovarianceRepair {
     ///   - covariance: a symmetric matrix.
     ///   - method: clipping (default) or nearest correlation.
     ///   - relativeFloor: smallest eigenvalue kept, relative to the largest.
+    ///   - maxIterations: iteration limit of Higham's alternating projections.
     /// - Returns: the repaired matrix and a report, or the input and `nil` when it was already
     ///   positive definite.
     /// - Throws: ``RiskModelError`` for non-finite input, a non-positive variance (nearest

@@ -15,6 +15,7 @@ public enum ExpectedReturnMethod: Sendable, Codable, Equatable, CustomStringConv
     /// Black-Litterman posterior.
     case blackLitterman
 
+    /// The method's name, as in reports.
     public var description: String {
         switch self {
         case .mean: "arithmetic mean"
@@ -46,7 +47,9 @@ func requirePresent(_ r: ReturnSeries, counts: [Int]) throws(RiskModelError) {
 /// The arithmetic mean of each asset's present returns, annualised by periods per year
 /// (PyPortfolioOpt `mean_historical_return(compounding=False)`).
 public struct MeanReturn: ExpectedReturnEstimator {
+    /// The arithmetic-mean estimator.
     public init() {}
+    /// `.mean`.
     public var method: ExpectedReturnMethod { .mean }
 
     /// - Complexity: O(T N).
@@ -62,7 +65,9 @@ public struct MeanReturn: ExpectedReturnEstimator {
 /// returns (PyPortfolioOpt `mean_historical_return`, its default). For log returns the
 /// growth factor is `exp(Σ r)`.
 public struct GeometricMeanReturn: ExpectedReturnEstimator {
+    /// The geometric-mean estimator.
     public init() {}
+    /// `.geometric`.
     public var method: ExpectedReturnMethod { .geometric }
 
     /// - Complexity: O(T N).
@@ -97,7 +102,9 @@ public struct ExponentialMeanReturn: ExpectedReturnEstimator {
     /// The decay; PyPortfolioOpt's default is a span of 500.
     public var decay: ExponentialDecay
 
+    /// An exponentially weighted mean with this decay (default span 500).
     public init(decay: ExponentialDecay = .span(500)) { self.decay = decay }
+    /// `.exponential(decay)`.
     public var method: ExpectedReturnMethod { .exponential(decay) }
 
     /// - Complexity: O(T N).
@@ -146,6 +153,7 @@ public struct CAPMReturn: ExpectedReturnEstimator {
         self.compounding = compounding
     }
 
+    /// `.capm(riskFreeRate:)`.
     public var method: ExpectedReturnMethod { .capm(riskFreeRate: riskFreeRate) }
 
     /// - Throws: ``RiskModelError/Code/misalignedData`` when fewer than 2 of the assets'

@@ -11,6 +11,7 @@ public struct EstimationWindow: Sendable, Codable, Equatable {
     /// Number of return observations (rows) after the missing-data policy.
     public var observations: Int
 
+    /// A window.
     public init(start: MarketDate, end: MarketDate, observations: Int) {
         self.start = start
         self.end = end
@@ -20,10 +21,15 @@ public struct EstimationWindow: Sendable, Codable, Equatable {
 
 /// How a ``ReturnDistribution`` was made, so that it can be reproduced and audited.
 public struct EstimationProvenance: Sendable, Codable, Equatable {
+    /// Simple or log returns.
     public var returnKind: ReturnKind
+    /// Daily, weekly or monthly.
     public var frequency: Frequency
+    /// How missing prices were handled.
     public var missingData: MissingDataPolicy
+    /// The covariance estimator, as text.
     public var covariance: String
+    /// The expected-return estimator, as text.
     public var expectedReturns: String
     /// Shrinkage intensity of a shrinkage estimator, else `nil`.
     public var shrinkage: Double?
@@ -32,6 +38,7 @@ public struct EstimationProvenance: Sendable, Codable, Equatable {
     /// What a repair changed, if a repair was asked for and needed.
     public var repair: CovarianceRepairReport?
 
+    /// A provenance record.
     public init(
         returnKind: ReturnKind, frequency: Frequency, missingData: MissingDataPolicy, covariance: String, expectedReturns: String,
         shrinkage: Double?, diagnostics: CovarianceDiagnostics, repair: CovarianceRepairReport?
@@ -53,12 +60,17 @@ public struct EstimationProvenance: Sendable, Codable, Equatable {
 /// Units: annualised fractions. `expectedReturns[i]` and row/column `i` of `covariance`
 /// belong to `assets[i]`.
 public struct ReturnDistribution: Sendable, Equatable {
+    /// The assets, in the order of the vectors and the matrix.
     public var assets: [String]
+    /// Annualised expected returns.
     public var expectedReturns: [Double]
+    /// Annualised covariance matrix.
     public var covariance: Matrix
+    /// Periods per year used to annualise.
     public var periodsPerYear: Double
     /// The estimation window; `nil` for a distribution supplied from elsewhere.
     public var window: EstimationWindow?
+    /// How the estimate was made.
     public var provenance: EstimationProvenance
 
     /// Creates a distribution from its parts.
@@ -105,9 +117,13 @@ public struct ReturnDistribution: Sendable, Equatable {
 
 /// Which covariance estimator to use (a value that can be stored and compared).
 public enum CovarianceChoice: Sendable, Codable, Equatable {
+    /// Sample covariance (pairwise-complete with missing data).
     case sample
+    /// Exponentially weighted covariance.
     case exponential(ExponentialDecay)
+    /// Ledoit-Wolf shrinkage toward a target.
     case ledoitWolf(ShrinkageTarget)
+    /// Oracle approximating shrinkage.
     case oracleApproximating
 
     /// The estimator for this choice.
@@ -123,8 +139,11 @@ public enum CovarianceChoice: Sendable, Codable, Equatable {
 
 /// Which expected-return estimator to use.
 public enum ExpectedReturnChoice: Sendable, Codable, Equatable {
+    /// Arithmetic mean.
     case mean
+    /// Geometric mean (compound annual growth).
     case geometric
+    /// Exponentially weighted mean.
     case exponential(ExponentialDecay)
     /// CAPM against the market prices passed to ``RiskModelConfiguration/estimate(prices:market:)``.
     case capm(riskFreeRate: Double)
@@ -140,13 +159,18 @@ public struct RiskModelConfiguration: Sendable, Codable, Equatable {
     public var frequency: Frequency = .daily
     /// Periods per year for annualising; `nil` uses the frequency's convention (252/52/12).
     public var periodsPerYear: Double?
+    /// Simple (default) or log returns.
     public var returnKind: ReturnKind = .simple
+    /// How missing prices are handled (default: drop incomplete rows).
     public var missingData: MissingDataPolicy = .dropRows
+    /// The covariance estimator (default: sample).
     public var covariance: CovarianceChoice = .sample
+    /// The expected-return estimator (default: arithmetic mean).
     public var expectedReturns: ExpectedReturnChoice = .mean
     /// Repair the covariance when it is not positive definite (`nil`: report only).
     public var repair: CovarianceRepairMethod?
 
+    /// The defaults documented on each property.
     public init() {}
 
     /// The annualisation factor in force.
@@ -158,7 +182,7 @@ public struct RiskModelConfiguration: Sendable, Codable, Equatable {
     /// - Parameters:
     ///   - prices: the assets' prices.
     ///   - market: the market's prices (one column), needed for CAPM.
-    /// - Throws: ``MarketDataError`` for window problems, ``RiskModelError`` for estimation
+    /// - Throws: `MarketDataError` for window problems, ``RiskModelError`` for estimation
     ///   problems.
     public func estimate(prices: PriceTable, market: PriceTable? = nil) throws -> ReturnDistribution {
         let ppy = effectivePeriodsPerYear
@@ -186,7 +210,7 @@ public struct RiskModelConfiguration: Sendable, Codable, Equatable {
     /// missing-data policy is).
     ///
     /// - Parameters:
-    ///   - returns: the assets' returns; their `periodsPerYear` annualises.
+    ///   - raw: the assets' returns; their `periodsPerYear` annualises.
     ///   - market: the market's returns, needed for CAPM.
     /// - Throws: ``RiskModelError``.
     public func estimate(returns raw: ReturnSeries, market: ReturnSeries? = nil) throws(RiskModelError) -> ReturnDistribution {

@@ -5,13 +5,21 @@ import BallastMarketData
 public struct RiskModelError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Stable identifiers of the kinds of problem.
     public enum Code: String, Sendable, Codable {
+        /// Too few observations for the estimator.
         case insufficientData = "insufficient-data"
+        /// Missing returns where the estimator needs complete rows.
         case incompleteData = "incomplete-data"
+        /// Two assets share too few dates (pairwise estimates).
         case insufficientOverlap = "insufficient-overlap"
+        /// An asset's returns do not vary.
         case zeroVariance = "zero-variance"
+        /// A parameter is out of its domain (span, half-life, confidence, ...).
         case invalidParameter = "invalid-parameter"
+        /// The matrix is not positive definite where one is required.
         case notPositiveDefinite = "not-positive-definite"
+        /// A factorisation or iteration failed.
         case numericalFailure = "numerical-failure"
+        /// Series that should share dates or assets do not.
         case misalignedData = "misaligned-data"
     }
 

@@ -214,6 +214,7 @@ public struct LedoitWolfCovariance: CovarianceEstimator {
 /// `oas` (Chen, Wiesel, Eldar & Hero 2010, eq. 23, with scikit-learn's simplification).
 /// `S` uses `1/T`. Needs complete rows.
 public struct OracleApproximatingCovariance: CovarianceEstimator {
+    /// The estimator, as scikit-learn's `oas` (no parameters).
     public init() {}
 
     /// - Throws: ``RiskModelError/Code/incompleteData``, ``RiskModelError/Code/insufficientData``.

@@ -550,4 +550,51 @@ struct CLITests {
         #expect(v.status == 0)
         #expect(v.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3)
     }
+
+    @Test("every command's output fits 100 columns and carries no colour codes when redirected, even without NO_COLOR")
+    func layout() throws {
+        let commands = [
+            ["profile", "profiles/customers/panic-seller.json", "--as-of", "2022-12-28"], ["models"],
+            ["rebalance", "--account", "profiles/accounts/drifted-balanced.json", "--as-of", "2022-12-28"],
+            ["risk-model", "--start", "2013-01-01"], ["optimize", "--start", "2018-01-01", "--objective", "max-sharpe"],
+            ["frontier", "--start", "2018-01-01", "--exact"], ["backtest", "--strategy", "equal-weight", "--start", "2016-01-01"],
+            ["data", "inspect", "market-data/factors_etf5.csv"], ["risk-model", "--start", "2030-01-01"],
+        ]
+        for c in commands {
+            let r = try ballast(c, environment: ["NO_COLOR": ""])
+            #expect(r.stdout.split(separator: "\n").allSatisfy { $0.count <= 100 }, "\(c)")
+            #expect(!r.stdout.contains("\u{1B}") && !r.stderr.contains("\u{1B}"), "\(c)")
+        }
+    }
+
+    @Test(
+        "on a terminal the error prefix is coloured, unless NO_COLOR is set",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs util-linux script(1) for a pseudo-terminal"))
+    func colourOnTerminal() throws {
+        for noColor in [false, true] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+            p.arguments = ["-qec", "\(ballastBinary.path) risk-model --start 2030-01-01", "/dev/null"]
+            p.currentDirectoryURL = TestSupport.root
+            var env = ProcessInfo.processInfo.environment
+            env["NO_COLOR"] = noColor ? "1" : nil
+            env["TERM"] = "xterm"
+            p.environment = env
+            let out = Pipe()
+            p.standardOutput = out
+            try p.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            #expect(text.contains("error:"))
+            #expect(text.contains("\u{1B}[1;31merror:") == !noColor, "NO_COLOR=\(noColor): \(text.debugDescription)")
+        }
+    }
+
+    @Test("shell completion scripts")
+    func completions() throws {
+        for shell in ["bash", "zsh", "fish"] {
+            let r = try ballast(["--generate-completion-script", shell])
+            #expect(r.status == 0 && r.stdout.contains("recommend") && r.stdout.contains("backtest"), "\(shell)")
+        }
+    }
 }

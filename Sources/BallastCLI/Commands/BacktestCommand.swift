@@ -310,11 +310,17 @@ struct BacktestCommand: ParsableCommand {
         }
     }
 
+    /// A strategy spec short enough for a table column (a file's name without its folder).
+    static func short(_ spec: String) -> String {
+        let name = spec.hasSuffix(".json") ? (spec as NSString).lastPathComponent : spec
+        return name.count > 24 ? String(name.prefix(23)) + "…" : name
+    }
+
     static func pct(_ x: Double?) -> String { x.map { String(format: "%.2f%%", $0 * 100) } ?? "n/a" }
     static func num(_ x: Double?) -> String { x.map { String(format: "%.2f", $0) } ?? "n/a" }
 
     static func table(_ r: BacktestResult) -> String {
-        var out = "Back-test: \(r.strategy), rebalancing \(r.schedule)\n"
+        var out = wrapped("Back-test: \(r.strategy), rebalancing \(r.schedule)") + "\n"
         out +=
             "  \(r.dates.first!) to \(r.dates.last!), \(r.returns.count) daily returns; \(r.events.count) decisions, \(r.trades.count) trades\n\n"
         var t = TextTable(["metric", "portfolio"] + (r.benchmarkMetrics != nil ? [r.benchmark!.name] : []))
@@ -340,17 +346,20 @@ struct BacktestCommand: ParsableCommand {
         }
         out += t.render()
         if let d = m.maxDrawdownPeriod {
-            out += "\nworst drawdown \(pct(d.depth)): peak \(d.peak), trough \(d.trough), "
-            out += (d.recovery.map { "recovered \($0)" } ?? "not recovered") + " (\(d.length) trading days)\n"
+            out +=
+                "\n"
+                + wrapped(
+                    "worst drawdown \(pct(d.depth)): peak \(d.peak), trough \(d.trough), "
+                        + (d.recovery.map { "recovered \($0)" } ?? "not recovered") + " (\(d.length) trading days)") + "\n"
         }
         out +=
             "turnover \(pct(r.turnover)) a year, costs \(String(format: "%.2f", r.totalCosts)), final value \(String(format: "%.2f", r.values.last!))\n"
         if let mwr = r.moneyWeightedReturn { out += "money-weighted return \(pct(mwr)) a year (time-weighted CAGR above)\n" }
         let years = r.metrics.yearlyReturns.suffix(10)
         if !years.isEmpty {
-            out += "\nlast years: " + years.map { "\($0.period) \(pct($0.value))" }.joined(separator: ", ") + "\n"
+            out += "\n" + wrapped("last years: " + years.map { "\($0.period) \(pct($0.value))" }.joined(separator: ", ")) + "\n"
         }
-        for e in r.failures.prefix(5) { out += "failed \(e.decided): \(e.failure ?? "") -> \(e.fallback ?? "")\n" }
+        for e in r.failures.prefix(5) { out += wrapped("failed \(e.decided): \(e.failure ?? "") -> \(e.fallback ?? "")") + "\n" }
         if r.failures.count > 5 { out += "... and \(r.failures.count - 5) more failed decisions\n" }
         return out
     }
@@ -428,12 +437,14 @@ struct BacktestCommand: ParsableCommand {
         for r in rows {
             if let m = r.metrics {
                 t.add([
-                    r.strategy, r.rebalance, String(format: "%g", r.costBps), Self.pct(m.cagr), Self.pct(m.annualVolatility),
+                    Self.short(r.strategy), r.rebalance, String(format: "%g", r.costBps), Self.pct(m.cagr), Self.pct(m.annualVolatility),
                     Self.num(m.sharpeRatio),
                     Self.pct(m.maxDrawdown), Self.pct(m.turnover), String(format: "%.0f", m.costs ?? 0), "\(r.failedDecisions)",
                 ])
             } else {
-                t.add([r.strategy, r.rebalance, String(format: "%g", r.costBps), "error: \(r.error ?? "")", "", "", "", "", "", ""])
+                t.add([
+                    Self.short(r.strategy), r.rebalance, String(format: "%g", r.costBps), "error: \(r.error ?? "")", "", "", "", "", "", "",
+                ])
             }
         }
         print(t.render(), terminator: "")

@@ -124,7 +124,9 @@ struct ProfileCommand: ParsableCommand {
         out += "  questionnaire \(p.questionnaireVersion), as of \(p.asOf), re-assess by \(p.reassessBy)\n"
         if !p.flags.isEmpty { out += "  flags: " + p.flags.joined(separator: ", ") + "\n" }
         out += "\nWhy:\n"
-        for (k, step) in p.explanation.enumerated() { out += "  \(k + 1). \(step.rule): \(step.effect)  [\(step.inputs)]\n" }
+        for (k, step) in p.explanation.enumerated() {
+            out += wrapped("  \(k + 1). \(step.rule): \(step.effect)  [\(step.inputs)]", indent: 6) + "\n"
+        }
         if let s = a.suitability {
             out +=
                 "\nRequested products: " + (s.passed ? "suitable" + (s.acknowledged ? " (risk warning acknowledged)" : "") : "NOT suitable")

@@ -12,9 +12,24 @@ enum ExitStatus {
     static let internalError: Int32 = 3
 }
 
-/// Writes a line to standard error.
+/// Whether standard error gets colour: only on a terminal, and never when `NO_COLOR` is set
+/// (https://no-color.org) or `TERM` is `dumb`.
+let stderrColour: Bool = {
+    let env = ProcessInfo.processInfo.environment
+    return isatty(2) != 0 && (env["NO_COLOR"] ?? "").isEmpty && env["TERM"] != "dumb"
+}()
+
+/// Writes a line to standard error; an `error:` or `warning:` prefix is coloured on a terminal.
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    var text = message
+    if stderrColour {
+        for (prefix, code) in [("error:", "31"), ("internal error:", "31"), ("warning:", "33"), ("note:", "36")]
+        where text.hasPrefix(prefix) {
+            text = "\u{1B}[1;\(code)m\(prefix)\u{1B}[0m" + text.dropFirst(prefix.count)
+            break
+        }
+    }
+    FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
 /// Errors that describe a problem with the input or the data, with a fix: shown as
