@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -25,6 +26,10 @@ let package = Package(
         .target(name: "BallastProfiling", dependencies: ["BallastMarketData", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "BallastOptimization", dependencies: ["BallastLinearAlgebra", "BallastMarketData", "BallastRiskModels"]),
         .target(
+            name: "BallastAudit",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
             name: "BallastBacktest",
             dependencies: ["BallastMarketData", "BallastRiskModels", "BallastOptimization", "BallastRebalancing"]
         ),
@@ -32,13 +37,14 @@ let package = Package(
             name: "Ballast",
             dependencies: [
                 "BallastLinearAlgebra", "BallastMarketData", "BallastRiskModels", "BallastOptimization", "BallastProfiling",
-                "BallastRebalancing", "BallastBacktest", .product(name: "Crypto", package: "swift-crypto"),
+                "BallastRebalancing", "BallastBacktest", "BallastAudit", .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(
             name: "BallastCLI",
             dependencies: [
                 "Ballast",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -66,6 +72,9 @@ let package = Package(
                 "BallastBacktest", "BallastRebalancing", "BallastOptimization", "BallastRiskModels", "BallastMarketData",
                 "BallastTestSupport",
             ]
+        ),
+        .testTarget(
+            name: "BallastAuditTests", dependencies: ["BallastAudit", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "BallastTests", dependencies: ["Ballast", "BallastTestSupport"]),
         .testTarget(name: "BallastCLITests", dependencies: ["BallastCLI", "BallastTestSupport"]),

@@ -1,3 +1,4 @@
+@_exported import BallastAudit
 @_exported import BallastBacktest
 @_exported import BallastLinearAlgebra
 @_exported import BallastMarketData

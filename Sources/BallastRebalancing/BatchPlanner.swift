@@ -17,6 +17,8 @@ public struct BatchPlanner: Sendable {
     public struct Outcome: Sendable {
         /// Rebalanced, within band, cash flow only, or error.
         public var status: PlanStatus
+        /// The account's id, as in the line.
+        public var accountId: String
         /// Traded value / 2 / account value.
         public var turnover: Double
         /// Costs of the plan's trades.
@@ -244,7 +246,8 @@ public struct BatchPlanner: Sendable {
             }
             w.byte(125)
         }
-        return Outcome(status: core.status, turnover: core.turnover, estimatedCost: RebalancePlanner.money(core.costs))
+        return Outcome(
+            status: core.status, accountId: account.id, turnover: core.turnover, estimatedCost: RebalancePlanner.money(core.costs))
     }
 
     private func writeWeights(_ w: inout JSONLineWriter, index: [Int], values: [Cents], cash: Cents, total: Cents) {

@@ -32,6 +32,7 @@ func ballast(_ arguments: [String], environment: [String: String] = [:]) throws 
     env["NO_COLOR"] = "1"
     env["OPENBLAS_NUM_THREADS"] = "1"
     env["BALLAST_PSEUDONYM_KEY"] = "cli-tests-pseudonym-key-0001"
+    env["BALLAST_AUDIT_DB"] = testAuditDatabase
     for (k, v) in environment { env[k] = v }
     p.environment = env
     let out = Pipe()
@@ -44,6 +45,9 @@ func ballast(_ arguments: [String], environment: [String: String] = [:]) throws 
     p.waitUntilExit()
     return CLIResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
 }
+
+/// The audit database of this test process (never the repository's default file).
+let testAuditDatabase = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-cli-tests-\(getpid())-audit.sqlite").path
 
 func temporaryFile(_ name: String, _ contents: String) throws -> String {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-cli-tests-\(getpid())")
@@ -477,7 +481,10 @@ struct CLITests {
         let out = dir.appendingPathComponent("plans.jsonl").path
         let p = Process()
         p.executableURL = ballastBinary
-        p.arguments = ["rebalance", "--accounts", "-", "--out", out, "--as-of", "2022-12-28", "--jobs", "2", "--quiet"]
+        let crashAudit = dir.appendingPathComponent("audit.sqlite").path
+        p.arguments = [
+            "rebalance", "--accounts", "-", "--out", out, "--as-of", "2022-12-28", "--jobs", "2", "--quiet", "--audit-db", crashAudit,
+        ]
         p.currentDirectoryURL = TestSupport.root
         var env = ProcessInfo.processInfo.environment
         env["OPENBLAS_NUM_THREADS"] = "1"
@@ -502,15 +509,27 @@ struct CLITests {
         let tornHandle = try #require(FileHandle(forUpdatingAtPath: torn))
         try tornHandle.truncate(atOffset: try tornHandle.seekToEnd() / 2)
         try tornHandle.close()
-        let refused = try ballast(["rebalance", "--accounts", book, "--out", torn, "--as-of", "2022-12-28", "--resume"])
+        let refused = try ballast(["rebalance", "--accounts", book, "--out", torn, "--as-of", "2022-12-28", "--resume", "--no-audit"])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("does not hold what the checkpoint recorded"))
-        let resumed = try ballast(["rebalance", "--accounts", book, "--out", out, "--as-of", "2022-12-28", "--jobs", "2", "--resume"])
+        let resumed = try ballast([
+            "rebalance", "--accounts", book, "--out", out, "--as-of", "2022-12-28", "--jobs", "2", "--resume", "--audit-db", crashAudit,
+        ])
         #expect(resumed.status == 1)
         #expect(resumed.stderr.contains("12000 accounts") && resumed.stderr.contains("4 errors"), "counts carry over the restart")
         let text = try String(contentsOfFile: out, encoding: .utf8)
         #expect(text == referenceText, "the resumed output must equal the uninterrupted one, every account exactly once")
         #expect(!FileManager.default.fileExists(atPath: out + ".checkpoint"))
+        // The audit trail of the killed and resumed run: intact, one record per account line.
+        let exported = try ballast(["audit", "export", "--format", "jsonl", "--audit-db", crashAudit])
+        let records = exported.stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let perAccount = records.compactMap { $0["entry"] as? [String: Any] }.filter { $0["command"] as? String == "rebalance" }
+        let lineNumbers = perAccount.compactMap { ($0["parameters"] as? [String: String])?["line"] }
+        #expect(lineNumbers.count == 12000 && Set(lineNumbers).count == 12000, "every account recorded exactly once")
+        let verified = try ballast(["audit", "verify", "--audit-db", crashAudit])
+        #expect(verified.status == 0 && verified.stdout.contains("chain intact"), "\(verified.stdout)")
         // --fsync gives the same output.
         let durable = dir.appendingPathComponent("durable.jsonl").path
         let synced = try ballast(["rebalance", "--accounts", book, "--out", durable, "--as-of", "2022-12-28", "--fsync", "--quiet"])

@@ -131,7 +131,44 @@ struct BacktestCommand: ParsableCommand {
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @OptionGroup(title: "Profiling files") var files: ProfilingFiles
+    @OptionGroup(title: "Audit trail") var audit: AuditOptions
     @OptionGroup(title: "Output") var output: OutputOptions
+
+    /// Every flag as given, for the audit record.
+    var parameters: [String: String] {
+        var p = [
+            "rebalance": rebalance, "execution": execution.rawValue, "sizing": sizing, "costBps": String(costBps),
+            "fixedCost": String(fixedCost),
+            "minCost": String(minCost), "minTrade": String(minTrade), "capital": String(capital), "cashRate": String(cashRate),
+            "riskFreeRate": String(riskFreeRate), "window": String(window), "benchmark": benchmark,
+        ]
+        if let strategy { p["strategy"] = strategy }
+        if let grid { p["grid"] = grid }
+        if let start { p["start"] = start.description }
+        if let end { p["end"] = end.description }
+        if let contribution { p["contribution"] = contribution }
+        if !prices.isEmpty { p["prices"] = prices.joined(separator: " ") }
+        return p
+    }
+
+    /// Appends a record of a back-test (or a grid of them) to the trail.
+    func record(prices table: PriceTable, outputs: String, warnings: [String]) throws {
+        guard let trail = try audit.open() else { return }
+        var inputs = ["prices": Digest.prices(table)]
+        if let strategy, strategy.hasSuffix(".json") || strategy.hasPrefix("fixed:") {
+            inputs["strategy"] = Digest.file(strategy.hasPrefix("fixed:") ? String(strategy.dropFirst(6)) : strategy)
+        }
+        if let grid { inputs["grid"] = Digest.file(grid) }
+        if strategy?.hasPrefix("level:") == true {
+            inputs["levels"] = Digest.file(files.levels)
+            inputs["catalog"] = Digest.file(files.catalog)
+        }
+        try trail.append([
+            AuditEntry(
+                command: "backtest", engineVersion: BallastVersion.current, inputs: inputs, parameters: parameters, outputs: outputs,
+                warnings: warnings)
+        ])
+    }
 
     func validate() throws {
         if (strategy == nil) == (grid == nil) { throw ValidationError("give --strategy (one back-test) or --grid FILE (many)") }
@@ -293,6 +330,9 @@ struct BacktestCommand: ParsableCommand {
             if let grid { return try runGrid(grid) }
             let b = try makeBacktest(strategy: strategy!, rebalance: rebalance, costBps: costBps)
             let result = try b.run()
+            try record(
+                prices: b.prices, outputs: auditJSON(MetricsJSON(result.metrics, result: result)),
+                warnings: result.failures.map { "\($0.decided): \($0.failure ?? "") -> \($0.fallback ?? "")" })
             if let csv { try writeCSV(result, to: csv) }
             if let report {
                 try Data(BacktestReport.html(result, logScale: logScale).utf8).write(to: URL(fileURLWithPath: report))
@@ -429,6 +469,7 @@ struct BacktestCommand: ParsableCommand {
                 rows.append(GridRow(strategy: v.0, rebalance: v.1, costBps: v.2, metrics: nil, failedDecisions: 0, error: e.message))
             }
         }
+        try record(prices: tests[0].prices, outputs: auditJSON(rows), warnings: rows.compactMap(\.error))
         if output.format == .json {
             print(try jsonString(rows))
             return

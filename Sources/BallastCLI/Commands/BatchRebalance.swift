@@ -1,4 +1,5 @@
 import Ballast
+import Crypto
 import Dispatch
 import Foundation
 
@@ -25,6 +26,21 @@ struct BatchRebalance {
     let targets: [String: [String: Double]]
     let prices: [String: Double]
     let asOf: MarketDate
+    /// The audit trail, the pseudonymisation key and the run's parameters (nil: no audit).
+    var audit: BatchAudit?
+
+    /// What a batch run records: a run record with the shared inputs, then one record per
+    /// account (line digest, plan digest, status) pointing at it.
+    struct BatchAudit: Sendable {
+        let trail: AuditTrail
+        let key: [UInt8]
+        let inputs: [String: String]
+        let parameters: [String: String]
+
+        func accountRef(_ id: String) -> String {
+            "acct-" + Privacy.pseudonym(of: "account:" + id, key: SymmetricKey(data: key)).dropFirst(5)
+        }
+    }
 
     struct Counts: Codable {
         var lines = 0
@@ -47,18 +63,19 @@ struct BatchRebalance {
     }
 
     var checkpointPath: String { output + ".checkpoint" }
+    var absoluteOutput: String { URL(fileURLWithPath: output).standardizedFileURL.path }
 
     /// Plans one input line; returns the output line and the error line, if any.
     func process(line: String, number: Int) -> (
-        output: String, error: String?, status: PlanStatus, turnover: Double, cost: Double
+        output: String, error: String?, status: PlanStatus, turnover: Double, cost: Double, accountId: String?
     ) {
-        func failure(_ id: String?, _ reason: String) -> (String, String?, PlanStatus, Double, Double) {
+        func failure(_ id: String?, _ reason: String) -> (String, String?, PlanStatus, Double, Double, String?) {
             var record: [String: Any] = ["line": number, "status": "error", "error": reason]
             if let id { record["accountId"] = id }
             let text =
                 (try? JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) }
                 ?? "{\"status\":\"error\"}"
-            return (text, text, .error, 0, 0)
+            return (text, text, .error, 0, 0, id)
         }
         let data = Data(line.utf8)
         let account: Account
@@ -79,7 +96,7 @@ struct BatchRebalance {
         }
         do {
             let plan = try planner.plan(for: account, toward: target, at: prices, asOf: asOf)
-            return (plan.jsonLine, nil, plan.status, plan.turnover, plan.estimatedCost)
+            return (plan.jsonLine, nil, plan.status, plan.turnover, plan.estimatedCost, account.id)
         } catch {
             return failure(account.id, (error.field.map { "\($0): " } ?? "") + error.message)
         }
@@ -91,6 +108,7 @@ struct BatchRebalance {
         let errors = ByteSink(capacity: 1 << 12)
         var counts = Counts()
         var scratch = BatchPlanner.Scratch()
+        var entries: [AuditEntry] = []
     }
 
     /// Writes blocks in order on its own thread, keeps the counts, saves checkpoints.
@@ -99,14 +117,21 @@ struct BatchRebalance {
         let err: FileHandle?
         let checkpointPath: String?
         let durable: Bool
+        let audit: AuditTrail?
+        let outputPath: String
         var counts: Counts
         var outTail: [UInt8]
         var errTail: [UInt8]
         var failure: Error?
         let queue = DispatchQueue(label: "ballast.batch.writer")
 
-        init(out: FileHandle, err: FileHandle?, checkpointPath: String?, durable: Bool, counts: Counts, outTail: [UInt8], errTail: [UInt8])
-        {
+        init(
+            out: FileHandle, err: FileHandle?, checkpointPath: String?, durable: Bool, audit: AuditTrail?, outputPath: String,
+            counts: Counts,
+            outTail: [UInt8], errTail: [UInt8]
+        ) {
+            self.audit = audit
+            self.outputPath = outputPath
             self.out = out
             self.err = err
             self.checkpointPath = checkpointPath
@@ -146,6 +171,11 @@ struct BatchRebalance {
                 let cp = Checkpoint(
                     linesDone: linesDone, bytesWritten: try out.offset(), errorBytesWritten: try err?.offset() ?? 0,
                     outputTail: fnv1a(outTail), errorTail: fnv1a(errTail), counts: counts)
+                if let audit {
+                    // The block's records and the progress that covers them commit together.
+                    try audit.append(
+                        parts.flatMap(\.entries), progress: (outputPath, String(decoding: try JSONEncoder().encode(cp), as: UTF8.self)))
+                }
                 let temp = checkpointPath + ".tmp"
                 try JSONEncoder().encode(cp).write(to: URL(fileURLWithPath: temp))
                 guard rename(temp, checkpointPath) == 0 else {
@@ -211,6 +241,15 @@ struct BatchRebalance {
                     )
                 }
             }
+            if resume, let audit, let text = try audit.trail.batchProgress(output: absoluteOutput),
+                let cp = try? JSONDecoder().decode(Checkpoint.self, from: Data(text.utf8)), cp.linesDone > (checkpoint?.linesDone ?? -1),
+                checkpoint != nil || fm.fileExists(atPath: output)
+            {
+                // The audit records of a block and its progress commit together; the checkpoint
+                // file is renamed just after. When the process died between the two, the
+                // database is the later (and consistent) one.
+                checkpoint = cp
+            }
             if let cp = checkpoint {
                 skip = cp.linesDone
                 counts = cp.counts
@@ -233,9 +272,22 @@ struct BatchRebalance {
         }
         let fast = try? BatchPlanner(planner: planner, targets: targets, prices: prices, asOf: asOf)
         let workers = max(1, jobs)
+        let auditTrail = audit?.trail
+        var runNumber = ""
+        if let audit {
+            runNumber = String(
+                try audit.trail.append([
+                    AuditEntry(
+                        command: "rebalance-batch", engineVersion: BallastVersion.current, inputs: audit.inputs,
+                        parameters: audit.parameters.merging(["resumedAtLine": String(skip)]) { $1 }, outputs: "{}")
+                ])[0])
+        }
         let writer = Writer(
-            out: outHandle, err: errHandle, checkpointPath: toStdout ? nil : checkpointPath, durable: durable, counts: counts,
-            outTail: outTail, errTail: errTail)
+            out: outHandle, err: errHandle, checkpointPath: toStdout ? nil : checkpointPath, durable: durable, audit: auditTrail,
+            outputPath: absoluteOutput, counts: counts, outTail: outTail, errTail: errTail)
+        let audit = self.audit
+        let runId = runNumber
+        let blockTime = AuditEntry.timestamp(Date())
         // Two sets of parts: the workers fill one while the writer empties the other.
         let sets = [(0..<workers).map { _ in Part() }, (0..<workers).map { _ in Part() }]
         let free = [DispatchSemaphore(value: 1), DispatchSemaphore(value: 1)]
@@ -297,13 +349,17 @@ struct BatchRebalance {
                     part.output.removeAll()
                     part.errors.removeAll()
                     part.counts = Counts()
+                    part.entries.removeAll(keepingCapacity: true)
                     let lo = w * slice
                     let hi = min(count, lo + slice)
                     guard lo < hi else { return }
                     for k in lo..<hi {
                         let line = UnsafeBufferPointer(rebasing: bytes[s[k]..<e[k]])
                         let status: PlanStatus
+                        let outputStart = part.output.count
+                        var accountId: String?
                         if let o = fast?.plan(line: line, into: part.output, scratch: &part.scratch) {
+                            accountId = o.accountId
                             status = o.status
                             part.counts.turnover += o.turnover
                             part.counts.cost += o.estimatedCost
@@ -316,8 +372,20 @@ struct BatchRebalance {
                                 part.errors.append(10)
                             }
                             status = r.status
+                            accountId = r.accountId
                             part.counts.turnover += r.turnover
                             part.counts.cost += r.cost
+                        }
+                        if let audit {
+                            let plan = UnsafeRawBufferPointer(rebasing: part.output.bytes[outputStart..<part.output.count])
+                            part.entries.append(
+                                AuditEntry(
+                                    command: "rebalance", engineVersion: BallastVersion.current,
+                                    accountRef: accountId.map(audit.accountRef),
+                                    inputs: ["account": AuditEntry.digest(UnsafeRawBufferPointer(line))],
+                                    parameters: ["run": runId, "line": String(nums[k])],
+                                    outputs: "{\"plan\":\"" + AuditEntry.digest(plan) + "\",\"status\":\"" + status.rawValue + "\"}",
+                                    timestamp: blockTime))
                         }
                         part.output.append(10)
                         part.counts.lines += 1
@@ -358,6 +426,7 @@ struct BatchRebalance {
             try outHandle.close()
             try errHandle?.close()
             try? fm.removeItem(atPath: checkpointPath)
+            try auditTrail?.clearBatchProgress(output: absoluteOutput)
         }
         return writer.counts
     }

@@ -62,10 +62,44 @@ struct ProfileCommand: ParsableCommand {
     var market: String = "market-data/sp500_index.csv"
 
     @OptionGroup(title: "Profiling files") var files: ProfilingFiles
+    @OptionGroup(title: "Audit trail") var audit: AuditOptions
     @OptionGroup(title: "Output") var output: OutputOptions
 
     func validate() throws {
         if output.format == .csv { throw ValidationError("profile prints table or json") }
+    }
+
+    /// Appends the assessment to the audit trail.
+    func record(_ a: Assessment, asOf: MarketDate) throws {
+        guard let trail = try audit.open() else { return }
+        let p = a.profile
+        struct Outputs: Encodable {
+            let level: Int
+            let label: String
+            let willingness: Double
+            let capacity: Double
+            let consistency: Double
+            let decidedBy: String
+            let flags: [String]
+            let reassessBy: String
+        }
+        let outputs = Outputs(
+            level: p.level, label: p.label, willingness: p.willingness, capacity: p.capacity, consistency: p.consistency,
+            decidedBy: p.decidedBy,
+            flags: p.flags, reassessBy: p.reassessBy.description)
+        let entry = AuditEntry(
+            command: "profile", engineVersion: BallastVersion.current, customerRef: p.customerRef,
+            inputs: [
+                "customer": Digest.json(CustomerInputs(a.customer)), "questionnaire": Digest.file(files.questionnaire),
+                "levels": Digest.file(files.levels), "catalog": Digest.file(files.catalog), "market": Digest.file(market),
+            ],
+            parameters: [
+                "asOf": asOf.description, "acknowledgeRiskWarning": String(acknowledgeRiskWarning),
+                "questionnaireVersion": p.questionnaireVersion,
+            ],
+            outputs: auditJSON(outputs), suitability: a.suitability.map(auditJSON), warnings: a.suitability?.warning.map { [$0] } ?? [],
+            acknowledged: a.suitability?.acknowledged ?? false)
+        try trail.append([entry])
     }
 
     struct Assessment {
@@ -100,9 +134,11 @@ struct ProfileCommand: ParsableCommand {
     }
 
     func run() throws {
+        let day = asOf ?? today()
         let a = try reportingErrors {
-            try Self.assess(
-                customerPath: customer, asOf: asOf ?? today(), files: files, market: market, acknowledged: acknowledgeRiskWarning)
+            let a = try Self.assess(customerPath: customer, asOf: day, files: files, market: market, acknowledged: acknowledgeRiskWarning)
+            try record(a, asOf: day)
+            return a
         }
         switch output.format {
         case .json: print(try jsonString(ProfileReport(a.profile, suitability: a.suitability)))

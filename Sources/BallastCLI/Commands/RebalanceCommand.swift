@@ -123,7 +123,25 @@ struct RebalanceCommand: ParsableCommand {
     var maxTurnover: Double?
 
     @OptionGroup(title: "Profiling files") var files: ProfilingFiles
+    @OptionGroup(title: "Audit trail") var audit: AuditOptions
     @OptionGroup(title: "Output") var output: OutputOptions
+
+    /// The shared inputs' digests and the parameters, for audit records.
+    func auditContext(prices priceAt: [String: Double], targets: [String: [String: Double]], policy: RebalancePolicy, day: MarketDate)
+        -> (inputs: [String: String], parameters: [String: String])
+    {
+        var parameters = ["asOf": day.description, "prices": priceMap ?? prices.joined(separator: " ")]
+        if let models { parameters["models"] = models }
+        if let accounts { parameters["accounts"] = accounts }
+        if let out { parameters["out"] = out }
+        return (
+            [
+                "prices": Digest.json(priceAt), "models": Digest.json(targets), "policy": Digest.json(policy),
+                "catalog": Digest.file(files.catalog),
+            ],
+            parameters
+        )
+    }
 
     func validate() throws {
         if output.format == .csv { throw ValidationError("rebalance prints table or json") }
@@ -224,9 +242,15 @@ struct RebalanceCommand: ParsableCommand {
                 let (priceAt, day) = try loadPrices()
                 let targets = try loadTargets(day: day, catalog: catalog)
                 let lots = Dictionary(uniqueKeysWithValues: catalog.products.map { ($0.symbol, $0.lotSize) })
-                let batch = BatchRebalance(
+                let policy = try effectivePolicy()
+                var batch = BatchRebalance(
                     input: accounts, output: out, errors: errors, jobs: jobs, resume: resume, durable: fsync, quiet: output.quiet,
-                    planner: RebalancePlanner(policy: try effectivePolicy(), lotSizes: lots), targets: targets, prices: priceAt, asOf: day)
+                    planner: RebalancePlanner(policy: policy, lotSizes: lots), targets: targets, prices: priceAt, asOf: day)
+                if let trail = try audit.open() {
+                    let key = try Privacy.pseudonymKey(keyFile: files.keyFile).withUnsafeBytes { Array($0) }
+                    let context = auditContext(prices: priceAt, targets: targets, policy: policy, day: day)
+                    batch.audit = BatchRebalance.BatchAudit(trail: trail, key: key, inputs: context.inputs, parameters: context.parameters)
+                }
                 return try batch.run()
             }
             if !output.quiet {
@@ -264,8 +288,19 @@ struct RebalanceCommand: ParsableCommand {
                     description: "\(models ?? "models"): has no model \(modelId); it has \(targets.keys.sorted().joined(separator: ", "))")
             }
             let lots = Dictionary(uniqueKeysWithValues: catalog.products.map { ($0.symbol, $0.lotSize) })
-            let plan = try RebalancePlanner(policy: try effectivePolicy(), lotSizes: lots).plan(
-                for: acct, toward: target, at: priceAt, asOf: day)
+            let policy = try effectivePolicy()
+            let plan = try RebalancePlanner(policy: policy, lotSizes: lots).plan(for: acct, toward: target, at: priceAt, asOf: day)
+            if let trail = try audit.open() {
+                let key = try Privacy.pseudonymKey(keyFile: files.keyFile)
+                let context = auditContext(prices: priceAt, targets: [modelId: target], policy: policy, day: day)
+                try trail.append([
+                    AuditEntry(
+                        command: "rebalance", engineVersion: BallastVersion.current,
+                        accountRef: "acct-" + Privacy.pseudonym(of: "account:" + acct.id, key: key).dropFirst(5),
+                        inputs: context.inputs.merging(["account": AuditEntry.digest(data)]) { $1 }, parameters: context.parameters,
+                        outputs: plan.jsonLine, warnings: plan.notes)
+                ])
+            }
             return (plan, target)
         }
         switch output.format {

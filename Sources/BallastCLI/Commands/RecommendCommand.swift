@@ -59,6 +59,7 @@ struct RecommendCommand: ParsableCommand {
     var report: String?
 
     @OptionGroup(title: "Profiling files") var files: ProfilingFiles
+    @OptionGroup(title: "Audit trail") var audit: AuditOptions
     @OptionGroup(title: "Output") var output: OutputOptions
 
     func validate() throws {
@@ -80,6 +81,14 @@ struct RecommendCommand: ParsableCommand {
                 market: try PriceCSV.read(path: market), pseudonymKey: try Privacy.pseudonymKey(keyFile: files.keyFile))
             settings.backtestYears = years
             settings.policy.costBasisPoints = costBps
+            if let trail = try audit.open() {
+                settings.auditor = TrailRecorder(
+                    trail: trail,
+                    parameters: [
+                        "asOf": day.description, "years": String(years), "costBps": String(costBps),
+                        "acknowledgeRiskWarning": String(acknowledgeRiskWarning), "prices": prices.joined(separator: " "),
+                    ], customerDigest: Digest.json(CustomerInputs(customerFile)))
+            }
             let r = try Recommender(settings: settings).recommend(customerFile, asOf: day, acknowledgedRiskWarning: acknowledgeRiskWarning)
             return (r, customerFile, catalog)
         }

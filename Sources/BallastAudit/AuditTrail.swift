@@ -1,0 +1,400 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// What one audited action produced, before it is chained into the trail.
+///
+/// Personal data never goes in: customers and accounts are named by pseudonymous references,
+/// and inputs by SHA-256 digests.
+public struct AuditEntry: Sendable, Codable, Equatable {
+    /// When the action ran (ISO 8601, UTC, milliseconds).
+    public var time: String
+    /// The engine version that ran it.
+    public var engineVersion: String
+    /// `profile`, `recommend`, `rebalance` or `backtest`.
+    public var command: String
+    /// The pseudonymous customer reference, when a customer is concerned.
+    public var customerRef: String?
+    /// The pseudonymous account reference, when an account is concerned.
+    public var accountRef: String?
+    /// Input name to the SHA-256 digest (hex) of its canonical bytes.
+    public var inputs: [String: String]
+    /// Parameter name to value, as given.
+    public var parameters: [String: String]
+    /// The outputs as JSON text (level, weights, trades, metrics, as the command produced them).
+    public var outputs: String
+    /// The suitability decision as JSON text, when there is one.
+    public var suitability: String?
+    /// Every warning shown.
+    public var warnings: [String]
+    /// Whether the customer acknowledged a risk warning.
+    public var acknowledged: Bool
+
+    /// An entry stamped with `time` (default now), or with `timestamp` as given.
+    public init(
+        command: String, engineVersion: String, customerRef: String? = nil, accountRef: String? = nil, inputs: [String: String] = [:],
+        parameters: [String: String] = [:], outputs: String, suitability: String? = nil, warnings: [String] = [],
+        acknowledged: Bool = false,
+        time: Date = Date(), timestamp: String? = nil
+    ) {
+        self.time = timestamp ?? AuditEntry.timestamp(time)
+        self.engineVersion = engineVersion
+        self.command = command
+        self.customerRef = customerRef
+        self.accountRef = accountRef
+        self.inputs = inputs
+        self.parameters = parameters
+        self.outputs = outputs
+        self.suitability = suitability
+        self.warnings = warnings
+        self.acknowledged = acknowledged
+    }
+
+    /// `2026-11-30T06:45:12.345Z`.
+    public static func timestamp(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        f.timeZone = TimeZone(identifier: "UTC")
+        return f.string(from: date)
+    }
+
+    /// The SHA-256 digest of `bytes`, in hex.
+    public static func digest(_ bytes: some DataProtocol) -> String {
+        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The SHA-256 digest of a file's bytes, in hex (`nil` when it cannot be read).
+    public static func digest(file path: String) -> String? {
+        FileManager.default.contents(atPath: path).map { digest($0) }
+    }
+}
+
+/// A stored record: the entry, its place in the chain, and the hashes that link it.
+public struct AuditRecord: Sendable, Codable, Equatable {
+    /// Position in the chain, from 1.
+    public var id: Int64
+    /// What was recorded.
+    public var entry: AuditEntry
+    /// The previous record's hash (64 zeros for the first).
+    public var previousHash: String
+    /// SHA-256 of this record's canonical text, which includes `previousHash`.
+    public var hash: String
+
+    /// The canonical text that ``hash`` covers: every field, in a fixed order, one per line.
+    static func canonical(id: Int64, entry e: AuditEntry, inputs: String, parameters: String, warnings: String, previousHash: String)
+        -> String
+    {
+        [
+            String(id), e.time, e.engineVersion, e.command, e.customerRef ?? "", e.accountRef ?? "", inputs, parameters, e.outputs,
+            e.suitability ?? "", warnings, e.acknowledged ? "1" : "0", previousHash,
+        ].map { $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n") }.joined(separator: "\n")
+    }
+}
+
+/// The outcome of ``AuditTrail/verify()``.
+public struct AuditVerification: Sendable, Codable, Equatable {
+    /// Whether every record is intact and in place.
+    public var intact: Bool
+    /// Records checked.
+    public var records: Int
+    /// The first record that is wrong (or the id where one is missing).
+    public var firstBroken: Int64?
+    /// What is wrong with it.
+    public var problem: String?
+    /// The hash of the last record: keep it elsewhere to anchor the chain.
+    public var headHash: String
+}
+
+/// An error of the audit trail, with the database path.
+public struct AuditError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong and how to fix it.
+    public var message: String
+    /// An error with its message.
+    public init(_ message: String) { self.message = message }
+    /// The message.
+    public var description: String { message }
+}
+
+/// A tamper-evident audit trail in an embedded SQLite database (GRDB, WAL mode).
+///
+/// Records are appended in transactions; each holds the SHA-256 hash of the previous one, and a
+/// one-row head table holds the count and the last hash, updated in the same transaction, so
+/// that an edited, deleted, inserted or reordered record is found by ``verify()``. One process
+/// writes at a time (SQLite's lock); batch runs append a block of records per transaction.
+public final class AuditTrail: Sendable {
+    /// The database file.
+    public let path: String
+    let queue: DatabaseQueue
+
+    static let zeroHash = String(repeating: "0", count: 64)
+
+    /// Opens (creating with mode 0600 when missing) and migrates the database at `path`.
+    public init(path: String) throws(AuditError) {
+        self.path = path
+        let fm = FileManager.default
+        if !fm.fileExists(atPath: path) {
+            let dir = (path as NSString).deletingLastPathComponent
+            if !dir.isEmpty { try? fm.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+            guard fm.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw AuditError("\(path): cannot create the audit database (check the folder exists and is writable)")
+            }
+        }
+        do {
+            var config = Configuration()
+            config.busyMode = .timeout(30)
+            queue = try DatabaseQueue(path: path, configuration: config)
+            try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
+            try Self.migrator.migrate(queue)
+        } catch {
+            throw AuditError("\(path): cannot open the audit database: \(error)")
+        }
+    }
+
+    /// The schema and its migrations, in order. Never edit a registered migration; add one.
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1: records and chain head") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE record (
+                        id INTEGER PRIMARY KEY,
+                        time TEXT NOT NULL,
+                        engineVersion TEXT NOT NULL,
+                        command TEXT NOT NULL,
+                        customerRef TEXT,
+                        accountRef TEXT,
+                        inputs TEXT NOT NULL,
+                        parameters TEXT NOT NULL,
+                        outputs TEXT NOT NULL,
+                        suitability TEXT,
+                        warnings TEXT NOT NULL,
+                        acknowledged INTEGER NOT NULL,
+                        previousHash TEXT NOT NULL,
+                        hash TEXT NOT NULL
+                    );
+                    CREATE INDEX record_customer ON record(customerRef);
+                    CREATE INDEX record_time ON record(time);
+                    CREATE TABLE head (
+                        one INTEGER PRIMARY KEY CHECK (one = 1),
+                        count INTEGER NOT NULL,
+                        lastId INTEGER NOT NULL,
+                        lastHash TEXT NOT NULL
+                    );
+                    INSERT INTO head VALUES (1, 0, 0, '\(zeroHash)');
+                    """)
+        }
+        m.registerMigration("v2: batch progress") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE batchProgress (
+                        output TEXT PRIMARY KEY,
+                        checkpoint TEXT NOT NULL
+                    );
+                    """)
+        }
+        return m
+    }
+
+    /// A JSON string literal.
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for u in text.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 {
+                    out += "\\u00" + (u.value < 16 ? "0" : "") + String(u.value, radix: 16)
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// Canonical JSON of a string map: keys sorted, no spaces.
+    static func json(_ map: [String: String]) -> String {
+        "{" + map.keys.sorted().map { quoted($0) + ":" + quoted(map[$0]!) }.joined(separator: ",") + "}"
+    }
+
+    /// Canonical JSON of a string list.
+    static func json(_ list: [String]) -> String { "[" + list.map(quoted).joined(separator: ",") + "]" }
+
+    /// Appends entries in one transaction and returns their ids. With `progress`, the batch
+    /// progress row of `progress.output` is saved in the same transaction.
+    @discardableResult
+    public func append(_ entries: [AuditEntry], progress: (output: String, checkpoint: String)? = nil) throws(AuditError) -> [Int64] {
+        do {
+            return try queue.write { db -> [Int64] in
+                var (count, lastId, lastHash) = try Self.head(db)
+                var ids: [Int64] = []
+                ids.reserveCapacity(entries.count)
+                let insert = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO record (id, time, engineVersion, command, customerRef, accountRef, inputs, parameters, outputs,
+                            suitability, warnings, acknowledged, previousHash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """)
+                for e in entries {
+                    let id = lastId + 1
+                    let inputs = Self.json(e.inputs)
+                    let parameters = Self.json(e.parameters)
+                    let warnings = Self.json(e.warnings)
+                    let text = AuditRecord.canonical(
+                        id: id, entry: e, inputs: inputs, parameters: parameters, warnings: warnings, previousHash: lastHash)
+                    let hash = AuditEntry.digest(Data(text.utf8))
+                    try insert.execute(arguments: [
+                        id, e.time, e.engineVersion, e.command, e.customerRef, e.accountRef, inputs, parameters, e.outputs, e.suitability,
+                        warnings, e.acknowledged, lastHash, hash,
+                    ])
+                    ids.append(id)
+                    lastId = id
+                    lastHash = hash
+                    count += 1
+                }
+                try db.execute(
+                    sql: "UPDATE head SET count = ?, lastId = ?, lastHash = ? WHERE one = 1", arguments: [count, lastId, lastHash])
+                if let progress {
+                    try db.execute(
+                        sql:
+                            "INSERT INTO batchProgress (output, checkpoint) VALUES (?, ?) ON CONFLICT(output) DO UPDATE SET checkpoint = excluded.checkpoint",
+                        arguments: [progress.output, progress.checkpoint])
+                }
+                return ids
+            }
+        } catch {
+            throw AuditError("\(path): cannot append to the audit trail: \(error)")
+        }
+    }
+
+    static func head(_ db: Database) throws -> (Int64, Int64, String) {
+        guard let row = try Row.fetchOne(db, sql: "SELECT count, lastId, lastHash FROM head WHERE one = 1") else {
+            throw AuditError("the chain head is missing")
+        }
+        return (row[0], row[1], row[2])
+    }
+
+    /// The saved progress of a batch run writing to `output`, if any.
+    public func batchProgress(output: String) throws(AuditError) -> String? {
+        do {
+            return try queue.read { db in
+                try String.fetchOne(db, sql: "SELECT checkpoint FROM batchProgress WHERE output = ?", arguments: [output])
+            }
+        } catch {
+            throw AuditError("\(path): \(error)")
+        }
+    }
+
+    /// Forgets the progress of a finished batch run.
+    public func clearBatchProgress(output: String) throws(AuditError) {
+        do { try queue.write { db in try db.execute(sql: "DELETE FROM batchProgress WHERE output = ?", arguments: [output]) } } catch {
+            throw AuditError("\(path): \(error)")
+        }
+    }
+
+    static func record(_ row: Row) throws -> AuditRecord {
+        func decode<T: Decodable>(_ text: String, _: T.Type) throws -> T { try JSONDecoder().decode(T.self, from: Data(text.utf8)) }
+        var e = AuditEntry(command: row["command"], engineVersion: row["engineVersion"], outputs: row["outputs"])
+        e.time = row["time"]
+        e.customerRef = row["customerRef"]
+        e.accountRef = row["accountRef"]
+        e.inputs = try decode(row["inputs"], [String: String].self)
+        e.parameters = try decode(row["parameters"], [String: String].self)
+        e.suitability = row["suitability"]
+        e.warnings = try decode(row["warnings"], [String].self)
+        e.acknowledged = row["acknowledged"]
+        return AuditRecord(id: row["id"], entry: e, previousHash: row["previousHash"], hash: row["hash"])
+    }
+
+    /// Records in id order, optionally for one customer and from a date (`YYYY-MM-DD`) on.
+    public func list(customer: String? = nil, since: String? = nil, limit: Int? = nil) throws(AuditError) -> [AuditRecord] {
+        var sql = "SELECT * FROM record WHERE 1"
+        var arguments: StatementArguments = []
+        if let customer {
+            sql += " AND customerRef = ?"
+            _ = arguments.append(contentsOf: [customer])
+        }
+        if let since {
+            sql += " AND time >= ?"
+            _ = arguments.append(contentsOf: [since])
+        }
+        sql += " ORDER BY id"
+        if let limit { sql += " LIMIT \(limit)" }
+        do { return try queue.read { db in try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.record) } } catch {
+            throw AuditError("\(path): cannot read the audit trail: \(error)")
+        }
+    }
+
+    /// One record.
+    public func record(id: Int64) throws(AuditError) -> AuditRecord? {
+        do {
+            return try queue.read { db in try Row.fetchOne(db, sql: "SELECT * FROM record WHERE id = ?", arguments: [id]).map(Self.record) }
+        } catch {
+            throw AuditError("\(path): cannot read the audit trail: \(error)")
+        }
+    }
+
+    /// Calls `body` with every record in id order, without loading them all.
+    public func forEachRecord(_ body: (AuditRecord) throws -> Void) throws {
+        try queue.read { db in
+            let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM record ORDER BY id")
+            while let row = try cursor.next() { try body(try Self.record(row)) }
+        }
+    }
+
+    /// Re-computes every hash and link, and checks the head: names the first record that was
+    /// edited, deleted, inserted or moved.
+    public func verify() throws(AuditError) -> AuditVerification {
+        do {
+            return try queue.read { db -> AuditVerification in
+                let (count, lastId, lastHash) = try Self.head(db)
+                var expectedId: Int64 = 1
+                var previous = Self.zeroHash
+                var n = 0
+                func broken(_ id: Int64, _ problem: String) -> AuditVerification {
+                    AuditVerification(intact: false, records: n, firstBroken: id, problem: problem, headHash: lastHash)
+                }
+                let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM record ORDER BY id")
+                while let row = try cursor.next() {
+                    let r = try Self.record(row)
+                    n += 1
+                    if r.id != expectedId {
+                        return broken(
+                            expectedId,
+                            r.id > expectedId ? "record \(expectedId) is missing (deleted)" : "record \(r.id) appears out of order")
+                    }
+                    if r.previousHash != previous {
+                        return broken(r.id, "its link to record \(r.id - 1) does not match (a record was inserted, removed or moved)")
+                    }
+                    let text = AuditRecord.canonical(
+                        id: r.id, entry: r.entry, inputs: row["inputs"], parameters: row["parameters"], warnings: row["warnings"],
+                        previousHash: r.previousHash)
+                    if AuditEntry.digest(Data(text.utf8)) != r.hash { return broken(r.id, "its content does not match its hash (edited)") }
+                    previous = r.hash
+                    expectedId += 1
+                }
+                if Int64(n) != count || expectedId - 1 != lastId || previous != lastHash {
+                    return broken(
+                        expectedId,
+                        "the chain ends at record \(expectedId - 1) but the head records \(count) records ending at \(lastId) (records removed from or added to the end)"
+                    )
+                }
+                return AuditVerification(intact: true, records: n, firstBroken: nil, problem: nil, headHash: lastHash)
+            }
+        } catch let e as AuditError {
+            throw e
+        } catch {
+            throw AuditError("\(path): cannot read the audit trail: \(error)")
+        }
+    }
+
+    /// Number of records.
+    public func count() throws(AuditError) -> Int {
+        do { return try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record") ?? 0 } } catch {
+            throw AuditError("\(path): \(error)")
+        }
+    }
+}

@@ -1,0 +1,214 @@
+import ArgumentParser
+import Ballast
+import Foundation
+
+extension AuditError: UserFacingError {}
+
+/// Where audit records go: `--audit-db`, else `BALLAST_AUDIT_DB`, else `./ballast-audit.sqlite`;
+/// `--no-audit` writes none.
+struct AuditOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp("Audit database (default: $BALLAST_AUDIT_DB, else ./ballast-audit.sqlite).", valueName: "path"))
+    var auditDb: String?
+
+    @Flag(help: "Do not write an audit record.")
+    var noAudit = false
+
+    var path: String {
+        auditDb ?? ProcessInfo.processInfo.environment["BALLAST_AUDIT_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "ballast-audit.sqlite"
+    }
+
+    /// The trail, or `nil` with `--no-audit`.
+    func open() throws -> AuditTrail? { noAudit ? nil : try AuditTrail(path: path) }
+}
+
+enum Digest {
+    /// SHA-256 of a file, or of nothing when it cannot be read (the name says so).
+    static func file(_ path: String) -> String { AuditEntry.digest(file: path) ?? "unreadable:" + path }
+
+    /// SHA-256 of a price table's dates, symbols and values, as the engine saw them.
+    static func prices(_ table: PriceTable) -> String {
+        var data = Data(table.symbols.joined(separator: ",").utf8)
+        for d in table.dates { withUnsafeBytes(of: d.dayNumber) { data.append(contentsOf: $0) } }
+        table.values.withUnsafeBytes { data.append(contentsOf: $0) }
+        return AuditEntry.digest(data)
+    }
+
+    /// SHA-256 of a value's canonical JSON (sorted keys).
+    static func json(_ value: some Encodable) -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return AuditEntry.digest((try? e.encode(value)) ?? Data())
+    }
+}
+
+/// Canonical JSON text of a value, for audit outputs.
+func auditJSON(_ value: some Encodable) -> String {
+    let e = JSONEncoder()
+    e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: (try? e.encode(value)) ?? Data("null".utf8), as: UTF8.self)
+}
+
+/// Writes each recommendation to the trail.
+struct TrailRecorder: RecommendationAuditor {
+    let trail: AuditTrail
+    let parameters: [String: String]
+    let customerDigest: String
+
+    struct Outputs: Encodable {
+        let level: String
+        let weights: [String: Double]
+        let expectedReturn: Double
+        let volatility: Double
+        let trades: [PlannedTrade]
+        let cashAfter: Double
+        let backtestCagr: Double
+        let backtestMaxDrawdown: Double
+    }
+
+    func record(_ r: Recommendation, customer: CustomerFile, settings: Recommender.Settings) throws -> String {
+        let outputs = Outputs(
+            level: r.profile.label, weights: r.portfolio.weights.filter { $0.value > 0 }, expectedReturn: r.portfolio.result.expectedReturn,
+            volatility: r.portfolio.result.volatility, trades: r.plan.trades, cashAfter: r.plan.cashAfter,
+            backtestCagr: r.backtest.metrics.cagr,
+            backtestMaxDrawdown: r.backtest.metrics.maxDrawdown)
+        let entry = AuditEntry(
+            command: "recommend", engineVersion: BallastVersion.current, customerRef: r.profile.customerRef, accountRef: r.plan.accountId,
+            inputs: [
+                "customer": customerDigest, "prices": Digest.prices(settings.prices), "market": Digest.prices(settings.market),
+                "questionnaire": Digest.json(settings.questionnaire), "levels": Digest.json(settings.levels),
+                "catalog": Digest.json(settings.catalog),
+            ], parameters: parameters, outputs: auditJSON(outputs), suitability: auditJSON(r.suitability), warnings: r.warnings,
+            acknowledged: r.suitability.acknowledged)
+        return String(try trail.append([entry])[0])
+    }
+}
+
+/// The answers, holdings and cash of a customer, without personal data, for a digest.
+struct CustomerInputs: Encodable {
+    let answers: [String: String]
+    let holdings: [String: Double]
+    let cash: Double
+    let requestedProducts: [String]
+    init(_ c: CustomerFile) {
+        answers = c.answers
+        holdings = c.holdings
+        cash = c.cash
+        requestedProducts = c.requestedProducts
+    }
+}
+
+/// `ballast audit`: read and check the trail.
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "List, show, export and verify the tamper-evident audit trail.",
+        discussion: """
+            Every profile, recommend, rebalance (one record per account) and backtest run appends a record:
+            time, engine version, command, pseudonymous customer and account references, SHA-256 digests of
+            every input, the parameters, the outputs, the suitability decision and the warnings. Each record
+            holds the hash of the previous one, so `audit verify` finds an edited, deleted, inserted or
+            reordered record and names the first broken one (exit 1).
+
+            EXAMPLES
+              ballast audit list --since 2026-11-01
+              ballast audit show 42
+              ballast audit export --format jsonl > trail.jsonl
+              ballast audit verify
+            """,
+        subcommands: [List.self, Show.self, Export.self, Verify.self]
+    )
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List records (id, time, command, customer, account).",
+            discussion:
+                "EXAMPLES\n  ballast audit list --customer cust-9943eaad3d116d4bb161cd59\n  ballast audit list --since 2026-11-30 --limit 20"
+        )
+        @Option(help: ArgumentHelp("Only this pseudonymous customer reference.", valueName: "ref")) var customer: String?
+        @Option(help: ArgumentHelp("Only records from this date on.", valueName: "date")) var since: MarketDate?
+        @Option(help: ArgumentHelp("At most this many records.", valueName: "n")) var limit: Int?
+        @OptionGroup var audit: AuditOptions
+        @OptionGroup(title: "Output") var output: OutputOptions
+
+        func run() throws {
+            try reportingErrors {
+                let records = try AuditTrail(path: audit.path).list(customer: customer, since: since?.description, limit: limit)
+                if output.format == .json {
+                    print(try jsonString(records))
+                    return
+                }
+                var t = TextTable(["id", "time", "command", "customer", "account"])
+                for r in records {
+                    t.add([
+                        String(r.id), String(r.entry.time.prefix(19)), r.entry.command, r.entry.customerRef ?? "", r.entry.accountRef ?? "",
+                    ])
+                }
+                print(t.render(), terminator: "")
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show one record in full (JSON).", discussion: "EXAMPLES\n  ballast audit show 42")
+        @Argument(help: ArgumentHelp("The record's id.", valueName: "id")) var id: Int64
+        @OptionGroup var audit: AuditOptions
+
+        func run() throws {
+            try reportingErrors {
+                guard let r = try AuditTrail(path: audit.path).record(id: id) else {
+                    throw InputFileError(description: "\(audit.path): no record \(id); `ballast audit list` shows the ids")
+                }
+                print(try jsonString(r))
+            }
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write every record as JSON Lines, in order.",
+            discussion: "EXAMPLES\n  ballast audit export --format jsonl > trail.jsonl")
+        @Option(help: ArgumentHelp("jsonl (one record per line).", valueName: "format")) var format: String = "jsonl"
+        @OptionGroup var audit: AuditOptions
+
+        func validate() throws { if format != "jsonl" { throw ValidationError("--format is jsonl") } }
+
+        func run() throws {
+            try reportingErrors {
+                let e = JSONEncoder()
+                e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                var buffer = Data()
+                try AuditTrail(path: audit.path).forEachRecord { r in
+                    buffer.append(try e.encode(r))
+                    buffer.append(10)
+                    if buffer.count > 1 << 20 {
+                        FileHandle.standardOutput.write(buffer)
+                        buffer.removeAll(keepingCapacity: true)
+                    }
+                }
+                FileHandle.standardOutput.write(buffer)
+            }
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check every hash and link; exit 1 naming the first broken record.",
+            discussion: "EXAMPLES\n  ballast audit verify\n  ballast audit verify --audit-db /var/lib/ballast/audit.sqlite --format json")
+        @OptionGroup var audit: AuditOptions
+        @OptionGroup(title: "Output") var output: OutputOptions
+
+        func run() throws {
+            let v = try reportingErrors { try AuditTrail(path: audit.path).verify() }
+            if output.format == .json {
+                print(try jsonString(v))
+            } else if v.intact {
+                print("\(audit.path): \(v.records) records, chain intact; head hash \(v.headHash)")
+            } else {
+                print("\(audit.path): BROKEN at record \(v.firstBroken ?? 0): \(v.problem ?? "")")
+            }
+            if !v.intact { throw ExitCode(ExitStatus.dataError) }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import BallastAudit
+import Foundation
+import GRDB
+import Testing
+
+@Suite("Audit trail")
+struct AuditTrailTests {
+    func fresh(_ name: String) throws -> AuditTrail {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-audit-\(getpid())-\(name).sqlite").path
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        let trail = try AuditTrail(path: path)
+        var entries: [AuditEntry] = []
+        for k in 1...10 {
+            entries.append(
+                AuditEntry(
+                    command: k % 2 == 0 ? "profile" : "rebalance", engineVersion: "0.1.0", customerRef: "cust-\(k % 3)",
+                    accountRef: "acct-\(k)",
+                    inputs: ["prices": String(repeating: "a", count: 64)], parameters: ["asOf": "2022-12-28"], outputs: "{\"k\":\(k)}",
+                    warnings: k == 3 ? ["a \"quoted\"\nwarning"] : []))
+        }
+        try trail.append(Array(entries.prefix(4)))
+        try trail.append(Array(entries.dropFirst(4)))
+        return trail
+    }
+
+    func tamper(_ trail: AuditTrail, _ sql: String) throws {
+        let q = try DatabaseQueue(path: trail.path)
+        try q.write { try $0.execute(sql: sql) }
+    }
+
+    @Test("an untouched trail verifies, with the file created mode 0600")
+    func intact() throws {
+        let trail = try fresh("intact")
+        let v = try trail.verify()
+        #expect(v.intact && v.records == 10 && v.firstBroken == nil)
+        let mode = (try FileManager.default.attributesOfItem(atPath: trail.path)[.posixPermissions] as! NSNumber).intValue
+        #expect(mode & 0o777 == 0o600)
+        #expect(try trail.list(customer: "cust-1").map(\.id) == [1, 4, 7, 10])
+        #expect(try trail.record(id: 3)?.entry.warnings == ["a \"quoted\"\nwarning"])
+        #expect(try AuditTrail(path: trail.path).verify().intact, "reopening runs the migrations once")
+    }
+
+    @Test(
+        "edited, deleted, inserted and reordered records are found, and the first broken one named",
+        arguments: [
+            ("edit", "UPDATE record SET outputs = '{\"k\":99}' WHERE id = 6", Int64(6)),
+            ("edit-customer", "UPDATE record SET customerRef = 'cust-x' WHERE id = 2", 2),
+            ("delete", "DELETE FROM record WHERE id = 5", 5),
+            ("delete-last", "DELETE FROM record WHERE id = 10", 10),
+            (
+                "insert",
+                "INSERT INTO record SELECT 11, time, engineVersion, command, customerRef, accountRef, inputs, parameters, outputs, suitability, warnings, acknowledged, hash, hash FROM record WHERE id = 10",
+                11
+            ),
+            (
+                "reorder",
+                "UPDATE record SET id = CASE id WHEN 3 THEN 4 WHEN 4 THEN 3 END + 100 WHERE id IN (3, 4); UPDATE record SET id = id - 100 WHERE id > 100",
+                3
+            ),
+            ("rehash-edit", "UPDATE record SET outputs = '{}', hash = previousHash WHERE id = 8", 8),
+        ])
+    func tampering(_ name: String, _ sql: String, _ first: Int64) throws {
+        let trail = try fresh(name)
+        try tamper(trail, sql)
+        let v = try trail.verify()
+        #expect(!v.intact, "\(name)")
+        #expect(v.firstBroken == first, "\(name): \(v.problem ?? "")")
+        #expect(v.problem != nil)
+    }
+
+    @Test("appends after reopening continue the chain; batch progress commits with the records")
+    func continuing() throws {
+        let trail = try fresh("continue")
+        let again = try AuditTrail(path: trail.path)
+        let ids = try again.append(
+            [AuditEntry(command: "backtest", engineVersion: "0.1.0", outputs: "{}")],
+            progress: (output: "/tmp/x.jsonl", checkpoint: "{\"linesDone\":5}"))
+        #expect(ids == [11])
+        #expect(try again.batchProgress(output: "/tmp/x.jsonl") == "{\"linesDone\":5}")
+        try again.clearBatchProgress(output: "/tmp/x.jsonl")
+        #expect(try again.batchProgress(output: "/tmp/x.jsonl") == nil)
+        #expect(try again.verify().intact && again.count() == 11)
+    }
+}
