@@ -114,3 +114,20 @@ if ProcessInfo.processInfo.environment["BALLAST_BENCHMARKS"] == "1" {
         ),
     ]
 }
+
+// MARK: - Fuzz targets (opt-in)
+//
+// libFuzzer targets, added only when BALLAST_FUZZ=1 and built with -sanitize=fuzzer into their
+// own scratch folder by `.ci/fuzz`, so that normal builds never see them.
+if ProcessInfo.processInfo.environment["BALLAST_FUZZ"] == "1" {
+    let fuzzers: [(name: String, folder: String, dependencies: [Target.Dependency])] = [
+        ("fuzz-price-csv", "PriceCSV", ["BallastMarketData"]),
+        ("fuzz-customer-file", "CustomerFile", ["BallastMarketData", "BallastProfiling"]),
+        ("fuzz-questionnaire", "Questionnaire", ["BallastProfiling"]),
+        ("fuzz-account-line", "AccountLine", ["BallastMarketData", "BallastRebalancing"]),
+    ]
+    for f in fuzzers {
+        package.targets.append(
+            .executableTarget(name: f.name, dependencies: f.dependencies, path: "Tests/Fuzz/\(f.folder)"))
+    }
+}

@@ -126,7 +126,16 @@ public struct CustomerFile: Sendable, Equatable, Codable {
     public static func parse(
         _ data: Data, source: String = "<customer>", questionnaire q: Questionnaire, catalog: ProductCatalog?, asOf: MarketDate
     ) throws(ProfilingError) -> CustomerFile {
-        guard let any = try? JSONSerialization.jsonObject(with: data), let root = any as? [String: Any] else {
+        let any: Any
+        do { any = try JSONSerialization.jsonObject(with: data) } catch {
+            // Foundation's message names the character and where it is ("around line 1, column 41").
+            let detail = ((error as NSError).userInfo["NSDebugDescription"] as? String).map { ": " + $0 } ?? ""
+            throw ProfilingError(
+                file: source,
+                [ProfilingIssue("(root)", data.isEmpty ? "the file is empty; a customer file is a JSON object" : "not valid JSON\(detail)")]
+            )
+        }
+        guard let root = any as? [String: Any] else {
             throw ProfilingError(
                 file: source, [ProfilingIssue("(root)", "not a JSON object; a customer file is {\"id\": ..., \"answers\": {...}, ...}")])
         }
@@ -160,6 +169,10 @@ public struct CustomerFile: Sendable, Equatable, Codable {
                 return nil
             }
             if nonNegative && d < 0 { issues.append(ProfilingIssue(path, "must not be negative (got \(d))")) }
+            if abs(d) >= 1e13 {
+                issues.append(ProfilingIssue(path, "\(d) is beyond the amounts Ballast handles (below 10^13); check the units"))
+                return nil
+            }
             return d
         }
         func date(_ v: Any?, _ path: String, required: Bool = false) -> MarketDate? {

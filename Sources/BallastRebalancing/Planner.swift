@@ -191,9 +191,13 @@ public struct RebalancePlanner: Sendable {
         let totalBefore = investedBefore + cashBefore
         let total = totalBefore + flow
         guard total > 0 else {
+            if flow < 0 {
+                throw RebalanceError(
+                    accountId: id, field: "cashFlow",
+                    "the withdrawal of \(Self.money(-flow)) exceeds the account's value \(Self.money(totalBefore))")
+            }
             throw RebalanceError(
-                accountId: id, field: "cashFlow",
-                "the withdrawal of \(Self.money(-flow)) exceeds the account's value \(Self.money(totalBefore))")
+                accountId: id, field: "cash", "the account has no value (no cash and no holdings worth a cent): there is nothing to plan")
         }
         func drift(_ v: [Cents], _ cash: Cents, _ tot: Cents) -> Double {
             guard tot > 0 else { return 0 }

@@ -1,0 +1,91 @@
+import BallastLinearAlgebra
+import BallastMarketData
+import BallastRiskModels
+import BallastTestSupport
+import Foundation
+import Testing
+
+@testable import BallastOptimization
+
+/// Degenerate inputs: each objective either returns finite weights that satisfy the
+/// constraints or throws a typed error that says what to do; never NaN.
+@Suite("Numerical edge cases")
+struct EdgeCaseTests {
+    /// Returns with degeneracies chosen by `kind` on top of a seeded factor model.
+    static func returns(_ kind: Int, seed: UInt64, assets n: Int = 8, observations t: Int = 120) -> ReturnSeries {
+        var g = SeededGenerator(seed: seed)
+        var columns: [[Double]] = []
+        let market = (0..<t).map { _ in Double.random(in: -0.02...0.02, using: &g) }
+        for j in 0..<n {
+            columns.append((0..<t).map { market[$0] * Double(j % 3 + 1) * 0.5 + Double.random(in: -0.01...0.01, using: &g) + 0.0004 })
+        }
+        switch kind {
+        case 0: columns[1] = columns[0]  // a duplicated asset
+        case 1: columns[2] = columns[0].map { 2 * $0 }  // perfectly correlated, twice as volatile
+        case 2: columns[3] = Array(repeating: 0.0001, count: t)  // a constant-return (zero-variance) asset
+        case 3: columns = columns.map { Array($0.prefix(4)) }  // more assets than observations
+        default: break
+        }
+        let rows = columns[0].count
+        return ReturnSeries(
+            symbols: (0..<n).map { "A\($0)" }, dates: (0..<rows).map { MarketDate(iso: "2020-01-01")!.adding(days: $0) },
+            values: columns.flatMap { $0 }, periodsPerYear: 252)
+    }
+
+    static let objectives: [PortfolioObjective] = [
+        .minimumVolatility, .maximumSharpe(riskFreeRate: 0.0), .maximumUtility(riskAversion: 2), .efficientReturn(targetReturn: 0.08),
+        .efficientRisk(targetVolatility: 0.15),
+    ]
+
+    @Test("duplicated, perfectly correlated, zero-variance assets and more assets than observations", arguments: 0...3)
+    func degenerate(_ kind: Int) throws {
+        for estimator in [CovarianceChoice.sample, .ledoitWolf(.constantVariance)] {
+            var config = RiskModelConfiguration()
+            config.covariance = estimator
+            let distribution: ReturnDistribution
+            do { distribution = try config.estimate(returns: Self.returns(kind, seed: UInt64(10 + kind))) } catch {
+                // A typed refusal of the estimate is acceptable; a crash is not.
+                #expect(error.message.isEmpty == false)
+                continue
+            }
+            for objective in Self.objectives {
+                var constraints = PortfolioConstraints()
+                constraints.defaultUpper = 0.6
+                do {
+                    let r = try MeanVarianceProblem(distribution: distribution, objective: objective, constraints: constraints).solve()
+                    #expect(r.weights.allSatisfy { $0.isFinite }, "\(kind) \(estimator) \(objective)")
+                    #expect(abs(r.weights.reduce(0, +) - 1) < 1e-8)
+                    #expect(r.weights.allSatisfy { $0 >= -1e-9 && $0 <= 0.6 + 1e-9 })
+                    #expect(r.volatility.isFinite && r.expectedReturn.isFinite)
+                } catch {
+                    #expect(!error.message.isEmpty && !error.fix.isEmpty, "\(kind) \(objective): \(error)")
+                }
+            }
+        }
+    }
+
+    @Test("a covariance that is not positive semidefinite is refused, and repaired on request", arguments: 1...20)
+    func indefinite(_ seed: Int) throws {
+        var g = SeededGenerator(seed: UInt64(seed))
+        let n = 6
+        var rows = (0..<n).map { i in (0..<n).map { j in i == j ? 0.04 : 0.0 } }
+        for i in 0..<n {
+            for j in 0..<i {
+                let c = Double.random(in: -0.06...0.06, using: &g)
+                rows[i][j] = c
+                rows[j][i] = c
+            }
+        }
+        let matrix = Matrix(rowMajor: rows)
+        let mu = (0..<n).map { _ in Double.random(in: 0.02...0.12, using: &g) }
+        let assets = (0..<n).map { "A\($0)" }
+        guard let diagnostics = try? CovarianceDiagnostics.check(matrix), diagnostics.minEigenvalue < -1e-10 else { return }
+        let d = try ReturnDistribution(assets: assets, expectedReturns: mu, covariance: matrix)
+        #expect(throws: OptimizationError.self) { try MeanVarianceProblem(distribution: d, objective: .minimumVolatility).solve() }
+        let repaired = try CovarianceRepair.repair(matrix, method: .nearestCorrelation).matrix
+        let r = try MeanVarianceProblem(
+            distribution: try ReturnDistribution(assets: assets, expectedReturns: mu, covariance: repaired), objective: .minimumVolatility
+        ).solve()
+        #expect(r.weights.allSatisfy { $0.isFinite } && abs(r.weights.reduce(0, +) - 1) < 1e-8)
+    }
+}
