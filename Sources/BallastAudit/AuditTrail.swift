@@ -60,7 +60,19 @@ public struct AuditEntry: Sendable, Codable, Equatable {
 
     /// The SHA-256 digest of `bytes`, in hex.
     public static func digest(_ bytes: some DataProtocol) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        hex(SHA256.hash(data: bytes))
+    }
+
+    /// Lower-case hex of bytes.
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits: StaticString = "0123456789abcdef"
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for b in bytes {
+            out.append(digits.utf8Start[Int(b >> 4)])
+            out.append(digits.utf8Start[Int(b & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The SHA-256 digest of a file's bytes, in hex (`nil` when it cannot be read).
@@ -84,10 +96,31 @@ public struct AuditRecord: Sendable, Codable, Equatable {
     static func canonical(id: Int64, entry e: AuditEntry, inputs: String, parameters: String, warnings: String, previousHash: String)
         -> String
     {
-        [
-            String(id), e.time, e.engineVersion, e.command, e.customerRef ?? "", e.accountRef ?? "", inputs, parameters, e.outputs,
-            e.suitability ?? "", warnings, e.acknowledged ? "1" : "0", previousHash,
-        ].map { $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n") }.joined(separator: "\n")
+        canonical(
+            id: id, time: e.time, engineVersion: e.engineVersion, command: e.command, customerRef: e.customerRef, accountRef: e.accountRef,
+            inputs: inputs, parameters: parameters, outputs: e.outputs, suitability: e.suitability, warnings: warnings,
+            acknowledged: e.acknowledged, previousHash: previousHash)
+    }
+
+    /// The canonical text from the stored columns.
+    static func canonical(
+        id: Int64, time: String, engineVersion: String, command: String, customerRef: String?, accountRef: String?, inputs: String,
+        parameters: String, outputs: String, suitability: String?, warnings: String, acknowledged: Bool, previousHash: String
+    ) -> String {
+        func escaped(_ text: String) -> String {
+            // Backslashes and line ends are escaped so that fields cannot run into each other.
+            guard text.utf8.contains(where: { $0 == 92 || $0 == 10 }) else { return text }
+            return text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+        }
+        var out = String(id)
+        for field in [
+            time, engineVersion, command, customerRef ?? "", accountRef ?? "", inputs, parameters, outputs, suitability ?? "", warnings,
+            acknowledged ? "1" : "0", previousHash,
+        ] {
+            out += "\n"
+            out += escaped(field)
+        }
+        return out
     }
 }
 
@@ -359,7 +392,7 @@ public final class AuditTrail: Sendable {
                 }
                 let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM record ORDER BY id")
                 while let row = try cursor.next() {
-                    let r = try Self.record(row)
+                    let r = (id: row["id"] as Int64, previousHash: row["previousHash"] as String, hash: row["hash"] as String)
                     n += 1
                     if r.id != expectedId {
                         return broken(
@@ -370,7 +403,9 @@ public final class AuditTrail: Sendable {
                         return broken(r.id, "its link to record \(r.id - 1) does not match (a record was inserted, removed or moved)")
                     }
                     let text = AuditRecord.canonical(
-                        id: r.id, entry: r.entry, inputs: row["inputs"], parameters: row["parameters"], warnings: row["warnings"],
+                        id: r.id, time: row["time"], engineVersion: row["engineVersion"], command: row["command"],
+                        customerRef: row["customerRef"], accountRef: row["accountRef"], inputs: row["inputs"], parameters: row["parameters"],
+                        outputs: row["outputs"], suitability: row["suitability"], warnings: row["warnings"], acknowledged: row["acknowledged"],
                         previousHash: r.previousHash)
                     if AuditEntry.digest(Data(text.utf8)) != r.hash { return broken(r.id, "its content does not match its hash (edited)") }
                     previous = r.hash
