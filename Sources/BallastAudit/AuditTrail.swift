@@ -404,8 +404,10 @@ public final class AuditTrail: Sendable {
                     }
                     let text = AuditRecord.canonical(
                         id: r.id, time: row["time"], engineVersion: row["engineVersion"], command: row["command"],
-                        customerRef: row["customerRef"], accountRef: row["accountRef"], inputs: row["inputs"], parameters: row["parameters"],
-                        outputs: row["outputs"], suitability: row["suitability"], warnings: row["warnings"], acknowledged: row["acknowledged"],
+                        customerRef: row["customerRef"], accountRef: row["accountRef"], inputs: row["inputs"],
+                        parameters: row["parameters"],
+                        outputs: row["outputs"], suitability: row["suitability"], warnings: row["warnings"],
+                        acknowledged: row["acknowledged"],
                         previousHash: r.previousHash)
                     if AuditEntry.digest(Data(text.utf8)) != r.hash { return broken(r.id, "its content does not match its hash (edited)") }
                     previous = r.hash
