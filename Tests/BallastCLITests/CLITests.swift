@@ -540,7 +540,8 @@ struct CLITests {
         _ = try ballast(["generate-accounts", "--count", "50", "--seed", "2", "--out", small])
         let piped = Process()
         piped.executableURL = ballastBinary
-        piped.arguments = ["rebalance", "--accounts", "-", "--out", "-", "--as-of", "2022-12-28", "--quiet"]
+        let pipeAudit = dir.appendingPathComponent("pipe-audit.sqlite").path
+        piped.arguments = ["rebalance", "--accounts", "-", "--out", "-", "--as-of", "2022-12-28", "--quiet", "--audit-db", pipeAudit]
         piped.currentDirectoryURL = TestSupport.root
         piped.standardInput = FileHandle(forReadingAtPath: small)
         let pipe = Pipe()
@@ -550,6 +551,9 @@ struct CLITests {
         piped.waitUntilExit()
         #expect(piped.terminationStatus == 0)
         #expect(pipedText.split(separator: "\n").count == 50)
+        let pipeVerified = try ballast(["audit", "verify", "--audit-db", pipeAudit, "--format", "json"])
+        let pipeRecords = try JSONSerialization.jsonObject(with: Data(pipeVerified.stdout.utf8)) as? [String: Any]
+        #expect(pipeRecords?["intact"] as? Bool == true && pipeRecords?["records"] as? Int == 51, "a run record and one per account")
     }
 
     @Test("help has examples and exit codes; version prints")

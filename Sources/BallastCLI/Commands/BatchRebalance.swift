@@ -163,7 +163,11 @@ struct BatchRebalance {
                     }
                     counts.add(part.counts)
                 }
-                guard let checkpointPath else { return }
+                guard let checkpointPath else {
+                    // A pipe stage has no checkpoint, but its accounts are recorded all the same.
+                    if let audit { try audit.append(parts.flatMap(\.entries)) }
+                    return
+                }
                 if durable {
                     try out.synchronize()
                     try err?.synchronize()
