@@ -15,6 +15,8 @@ median is reported with the range.
 
 `--fsync` measures durable runs (output flushed to disk before each checkpoint and at the
 end); `--stdout-null` measures the engine without the file system (output to /dev/null).
+Runs pass `--no-audit` unless `--audit` is given (Benchmarks/soak.sh measures the batch with an
+audit record per account).
 """
 
 import argparse
@@ -64,6 +66,7 @@ def main():
     ap.add_argument("--as-of", default="2022-12-28")
     ap.add_argument("--fsync", action="store_true", help="durable runs")
     ap.add_argument("--stdout-null", action="store_true", help="write the plans to /dev/null instead of a file")
+    ap.add_argument("--audit", action="store_true", help="write an audit record per account (into the temporary folder)")
     ap.add_argument("--binary", default=".build/release/ballast")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--json", help="write the results here as JSON")
@@ -91,6 +94,11 @@ def main():
                        "--jobs", str(args.jobs), "--out", "-" if args.stdout_null else out]
                 if args.fsync:
                     cmd.append("--fsync")
+                if args.audit:
+                    audit_db = os.path.join(tmp, f"audit-{n}-{r}.sqlite")
+                    cmd += ["--audit-db", audit_db]
+                else:
+                    cmd.append("--no-audit")
                 with open(os.devnull, "w") as null:
                     wall, rss, user, sys_cpu, err = timed(cmd, stdout=null if args.stdout_null else None)
                 summary = next((l for l in err.splitlines() if " accounts: " in l), "")
@@ -108,6 +116,7 @@ def main():
                 "summary": rounds[-1]["summary"], "rounds": rounds,
             })
     mode = "to /dev/null" if args.stdout_null else ("durable (--fsync)" if args.fsync else "to a file")
+    mode += ", with an audit record per account" if args.audit else ", --no-audit"
     print(f"\nbatch rebalance, {args.jobs} jobs, {mode}, median of {args.rounds} runs, {time.strftime('%Y-%m-%d')}\n")
     print("| accounts | wall (s) | accounts/s (range) | peak RSS | user / sys CPU (s) | output |")
     print("| --- | --- | --- | --- | --- | --- |")
