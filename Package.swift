@@ -126,8 +126,9 @@ if ProcessInfo.processInfo.environment["BALLAST_FUZZ"] == "1" {
         ("fuzz-questionnaire", "Questionnaire", ["BallastProfiling"]),
         ("fuzz-account-line", "AccountLine", ["BallastMarketData", "BallastRebalancing"]),
     ]
+    package.targets.append(.target(name: "FuzzDriver", path: "Tests/Fuzz/Driver"))
     for f in fuzzers {
         package.targets.append(
-            .executableTarget(name: f.name, dependencies: f.dependencies, path: "Tests/Fuzz/\(f.folder)"))
+            .executableTarget(name: f.name, dependencies: f.dependencies + ["FuzzDriver"], path: "Tests/Fuzz/\(f.folder)"))
     }
 }
