@@ -315,25 +315,3 @@ struct BatchPlannerTests {
         }
     }
 }
-
-@Suite("Account fast parser")
-struct AccountParserTests {
-    @Test("agrees with JSONDecoder on plain lines and declines anything else")
-    func agree() throws {
-        let lines = [
-            #"{"id": "A-1", "model": "C3", "cash": 1250.4, "holdings": {"KO": 10, "PG": 2.5}, "cashFlow": {"amount": -300}, "lastRebalance": "2022-06-30"}"#,
-            #"{"cash":0,"id":"B","holdings":{}}"#,
-            #"  { "id" : "C" , "cash" : 1e3 , "holdings" : { "X" : 1 } }  "#,
-        ]
-        for l in lines {
-            let fast = try #require(Account.fastParse(l))
-            #expect(fast == (try JSONDecoder().decode(Account.self, from: Data(l.utf8))))
-        }
-        for bad in [
-            #"{"id": "A", "cash": 10"#, #"{"id": "A\"x", "cash": 1, "holdings": {}}"#, #"{"id": "A", "cash": "x"}"#,
-            #"{"id": "A", "extra": 1, "cash": 1}"#, "[]", "",
-        ] {
-            #expect(Account.fastParse(bad) == nil, "\(bad)")
-        }
-    }
-}

@@ -80,9 +80,8 @@ struct BatchRebalance {
         let data = Data(line.utf8)
         let account: Account
         do {
-            // The fast parser takes plain lines; anything else goes to JSONDecoder, whose errors
-            // name the field.
-            account = try Account.fastParse(line) ?? JSONDecoder().decode(Account.self, from: data)
+            // Lines the batch planner declined: JSONDecoder's errors name the field.
+            account = try JSONDecoder().decode(Account.self, from: data)
         } catch let e as DecodingError {
             let id = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["id"] as? String
             let (field, message) = describe(e)

@@ -18,8 +18,7 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let bytes = UnsafeBufferPointer(start: start.assumingMemoryBound(to: UInt8.self), count: count)
     sink.removeAll()
     let fast = batch.plan(line: bytes, into: sink, scratch: &scratch)
-    let text = String(decoding: bytes, as: UTF8.self)
-    let account = Account.fastParse(text) ?? (try? JSONDecoder().decode(Account.self, from: Data(bytes)))
+    let account = try? JSONDecoder().decode(Account.self, from: Data(bytes))
     if let account, let model = account.model, let target = targets[model],
         let plan = try? planner.plan(for: account, toward: target, at: prices, asOf: asOf)
     {
