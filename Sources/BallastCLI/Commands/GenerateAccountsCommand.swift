@@ -35,16 +35,7 @@ struct GenerateAccountsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Output file (default: standard output).", valueName: "file"))
     var out: String?
 
-    @Option(help: ArgumentHelp("Model portfolios: JSON object of model id to {symbol: weight}.", valueName: "file"))
-    var models: String?
-
-    @Option(
-        parsing: .upToNextOption, help: ArgumentHelp("Price files; the last row on or before --as-of is used.", valueName: "file"))
-    var prices: [String] = ["market-data/sp500_20.csv", "market-data/factors_etf5.csv"]
-
-    @Option(help: ArgumentHelp("Date of the prices; last-rebalance dates fall before it (default: the last date).", valueName: "date"))
-    var asOf: MarketDate?
-
+    @OptionGroup(title: "Targets and prices") var market: TargetOptions
     @OptionGroup(title: "Profiling files") var files: ProfilingFiles
 
     func validate() throws {
@@ -55,8 +46,8 @@ struct GenerateAccountsCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let catalog = try files.loadCatalog()
-            let (priceAt, day) = try RebalanceCommand.loadPrices(files: prices, priceMap: nil, asOf: asOf)
-            let targets = try RebalanceCommand.loadTargets(models: models, day: day, catalog: catalog, levels: { try files.loadLevels() })
+            let (priceAt, day) = try market.loadPrices()
+            let targets = try market.loadTargets(day: day, catalog: catalog, files: files)
             let lots = Dictionary(uniqueKeysWithValues: catalog.products.map { ($0.symbol, $0.lotSize) })
             for (model, weights) in targets {
                 for s in weights.keys where s != "CASH" && priceAt[s] == nil {

@@ -68,19 +68,6 @@ struct RebalanceCommand: ParsableCommand {
     )
     var fsync = false
 
-    @Option(help: ArgumentHelp("Model portfolios: JSON object of model id to {symbol: weight}.", valueName: "file"))
-    var models: String?
-
-    @Option(help: ArgumentHelp("Prices as a JSON map {symbol: price} instead of price files.", valueName: "file"))
-    var priceMap: String?
-
-    @Option(
-        parsing: .upToNextOption, help: ArgumentHelp("Price files; the last row on or before --as-of is used.", valueName: "file"))
-    var prices: [String] = ["market-data/sp500_20.csv", "market-data/factors_etf5.csv"]
-
-    @Option(help: ArgumentHelp("Date of the prices and of the calendar trigger (default: the last date in the prices).", valueName: "date"))
-    var asOf: MarketDate?
-
     @Option(help: ArgumentHelp("Policy file (JSON).", valueName: "file"))
     var policy: String?
 
@@ -122,6 +109,7 @@ struct RebalanceCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Maximum turnover (fraction).", valueName: "x"))
     var maxTurnover: Double?
 
+    @OptionGroup(title: "Targets and prices") var market: TargetOptions
     @OptionGroup(title: "Profiling files") var files: ProfilingFiles
     @OptionGroup(title: "Audit trail") var audit: AuditOptions
     @OptionGroup(title: "Output") var output: OutputOptions
@@ -130,8 +118,8 @@ struct RebalanceCommand: ParsableCommand {
     func auditContext(prices priceAt: [String: Double], targets: [String: [String: Double]], policy: RebalancePolicy, day: MarketDate)
         -> (inputs: [String: String], parameters: [String: String])
     {
-        var parameters = ["asOf": day.description, "prices": priceMap ?? prices.joined(separator: " ")]
-        if let models { parameters["models"] = models }
+        var parameters = ["asOf": day.description, "prices": market.priceMap ?? market.prices.joined(separator: " ")]
+        if let models = market.models { parameters["models"] = models }
         if let accounts { parameters["accounts"] = accounts }
         if let out { parameters["out"] = out }
         return (
@@ -151,61 +139,6 @@ struct RebalanceCommand: ParsableCommand {
         if accounts != nil && out == nil { throw ValidationError("--accounts needs --out FILE (or - for standard output)") }
         if resume && out == "-" { throw ValidationError("--resume needs an output file, not standard output") }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
-    }
-
-    /// Prices at the date: the last present price on or before it in the files, or the map.
-    func loadPrices() throws -> (prices: [String: Double], date: MarketDate) {
-        try Self.loadPrices(files: prices, priceMap: priceMap, asOf: asOf)
-    }
-
-    static func loadPrices(files prices: [String], priceMap: String?, asOf: MarketDate?) throws -> (
-        prices: [String: Double], date: MarketDate
-    ) {
-        if let priceMap {
-            guard let d = FileManager.default.contents(atPath: priceMap), let m = try? JSONDecoder().decode([String: Double].self, from: d)
-            else {
-                throw InputFileError(description: "\(priceMap): expected a JSON object {symbol: price}")
-            }
-            return (m, asOf ?? today())
-        }
-        var table = try PriceCSV.read(path: prices[0])
-        for more in prices.dropFirst() { table = try table.merged(with: try PriceCSV.read(path: more)) }
-        let day = asOf ?? table.dates.last!
-        let priceAt = table.lastPrices(onOrBefore: day)
-        if priceAt.isEmpty { throw InputFileError(description: "no prices on or before \(day); the files start \(table.dates.first!)") }
-        return (priceAt, day)
-    }
-
-    /// Target weights by model id: the --models file, or the five levels' model portfolios.
-    func loadTargets(day: MarketDate, catalog: ProductCatalog, only: String? = nil) throws -> [String: [String: Double]] {
-        try Self.loadTargets(models: models, day: day, catalog: catalog, levels: { try files.loadLevels() }, only: only)
-    }
-
-    static func loadTargets(
-        models: String?, day: MarketDate, catalog: ProductCatalog, levels loadLevels: () throws -> RiskLevels, only: String? = nil
-    ) throws -> [String: [String: Double]] {
-        if let models {
-            guard let d = FileManager.default.contents(atPath: models),
-                let m = try? JSONDecoder().decode([String: [String: Double]].self, from: d)
-            else {
-                throw InputFileError(description: "\(models): expected a JSON object of model id to {symbol: weight}")
-            }
-            return m.mapValues { $0.filter { $0.value > 1e-9 } }
-        }
-        let levels = try loadLevels()
-        var config = RiskModelConfiguration()
-        config.start = day.adding(months: -120)
-        config.end = day
-        config.covariance = .ledoitWolf(.constantVariance)
-        var table = try PriceCSV.read(path: "market-data/sp500_20.csv")
-        table = try table.merged(with: try PriceCSV.read(path: "market-data/factors_etf5.csv"))
-        let distribution = try config.estimate(prices: table)
-        let builder = ModelPortfolioBuilder(distribution: distribution, catalog: catalog, levels: levels)
-        var out: [String: [String: Double]] = [:]
-        for level in levels.levels where only == nil || only == level.label {
-            out[level.label] = try builder.portfolio(for: level).weights.filter { $0.value > 1e-9 }
-        }
-        return out
     }
 
     func effectivePolicy() throws -> RebalancePolicy {
@@ -239,8 +172,8 @@ struct RebalanceCommand: ParsableCommand {
         if let accounts, let out {
             let counts = try reportingErrors { () throws -> BatchRebalance.Counts in
                 let catalog = try files.loadCatalog()
-                let (priceAt, day) = try loadPrices()
-                let targets = try loadTargets(day: day, catalog: catalog)
+                let (priceAt, day) = try market.loadPrices()
+                let targets = try market.loadTargets(day: day, catalog: catalog, files: files)
                 let lots = Dictionary(uniqueKeysWithValues: catalog.products.map { ($0.symbol, $0.lotSize) })
                 let policy = try effectivePolicy()
                 var batch = BatchRebalance(
@@ -275,17 +208,18 @@ struct RebalanceCommand: ParsableCommand {
                 throw InputFileError(description: "\(account): \(field): \(message)")
             }
             let catalog = try files.loadCatalog()
-            let (priceAt, day) = try loadPrices()
+            let (priceAt, day) = try market.loadPrices()
             guard let modelId = acct.model else {
                 throw InputFileError(description: "\(account): model: required (a model id or a level such as C3)")
             }
-            if models == nil && !(1...5).map({ "C\($0)" }).contains(modelId) {
+            if market.models == nil && !(1...5).map({ "C\($0)" }).contains(modelId) {
                 throw InputFileError(description: "\(account): model \(modelId) is not a level (C1-C5); give --models for other model ids")
             }
-            let targets = try loadTargets(day: day, catalog: catalog, only: models == nil ? modelId : nil)
+            let targets = try market.loadTargets(day: day, catalog: catalog, files: files, only: market.models == nil ? modelId : nil)
             guard let target = targets[modelId] else {
                 throw InputFileError(
-                    description: "\(models ?? "models"): has no model \(modelId); it has \(targets.keys.sorted().joined(separator: ", "))")
+                    description:
+                        "\(market.models ?? "models"): has no model \(modelId); it has \(targets.keys.sorted().joined(separator: ", "))")
             }
             let lots = Dictionary(uniqueKeysWithValues: catalog.products.map { ($0.symbol, $0.lotSize) })
             let policy = try effectivePolicy()
