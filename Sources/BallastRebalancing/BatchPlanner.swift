@@ -250,26 +250,23 @@ public struct BatchPlanner: Sendable {
             status: core.status, accountId: account.id, turnover: core.turnover, estimatedCost: RebalancePlanner.money(core.costs))
     }
 
+    /// Writes `{"SYM":w,...}` with the cash symbol in its sorted place among the assets.
     private func writeWeights(_ w: inout JSONLineWriter, index: [Int], values: [Cents], cash: Cents, total: Cents) {
         w.byte(123)
-        var cashDone = false
-        for k in index.indices {
-            if !cashDone && index[k] >= cashRank {
+        // Entry k is asset k, except that cash comes first among the symbols sorting after it.
+        let cashAt = index.firstIndex { $0 >= cashRank } ?? index.count
+        for k in 0...index.count {
+            if k > 0 { w.byte(44) }
+            let asset = k < cashAt ? k : k - 1
+            if k == cashAt {
                 w.raw(cashJSON)
                 w.byte(58)
                 w.fraction(RebalancePlanner.fraction(cash, of: total))
-                w.byte(44)
-                cashDone = true
+            } else {
+                w.raw(nameJSON[index[asset]])
+                w.byte(58)
+                w.fraction(RebalancePlanner.fraction(values[asset], of: total))
             }
-            w.raw(nameJSON[index[k]])
-            w.byte(58)
-            w.fraction(RebalancePlanner.fraction(values[k], of: total))
-            if k + 1 < index.count || !cashDone { w.byte(44) }
-        }
-        if !cashDone {
-            w.raw(cashJSON)
-            w.byte(58)
-            w.fraction(RebalancePlanner.fraction(cash, of: total))
         }
         w.byte(125)
     }
