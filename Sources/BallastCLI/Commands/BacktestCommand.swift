@@ -271,19 +271,30 @@ struct BacktestCommand: ParsableCommand {
         throw InputFileError(description: "strategy \(spec) is not equal-weight, buy-and-hold, fixed:FILE, level:N or FILE.json")
     }
 
-    func loadPrices(for spec: String) throws -> PriceTable {
-        var files = prices
-        if files.isEmpty {
-            files = ["market-data/sp500_20.csv"]
-            if spec.hasPrefix("level:") { files.append("market-data/factors_etf5.csv") }
+    /// Price files read once per run, however many variants use them.
+    final class Files {
+        private var tables: [[String]: PriceTable] = [:]
+
+        func table(_ paths: [String]) throws -> PriceTable {
+            if let t = tables[paths] { return t }
+            var table = try PriceCSV.read(path: paths[0])
+            for more in paths.dropFirst() { table = try table.merged(with: try PriceCSV.read(path: more)) }
+            tables[paths] = table
+            return table
         }
-        var table = try PriceCSV.read(path: files[0])
-        for more in files.dropFirst() { table = try table.merged(with: try PriceCSV.read(path: more)) }
-        return table
     }
 
-    func makeBacktest(strategy spec: String, rebalance: String, costBps: Double) throws -> Backtest {
-        let table = try loadPrices(for: spec)
+    func loadPrices(for spec: String, from files: Files) throws -> PriceTable {
+        var paths = prices
+        if paths.isEmpty {
+            paths = ["market-data/sp500_20.csv"]
+            if spec.hasPrefix("level:") { paths.append("market-data/factors_etf5.csv") }
+        }
+        return try files.table(paths)
+    }
+
+    func makeBacktest(strategy spec: String, rebalance: String, costBps: Double, files cache: Files = Files()) throws -> Backtest {
+        let table = try loadPrices(for: spec, from: cache)
         let (strategy, forced) = try makeStrategy(spec)
         var b = Backtest(prices: table, strategy: strategy)
         b.start = start
@@ -302,11 +313,11 @@ struct BacktestCommand: ParsableCommand {
         b.cashRate = cashRate
         b.contribution = try contribution.map(Self.flow)
         b.riskFreeRate = riskFreeRate
-        b.benchmark = try benchmarkSeries(table, for: b)
+        b.benchmark = try benchmarkSeries(table, for: b, files: cache)
         return b
     }
 
-    func benchmarkSeries(_ table: PriceTable, for b: Backtest) throws -> ValueSeries? {
+    func benchmarkSeries(_ table: PriceTable, for b: Backtest, files cache: Files) throws -> ValueSeries? {
         if benchmark == "none" { return nil }
         if benchmark.hasPrefix("strategy:") {
             var other = b
@@ -321,7 +332,7 @@ struct BacktestCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: benchmark) else {
             throw InputFileError(description: "--benchmark \(benchmark) is neither a file, a symbol of the prices, strategy:SPEC nor none")
         }
-        let t = try PriceCSV.read(path: benchmark)
+        let t = try cache.table([benchmark])
         return try ValueSeries(t, symbol: t.symbols[0])
     }
 
@@ -439,7 +450,8 @@ struct BacktestCommand: ParsableCommand {
         for s in g.strategies { for r in g.rebalance ?? [rebalance] { for c in g.costBps ?? [costBps] { variants.append((s, r, c)) } } }
         guard !variants.isEmpty else { throw InputFileError(description: "\(path): the grid has no variant") }
         for (_, r, _) in variants { _ = try Self.schedule(r) }
-        let tests = try variants.map { try makeBacktest(strategy: $0.0, rebalance: $0.1, costBps: $0.2) }
+        let cache = Files()
+        let tests = try variants.map { try makeBacktest(strategy: $0.0, rebalance: $0.1, costBps: $0.2, files: cache) }
         let results = GridResults(count: tests.count)
         let progress = !output.quiet && isatty(2) != 0
         let started = Date()
