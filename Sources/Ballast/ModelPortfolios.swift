@@ -37,6 +37,20 @@ public struct ModelPortfolioBuilder: Sendable {
         self.cashRate = cashRate
     }
 
+    /// The builder the live models use: expected returns and Ledoit-Wolf (constant-variance)
+    /// covariance on the `years` of `prices` up to `day`.
+    ///
+    /// - Throws: `MarketDataError` or `RiskModelError` when the window cannot be estimated.
+    public init(
+        prices: PriceTable, through day: MarketDate, years: Int = 10, catalog: ProductCatalog, levels: RiskLevels, cashRate: Double = 0.02
+    ) throws {
+        var config = RiskModelConfiguration()
+        config.start = day.adding(months: -12 * years)
+        config.end = day
+        config.covariance = .ledoitWolf(.constantVariance)
+        self.init(distribution: try config.estimate(prices: prices), catalog: catalog, levels: levels, cashRate: cashRate)
+    }
+
     /// The cash product's symbol in the catalogue (`CASH` by default).
     var cashSymbol: String { catalog.products.first { $0.isCash }?.symbol ?? "CASH" }
 

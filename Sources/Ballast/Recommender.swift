@@ -132,13 +132,10 @@ public struct Recommender: Sendable {
         let reference = Privacy.pseudonym(of: customer.id, key: s.pseudonymKey)
         let profile = RiskProfiler(questionnaire: s.questionnaire, levels: s.levels).profile(
             customer, behaviour: signals, asOf: asOf, pseudonym: reference)
-        // The model portfolio, as `ballast models` builds it.
-        var config = RiskModelConfiguration()
-        config.start = day.adding(months: -12 * s.estimationYears)
-        config.end = day
-        config.covariance = .ledoitWolf(.constantVariance)
-        let distribution = try config.estimate(prices: s.prices)
-        let builder = ModelPortfolioBuilder(distribution: distribution, catalog: s.catalog, levels: s.levels, cashRate: s.cashRate)
+        // The model portfolio, as the live models are built.
+        let builder = try ModelPortfolioBuilder(
+            prices: s.prices, through: day, years: s.estimationYears, catalog: s.catalog, levels: s.levels, cashRate: s.cashRate)
+        let distribution = builder.distribution
         let portfolio = try builder.portfolio(for: profile.parameters)
         let suitability = Suitability.check(
             weights: portfolio.weights, volatility: portfolio.result.volatility, level: profile.parameters, catalog: s.catalog,

@@ -52,14 +52,9 @@ struct TargetOptions: ParsableArguments {
             return m.mapValues { $0.filter { $0.value > 1e-9 } }
         }
         let levels = try files.loadLevels()
-        var config = RiskModelConfiguration()
-        config.start = day.adding(months: -120)
-        config.end = day
-        config.covariance = .ledoitWolf(.constantVariance)
-        var table = try PriceCSV.read(path: "market-data/sp500_20.csv")
-        table = try table.merged(with: try PriceCSV.read(path: "market-data/factors_etf5.csv"))
-        let distribution = try config.estimate(prices: table)
-        let builder = ModelPortfolioBuilder(distribution: distribution, catalog: catalog, levels: levels)
+        let table = try PriceCSV.read(path: "market-data/sp500_20.csv").merged(
+            with: try PriceCSV.read(path: "market-data/factors_etf5.csv"))
+        let builder = try ModelPortfolioBuilder(prices: table, through: day, catalog: catalog, levels: levels)
         var out: [String: [String: Double]] = [:]
         for level in levels.levels where only == nil || only == level.label {
             out[level.label] = try builder.portfolio(for: level).weights.filter { $0.value > 1e-9 }
