@@ -19,7 +19,8 @@ public struct LevelStrategy: AllocationStrategy {
 
     /// A level strategy; `estimation` defaults to Ledoit-Wolf (constant variance), as the live models.
     public init(
-        level: LevelParameters, levels: RiskLevels, catalog: ProductCatalog, window: Int = 756, cashRate: Double = 0.02,
+        level: LevelParameters, levels: RiskLevels, catalog: ProductCatalog, window: Int = 756,
+        cashRate: Double = MarketConventions.defaultRiskFreeRate,
         estimation: RiskModelConfiguration? = nil
     ) {
         self.level = level

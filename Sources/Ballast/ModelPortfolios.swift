@@ -30,7 +30,10 @@ public struct ModelPortfolioBuilder: Sendable {
     public var cashRate: Double
 
     /// A builder for `distribution`'s assets plus cash, with cash earning `cashRate` a year.
-    public init(distribution: ReturnDistribution, catalog: ProductCatalog, levels: RiskLevels, cashRate: Double = 0.02) {
+    public init(
+        distribution: ReturnDistribution, catalog: ProductCatalog, levels: RiskLevels,
+        cashRate: Double = MarketConventions.defaultRiskFreeRate
+    ) {
         self.distribution = distribution
         self.catalog = catalog
         self.levels = levels
@@ -42,7 +45,8 @@ public struct ModelPortfolioBuilder: Sendable {
     ///
     /// - Throws: `MarketDataError` or `RiskModelError` when the window cannot be estimated.
     public init(
-        prices: PriceTable, through day: MarketDate, years: Int = 10, catalog: ProductCatalog, levels: RiskLevels, cashRate: Double = 0.02
+        prices: PriceTable, through day: MarketDate, years: Int = 10, catalog: ProductCatalog, levels: RiskLevels,
+        cashRate: Double = MarketConventions.defaultRiskFreeRate
     ) throws {
         var config = RiskModelConfiguration()
         config.start = day.adding(months: -12 * years)

@@ -64,7 +64,7 @@ public struct Recommender: Sendable {
         /// Trailing window of the back-tested rule, in trading days (default 756, three years).
         public var backtestWindow = 756
         /// Annual rate earned by cash, in the model and the back-test (default 2%).
-        public var cashRate = 0.02
+        public var cashRate = MarketConventions.defaultRiskFreeRate
         /// Costs, minimum trade and lots for the plan and the back-test.
         public var policy = RebalancePolicy()
         /// Where recommendation records are written (default: none).

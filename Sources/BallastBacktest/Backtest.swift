@@ -198,11 +198,11 @@ public struct Backtest: Sendable {
     /// Starting capital (default 1,000,000), invested at the first close.
     public var initialCapital = 1_000_000.0
     /// Annual rate earned by idle cash, compounded daily over 252 days a year.
-    public var cashRate = 0.0
+    public var cashRate = MarketConventions.defaultRiskFreeRate
     /// Periodic contributions or withdrawals (default none).
     public var contribution: CashFlowSchedule?
     /// Annual risk-free rate for the Sharpe ratio and alpha.
-    public var riskFreeRate = 0.0
+    public var riskFreeRate = MarketConventions.defaultRiskFreeRate
     /// The series to compare with (default none).
     public var benchmark: ValueSeries?
 

@@ -23,46 +23,62 @@ public struct PeriodReturn: Sendable, Codable, Equatable {
     public var value: Double
 }
 
-/// Performance and risk statistics of a daily return series, with empyrical's conventions
-/// (see ``MetricConventions``). Ratios that are undefined for the series (no dispersion, no
-/// drawdown, no benchmark) are `nil`.
+/// Performance and risk statistics of a return series, with empyrical's conventions (see
+/// ``MetricConventions``).
+///
+/// A figure that is undefined for the series is `nil` (`null` in JSON, "n/a" in tables), and
+/// ``undefined`` says why:
+/// - annualised figures (CAGR, volatility, Sharpe, Sortino, downside risk, Calmar, tracking
+///   error, information ratio, alpha) need at least a year of history
+///   (``minimumAnnualisationDays`` calendar days from the starting value to the last date):
+///   returns over shorter periods are not annualised (the GIPS rule);
+/// - a ratio whose denominator is zero or numerically zero (below
+///   ``DefinedRatio/dispersionThreshold(scale:)`` of the typical absolute return) is undefined:
+///   a portfolio of cash has no Sharpe ratio.
 public struct PerformanceMetrics: Sendable, Codable, Equatable {
+    /// Calendar days of history below which nothing is annualised
+    /// (``MarketConventions/minimumAnnualisationDays``).
+    public static let minimumAnnualisationDays = MarketConventions.minimumAnnualisationDays
+
     /// Number of returns.
     public var periods: Int
     /// `prod(1 + r) - 1`.
     public var totalReturn: Double
-    /// Compound annual growth rate.
-    public var cagr: Double
-    /// Annualised standard deviation (`nil` below two returns).
-    public var annualVolatility: Double?
-    /// Annualised Sharpe ratio (`nil` without dispersion).
-    public var sharpeRatio: Double?
+    /// Compound annual growth rate (`nil` under a year of history).
+    @ExplicitNull public var cagr: Double? = nil
+    /// Annualised standard deviation (`nil` below two returns or a year of history).
+    @ExplicitNull public var annualVolatility: Double? = nil
+    /// Annualised Sharpe ratio (`nil` without dispersion or under a year).
+    @ExplicitNull public var sharpeRatio: Double? = nil
     /// Annualised Sortino ratio against a required return of 0 (`nil` without downside).
-    public var sortinoRatio: Double?
-    /// Annualised downside deviation below 0.
-    public var downsideRisk: Double
+    @ExplicitNull public var sortinoRatio: Double? = nil
+    /// Annualised downside deviation below 0 (`nil` under a year).
+    @ExplicitNull public var downsideRisk: Double? = nil
     /// The largest fall of the wealth path, negative (empyrical's sign).
     public var maxDrawdown: Double
     /// Dates and length of that fall (`nil` when the path never falls).
-    public var maxDrawdownPeriod: Drawdown?
-    /// CAGR / |max drawdown| (`nil` without a drawdown).
-    public var calmarRatio: Double?
+    @ExplicitNull public var maxDrawdownPeriod: Drawdown? = nil
+    /// CAGR / |max drawdown| (`nil` without a drawdown or under a year).
+    @ExplicitNull public var calmarRatio: Double? = nil
     /// Historical one-day value at risk at 95% (a return, usually negative).
     public var valueAtRisk95: Double
     /// Mean of the returns at or below the 5% cutoff (a return, usually negative).
     public var conditionalValueAtRisk95: Double
     /// Annualised standard deviation of the active return (with a benchmark).
-    public var trackingError: Double?
+    @ExplicitNull public var trackingError: Double? = nil
     /// Annualised mean active return over its standard deviation (with a benchmark).
-    public var informationRatio: Double?
+    @ExplicitNull public var informationRatio: Double? = nil
     /// Sensitivity to the benchmark's returns.
-    public var beta: Double?
+    @ExplicitNull public var beta: Double? = nil
     /// Annualised alpha against the benchmark, after the risk-free rate.
-    public var alpha: Double?
+    @ExplicitNull public var alpha: Double? = nil
     /// Compounded return of each calendar year.
     public var yearlyReturns: [PeriodReturn]
     /// Compounded return of each calendar month.
     public var monthlyReturns: [PeriodReturn]
+    /// Why each `nil` figure is undefined, by field name (`sharpeRatio`: "the returns have no
+    /// dispersion ...").
+    public var undefined: [String: String]
 
     /// Computes the statistics of a return series.
     ///
@@ -81,22 +97,61 @@ public struct PerformanceMetrics: Sendable, Codable, Equatable {
         precondition(r.count == dates.count && (benchmark == nil || benchmark!.count == r.count), "one return per date")
         let n = r.count
         periods = n
+        undefined = [:]
+        maxDrawdown = 0
+        valueAtRisk95 = 0
+        conditionalValueAtRisk95 = 0
+        yearlyReturns = []
+        monthlyReturns = []
         let rf = riskFreeRate / periodsPerYear
         var wealth = 1.0
         for x in r { wealth *= 1 + x }
         totalReturn = wealth - 1
-        cagr = n > 0 ? pow(wealth, periodsPerYear / Double(n)) - 1 : 0
+        let days = dates.last.map { $0.dayNumber - start.dayNumber } ?? 0
+        let annualised = days >= Self.minimumAnnualisationDays
+        let shortReason =
+            "the history covers \(days) calendar day\(days == 1 ? "" : "s"); figures are annualised from \(Self.minimumAnnualisationDays) days (a year) on"
+        // Rounding in a standard deviation is of the order of ε times the returns' size.
+        var scale = abs(rf)
+        for x in r { scale += abs(x) / Double(max(n, 1)) }
+        let zeroDispersion = DefinedRatio.dispersionThreshold(scale: scale)
         let vol = Self.standardDeviation(r)
-        annualVolatility = vol.map { $0 * periodsPerYear.squareRoot() }
         let excess = r.map { $0 - rf }
-        if let s = Self.standardDeviation(excess), s > 0 {
-            sharpeRatio = Self.mean(excess) / s * periodsPerYear.squareRoot()
+        let excessDeviation = Self.standardDeviation(excess)
+        if annualised && n > 0 {
+            cagr = pow(wealth, periodsPerYear / Double(n)) - 1
+            annualVolatility = vol.map { $0 * periodsPerYear.squareRoot() }
+            if let s = excessDeviation {
+                sharpeRatio = DefinedRatio.value(Self.mean(excess), over: s, zeroBelow: zeroDispersion).map {
+                    $0 * periodsPerYear.squareRoot()
+                }
+            }
+            if sharpeRatio == nil {
+                undefined["sharpeRatio"] =
+                    n < 2
+                    ? "fewer than two returns"
+                    : "the returns in excess of the risk-free rate have no dispersion (standard deviation \(String(format: "%.1e", excessDeviation ?? 0))): a riskless portfolio has no Sharpe ratio"
+            }
+        } else {
+            for key in [
+                "cagr", "annualVolatility", "sharpeRatio", "sortinoRatio", "downsideRisk", "calmarRatio", "trackingError",
+                "informationRatio", "alpha",
+            ] {
+                undefined[key] = shortReason
+            }
         }
         // Downside risk against a required return of 0, over all periods.
         var downside = 0.0
         for x in r where x < 0 { downside += x * x }
-        downsideRisk = n > 0 ? (downside / Double(n)).squareRoot() * periodsPerYear.squareRoot() : 0
-        if n >= 2 && downsideRisk > 0 { sortinoRatio = Self.mean(r) * periodsPerYear / downsideRisk }
+        let downsideDeviation = n > 0 ? (downside / Double(n)).squareRoot() : 0
+        if annualised {
+            downsideRisk = downsideDeviation * periodsPerYear.squareRoot()
+            if n >= 2, let ratio = DefinedRatio.value(Self.mean(r), over: downsideDeviation, zeroBelow: zeroDispersion) {
+                sortinoRatio = ratio * periodsPerYear.squareRoot()
+            } else {
+                undefined["sortinoRatio"] = "no return falls below 0, so the downside risk is zero"
+            }
+        }
         // Drawdown on the wealth path including the starting value.
         var w = 1.0
         var peak = 1.0
@@ -138,8 +193,9 @@ public struct PerformanceMetrics: Sendable, Codable, Equatable {
                 depth: worst, peak: worstPeak >= 0 ? dates[worstPeak] : start, trough: dates[worstTrough],
                 recovery: recovered.map { dates[$0] },
                 length: (recovered ?? (n - 1)) - worstPeak)
-            calmarRatio = cagr / abs(worst)
+            if let cagr { calmarRatio = DefinedRatio.value(cagr, over: abs(worst), zeroBelow: zeroDispersion) }
         }
+        if annualised && calmarRatio == nil { undefined["calmarRatio"] = "the wealth path never falls, so there is no drawdown" }
         // Historical VaR: 5th percentile with linear interpolation (numpy's default); CVaR:
         // the mean of the returns up to empyrical's cutoff index.
         let sorted = r.sorted()
@@ -153,15 +209,15 @@ public struct PerformanceMetrics: Sendable, Codable, Equatable {
             valueAtRisk95 = t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t
             let cutoff = Int(Double(n - 1) * 0.05)
             conditionalValueAtRisk95 = Self.mean(Array(sorted[0...cutoff]))
-        } else {
-            valueAtRisk95 = 0
-            conditionalValueAtRisk95 = 0
         }
         if let b = benchmark, n >= 2 {
             let active = zip(r, b).map { $0 - $1 }
-            if let s = Self.standardDeviation(active), s > 0 {
+            if annualised, let s = Self.standardDeviation(active) {
                 trackingError = s * periodsPerYear.squareRoot()
-                informationRatio = Self.mean(active) / s * periodsPerYear.squareRoot()
+                informationRatio = DefinedRatio.value(Self.mean(active), over: s, zeroBelow: zeroDispersion).map {
+                    $0 * periodsPerYear.squareRoot()
+                }
+                if informationRatio == nil { undefined["informationRatio"] = "the portfolio tracks the benchmark exactly" }
             }
             // empyrical: beta from raw returns (population moments), alpha from the
             // risk-free-adjusted residuals, compounded to a year.
@@ -175,12 +231,14 @@ public struct PerformanceMetrics: Sendable, Codable, Equatable {
             }
             cov /= Double(n)
             varB /= Double(n)
-            if varB >= 1e-30 {
-                let beta = cov / varB
+            if let beta = DefinedRatio.value(cov, over: varB, zeroBelow: zeroDispersion * zeroDispersion) {
                 self.beta = beta
                 var residual = 0.0
                 for k in 0..<n { residual += (r[k] - rf) - beta * (b[k] - rf) }
-                alpha = pow(1 + residual / Double(n), periodsPerYear) - 1
+                if annualised { alpha = pow(1 + residual / Double(n), periodsPerYear) - 1 }
+            } else {
+                undefined["beta"] = "the benchmark's returns have no dispersion"
+                undefined["alpha"] = undefined["alpha"] ?? "the benchmark's returns have no dispersion"
             }
         }
         yearlyReturns = Self.compound(r, dates: dates) { String($0.components.year) }
@@ -227,6 +285,8 @@ public struct MetricConventions: Sendable, Codable, Equatable {
     public var periodsPerYear = 252.0
     /// The annual risk-free rate and how it is applied.
     public var riskFreeRate: String
+    /// The annual risk-free rate as a number (a fraction).
+    public var annualRiskFreeRate: Double
     /// What the returns are.
     public var returns = "daily time-weighted returns of the portfolio value (cash flows removed)"
     /// How CAGR is computed.
@@ -253,6 +313,9 @@ public struct MetricConventions: Sendable, Codable, Equatable {
     public var beta = "cov(r, b) / var(b), population moments of raw returns (empyrical)"
     /// How alpha is computed.
     public var alpha = "(1 + mean((r - rf) - beta (b - rf)))^252 - 1 (empyrical)"
+    /// When a figure is `null`.
+    public var undefinedFigures =
+        "annualised figures need a year of history (358 calendar days or more; shorter periods are not annualised, as in GIPS); a ratio whose denominator is zero or below 1e-10 of the typical absolute return (rounding) is undefined; PerformanceMetrics.undefined gives the reason for each"
     /// How turnover is computed.
     public var turnover = "sum over rebalances after the initial purchase of traded value / 2 / portfolio value, per year"
     /// How the money-weighted return is computed.
@@ -260,6 +323,7 @@ public struct MetricConventions: Sendable, Codable, Equatable {
 
     /// The conventions, with the risk-free rate used.
     public init(riskFreeRate: Double) {
+        self.annualRiskFreeRate = riskFreeRate
         self.riskFreeRate = "\(riskFreeRate) a year, applied per period as \(riskFreeRate) / 252"
     }
 }

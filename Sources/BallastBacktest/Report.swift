@@ -256,7 +256,12 @@ public enum BacktestReport {
         if let mwr = r.moneyWeightedReturn {
             s += "<tr><td>Money-weighted return (a year)</td><td>\(percent(mwr))</td></tr>\n"
         }
-        return s + "</table>\n"
+        s += "</table>\n"
+        s += "<p class=\"note\">Risk-free rate \(percent(r.conventions.annualRiskFreeRate)) a year (Sharpe, Sortino, alpha).</p>\n"
+        for reason in Set(m.undefined.values).union(b.map { Array($0.undefined.values) } ?? []).sorted() {
+            s += "<p class=\"note\">n/a: \(escape(reason)).</p>\n"
+        }
+        return s
     }
 
     static func monthlyTable(_ m: PerformanceMetrics) -> String {

@@ -182,17 +182,14 @@ struct ActiveSetSolver {
         let atv = m > 0 ? p.A.times(lambda, transposed: true) : [Double](repeating: 0, count: n)
         var lowerM = [Double](repeating: 0, count: n)
         var upperM = [Double](repeating: 0, count: n)
-        var dual = 0.0
+        // Bound multipliers from the working set, clipped to their sign: a wrong-signed one
+        // shows up in the stationarity residual below.
         for j in 0..<n {
             let r = gradient[j] + atv[j]
             switch state[j] {
-            case -1:
-                lowerM[j] = Swift.max(r, 0)
-                dual = Swift.max(dual, abs(r - lowerM[j]))
-            case 1:
-                upperM[j] = Swift.max(-r, 0)
-                dual = Swift.max(dual, abs(r + upperM[j]))
-            default: dual = Swift.max(dual, abs(r))
+            case -1: lowerM[j] = Swift.max(r, 0)
+            case 1: upperM[j] = Swift.max(-r, 0)
+            default: break
             }
         }
         // Recompute the gradient from scratch for the reported residual.
@@ -208,9 +205,11 @@ struct ActiveSetSolver {
         for j in 0..<n {
             primal = Swift.max(primal, p.lowerBounds[j] - x[j], x[j] - p.upperBounds[j])
         }
-        return QPSolution(
+        var solution = QPSolution(
             status: .optimal, x: x, equalityMultipliers: lambda, upperMultipliers: [], lowerMultipliers: [], upperBoundMultipliers: upperM,
-            lowerBoundMultipliers: lowerM, iterations: iterations, primalResidual: primal, dualResidual: Swift.max(stationarity, 0 * dual),
+            lowerBoundMultipliers: lowerM, iterations: iterations, primalResidual: primal, dualResidual: stationarity,
             dualityGap: 0, objective: p.objective(at: x), polished: true)
+        solution.relativeKKTResidual = p.relativeKKTResidual(of: solution)
+        return solution
     }
 }

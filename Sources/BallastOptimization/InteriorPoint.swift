@@ -33,7 +33,9 @@ public struct InteriorPointSolver: Sendable {
         let fixed = (0..<n).filter { problem.lowerBounds[$0] == problem.upperBounds[$0] }
         if fixed.isEmpty {
             var work = Workspace(problem)
-            return work.run(options)
+            var solution = work.run(options)
+            solution.relativeKKTResidual = problem.relativeKKTResidual(of: solution)
+            return solution
         }
         let free = (0..<n).filter { problem.lowerBounds[$0] != problem.upperBounds[$0] }
         var xFixed = [Double](repeating: 0, count: n)
@@ -81,11 +83,13 @@ public struct InteriorPointSolver: Sendable {
             let g = px[j] + problem.q[j] + aty[j] + ctz[j]
             if g >= 0 { lowerB[j] = g } else { upperB[j] = -g }
         }
-        return QPSolution(
+        var solution = QPSolution(
             status: r.status, x: x, equalityMultipliers: r.equalityMultipliers, upperMultipliers: r.upperMultipliers,
             lowerMultipliers: r.lowerMultipliers,
             upperBoundMultipliers: upperB, lowerBoundMultipliers: lowerB, iterations: r.iterations, primalResidual: r.primalResidual,
             dualResidual: r.dualResidual, dualityGap: r.dualityGap, objective: problem.objective(at: x), polished: r.polished)
+        solution.relativeKKTResidual = problem.relativeKKTResidual(of: solution)
+        return solution
     }
 }
 

@@ -151,8 +151,13 @@ public struct SolverDiagnostics: Sendable, Codable, Equatable {
     public var iterations: Int
     /// Number of QP solves (several for efficient risk and maximum Sharpe).
     public var solves: Int
-    /// Largest KKT residual (stationarity, feasibility, complementarity) at the solution.
+    /// Largest KKT residual (stationarity, feasibility, complementarity) at the solution,
+    /// absolute (in the units of the covariance and the returns).
     public var kktResidual: Double
+    /// The same residuals relative to the problem's scale
+    /// (``QuadraticProgram/relativeKKTResidual(of:)``); a result is optimal only when this
+    /// is at most ``QPOptions/acceptanceTolerance``.
+    public var relativeKKTResidual: Double
     /// Largest violation of the constraints.
     public var primalResidual: Double
     /// Largest stationarity residual.
@@ -177,9 +182,11 @@ public struct OptimizationResult: Sendable, Equatable {
     public var expectedReturn: Double
     /// Annualised volatility `sqrt(wᵀΣw)`.
     public var volatility: Double
-    /// `(expectedReturn - rf) / volatility` with the objective's rate (0 when it has none).
-    public var sharpeRatio: Double
-    /// The risk-free rate of the Sharpe ratio.
+    /// `(expectedReturn - rf) / volatility` with ``riskFreeRate``; `nil` when the volatility
+    /// is zero or numerically zero (see ``MeanVarianceProblem/solve()``).
+    public var sharpeRatio: Double?
+    /// The risk-free rate of the Sharpe ratio: the objective's own for maximum Sharpe, the
+    /// problem's ``MeanVarianceProblem/riskFreeRate`` otherwise.
     public var riskFreeRate: Double
     /// How the solver got there.
     public var diagnostics: SolverDiagnostics
@@ -202,22 +209,31 @@ public struct MeanVarianceProblem: Sendable {
     public var constraints: PortfolioConstraints
     /// Solver tolerances and iteration limits.
     public var options: QPOptions
+    /// The annual risk-free rate of the reported Sharpe ratio for objectives that name none
+    /// (`nil`: the cash asset's rate, `constraints.cashRate`). Maximum Sharpe always uses the
+    /// rate it names.
+    public var reportingRiskFreeRate: Double?
 
     /// A problem; `constraints` default to long-only and fully invested.
+    ///
+    /// - Parameter riskFreeRate: the rate of the reported Sharpe ratio for objectives other
+    ///   than maximum Sharpe (`nil`: `constraints.cashRate`).
     public init(
         distribution: ReturnDistribution, objective: PortfolioObjective, constraints: PortfolioConstraints = PortfolioConstraints(),
-        options: QPOptions = QPOptions()
+        options: QPOptions = QPOptions(), riskFreeRate: Double? = nil
     ) {
         self.distribution = distribution
         self.objective = objective
         self.constraints = constraints
         self.options = options
+        self.reportingRiskFreeRate = riskFreeRate
     }
 
-    /// The risk-free rate the objective names (0 when it names none).
-    var riskFreeRate: Double {
+    /// The risk-free rate of the Sharpe ratio: the objective's own for maximum Sharpe, else
+    /// ``reportingRiskFreeRate``, else the cash asset's rate.
+    public var riskFreeRate: Double {
         if case .maximumSharpe(let rf) = objective { return rf }
-        return constraints.cashRate
+        return reportingRiskFreeRate ?? constraints.cashRate
     }
 
     /// Solves the problem.
@@ -250,16 +266,26 @@ public struct MeanVarianceProblem: Sendable {
         case .maximumSharpe(let rf):
             outcome = try model.solveMaximumSharpe(riskFreeRate: rf, options: options)
         }
+        let s = outcome.solution
+        guard s.status == .optimal, s.relativeKKTResidual <= options.acceptanceTolerance else {
+            throw OptimizationError(
+                .solverFailure,
+                message:
+                    "the \(objective) solve did not reach the required accuracy: relative KKT residual \(String(format: "%.2e", s.relativeKKTResidual)) above the tolerance \(String(format: "%.0e", options.acceptanceTolerance)) (absolute residuals: primal \(String(format: "%.2e", s.primalResidual)), dual \(String(format: "%.2e", s.dualResidual)), gap \(String(format: "%.2e", s.dualityGap)); status \(s.status.rawValue))",
+                fix:
+                    "check the prices for outliers (ballast data inspect FILE) and the covariance's condition number (ballast risk-model); repair the covariance, use a shrinkage estimator or add L2 regularisation"
+            )
+        }
         let w = outcome.weights
         let ret = model.expectedReturn(w)
         let vol = model.volatility(w)
         let rf = riskFreeRate
-        let s = outcome.solution
         return OptimizationResult(
             status: s.status, objective: objective, assets: model.assets, weights: w, expectedReturn: ret, volatility: vol,
-            sharpeRatio: vol > 0 ? (ret - rf) / vol : 0, riskFreeRate: rf,
+            sharpeRatio: model.sharpeRatio(w, riskFreeRate: rf), riskFreeRate: rf,
             diagnostics: SolverDiagnostics(
-                iterations: s.iterations, solves: outcome.solves, kktResidual: s.kktResidual, primalResidual: s.primalResidual,
+                iterations: s.iterations, solves: outcome.solves, kktResidual: s.kktResidual,
+                relativeKKTResidual: s.relativeKKTResidual, primalResidual: s.primalResidual,
                 dualResidual: s.dualResidual, dualityGap: s.dualityGap, polished: s.polished),
             warnings: warnings)
     }

@@ -182,6 +182,18 @@ struct PortfolioModel {
         return Swift.max(0, zip(w, sw).reduce(0) { $0 + $1.0 * $1.1 }).squareRoot()
     }
 
+    /// `(μᵀw - rf) / sqrt(wᵀΣw)`, or `nil` when the variance is rounding: the computed `wᵀΣw`
+    /// of a portfolio whose true variance is zero is of the order of `n ε (Σ |w_i| σ_i)²`
+    /// (Higham, *Accuracy and Stability of Numerical Algorithms*, §3.1), so a variance below
+    /// a hundred times that bound is treated as zero and the ratio as undefined.
+    func sharpeRatio(_ w: [Double], riskFreeRate rf: Double) -> Double? {
+        var scale = 0.0
+        for i in 0..<n { scale += abs(w[i]) * Swift.max(sigma[i, i], 0).squareRoot() }
+        let vol = volatility(w)
+        let floor = (100 * Double(n) * Double.ulpOfOne).squareRoot() * scale
+        return DefinedRatio.value(expectedReturn(w) - rf, over: vol, zeroBelow: floor)
+    }
+
     /// The program minimising `r wᵀΣw + γ‖w‖² - a μᵀw + κ Σ|w - w0|` (`r = riskScale`,
     /// `a = returnWeight`) over the budget, the bounds, the group and linear rows, the
     /// turnover limit and `extraRows` on the weights. With current weights, `w = w0 + u - v`,

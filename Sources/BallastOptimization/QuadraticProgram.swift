@@ -101,6 +101,11 @@ public struct QPOptions: Sendable, Equatable {
     /// for the interior-point phase (default 1e-9). The polish then takes the solution to
     /// machine precision on the identified active set.
     public var tolerance = 1e-9
+    /// The largest relative KKT residual (``QPSolution/relativeKKTResidual``) a portfolio
+    /// result may have and still be called optimal (default 1e-8, ten times the convergence
+    /// tolerance). A solve above it is reported as a failure with its residuals, never as a
+    /// portfolio.
+    public var acceptanceTolerance = 1e-8
     /// Solve the KKT system on the active set after the interior-point phase (default true).
     /// The polished point is kept only if it is feasible and its multipliers have the right
     /// signs; otherwise the interior-point point stands and `polished` is false.
@@ -148,4 +153,26 @@ public struct QPSolution: Sendable, Equatable {
 
     /// The largest of the three KKT residuals (absolute).
     public var kktResidual: Double { Swift.max(primalResidual, dualResidual, abs(dualityGap)) }
+    /// The largest of the three KKT residuals, each relative to the size of the data it is
+    /// computed from (``QuadraticProgram/relativeKKTResidual(of:)``): what
+    /// ``QPOptions/acceptanceTolerance`` is compared with. `infinity` until a solver sets it.
+    public var relativeKKTResidual = Double.infinity
+}
+
+extension QuadraticProgram {
+    /// The KKT residuals of `s` relative to the problem's scale, the largest of
+    /// - primal: `primalResidual / (1 + max(‖b‖∞, ‖l, u, lb, ub‖∞ over finite entries, ‖x‖∞))`,
+    /// - dual: `dualResidual / (1 + max(‖q‖∞, max|P_ij| ‖x‖∞))`,
+    /// - gap: `|dualityGap| / (1 + |objective|)`,
+    /// as interior-point codes measure convergence (Nocedal & Wright, §16.6; OSQP's scaled
+    /// criteria). Comparable across problems whatever the units of the covariance.
+    public func relativeKKTResidual(of s: QPSolution) -> Double {
+        func finiteMax(_ v: [Double]) -> Double { v.lazy.filter(\.isFinite).map(abs).max() ?? 0 }
+        let xNorm = finiteMax(s.x)
+        let primalScale =
+            1 + Swift.max(finiteMax(b), finiteMax(lower), finiteMax(upper), finiteMax(lowerBounds), finiteMax(upperBounds), xNorm)
+        let dualScale = 1 + Swift.max(finiteMax(q), (P.elements.lazy.map(abs).max() ?? 0) * xNorm)
+        let gapScale = 1 + abs(objective(at: s.x))
+        return Swift.max(s.primalResidual / primalScale, s.dualResidual / dualScale, abs(s.dualityGap) / gapScale)
+    }
 }

@@ -34,8 +34,13 @@ func relative(_ a: Double?, _ b: Double) -> Double {
     return abs(a - b) / max(abs(b), 1e-300)
 }
 
-/// Checks every statistic against empyrical's value for the same series.
-func expectMatches(_ m: PerformanceMetrics, _ r: Reference.Metrics, tolerance: Double, _ label: String) {
+/// Checks every statistic against empyrical's value for the same series; under a year of
+/// history the annualised ones must instead be undefined, each with its reason.
+func expectMatches(_ m: PerformanceMetrics, _ r: Reference.Metrics, tolerance: Double, _ label: String, annualised: Bool = true) {
+    let annualisedNames: Set<String> = [
+        "cagr", "annualVolatility", "sharpeRatio", "sortinoRatio", "downsideRisk", "calmarRatio",
+        "informationRatio / sqrt(252) = excess_sharpe", "trackingError", "alpha",
+    ]
     let pairs: [(String, Double?, Double)] = [
         ("totalReturn", m.totalReturn, r.totalReturn), ("cagr", m.cagr, r.cagr),
         ("annualVolatility", m.annualVolatility, r.annualVolatility),
@@ -47,6 +52,10 @@ func expectMatches(_ m: PerformanceMetrics, _ r: Reference.Metrics, tolerance: D
         ("trackingError", m.trackingError, r.trackingError), ("alpha", m.alpha, r.alpha), ("beta", m.beta, r.beta),
     ]
     for (name, ours, theirs) in pairs {
+        if !annualised && annualisedNames.contains(name) {
+            #expect(ours == nil, "\(label) \(name) is annualised from under a year: \(String(describing: ours))")
+            continue
+        }
         #expect(relative(ours, theirs) <= tolerance, "\(label) \(name): \(String(describing: ours)) vs empyrical \(theirs)")
     }
 }
@@ -62,9 +71,39 @@ struct MetricsTests {
         let dates = (1...r.returns.count).map { start.adding(days: $0) }
         let m = PerformanceMetrics(
             returns: r.returns, dates: dates, start: start, benchmark: r.benchmark, riskFreeRate: reference.riskFreeRateAnnual)
-        expectMatches(m, r, tolerance: 1e-10, name)
+        let long = r.returns.count >= PerformanceMetrics.minimumAnnualisationDays
+        expectMatches(m, r, tolerance: 1e-10, name, annualised: long)
         let b = PerformanceMetrics(returns: r.benchmark, dates: dates, start: start)
-        #expect(relative(b.cagr, r.benchmarkCagr) <= 1e-10)
+        if long {
+            #expect(relative(b.cagr, r.benchmarkCagr) <= 1e-10)
+        } else {
+            #expect(b.cagr == nil && m.undefined["cagr"]?.contains("calendar days") == true)
+        }
+    }
+
+    @Test("undefined figures are nil with a reason: a riskless series has no Sharpe ratio, under a year nothing is annualised")
+    func undefinedFigures() throws {
+        let start = MarketDate(iso: "2000-01-03")!
+        let dates = (1...800).map { start.adding(days: $0) }
+        // Cash at 2% a year against a 2% risk-free rate: the excess returns are rounding.
+        let daily = pow(1.02, 1 / 252.0) - 1
+        let cash = PerformanceMetrics(returns: Array(repeating: daily, count: 800), dates: dates, start: start, riskFreeRate: 0.02)
+        #expect(cash.sharpeRatio == nil, "Sharpe of a riskless series: \(String(describing: cash.sharpeRatio))")
+        #expect(cash.undefined["sharpeRatio"]?.contains("no dispersion") == true)
+        #expect(cash.calmarRatio == nil && cash.sortinoRatio == nil)
+        #expect(try abs(#require(cash.cagr) - 0.02) < 1e-12, "defined figures stay defined")
+        // The same returns over 200 days: nothing annualised.
+        let short = PerformanceMetrics(
+            returns: Array(repeating: 0.001, count: 200), dates: Array(dates.prefix(200)), start: start, riskFreeRate: 0.02)
+        #expect(short.cagr == nil && short.annualVolatility == nil && short.sharpeRatio == nil)
+        #expect(abs(short.totalReturn - (pow(1.001, 200) - 1)) < 1e-12)
+        // JSON keeps every key: undefined is null.
+        let json = String(decoding: try JSONEncoder().encode(short), as: UTF8.self)
+        #expect(json.contains("\"cagr\":null") && json.contains("\"sharpeRatio\":null"), "\(json.prefix(200))")
+        // A noisy series keeps its Sharpe ratio.
+        var g = SeededGenerator(seed: 3)
+        let noisy = (0..<800).map { _ in Double.random(in: -0.01...0.012, using: &g) }
+        #expect(PerformanceMetrics(returns: noisy, dates: dates, start: start, riskFreeRate: 0.02).sharpeRatio != nil)
     }
 
     @Test("drawdown dates: peak, trough, recovery and length on a hand-made path")
@@ -237,7 +276,7 @@ struct SimulationTests {
         var b = Backtest(prices: flat, strategy: FixedWeights(["CASH": 1]))
         b.cashRate = 0.05
         let cash = try b.run()
-        #expect(abs(cash.metrics.cagr - 0.05) < 1e-12, "252 daily steps of (1.05)^(1/252) a year")
+        #expect(abs(try #require(cash.metrics.cagr) - 0.05) < 1e-12, "252 daily steps of (1.05)^(1/252) a year")
         b = Backtest(prices: flat, strategy: EqualWeight())
         b.contribution = CashFlowSchedule(amount: 10_000, period: .monthly)
         let flows = try b.run()

@@ -88,4 +88,70 @@ struct EdgeCaseTests {
         ).solve()
         #expect(r.weights.allSatisfy { $0.isFinite } && abs(r.weights.reduce(0, +) - 1) < 1e-8)
     }
+
+    @Test("the stated risk-free rate is used for every objective's Sharpe ratio, and echoed")
+    func riskFreeRateEveryObjective() throws {
+        let distribution = try RiskModelConfiguration().estimate(returns: Self.returns(9, seed: 4))
+        for objective in Self.objectives {
+            var constraints = PortfolioConstraints()
+            constraints.defaultUpper = 0.6
+            let rf = 0.05
+            let r: OptimizationResult
+            do {
+                r = try MeanVarianceProblem(distribution: distribution, objective: objective, constraints: constraints, riskFreeRate: rf)
+                    .solve()
+            } catch { continue }
+            let expectedRate = if case .maximumSharpe(let own) = objective { own } else { rf }
+            #expect(r.riskFreeRate == expectedRate, "\(objective)")
+            let sharpe = try #require(r.sharpeRatio, "\(objective)")
+            #expect(abs(sharpe - (r.expectedReturn - expectedRate) / r.volatility) < 1e-12, "\(objective)")
+        }
+    }
+
+    @Test("a portfolio whose volatility is rounding has no Sharpe ratio: more assets than observations, and cash alone")
+    func undefinedSharpe() throws {
+        // A hedged pair: B = 0.0008 - A, so half of each has a constant return (zero variance).
+        var config = RiskModelConfiguration()
+        config.covariance = .sample
+        let base = Self.returns(9, seed: 5)
+        var values = base.values
+        let t = base.dates.count
+        for k in 0..<t { values[t + k] = 0.0008 - values[k] }
+        let d = try config.estimate(
+            returns: ReturnSeries(symbols: base.symbols, dates: base.dates, values: values, periodsPerYear: 252))
+        let r = try MeanVarianceProblem(distribution: d, objective: .minimumVolatility, riskFreeRate: 0.02).solve()
+        #expect(r.volatility < 1e-6, "a zero-variance portfolio exists: \(r.volatility)")
+        #expect(r.sharpeRatio == nil, "Sharpe \(String(describing: r.sharpeRatio)) at volatility \(r.volatility)")
+        // Cash alone: volatility exactly zero.
+        var cash = PortfolioConstraints()
+        cash.cashSymbol = "CASH"
+        cash.cashRate = 0.02
+        cash.defaultUpper = 0
+        cash.upperBounds["CASH"] = 1
+        let c = try MeanVarianceProblem(distribution: d, objective: .minimumVolatility, constraints: cash).solve()
+        #expect(c.weight(of: "CASH") == 1 && c.sharpeRatio == nil)
+    }
+
+    @Test("a solve is optimal only when its relative KKT residual meets the acceptance tolerance; otherwise it fails with the residuals")
+    func acceptanceTolerance() throws {
+        let distribution = try RiskModelConfiguration().estimate(returns: Self.returns(9, seed: 6))
+        var constraints = PortfolioConstraints()
+        constraints.defaultUpper = 0.5
+        constraints.groups = [AssetGroup(name: "first two", members: ["A0", "A1"], maximum: 0.3)]
+        for objective in Self.objectives {
+            guard let r = try? MeanVarianceProblem(distribution: distribution, objective: objective, constraints: constraints).solve()
+            else { continue }
+            #expect(r.diagnostics.relativeKKTResidual <= QPOptions().acceptanceTolerance, "\(objective)")
+            // No solve in floating point reaches a residual of 1e-300: every objective must refuse.
+            var strict = QPOptions()
+            strict.acceptanceTolerance = 1e-300
+            do {
+                _ = try MeanVarianceProblem(distribution: distribution, objective: objective, constraints: constraints, options: strict)
+                    .solve()
+                if r.diagnostics.relativeKKTResidual > 0 { Issue.record("\(objective): accepted a residual above the tolerance") }
+            } catch {
+                #expect(error.code == .solverFailure && error.message.contains("relative KKT residual"), "\(error)")
+            }
+        }
+    }
 }

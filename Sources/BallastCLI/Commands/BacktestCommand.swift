@@ -99,13 +99,13 @@ struct BacktestCommand: ParsableCommand {
     var capital: Double = 1_000_000
 
     @Option(help: ArgumentHelp("Annual rate earned by idle cash.", valueName: "rate"))
-    var cashRate: Double = 0
+    var cashRate: Double = MarketConventions.defaultRiskFreeRate
 
     @Option(help: ArgumentHelp("Periodic flow AMOUNT/PERIOD, e.g. 1000/monthly or -5000/annual.", valueName: "flow"))
     var contribution: String?
 
     @Option(help: ArgumentHelp("Annual risk-free rate for the Sharpe ratio and alpha.", valueName: "rate"))
-    var riskFreeRate: Double = 0
+    var riskFreeRate: Double = MarketConventions.defaultRiskFreeRate
 
     @Option(help: ArgumentHelp("Trailing window in trading days for level:N strategies.", valueName: "days"))
     var window: Int = 756
@@ -246,7 +246,7 @@ struct BacktestCommand: ParsableCommand {
             let objective: PortfolioObjective
             switch s.objective {
             case "min-volatility": objective = .minimumVolatility
-            case "max-sharpe": objective = .maximumSharpe(riskFreeRate: s.riskFreeRate ?? 0.02)
+            case "max-sharpe": objective = .maximumSharpe(riskFreeRate: s.riskFreeRate ?? MarketConventions.defaultRiskFreeRate)
             case "max-utility": objective = .maximumUtility(riskAversion: s.riskAversion ?? 1)
             default:
                 throw InputFileError(description: "\(spec): objective: \(s.objective) is not min-volatility, max-sharpe or max-utility")
@@ -396,6 +396,10 @@ struct BacktestCommand: ParsableCommand {
             row("alpha", { $0.alpha }, true)
         }
         out += t.render()
+        out += "Risk-free rate \(percent(r.conventions.annualRiskFreeRate)) a year (Sharpe, Sortino, alpha).\n"
+        for reason in Set(m.undefined.values).union(b.map { Array($0.undefined.values) } ?? []).sorted() {
+            out += wrapped("n/a: \(reason)") + "\n"
+        }
         if let d = m.maxDrawdownPeriod {
             out +=
                 "\n"
@@ -539,18 +543,27 @@ struct GridRow: Encodable {
 
 /// The metrics object of `--format json`.
 struct MetricsJSON: Encodable {
-    var totalReturn, cagr: Double
-    var annualVolatility, sharpeRatio, sortinoRatio: Double?
-    var downsideRisk, maxDrawdown: Double
-    var maxDrawdownPeriod: Drawdown?
-    var calmarRatio: Double?
+    var totalReturn: Double
+    @ExplicitNull var cagr: Double?
+    @ExplicitNull var annualVolatility: Double?
+    @ExplicitNull var sharpeRatio: Double?
+    @ExplicitNull var sortinoRatio: Double?
+    @ExplicitNull var downsideRisk: Double?
+    var maxDrawdown: Double
+    @ExplicitNull var maxDrawdownPeriod: Drawdown?
+    @ExplicitNull var calmarRatio: Double?
     var valueAtRisk95, conditionalValueAtRisk95: Double
-    var trackingError, informationRatio, beta, alpha: Double?
-    var turnover: Double?
-    var costs: Double?
-    var trades: Int?
+    @ExplicitNull var trackingError: Double?
+    @ExplicitNull var informationRatio: Double?
+    @ExplicitNull var beta: Double?
+    @ExplicitNull var alpha: Double?
+    @ExplicitNull var turnover: Double?
+    @ExplicitNull var costs: Double?
+    @ExplicitNull var trades: Int?
     var yearlyReturns: [PeriodReturn]
     var monthlyReturns: [PeriodReturn]
+    /// Why each null figure is undefined.
+    var undefined: [String: String]
 
     init(_ m: PerformanceMetrics, result: BacktestResult?) {
         totalReturn = m.totalReturn
@@ -573,6 +586,7 @@ struct MetricsJSON: Encodable {
         trades = result?.trades.count
         yearlyReturns = m.yearlyReturns
         monthlyReturns = m.monthlyReturns
+        undefined = m.undefined
     }
 }
 

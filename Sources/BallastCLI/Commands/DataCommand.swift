@@ -53,8 +53,10 @@ struct DataInspectCommand: ParsableCommand {
         let firstValidDate: String?
         let lastValidDate: String?
         let returns: Int
-        let annualReturn: Double?
-        let annualVolatility: Double?
+        @ExplicitNull var annualReturn: Double?
+        @ExplicitNull var annualVolatility: Double?
+        /// Why the annual figures are null, when they are.
+        @ExplicitNull var undefined: String?
     }
 
     struct Summary: Encodable {
@@ -78,11 +80,19 @@ struct DataInspectCommand: ParsableCommand {
                 let x = r.map { Array($0.column(j).filter { !$0.isNaN }) } ?? []
                 let mean = x.isEmpty ? Double.nan : x.reduce(0, +) / Double(x.count)
                 let variance = x.count < 2 ? Double.nan : x.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(x.count - 1)
+                let first = col.firstIndex { !$0.isNaN }.map { table.dates[$0 - col.startIndex] }
+                let last = col.lastIndex { !$0.isNaN }.map { table.dates[$0 - col.startIndex] }
+                let days = first.flatMap { f in last.map { $0.dayNumber - f.dayNumber } } ?? 0
+                let long = days >= MarketConventions.minimumAnnualisationDays
                 out.append(
                     SymbolSummary(
                         symbol: s, prices: col.filter { !$0.isNaN }.count, missing: col.filter(\.isNaN).count, firstValidDate: firstValid,
-                        lastValidDate: lastValid, returns: x.count, annualReturn: mean.isFinite ? mean * periodsPerYear : nil,
-                        annualVolatility: variance.isFinite ? (variance * periodsPerYear).squareRoot() : nil))
+                        lastValidDate: lastValid, returns: x.count, annualReturn: long && mean.isFinite ? mean * periodsPerYear : nil,
+                        annualVolatility: long && variance.isFinite ? (variance * periodsPerYear).squareRoot() : nil,
+                        undefined: long
+                            ? nil
+                            : "\(days) calendar day\(days == 1 ? "" : "s") of prices; annual figures need \(MarketConventions.minimumAnnualisationDays) (a year)"
+                    ))
             }
             return Summary(
                 file: file, rows: table.rowCount, start: table.dates.first!.description, end: table.dates.last!.description, symbols: out,
@@ -110,6 +120,7 @@ struct DataInspectCommand: ParsableCommand {
                 ])
             }
             print(t.render(), terminator: "")
+            for reason in Set(summary.symbols.compactMap(\.undefined)).sorted() { print("n/a: \(reason)") }
         }
     }
 }

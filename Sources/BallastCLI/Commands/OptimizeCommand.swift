@@ -116,8 +116,10 @@ struct OptimizeCommand: ParsableCommand {
     func run() throws {
         let (result, allocation) = try reportingErrors { () throws -> (OptimizationResult, DiscreteAllocation?) in
             let distribution = try model.estimate()
-            let result = try MeanVarianceProblem(distribution: distribution, objective: portfolioObjective, constraints: try constraints())
-                .solve()
+            let result = try MeanVarianceProblem(
+                distribution: distribution, objective: portfolioObjective, constraints: try constraints(),
+                riskFreeRate: model.riskFreeRate
+            ).solve()
             guard let amount = allocate else { return (result, nil) }
             return (result, try self.allocation(of: result, amount: amount))
         }
@@ -156,8 +158,10 @@ struct OptimizeCommand: ParsableCommand {
         var out = "Objective \(r.objective): \(r.status.rawValue)\n"
         out += "  expected return  \(percent(r.expectedReturn))\n"
         out += "  volatility       \(percent(r.volatility))\n"
-        out += "  Sharpe ratio     \(number(r.sharpeRatio)) (risk-free rate \(percent(r.riskFreeRate)))\n"
-        out += "  solver           \(r.diagnostics.iterations) iterations, KKT residual \(number(r.diagnostics.kktResidual, digits: 2))"
+        out +=
+            "  Sharpe ratio     \(r.sharpeRatio.map { number($0) } ?? "n/a (zero volatility)") (risk-free rate \(percent(r.riskFreeRate)))\n"
+        out +=
+            "  solver           \(r.diagnostics.iterations) iterations, relative KKT residual \(String(format: "%.2e", r.diagnostics.relativeKKTResidual))"
         out += r.diagnostics.polished ? ", polished\n\n" : "\n\n"
         var t = TextTable(["asset", "weight"])
         for (a, w) in zip(r.assets, r.weights) where abs(w) >= 5e-7 { t.add([a, percent(w)]) }
@@ -174,6 +178,7 @@ struct OptimizationReport: Encodable {
         let iterations: Int
         let solves: Int
         let kktResidual: Double
+        let relativeKKTResidual: Double
         let primalResidual: Double
         let dualResidual: Double
         let dualityGap: Double
@@ -184,7 +189,7 @@ struct OptimizationReport: Encodable {
     let weights: [String: Double]
     let expectedReturn: Double
     let volatility: Double
-    let sharpeRatio: Double
+    @ExplicitNull var sharpeRatio: Double?
     let riskFreeRate: Double
     let diagnostics: Diagnostics
     let warnings: [String]
@@ -211,7 +216,8 @@ struct OptimizationReport: Encodable {
         riskFreeRate = r.riskFreeRate
         let d = r.diagnostics
         diagnostics = Diagnostics(
-            iterations: d.iterations, solves: d.solves, kktResidual: d.kktResidual, primalResidual: d.primalResidual,
+            iterations: d.iterations, solves: d.solves, kktResidual: d.kktResidual, relativeKKTResidual: d.relativeKKTResidual,
+            primalResidual: d.primalResidual,
             dualResidual: d.dualResidual,
             dualityGap: d.dualityGap, polished: d.polished)
         warnings = r.warnings

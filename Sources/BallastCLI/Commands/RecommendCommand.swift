@@ -169,16 +169,18 @@ struct RecommendCommand: ParsableCommand {
         out += "\nBack-test \(b.dates.first!) to \(b.dates.last!): the \(p.label) model rule re-built each quarter\n"
         var bt = TextTable(["", "CAGR", "volatility", "Sharpe", "max drawdown"])
         bt.add([
-            "model", percent(m.cagr), m.annualVolatility.map { percent($0) } ?? "n/a",
+            "model", percent(m.cagr), percent(m.annualVolatility),
             m.sharpeRatio.map { String(format: "%.2f", $0) } ?? "n/a", percent(m.maxDrawdown),
         ])
         if let bm = b.benchmarkMetrics {
             bt.add([
-                b.benchmark?.name ?? "benchmark", percent(bm.cagr), bm.annualVolatility.map { percent($0) } ?? "n/a",
+                b.benchmark?.name ?? "benchmark", percent(bm.cagr), percent(bm.annualVolatility),
                 bm.sharpeRatio.map { String(format: "%.2f", $0) } ?? "n/a", percent(bm.maxDrawdown),
             ])
         }
         out += bt.render()
+        out +=
+            "Sharpe at a risk-free rate of \(percent(b.conventions.annualRiskFreeRate)) a year; n/a: undefined (no risk taken, or under a year).\n"
         out += "Past performance does not predict future returns.\n"
         if !r.warnings.isEmpty {
             out += "\nWarnings\n"
@@ -195,7 +197,7 @@ struct RecommendationJSON: Encodable {
         var weights: [String: Double]
         var expectedReturn: Double
         var volatility: Double
-        var sharpeRatio: Double?
+        @ExplicitNull var sharpeRatio: Double?
     }
     struct Backtest: Encodable {
         var start: MarketDate
@@ -212,7 +214,7 @@ struct RecommendationJSON: Encodable {
     var plan: RebalancePlan
     var backtest: Backtest
     var warnings: [String]
-    var auditRecordId: String?
+    @ExplicitNull var auditRecordId: String?
     var engineVersion = BallastVersion.current
 
     init(_ r: Recommendation) {

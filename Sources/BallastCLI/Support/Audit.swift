@@ -62,7 +62,7 @@ struct TrailRecorder: RecommendationAuditor {
         let volatility: Double
         let trades: [PlannedTrade]
         let cashAfter: Double
-        let backtestCagr: Double
+        @ExplicitNull var backtestCagr: Double?
         let backtestMaxDrawdown: Double
     }
 

@@ -102,7 +102,7 @@ struct RiskModelOptions: ParsableArguments {
     var expectedReturns: ExpectedReturnOption = .mean
 
     @Option(help: ArgumentHelp("Annual risk-free rate (fraction): CAPM, the Sharpe ratio, the cash asset.", valueName: "rate"))
-    var riskFreeRate: Double = 0.02
+    var riskFreeRate: Double = MarketConventions.defaultRiskFreeRate
 
     @Option(help: ArgumentHelp("Market price file for CAPM (one column).", valueName: "file"))
     var market: String = "market-data/sp500_index.csv"

@@ -36,6 +36,9 @@ func percent(_ x: Double, digits: Int = 2) -> String {
     x.isFinite ? String(format: "%.\(digits)f%%", x * 100) : "n/a"
 }
 
+/// A percentage, "n/a" for an undefined value.
+func percent(_ x: Double?, digits: Int = 2) -> String { x.map { percent($0, digits: digits) } ?? "n/a" }
+
 /// A number with a fixed count of significant digits, `n/a` when not finite.
 func number(_ x: Double, digits: Int = 4) -> String {
     x.isFinite ? String(format: "%.\(digits)g", x) : "n/a"
