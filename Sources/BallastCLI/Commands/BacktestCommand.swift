@@ -130,6 +130,7 @@ struct BacktestCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Parallel variants for --grid.", valueName: "n"))
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @OptionGroup(title: "Price checks") var check: PriceCheckOptions
     @OptionGroup(title: "Profiling files") var files: ProfilingFiles
     @OptionGroup(title: "Audit trail") var audit: AuditOptions
     @OptionGroup(title: "Output") var output: OutputOptions
@@ -274,11 +275,13 @@ struct BacktestCommand: ParsableCommand {
     /// Price files read once per run, however many variants use them.
     final class Files {
         private var tables: [[String]: PriceTable] = [:]
+        let check: PriceCheckOptions
+
+        init(check: PriceCheckOptions) { self.check = check }
 
         func table(_ paths: [String]) throws -> PriceTable {
             if let t = tables[paths] { return t }
-            var table = try PriceCSV.read(path: paths[0])
-            for more in paths.dropFirst() { table = try table.merged(with: try PriceCSV.read(path: more)) }
+            let table = try check.load(paths).table
             tables[paths] = table
             return table
         }
@@ -293,7 +296,8 @@ struct BacktestCommand: ParsableCommand {
         return try files.table(paths)
     }
 
-    func makeBacktest(strategy spec: String, rebalance: String, costBps: Double, files cache: Files = Files()) throws -> Backtest {
+    func makeBacktest(strategy spec: String, rebalance: String, costBps: Double, files shared: Files? = nil) throws -> Backtest {
+        let cache = shared ?? Files(check: check)
         let table = try loadPrices(for: spec, from: cache)
         let (strategy, forced) = try makeStrategy(spec)
         var b = Backtest(prices: table, strategy: strategy)
@@ -454,7 +458,7 @@ struct BacktestCommand: ParsableCommand {
         for s in g.strategies { for r in g.rebalance ?? [rebalance] { for c in g.costBps ?? [costBps] { variants.append((s, r, c)) } } }
         guard !variants.isEmpty else { throw InputFileError(description: "\(path): the grid has no variant") }
         for (_, r, _) in variants { _ = try Self.schedule(r) }
-        let cache = Files()
+        let cache = Files(check: check)
         let tests = try variants.map { try makeBacktest(strategy: $0.0, rebalance: $0.1, costBps: $0.2, files: cache) }
         let results = GridResults(count: tests.count)
         let progress = !output.quiet && isatty(2) != 0

@@ -58,6 +58,7 @@ struct RecommendCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write a self-contained HTML page here.", valueName: "file"))
     var report: String?
 
+    @OptionGroup(title: "Price checks") var check: PriceCheckOptions
     @OptionGroup(title: "Profiling files") var files: ProfilingFiles
     @OptionGroup(title: "Audit trail") var audit: AuditOptions
     @OptionGroup(title: "Output") var output: OutputOptions
@@ -70,8 +71,7 @@ struct RecommendCommand: ParsableCommand {
 
     func run() throws {
         let (recommendation, customerFile, catalog) = try reportingErrors { () throws -> (Recommendation, CustomerFile, ProductCatalog) in
-            var table = try PriceCSV.read(path: prices[0])
-            for more in prices.dropFirst() { table = try table.merged(with: try PriceCSV.read(path: more)) }
+            let table = try check.load(prices).table
             let day = asOf ?? table.dates.last!
             let questionnaire = try files.loadQuestionnaire()
             let catalog = try files.loadCatalog()

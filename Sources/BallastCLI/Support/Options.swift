@@ -34,6 +34,45 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 
 // MARK: - Shared option groups
 
+/// How price files are checked for implausible moves (``PriceSanityRule``); shared by every
+/// command that reads price files.
+struct PriceCheckOptions: ParsableArguments {
+    @Flag(
+        help:
+            "Refuse price files with implausible moves (beyond +900%/-95% between two prices, or 50 robust standard deviations) instead of warning."
+    )
+    var strict = false
+
+    @Option(help: ArgumentHelp("Robust standard deviations a move of 25% or more may lie from the median (default 50).", valueName: "k"))
+    var outlierMultiple: Double?
+
+    func validate() throws {
+        if let k = outlierMultiple, !(k > 0 && k.isFinite) { throw ValidationError("--outlier-multiple must be positive, got \(k)") }
+    }
+
+    var rule: PriceSanityRule {
+        var r = PriceSanityRule()
+        if let outlierMultiple { r.robustVolatilityMultiple = outlierMultiple }
+        return r
+    }
+
+    /// Reads, checks and joins `paths`: each outlier is a warning on standard error, or with
+    /// `--strict` an error (exit 1) that lists them.
+    func load(_ paths: [String]) throws -> PriceFileSet {
+        let set = try PriceFileSet(paths: paths, rule: rule)
+        guard !set.outliers.isEmpty else { return set }
+        let shown = set.outliers.prefix(10).map(\.description)
+        let more = set.outliers.count > 10 ? ["and \(set.outliers.count - 10) more"] : []
+        if strict {
+            throw InputFileError(
+                description: "implausible prices (--strict):\n  " + (shown + more).joined(separator: "\n  ")
+                    + "\nfix the prices, or run without --strict to use them with a warning")
+        }
+        for line in shown + more { printError("warning: implausible price: \(line)") }
+        return set
+    }
+}
+
 /// Where prices come from and which dates to use; shared by every command that reads prices.
 struct PriceOptions: ParsableArguments {
     @Option(
@@ -51,6 +90,8 @@ struct PriceOptions: ParsableArguments {
         name: .long, parsing: .upToNextOption, help: ArgumentHelp("Use only these symbols (default: every column).", valueName: "symbol"))
     var symbols: [String] = []
 
+    @OptionGroup var check: PriceCheckOptions
+
     func validate() throws {
         if prices.isEmpty { throw ValidationError("--prices needs at least one file") }
         if let start, let end, start > end {
@@ -60,8 +101,7 @@ struct PriceOptions: ParsableArguments {
 
     /// Reads the price file and selects the symbols.
     func load() throws -> PriceTable {
-        var table = try PriceCSV.read(path: prices[0])
-        for more in prices.dropFirst() { table = try table.merged(with: try PriceCSV.read(path: more)) }
+        let table = try check.load(prices).table
         return symbols.isEmpty ? table : try table.selecting(symbols: symbols)
     }
 

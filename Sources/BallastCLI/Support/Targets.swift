@@ -21,6 +21,8 @@ struct TargetOptions: ParsableArguments {
             valueName: "date"))
     var asOf: MarketDate?
 
+    @OptionGroup(title: "Price checks") var check: PriceCheckOptions
+
     /// Prices at the date: the last present price on or before it in the files, or the map.
     func loadPrices() throws -> (prices: [String: Double], date: MarketDate) {
         if let priceMap {
@@ -30,9 +32,15 @@ struct TargetOptions: ParsableArguments {
             }
             return (m, asOf ?? today())
         }
-        var table = try PriceCSV.read(path: prices[0])
-        for more in prices.dropFirst() { table = try table.merged(with: try PriceCSV.read(path: more)) }
+        let set = try check.load(prices)
+        let table = set.table
         let day = asOf ?? table.dates.last!
+        let suspect = set.outliers(inForceAt: day)
+        if !suspect.isEmpty {
+            throw InputFileError(
+                description: "refusing to trade on implausible prices in force on \(day):\n  "
+                    + suspect.map(\.description).joined(separator: "\n  ") + "\nfix the prices or choose another --as-of")
+        }
         let priceAt = table.lastPrices(onOrBefore: day)
         if priceAt.isEmpty { throw InputFileError(description: "no prices on or before \(day); the files start \(table.dates.first!)") }
         return (priceAt, day)
