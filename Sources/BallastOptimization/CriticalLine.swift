@@ -1,4 +1,5 @@
 import BallastLinearAlgebra
+import BallastMarketData
 import BallastRiskModels
 import Foundation
 
@@ -61,8 +62,7 @@ public struct EfficientFrontier: Sendable, Equatable {
         var best: FrontierPoint?
         var bestSharpe = -Double.infinity
         func consider(_ p: FrontierPoint) {
-            guard p.volatility > 0 else { return }
-            let s = (p.expectedReturn - rf) / p.volatility
+            guard let s = sharpeRatio(of: p, riskFreeRate: rf) else { return }
             if s > bestSharpe {
                 bestSharpe = s
                 best = p
@@ -86,6 +86,19 @@ public struct EfficientFrontier: Sendable, Equatable {
             consider(makePoint(lambda: a.lambda + theta * (b.lambda - a.lambda), weights: zip(a.weights, d).map { $0 + theta * $1 }))
         }
         return best
+    }
+
+    /// What a frontier of one point means.
+    public static let singlePortfolioNote =
+        "one portfolio is efficient (the bounds admit only it, or the least volatile portfolio also has the highest return)"
+
+    /// `(μᵀw - rf) / σ` of a point, `nil` when its volatility is numerically zero (see
+    /// ``OptimizationResult/sharpeRatio``).
+    public func sharpeRatio(of p: FrontierPoint, riskFreeRate rf: Double) -> Double? {
+        var scale = 0.0
+        for i in p.weights.indices { scale += abs(p.weights[i]) * Swift.max(sigma[i, i], 0).squareRoot() }
+        let floor = (100 * Double(p.weights.count) * Double.ulpOfOne).squareRoot() * scale
+        return DefinedRatio.value(p.expectedReturn - rf, over: p.volatility, zeroBelow: floor)
     }
 
     func makePoint(lambda: Double, weights: [Double]) -> FrontierPoint {
@@ -132,6 +145,11 @@ extension MeanVarianceProblem {
         let top = try model.maximumReturn(options: options)
         let low = model.expectedReturn(minVol.weights)
         var frontier = EfficientFrontier(assets: model.assets, points: [], isExact: false, mu: model.mu, sigma: model.sigma)
+        if top.value - low <= 1e-12 * Swift.max(1, abs(low)) {
+            // Degenerate: the least volatile portfolio already has the highest return.
+            frontier.points = [frontier.makePoint(lambda: .nan, weights: minVol.weights)]
+            return frontier
+        }
         if model.fastPath, let exact = try? model.criticalLine(options: options) {
             for k in 0..<count {
                 let target = low + (top.value - low) * Double(k) / Double(count - 1)
@@ -167,11 +185,21 @@ extension PortfolioModel {
     func criticalLine(options: QPOptions) throws(OptimizationError) -> EfficientFrontier {
         let minVol = try solveUtility(returnWeight: 0, riskWeight: 1, options: options)
         var w = minVol.weights
-        // 0 free, -1 at lower, +1 at upper.
-        var state = (0..<n).map { j -> Int in w[j] <= lower[j] ? -1 : (w[j] >= upper[j] ? 1 : 0) }
+        var frontier = EfficientFrontier(assets: assets, points: [], isExact: true, mu: mu, sigma: sigma)
+        let top = greedyVertex(preferring: mu)
+        if zip(w, top).allSatisfy({ abs($0 - $1) <= 1e-9 }) || expectedReturn(top) <= expectedReturn(w) {
+            // A degenerate frontier: the minimum-volatility portfolio already has the highest
+            // return (for example when the bounds admit a single portfolio).
+            frontier.points = [frontier.makePoint(lambda: 0, weights: w)]
+            return frontier
+        }
+        // 0 free, -1 at lower, +1 at upper (within rounding of the bound).
+        func near(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-12 * Swift.max(1, abs(b)) }
+        var state = (0..<n).map { j -> Int in
+            w[j] <= lower[j] || near(w[j], lower[j]) ? -1 : (w[j] >= upper[j] || near(w[j], upper[j]) ? 1 : 0)
+        }
         for j in 0..<n where state[j] == -1 { w[j] = lower[j] }
         for j in 0..<n where state[j] == 1 { w[j] = upper[j] }
-        var frontier = EfficientFrontier(assets: assets, points: [], isExact: true, mu: mu, sigma: sigma)
         var t = 0.0
         frontier.points.append(frontier.makePoint(lambda: 0, weights: w))
         let scale = Swift.max(1e-300, sigma.diagonal.max() ?? 1)
@@ -295,9 +323,21 @@ extension PortfolioModel {
             frontier.points.append(frontier.makePoint(lambda: t, weights: w))
         }
         // The last turning point is the maximum-return portfolio; make it exact.
-        let top = greedyVertex(preferring: mu)
         if let last = frontier.points.last, zip(last.weights, top).contains(where: { abs($0 - $1) > 1e-9 }) {
             frontier.points.append(frontier.makePoint(lambda: .infinity, weights: top))
+        }
+        // Every turning point is a feasible portfolio, or the walk failed: never report one
+        // that breaks the bounds or the budget.
+        for (k, p) in frontier.points.enumerated() {
+            let budget = p.weights.reduce(0, +)
+            let broken = (0..<n).first { p.weights[$0] < lower[$0] - 1e-9 || p.weights[$0] > upper[$0] + 1e-9 }
+            if abs(budget - 1) > 1e-9 || broken != nil {
+                throw OptimizationError(
+                    .solverFailure,
+                    message:
+                        "the critical line walk left the feasible set at turning point \(k + 1)\(broken.map { " (\(assets[$0]) at \(formatted(p.weights[$0])))" } ?? " (weights sum to \(formatted(budget)))")",
+                    fix: "trace the frontier with a number of points instead, or repair the covariance")
+            }
         }
         return frontier
     }

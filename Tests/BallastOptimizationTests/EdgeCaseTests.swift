@@ -154,4 +154,27 @@ struct EdgeCaseTests {
             }
         }
     }
+
+    @Test("a degenerate frontier is exactly that: upper bounds that sum to one admit one portfolio; tight bounds keep every point feasible")
+    func degenerateFrontier() throws {
+        let distribution = try RiskModelConfiguration().estimate(returns: Self.returns(9, seed: 7, assets: 20, observations: 300))
+        var c = PortfolioConstraints()
+        c.defaultUpper = 0.05
+        let exact = try MeanVarianceProblem(distribution: distribution, objective: .minimumVolatility, constraints: c).exactFrontier()
+        #expect(exact.points.count == 1, "\(exact.points.count) points")
+        #expect(exact.points.allSatisfy { $0.weights.allSatisfy { abs($0 - 0.05) < 1e-9 } })
+        let sampled = try MeanVarianceProblem(distribution: distribution, objective: .minimumVolatility, constraints: c).sampledFrontier(
+            points: 10)
+        #expect(sampled.points.count == 1)
+        #expect(exact.maximumSharpe(riskFreeRate: 0)?.weights.allSatisfy { abs($0 - 0.05) < 1e-9 } == true)
+        // Upper bounds summing to just above one: a short frontier, every point within bounds.
+        for upper in [0.0501, 0.051, 0.06, 0.1] {
+            c.defaultUpper = upper
+            let f = try MeanVarianceProblem(distribution: distribution, objective: .minimumVolatility, constraints: c).exactFrontier()
+            for p in f.points {
+                #expect(abs(p.weights.reduce(0, +) - 1) < 1e-9)
+                #expect(p.weights.allSatisfy { $0 >= -1e-9 && $0 <= upper + 1e-9 }, "upper \(upper): \(p.weights.max()!)")
+            }
+        }
+    }
 }

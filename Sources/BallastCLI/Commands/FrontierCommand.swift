@@ -81,13 +81,16 @@ struct FrontierCommand: ParsableCommand {
                 let holdings = top.map { "\($0.0) \(String(format: "%.0f%%", $0.1 * 100))" }.joined(separator: ", ")
                 t.add([
                     "\(k + 1)", p.lambda.isFinite ? number(p.lambda) : "-", percent(p.expectedReturn), percent(p.volatility),
-                    String(format: "%.3f", (p.expectedReturn - rf) / p.volatility), holdings,
+                    frontier.sharpeRatio(of: p, riskFreeRate: rf).map { String(format: "%.3f", $0) } ?? "n/a", holdings,
                 ])
             }
-            print(
-                (exact
+            let header =
+                frontier.points.count == 1
+                ? "Degenerate efficient frontier: \(EfficientFrontier.singlePortfolioNote)\n\n"
+                : exact
                     ? "Exact efficient frontier: \(frontier.points.count) turning points\n\n"
-                    : "Efficient frontier: \(frontier.points.count) points\n\n") + t.render(), terminator: "")
+                    : "Efficient frontier: \(frontier.points.count) points\n\n"
+            print(header + t.render(), terminator: "")
             if let s = maxSharpe {
                 print(
                     "\nMaximum Sharpe (risk-free rate \(percent(rf))): return \(percent(s.expectedReturn)), volatility \(percent(s.volatility))"
@@ -100,15 +103,19 @@ struct FrontierCommand: ParsableCommand {
 /// The JSON shape of `ballast frontier --format json`.
 struct FrontierReport: Encodable {
     struct Point: Encodable {
-        let lambda: Double?
+        /// `null` at the maximum-return end (every risk tolerance beyond the previous point's)
+        /// and for sampled points.
+        @ExplicitNull var lambda: Double?
         let expectedReturn: Double
         let volatility: Double
-        let sharpeRatio: Double
+        @ExplicitNull var sharpeRatio: Double?
         let weights: [String: Double]
     }
     let exact: Bool
     let riskFreeRate: Double
     let points: [Point]
+    /// Set when the frontier is a single portfolio, saying why.
+    @ExplicitNull var degenerate: String?
     let engineVersion: String
 
     init(_ f: EfficientFrontier, riskFreeRate rf: Double) {
@@ -117,9 +124,10 @@ struct FrontierReport: Encodable {
         points = f.points.map { p in
             Point(
                 lambda: p.lambda.isFinite ? p.lambda : nil, expectedReturn: p.expectedReturn, volatility: p.volatility,
-                sharpeRatio: p.volatility > 0 ? (p.expectedReturn - rf) / p.volatility : 0,
+                sharpeRatio: f.sharpeRatio(of: p, riskFreeRate: rf),
                 weights: Dictionary(uniqueKeysWithValues: zip(f.assets, p.weights).map { ($0, $1) }))
         }
+        degenerate = f.points.count == 1 ? EfficientFrontier.singlePortfolioNote : nil
         engineVersion = BallastVersion.current
     }
 }
