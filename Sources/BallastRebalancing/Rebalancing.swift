@@ -168,23 +168,23 @@ public struct RebalancePolicy: Sendable, Codable, Equatable {
             ("cashBuffer", cashBuffer), ("costBasisPoints", costBasisPoints), ("fixedCost", fixedCost), ("minimumCost", minimumCost),
         ] {
             if !(v >= 0) || !v.isFinite {
-                out.append(Problem(field: name, value: "\(v)", requirement: "a finite number at least 0"))
+                out.append(Problem(field: name, value: plain(v), requirement: "a finite number at least 0"))
             } else if ["minimumTradeValue", "fixedCost", "minimumCost"].contains(name) && v >= 1e13 {
-                out.append(Problem(field: name, value: "\(v)", requirement: "below 10^13, the largest amount a plan handles"))
+                out.append(Problem(field: name, value: plain(v), requirement: "below 10^13, the largest amount a plan handles"))
             } else if name == "costBasisPoints" && v >= Self.maximumCostBasisPoints {
                 out.append(
                     Problem(
-                        field: name, value: "\(v)",
+                        field: name, value: plain(v),
                         requirement: "below 1000 basis points (10% of each trade); 10 is 0.1%, check the units"))
             } else if name == "cashBuffer" && v >= 1 {
-                out.append(Problem(field: name, value: "\(v)", requirement: "below 1 (a fraction of the account, 0.02 is 2%)"))
+                out.append(Problem(field: name, value: plain(v), requirement: "below 1 (a fraction of the account, 0.02 is 2%)"))
             }
         }
         if let d = fractionalDecimals, !(0...8).contains(d) {
             out.append(Problem(field: "fractionalDecimals", value: "\(d)", requirement: "0 to 8"))
         }
         if let t = maximumTurnover, !(t > 0) || !t.isFinite {
-            out.append(Problem(field: "maximumTurnover", value: "\(t)", requirement: "a positive fraction such as 0.2"))
+            out.append(Problem(field: "maximumTurnover", value: plain(t), requirement: "a positive fraction such as 0.2"))
         }
         return out
     }

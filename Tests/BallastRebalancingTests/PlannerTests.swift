@@ -354,6 +354,75 @@ struct PlanJSONTests {
     }
 }
 
+@Suite("Account files and lines: one strict reader")
+struct AccountDecodeTests {
+    @Test(
+        "refusals name the field or the column and the fix",
+        arguments: [
+            (#"{"id":"a","cash":1,"holdings":{},"note":1}"#, "note", "the fields of an account are"),
+            (#"{"id":"a","cash":1,"holdings":{"KO":1,}}"#, nil, "column 38: trailing comma"),
+            (#"{"id":"a","cash":1,"cash":2,"holdings":{}}"#, nil, "appears twice"),
+            (#"{"id":"a","cash":"ten","holdings":{}}"#, "cash", "must be a number (got text)"),
+            (#"{"id":"a","cash":1,"holdings":{"KO":"ten"}}"#, "holdings.KO", "must be a number (got text)"),
+            (#"{"id":"a","cash":1e400,"holdings":{}}"#, "cash", "too large"),
+            (#"{"id":"a","cash":NaN,"holdings":{}}"#, nil, "column 18: unexpected `N`"),
+            (#"{"id":"a","cash":1,"holdings":{},"lastRebalance":"2022-02-30"}"#, "lastRebalance", "not a date"),
+            (#"{"id":"a","cash":1,"holdings":{},"cashFlow":{"amount":1,"at":2}}"#, "cashFlow.at", "the field of cashFlow is amount"),
+            (#"{"cash":1,"holdings":{}}"#, "id", "required"),
+            ("{\n  \"id\": \"a\",\n  \"cash\": 1,\n  \"holdings\": {},\n}", nil, "line 4, column 17: trailing comma"),
+        ] as [(String, String?, String)])
+    func refusals(_ text: String, _ field: String?, _ message: String) {
+        do {
+            let a = try Account.decode(json: Array(text.utf8))
+            Issue.record("accepted \(a)")
+        } catch {
+            #expect(error.field == field, "\(error)")
+            #expect(error.message.contains(message), "\(error)")
+            #expect(!error.message.contains("Double") && !error.message.contains("String"), "\(error)")
+        }
+    }
+
+    @Test("reads what JSONDecoder reads from a plain account, escapes included")
+    func plain() throws {
+        let text =
+            #"{"id":"A\"1\u00e9","model":"C3","cash":12.5,"holdings":{"KO":10},"cashFlow":{"amount":-5},"lastRebalance":"2022-06-30"}"#
+        let strict = try Account.decode(json: Array(text.utf8))
+        #expect(strict == (try JSONDecoder().decode(Account.self, from: Data(text.utf8))))
+        #expect(strict.id == "A\"1é")
+    }
+
+    @Test("account checks: cents, whole units of whole-lot products unless fractional, no last rebalance after the as-of date")
+    func checks() throws {
+        let lots = ["KO": 1.0, "BND": 0.001]
+        func refusal(_ a: Account, fractional: Int? = nil) -> RebalanceError? {
+            do { try a.validate(asOf: asOf, lotSizes: lots, fractionalDecimals: fractional) } catch { return error }
+            return nil
+        }
+        #expect(refusal(Account(id: "a", cash: 10.25, holdings: ["KO": 3, "BND": 1.234])) == nil)
+        #expect(refusal(Account(id: "a", cash: 10.255, holdings: [:]))?.field == "cash")
+        #expect(refusal(Account(id: "a", cash: 1, holdings: [:], cashFlow: CashFlow(amount: 0.001)))?.field == "cashFlow.amount")
+        let share = refusal(Account(id: "acct-9", cash: 1, holdings: ["KO": 2.5]))
+        #expect(share?.accountId == "acct-9" && share?.field == "holdings.KO" && share?.message.contains("lot size 1") == true)
+        #expect(refusal(Account(id: "a", cash: 1, holdings: ["KO": 2.5]), fractional: 3) == nil)
+        #expect(refusal(Account(id: "a", cash: 1, holdings: ["BND": 1.2345]))?.message.contains("0.001") == true)
+        #expect(refusal(Account(id: "a", cash: 1, holdings: [:], lastRebalance: MarketDate(iso: "2022-12-29")))?.field == "lastRebalance")
+        #expect(refusal(Account(id: "a", cash: 1, holdings: [:], lastRebalance: asOf)) == nil)
+    }
+
+    @Test("policy limits: costs from 0 to below 1000 basis points, amounts finite and below 10^13")
+    func policyLimits() {
+        for (bps, ok) in [(0.0, true), (999.99, true), (1000, false), (10_000, false), (-1, false), (.nan, false), (.infinity, false)] {
+            var p = RebalancePolicy()
+            p.costBasisPoints = bps
+            #expect(p.validationProblems.isEmpty == ok, "\(bps)")
+            if !ok { #expect(throws: RebalancePolicy.Problem.self) { try p.validate() } }
+        }
+        var p = RebalancePolicy()
+        p.minimumTradeValue = 1e300
+        #expect(p.validationProblems.first?.field == "minimumTradeValue")
+    }
+}
+
 @Suite("Batch planner")
 struct BatchPlannerTests {
     /// The account as a JSON line, the way a book holds it.
@@ -413,6 +482,12 @@ struct BatchPlannerTests {
             #"{"id":"x","model":"M","cash":1e400,"holdings":{}}"#,  // overflow
             #"{"id":"x","model":"M","cash":100,"holdings":{"A":1e30}}"#,  // beyond what a plan handles
             #"{"id":"x","model":"M","cash":100,"holdings":{}} trailing"#,
+            #"{"id":"x","model":"M","cash":100,"holdings":{"A":1},}"#,  // trailing comma
+            #"{"id":"x","model":"M","cash":100,"holdings":{"A":1.5}}"#,  // a fractional share of a whole-lot product
+            #"{"id":"x","model":"M","cash":100.001,"holdings":{"A":1}}"#,  // sub-cent cash
+            #"{"id":"x","model":"M","cash":100,"holdings":{"A":1},"lastRebalance":"2023-01-31"}"#,  // after the as-of date
+            #"{"id":"x","model":"M","cash":0100,"holdings":{"A":1}}"#,  // not JSON: a leading zero
+            #"{"id":"x","model":"M","cash":100.,"holdings":{"A":1}}"#,  // not JSON: no digit after the point
             "{", "",
         ]
         var scratch = BatchPlanner.Scratch()
