@@ -10,7 +10,8 @@ import Foundation
 /// the same bytes as ``RebalancePlan/jsonLine``.
 ///
 /// A line that is not a plain account (escapes, unknown keys or symbols, duplicate holdings,
-/// an unknown model) or whose plan fails is not handled here: ``plan(line:into:scratch:)`` returns
+/// an unknown model, anything ``Account/decode(json:)`` or ``Account/validate(asOf:lotSizes:fractionalDecimals:)``
+/// would refuse) or whose plan fails is not handled here: ``plan(line:into:scratch:)`` returns
 /// `nil` and the caller takes the general path, which names the problem.
 public struct BatchPlanner: Sendable {
     /// What a planned line came to.
@@ -41,6 +42,9 @@ public struct BatchPlanner: Sendable {
     let priceText: [[UInt8]]
     let price: [Double]
     let unit: [Double]
+    /// Lot size by universe index, and whether the policy plans fractional quantities.
+    let lot: [Double]
+    let fractional: Bool
     let cashJSON: [UInt8]
     /// How many universe symbols sort before the cash symbol (where cash goes among the weights).
     let cashRank: Int
@@ -88,6 +92,8 @@ public struct BatchPlanner: Sendable {
         price = universe.map { prices[$0]! }
         priceText = price.map(JSONLineWriter.shortestText)
         unit = universe.map { planner.unit(for: $0) }
+        lot = universe.map { planner.lotSizes[$0] ?? 1 }
+        fractional = planner.policy.fractionalDecimals != nil
         cashRank = universe.filter { $0 < planner.cashSymbol }.count
         let index = Dictionary(uniqueKeysWithValues: universe.enumerated().map { ($1, $0) })
         var models: [Model] = []
@@ -171,6 +177,19 @@ public struct BatchPlanner: Sendable {
         }
         var parser = LineParser(bytes: line)
         guard let account = parser.account(self, held: &scratch.held, present: &scratch.present) else { return nil }
+        // The account checks of the general path (Account.validate): a line that fails them is
+        // left to it, which names the problem.
+        guard
+            (try? Account.checkAmounts(
+                id: account.id, cash: account.cash, flow: account.flow, lastRebalance: account.lastRebalance, asOf: asOf)) != nil
+        else { return nil }
+        if !fractional {
+            for i in 0..<u where scratch.present[i] {
+                guard (try? Account.checkQuantity(id: account.id, symbol: names[i], scratch.held[i], lotSize: lot[i])) != nil else {
+                    return nil
+                }
+            }
+        }
         let model = models[account.model]
         scratch.symbols.removeAll(keepingCapacity: true)
         scratch.index.removeAll(keepingCapacity: true)
@@ -329,6 +348,7 @@ private struct LineParser {
         var fraction = 0
         var simple = true
         var sawDigit = false
+        let integerStart = i
         while i < bytes.count {
             let d = bytes[i] &- 48
             if d < 10 {
@@ -340,8 +360,12 @@ private struct LineParser {
                 break
             }
         }
+        // JSON's grammar, as the general path reads it: digits before the point, no leading zeros.
+        let integerDigits = i - integerStart
+        if integerDigits == 0 || (integerDigits > 1 && bytes[integerStart] == 48) { return nil }
         if i < bytes.count && bytes[i] == 46 {
             i += 1
+            if i == bytes.count || (bytes[i] &- 48) >= 10 { return nil }
             while i < bytes.count {
                 let d = bytes[i] &- 48
                 if d < 10 {

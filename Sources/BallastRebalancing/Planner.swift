@@ -86,6 +86,47 @@ public struct RebalancePlanner: Sendable {
         policy.fractionalDecimals.map { pow(10, -Double($0)) } ?? (lotSizes[symbol] ?? 1)
     }
 
+    /// The half-width of an asset's band under the policy's trigger: `|w - w*|` may be at most
+    /// this. The absolute band (absolute-band and portfolio-drift triggers, and calendar, whose
+    /// trades go to target), the relative band times the target weight (relative-band), or the
+    /// narrower of the two (5/25 and calendar-and-threshold, which fire on either).
+    func bandHalfWidth(target w: Double) -> Double {
+        switch policy.trigger {
+        case .absoluteBand, .portfolioDrift, .calendar: policy.absoluteBand
+        case .relativeBand: policy.relativeBand * w
+        case .fiveTwentyFive, .calendarAndThreshold: Swift.min(policy.absoluteBand, policy.relativeBand * w)
+        }
+    }
+
+    /// The constraints that kept an asset from the value a plan wanted for it.
+    struct Binding: OptionSet {
+        let rawValue: UInt8
+        /// Whole lots: the rounded trade leaves the asset outside its band, and one more lot would
+        /// carry it across the band (the band is narrower than a lot).
+        static let lots = Binding(rawValue: 1)
+        /// The cash above the buffer could not pay for more.
+        static let cash = Binding(rawValue: 2)
+        /// The trade was below the minimum trade value.
+        static let minimumTrade = Binding(rawValue: 4)
+        /// The trade would have cost as much as it was worth, or the costs paid shrank the account.
+        static let costs = Binding(rawValue: 8)
+        /// Every change was scaled down to the turnover limit.
+        static let turnover = Binding(rawValue: 16)
+        /// Sold to fund the withdrawal.
+        static let withdrawal = Binding(rawValue: 32)
+
+        var text: String {
+            var parts: [String] = []
+            if contains(.lots) { parts.append("whole lots") }
+            if contains(.cash) { parts.append("available cash") }
+            if contains(.minimumTrade) { parts.append("the minimum trade value") }
+            if contains(.costs) { parts.append("trade costs") }
+            if contains(.turnover) { parts.append("the turnover limit") }
+            if contains(.withdrawal) { parts.append("the withdrawal") }
+            return parts.joined(separator: ", ")
+        }
+    }
+
     static func checkTarget(_ target: [String: Double], accountId id: String?) throws(RebalanceError) {
         let weightSum = target.values.reduce(0, +)
         guard abs(weightSum - 1) <= 1e-6, target.values.allSatisfy({ $0 >= 0 && $0.isFinite }) else {
@@ -238,19 +279,34 @@ public struct RebalancePlanner: Sendable {
         for i in 0..<n { desired[i] = Double(value[i]) }
         var status: PlanStatus
         var reason: Trigger
+        // Band edges in cents of the account's value after the flow (rebalances only).
+        var edge = [Bool](repeating: false, count: n)
+        var low = [Double](repeating: 0, count: n)
+        var high = [Double](repeating: 0, count: n)
         if let fired {
             status = .rebalanced
             reason = fired
             for i in 0..<n {
                 let goal = targetWeight[i] * Double(total)
+                let half = bandHalfWidth(target: targetWeight[i])
+                low[i] = (targetWeight[i] - half) * Double(total)
+                high[i] = (targetWeight[i] + half) * Double(total)
                 if policy.destination == .target || policy.trigger == .calendar {
                     desired[i] = goal
                 } else {
-                    // Back to the nearest edge of the band, only for assets outside it.
+                    // Back to just inside the nearest edge of the asset's band (1% of the band's
+                    // half-width inside, so that costs do not push it back out), only for assets
+                    // outside it.
                     let w = Double(value[i]) / Double(total)
-                    let band = policy.trigger == .relativeBand ? policy.relativeBand * targetWeight[i] : policy.absoluteBand
-                    if w > targetWeight[i] + band { desired[i] = (targetWeight[i] + band) * Double(total) }
-                    if w < targetWeight[i] - band { desired[i] = (targetWeight[i] - band) * Double(total) }
+                    let margin = 0.01 * half
+                    if w > targetWeight[i] + half + 1e-12 {
+                        desired[i] = (targetWeight[i] + half - margin) * Double(total)
+                        edge[i] = true
+                    }
+                    if w < targetWeight[i] - half - 1e-12 {
+                        desired[i] = (targetWeight[i] - half + margin) * Double(total)
+                        edge[i] = true
+                    }
                 }
             }
         } else if flow != 0 {
@@ -281,12 +337,25 @@ public struct RebalancePlanner: Sendable {
                 driftBefore: driftBefore, driftAfter: driftBefore)
         }
         var notes: [String] = []
+        // What kept each asset from its desired value (see `Binding`).
+        var bound = [Binding](repeating: [], count: n)
         // Turnover limit: scale every change by the same factor.
         if let limit = policy.maximumTurnover {
             let turnover = (0..<n).reduce(0.0) { $0 + abs(desired[$1] - Double(value[$1])) } / 2 / Double(total)
             if turnover > limit {
+                // Lots, cash and the minimum trade may keep the unlimited plan within the limit
+                // anyway; then it is the plan, and the limit does not bind.
+                var unlimited = self
+                unlimited.policy.maximumTurnover = nil
+                let free = try unlimited.planCore(
+                    id: id, symbols: symbols, price: price, unit: unit, held: held, targetWeight: targetWeight, targetCash: targetCash,
+                    cash: accountCash, flow: flowAmount, lastRebalance: lastRebalance, asOf: asOf)
+                if free.turnover <= limit + 1e-12 { return free }
                 let f = limit / turnover
-                for i in 0..<n { desired[i] = Double(value[i]) + f * (desired[i] - Double(value[i])) }
+                for i in 0..<n where desired[i] != Double(value[i]) {
+                    desired[i] = Double(value[i]) + f * (desired[i] - Double(value[i]))
+                    bound[i].insert(.turnover)
+                }
                 notes.append("turnover limited to \(percentString(limit)) (would have been \(percentString(turnover)))")
             }
         }
@@ -307,7 +376,6 @@ public struct RebalancePlanner: Sendable {
         var purchases: Cents = 0
         var costs: Cents = 0
         var skippedSmall = false
-        var limitedByLots = false
         // An asset sold in this plan is never bought back in it.
         var sold = [Bool](repeating: false, count: n)
         let sellReason = status == .cashFlowOnly ? "overweight: sold to fund the withdrawal" : "overweight"
@@ -320,17 +388,25 @@ public struct RebalancePlanner: Sendable {
             guard excess > 0 else { continue }
             let step = unit[i] * price[i] * 100  // cents per unit
             let maxUnits = (quantity[i] / unit[i] + 1e-9).rounded(.down)
-            let units = Swift.min((excess / step + 1e-9).rounded(.down), maxUnits)
-            if units < (excess / step) - 1e-9 { limitedByLots = true }
+            var units = Swift.min((excess / step + 1e-9).rounded(.down), maxUnits)
+            if units < (excess / step) - 1e-9 && Double(value[i]) - units * step > high[i] + 1e-6 {
+                // Whole lots leave the asset above its band.
+                if edge[i] && units < maxUnits && Double(value[i]) - (units + 1) * step >= low[i] - 1e-6 {
+                    units += 1  // band edge: one more lot lands inside it
+                } else {
+                    bound[i].insert(.lots)  // the band is narrower than a lot
+                }
+            }
             if units <= 0 { continue }
             let proceeds = Self.cents(units * unit[i] * price[i])
             if proceeds < minimumTrade {
                 skippedSmall = true
+                bound[i].insert(.minimumTrade)
                 continue
             }
             let fee = cost(proceeds)
             if fee >= proceeds {
-                skippedSmall = true
+                bound[i].insert(.costs)
                 continue
             }
             quantity[i] -= units * unit[i]
@@ -360,6 +436,7 @@ public struct RebalancePlanner: Sendable {
                 cash += proceeds - fee
                 value[i] = Self.cents(quantity[i] * price[i])
                 sold[i] = true
+                bound[i].insert(.withdrawal)
                 trades.append(
                     CoreTrade(
                         asset: i, side: .sell, quantity: roundQuantity(units * unit[i]), value: proceeds, cost: fee,
@@ -377,19 +454,27 @@ public struct RebalancePlanner: Sendable {
             guard shortfall > 0, !sold[i] else { continue }
             let step = unit[i] * price[i] * 100
             var units = (shortfall / step + 1e-9).rounded(.down)
-            if units < shortfall / step - 1e-9 { limitedByLots = true }
+            if units < shortfall / step - 1e-9 && Double(value[i]) + units * step < low[i] - 1e-6 {
+                // Whole lots leave the asset below its band.
+                if edge[i] && Double(value[i]) + (units + 1) * step <= high[i] + 1e-6 {
+                    units += 1  // band edge: one more lot lands inside it
+                } else {
+                    bound[i].insert(.lots)  // the band is narrower than a lot
+                }
+            }
             while units > 0 {
                 let spend = Self.cents(units * unit[i] * price[i])
                 if cash - spend - cost(spend) >= buffer { break }
                 // Not enough cash: the most that fits.
                 let affordable = (Double(cash - buffer - cost(spend)) / step).rounded(.down)
                 units = Swift.min(units - 1, Swift.max(affordable, 0))
-                limitedByLots = true
+                bound[i].insert(.cash)
             }
             guard units > 0 else { continue }
             let spend = Self.cents(units * unit[i] * price[i])
             if spend < minimumTrade {
                 skippedSmall = true
+                bound[i].insert(.minimumTrade)
                 continue
             }
             let fee = cost(spend)
@@ -405,19 +490,28 @@ public struct RebalancePlanner: Sendable {
         let totalAfter = value.reduce(0, +) + cash
         let driftAfter = drift(value, cash, totalAfter)
         if status == .rebalanced {
+            // Every asset outside its band after trading is named with what kept it there.
             var outside: [String] = []
-            for i in 0..<n where abs(Self.fraction(value[i], of: totalAfter) - targetWeight[i]) > policy.absoluteBand + 1e-9 {
-                outside.append(symbols[i])
+            for i in 0..<n {
+                let half = bandHalfWidth(target: targetWeight[i])
+                guard abs(Self.fraction(value[i], of: totalAfter) - targetWeight[i]) > half + 1e-9 else { continue }
+                var why = bound[i]
+                // The costs paid shrink the account, which can carry an asset over its edge.
+                if costs > 0 && abs(Double(value[i]) / Double(totalAfter + costs) - targetWeight[i]) <= half + 1e-9 {
+                    why.insert(.costs)
+                }
+                outside.append(symbols[i] + (why.isEmpty ? "" : " (\(why.text))"))
             }
-            if !outside.isEmpty {
-                var why: [String] = []
-                if limitedByLots { why.append("whole lots and available cash") }
-                if skippedSmall { why.append("the minimum trade value and costs") }
-                if policy.maximumTurnover != nil { why.append("the turnover limit") }
-                notes.append(
-                    "still outside the band after trading: \(outside.joined(separator: ", "))"
-                        + (why.isEmpty ? "" : " (limited by \(why.joined(separator: ", ")))"))
-            }
+            if !outside.isEmpty { notes.append("still outside its band after trading: \(outside.joined(separator: ", "))") }
+        }
+        if trades.isEmpty && skippedSmall && (status == .rebalanced || status == .cashFlowOnly) {
+            // Something was due, but every trade it needs is below the minimum trade value.
+            status = .belowMinimumTrade
+            notes.append(
+                minimumTrade > total
+                    ? "no trade is possible: the minimum trade value \(moneyString(minimumTrade)) is above the account's value "
+                        + "\(moneyString(total)); lower the minimum trade value"
+                    : "no trade placed: every trade needed is below the minimum trade value \(moneyString(minimumTrade))")
         }
         let traded = trades.reduce(0.0) { $0 + Self.money($1.value) }
         let totalMoney = Self.money(total)
@@ -442,6 +536,12 @@ public struct RebalancePlanner: Sendable {
     }
 
     func roundQuantity(_ q: Double) -> Double { (q * 1e8).rounded() / 1e8 }
+}
+
+/// Cents as money with two decimals ("1250.40"), without `String(format:)`.
+func moneyString(_ c: Cents) -> String {
+    let fraction = abs(c % 100)
+    return (c < 0 ? "-" : "") + "\(abs(c / 100)).\(fraction < 10 ? "0" : "")\(fraction)"
 }
 
 /// `x` as a percentage with two decimals ("5.00%"), without `String(format:)`.

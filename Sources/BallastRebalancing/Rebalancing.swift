@@ -102,7 +102,8 @@ public struct RebalancePolicy: Sendable, Codable, Equatable {
     public var fractionalDecimals: Int?
     /// Cash kept back, as a fraction of the account's value.
     public var cashBuffer = 0.0
-    /// Proportional cost in basis points of the traded value.
+    /// Proportional cost in basis points of the traded value, at least 0 and below
+    /// ``maximumCostBasisPoints`` (10%).
     public var costBasisPoints = 0.0
     /// Fixed cost per trade.
     public var fixedCost = 0.0
@@ -133,20 +134,69 @@ public struct RebalancePolicy: Sendable, Codable, Equatable {
         maximumTurnover = try c.decodeIfPresent(Double.self, forKey: .maximumTurnover)
     }
 
-    /// Problems with the values, as `field: message`.
-    public var problems: [String] {
-        var out: [String] = []
+    /// The largest proportional cost accepted, exclusive: 1,000 basis points (10% of every
+    /// trade). A cost at or above it is almost certainly a unit mistake (percent or a fraction
+    /// typed as basis points), and at 10,000 a trade would cost all it is worth.
+    public static let maximumCostBasisPoints = 1_000.0
+
+    /// A value of the policy that cannot be used: the field (camelCase, as in a policy file),
+    /// the value as given and what is allowed.
+    public struct Problem: Error, Sendable, Equatable, CustomStringConvertible {
+        /// The policy field, as in a policy file (`costBasisPoints`).
+        public var field: String
+        /// The value, as text.
+        public var value: String
+        /// What the value must be ("a number from 0 to below 1000").
+        public var requirement: String
+
+        /// `field: must be ... (got value)`.
+        public var description: String { "\(field): must be \(requirement) (got \(value))" }
+    }
+
+    /// Every problem with the values, in field order; empty when the policy can be used.
+    ///
+    /// Limits: bands, the drift threshold, the minimum trade value and the costs are finite
+    /// numbers at least 0, amounts below 10^13; `costBasisPoints` is below ``maximumCostBasisPoints``; `cashBuffer`
+    /// is below 1 (a fraction of the account); `fractionalDecimals` is 0 to 8; `maximumTurnover`
+    /// is positive. A minimum trade value above an account's value is not a problem of the
+    /// policy: that plan's status is ``PlanStatus/belowMinimumTrade``, with a note.
+    public var validationProblems: [Problem] {
+        var out: [Problem] = []
         for (name, v) in [
             ("absoluteBand", absoluteBand), ("relativeBand", relativeBand), ("driftThreshold", driftThreshold),
             ("minimumTradeValue", minimumTradeValue),
             ("cashBuffer", cashBuffer), ("costBasisPoints", costBasisPoints), ("fixedCost", fixedCost), ("minimumCost", minimumCost),
-        ] where !(v >= 0) || !v.isFinite {
-            out.append("\(name): must be a finite number at least 0 (got \(v))")
+        ] {
+            if !(v >= 0) || !v.isFinite {
+                out.append(Problem(field: name, value: plain(v), requirement: "a finite number at least 0"))
+            } else if ["minimumTradeValue", "fixedCost", "minimumCost"].contains(name) && v >= 1e13 {
+                out.append(Problem(field: name, value: plain(v), requirement: "below 10^13, the largest amount a plan handles"))
+            } else if name == "costBasisPoints" && v >= Self.maximumCostBasisPoints {
+                out.append(
+                    Problem(
+                        field: name, value: plain(v),
+                        requirement: "below 1000 basis points (10% of each trade); 10 is 0.1%, check the units"))
+            } else if name == "cashBuffer" && v >= 1 {
+                out.append(Problem(field: name, value: plain(v), requirement: "below 1 (a fraction of the account, 0.02 is 2%)"))
+            }
         }
-        if cashBuffer >= 1 { out.append("cashBuffer: must be below 1 (a fraction of the account)") }
-        if let d = fractionalDecimals, !(0...8).contains(d) { out.append("fractionalDecimals: must be 0 to 8") }
-        if let t = maximumTurnover, !(t > 0) { out.append("maximumTurnover: must be positive") }
+        if let d = fractionalDecimals, !(0...8).contains(d) {
+            out.append(Problem(field: "fractionalDecimals", value: "\(d)", requirement: "0 to 8"))
+        }
+        if let t = maximumTurnover, !(t > 0) || !t.isFinite {
+            out.append(Problem(field: "maximumTurnover", value: plain(t), requirement: "a positive fraction such as 0.2"))
+        }
         return out
+    }
+
+    /// Problems with the values, as `field: message` (``validationProblems`` as text).
+    public var problems: [String] { validationProblems.map(\.description) }
+
+    /// Checks the values; a service embedding Ballast and the command line refuse the same ones.
+    ///
+    /// - Throws: the first ``Problem``.
+    public func validate() throws(Problem) {
+        if let p = validationProblems.first { throw p }
     }
 }
 
@@ -178,6 +228,10 @@ public enum PlanStatus: String, Sendable, Codable {
     case withinBand = "within-band"
     /// Nothing fired; the trades only invest a deposit or fund a withdrawal.
     case cashFlowOnly = "cash-flow-only"
+    /// A rebalance or a cash flow was due, but every trade it needs is below the policy's
+    /// minimum trade value (for example a minimum above the account's value): no trades. A
+    /// note says which.
+    case belowMinimumTrade = "below-minimum-trade"
     /// The account could not be planned (batch error records).
     case error
 }
@@ -208,7 +262,9 @@ public struct RebalancePlan: Sendable, Codable, Equatable {
     public var turnover: Double
     /// Sum of the trades' costs.
     public var estimatedCost: Double
-    /// Why the plan stops short of the band, if it does (lots, minimum trade size, turnover).
+    /// Why the plan stops short of the band, if it does: each asset still outside its band with
+    /// the constraint that kept it there (whole lots, available cash, the minimum trade value,
+    /// trade costs, the turnover limit, the withdrawal), and why nothing was traded.
     public var notes: [String]
 }
 

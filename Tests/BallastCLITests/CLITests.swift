@@ -452,8 +452,8 @@ struct CLITests {
         let missing = try ballast(["rebalance", "--account", "no-such-account.json"])
         #expect(missing.status == 1)
         let badPolicy = try ballast(["rebalance", "--account", "profiles/accounts/drifted-balanced.json", "--band=-1"])
-        #expect(badPolicy.status == 1)
-        #expect(badPolicy.stderr.contains("absoluteBand"))
+        #expect(badPolicy.status == 2, "a bad flag is a usage error")
+        #expect(badPolicy.stderr.contains("--band"))
     }
 
     @Test("batch rebalance: ordered JSON Lines, error records, and exactly-once output after kill -9 and --resume")

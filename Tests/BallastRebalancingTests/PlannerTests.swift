@@ -99,10 +99,119 @@ struct PlannerPropertyTests {
         #expect(try planner.plan(for: c.account, toward: c.target, at: c.prices, asOf: asOf) == plan)
         if plan.status == .rebalanced && plan.notes.isEmpty {
             for (s, w) in c.target where s != "CASH" {
-                #expect(abs((plan.weightsAfter[s] ?? 0) - w) <= c.policy.absoluteBand + 1e-9, "\(s) outside the band without a note")
+                let band = referenceBand(c.policy, target: w)
+                #expect(abs((plan.weightsAfter[s] ?? 0) - w) <= band + 1e-9, "\(s) outside its band without a note")
             }
         }
         #expect(abs(plan.weightsAfter.values.reduce(0, +) - 1) < 1e-9)
+    }
+}
+
+/// The half-width of an asset's band under a trigger, from the rule's definition (DOMAIN.md,
+/// section 6): the absolute band, the relative band times the target, or the narrower of the two
+/// for rules that fire on either.
+func referenceBand(_ p: RebalancePolicy, target w: Double) -> Double {
+    switch p.trigger {
+    case .relativeBand: p.relativeBand * w
+    case .fiveTwentyFive, .calendarAndThreshold: min(p.absoluteBand, p.relativeBand * w)
+    default: p.absoluteBand
+    }
+}
+
+/// The constraint names a plan's notes give for `symbol` (the text from the symbol to the next `)`).
+func namedConstraints(for symbol: String, in notes: [String]) -> [String] {
+    let names = ["whole lots", "available cash", "the minimum trade value", "trade costs", "the turnover limit", "the withdrawal"]
+    var found: [String] = []
+    for note in notes where note.contains("outside") {
+        let words = note.split(whereSeparator: { $0 == " " || $0 == "," || $0 == ":" || $0 == "(" })
+        guard words.contains(where: { $0 == symbol }), let start = note.range(of: symbol + " ") ?? note.range(of: symbol + ",") else {
+            continue
+        }
+        let tail = note[start.lowerBound...]
+        let segment = tail[..<(tail.firstIndex(of: ")") ?? tail.endIndex)]
+        found += names.filter { segment.contains($0) }
+    }
+    return found
+}
+
+@Suite("Band-edge plans on seeded random accounts")
+struct BandEdgePropertyTests {
+    @Test("every asset ends within its band, or a note names a constraint that truly binds", arguments: 1...300)
+    func withinBandOrBound(_ seed: Int) throws {
+        var c = randomCase(UInt64(seed))
+        var policy = c.policy
+        policy.destination = .bandEdge
+        if policy.trigger == .calendar { policy.trigger = .fiveTwentyFive }
+        c = RandomCase(account: c.account, target: c.target, prices: c.prices, lots: c.lots, policy: policy)
+        let planner = RebalancePlanner(policy: policy, lotSizes: c.lots)
+        guard let plan = try? planner.plan(for: c.account, toward: c.target, at: c.prices, asOf: asOf), plan.status == .rebalanced
+        else { return }
+        let invested = plan.trades.reduce(c.account.holdings) { q, t in
+            var q = q
+            q[t.symbol, default: 0] += t.side == .buy ? t.quantity : -t.quantity
+            return q
+        }
+        let totalAfter = invested.reduce(plan.cashAfter) { $0 + $1.value * c.prices[$1.key]! }
+        var unlimited = policy
+        unlimited.maximumTurnover = nil
+        let unlimitedTurnover = try planner.policy.maximumTurnover.map { _ in
+            try RebalancePlanner(policy: unlimited, lotSizes: c.lots).plan(for: c.account, toward: c.target, at: c.prices, asOf: asOf)
+                .turnover
+        }
+        for (s, w) in c.target where s != "CASH" {
+            let half = referenceBand(policy, target: w)
+            let after = (invested[s] ?? 0) * c.prices[s]! / totalAfter
+            let distance = abs(after - w) - half
+            guard distance > 1e-9 else { continue }
+            let constraints = namedConstraints(for: s, in: plan.notes)
+            #expect(!constraints.isEmpty, "seed \(seed): \(s) at \(after), target \(w) ± \(half), notes \(plan.notes)")
+            let unit = policy.fractionalDecimals.map { pow(10, -Double($0)) } ?? c.lots[s]!
+            let lotValue = unit * c.prices[s]!
+            let oneTradeCost = max(policy.minimumCost, policy.fixedCost + policy.costBasisPoints / 10_000 * lotValue)
+            // One more lot beyond the gap would take cash below the buffer (on the value before costs).
+            let buffer = policy.cashBuffer * (totalAfter + plan.estimatedCost)
+            let cashShort = after < w && plan.cashAfter < buffer + distance * totalAfter + lotValue + oneTradeCost + 0.02
+            let turnoverBinds = (unlimitedTurnover ?? 0) > (policy.maximumTurnover ?? .infinity)
+            for name in constraints {
+                let binds: Bool
+                switch name {
+                case "whole lots": binds = 2 * half * totalAfter < lotValue + 0.02
+                case "available cash": binds = cashShort
+                case "the minimum trade value":
+                    // The trade needed, or what cash or the turnover limit left of it, is below the minimum.
+                    binds =
+                        policy.minimumTradeValue > 0
+                        && (turnoverBinds || cashShort || distance * totalAfter < policy.minimumTradeValue + lotValue)
+                case "trade costs":
+                    binds = plan.estimatedCost > 0 || policy.fixedCost > 0 || policy.minimumCost > 0
+                case "the turnover limit": binds = turnoverBinds
+                case "the withdrawal": binds = (c.account.cashFlow?.amount ?? 0) < 0
+                default: binds = false
+                }
+                #expect(binds, "seed \(seed): \(s) blamed on \(name), which does not bind; notes \(plan.notes)")
+            }
+        }
+    }
+
+    @Test("the drifted sample account: a band-edge plan under the 5/25 rule leaves every asset within its band")
+    func driftedSample() throws {
+        // profiles/accounts/drifted-balanced.json with the C3 targets and prices of 2022-12-28 (rounded).
+        let prices = ["AAPL": 129.93, "JNJ": 176.65, "MRK": 110.95, "MTUM": 143.73, "PEP": 180.67, "PG": 151.56, "WMT": 142.3]
+        let target = [
+            "JNJ": 0.0427, "MRK": 0.2082, "MTUM": 0.1051, "PEP": 0.1977, "PG": 0.0340, "WMT": 0.0516, "CASH": 0.3607,
+        ]
+        let account = Account(
+            id: "ACC-2001", cash: 1250.40, holdings: ["MRK": 120, "PEP": 40, "JNJ": 30, "AAPL": 45, "MTUM": 25],
+            cashFlow: CashFlow(amount: 5000), lastRebalance: MarketDate(iso: "2022-06-30"))
+        var policy = RebalancePolicy()
+        policy.destination = .bandEdge
+        let plan = try RebalancePlanner(policy: policy).plan(for: account, toward: target, at: prices, asOf: asOf)
+        #expect(plan.status == .rebalanced)
+        for (s, w) in target where s != "CASH" {
+            let band = referenceBand(policy, target: w)
+            #expect(abs((plan.weightsAfter[s] ?? 0) - w) <= band + 1e-9, "\(s): \(plan.weightsAfter[s] ?? 0) vs \(w) ± \(band)")
+        }
+        #expect(plan.notes.isEmpty, "\(plan.notes)")
     }
 }
 
@@ -245,6 +354,75 @@ struct PlanJSONTests {
     }
 }
 
+@Suite("Account files and lines: one strict reader")
+struct AccountDecodeTests {
+    @Test(
+        "refusals name the field or the column and the fix",
+        arguments: [
+            (#"{"id":"a","cash":1,"holdings":{},"note":1}"#, "note", "the fields of an account are"),
+            (#"{"id":"a","cash":1,"holdings":{"KO":1,}}"#, nil, "column 38: trailing comma"),
+            (#"{"id":"a","cash":1,"cash":2,"holdings":{}}"#, nil, "appears twice"),
+            (#"{"id":"a","cash":"ten","holdings":{}}"#, "cash", "must be a number (got text)"),
+            (#"{"id":"a","cash":1,"holdings":{"KO":"ten"}}"#, "holdings.KO", "must be a number (got text)"),
+            (#"{"id":"a","cash":1e400,"holdings":{}}"#, "cash", "too large"),
+            (#"{"id":"a","cash":NaN,"holdings":{}}"#, nil, "column 18: unexpected `N`"),
+            (#"{"id":"a","cash":1,"holdings":{},"lastRebalance":"2022-02-30"}"#, "lastRebalance", "not a date"),
+            (#"{"id":"a","cash":1,"holdings":{},"cashFlow":{"amount":1,"at":2}}"#, "cashFlow.at", "the field of cashFlow is amount"),
+            (#"{"cash":1,"holdings":{}}"#, "id", "required"),
+            ("{\n  \"id\": \"a\",\n  \"cash\": 1,\n  \"holdings\": {},\n}", nil, "line 4, column 17: trailing comma"),
+        ] as [(String, String?, String)])
+    func refusals(_ text: String, _ field: String?, _ message: String) {
+        do {
+            let a = try Account.decode(json: Array(text.utf8))
+            Issue.record("accepted \(a)")
+        } catch {
+            #expect(error.field == field, "\(error)")
+            #expect(error.message.contains(message), "\(error)")
+            #expect(!error.message.contains("Double") && !error.message.contains("String"), "\(error)")
+        }
+    }
+
+    @Test("reads what JSONDecoder reads from a plain account, escapes included")
+    func plain() throws {
+        let text =
+            #"{"id":"A\"1\u00e9","model":"C3","cash":12.5,"holdings":{"KO":10},"cashFlow":{"amount":-5},"lastRebalance":"2022-06-30"}"#
+        let strict = try Account.decode(json: Array(text.utf8))
+        #expect(strict == (try JSONDecoder().decode(Account.self, from: Data(text.utf8))))
+        #expect(strict.id == "A\"1é")
+    }
+
+    @Test("account checks: cents, whole units of whole-lot products unless fractional, no last rebalance after the as-of date")
+    func checks() throws {
+        let lots = ["KO": 1.0, "BND": 0.001]
+        func refusal(_ a: Account, fractional: Int? = nil) -> RebalanceError? {
+            do { try a.validate(asOf: asOf, lotSizes: lots, fractionalDecimals: fractional) } catch { return error }
+            return nil
+        }
+        #expect(refusal(Account(id: "a", cash: 10.25, holdings: ["KO": 3, "BND": 1.234])) == nil)
+        #expect(refusal(Account(id: "a", cash: 10.255, holdings: [:]))?.field == "cash")
+        #expect(refusal(Account(id: "a", cash: 1, holdings: [:], cashFlow: CashFlow(amount: 0.001)))?.field == "cashFlow.amount")
+        let share = refusal(Account(id: "acct-9", cash: 1, holdings: ["KO": 2.5]))
+        #expect(share?.accountId == "acct-9" && share?.field == "holdings.KO" && share?.message.contains("lot size 1") == true)
+        #expect(refusal(Account(id: "a", cash: 1, holdings: ["KO": 2.5]), fractional: 3) == nil)
+        #expect(refusal(Account(id: "a", cash: 1, holdings: ["BND": 1.2345]))?.message.contains("0.001") == true)
+        #expect(refusal(Account(id: "a", cash: 1, holdings: [:], lastRebalance: MarketDate(iso: "2022-12-29")))?.field == "lastRebalance")
+        #expect(refusal(Account(id: "a", cash: 1, holdings: [:], lastRebalance: asOf)) == nil)
+    }
+
+    @Test("policy limits: costs from 0 to below 1000 basis points, amounts finite and below 10^13")
+    func policyLimits() {
+        for (bps, ok) in [(0.0, true), (999.99, true), (1000, false), (10_000, false), (-1, false), (.nan, false), (.infinity, false)] {
+            var p = RebalancePolicy()
+            p.costBasisPoints = bps
+            #expect(p.validationProblems.isEmpty == ok, "\(bps)")
+            if !ok { #expect(throws: RebalancePolicy.Problem.self) { try p.validate() } }
+        }
+        var p = RebalancePolicy()
+        p.minimumTradeValue = 1e300
+        #expect(p.validationProblems.first?.field == "minimumTradeValue")
+    }
+}
+
 @Suite("Batch planner")
 struct BatchPlannerTests {
     /// The account as a JSON line, the way a book holds it.
@@ -304,6 +482,12 @@ struct BatchPlannerTests {
             #"{"id":"x","model":"M","cash":1e400,"holdings":{}}"#,  // overflow
             #"{"id":"x","model":"M","cash":100,"holdings":{"A":1e30}}"#,  // beyond what a plan handles
             #"{"id":"x","model":"M","cash":100,"holdings":{}} trailing"#,
+            #"{"id":"x","model":"M","cash":100,"holdings":{"A":1},}"#,  // trailing comma
+            #"{"id":"x","model":"M","cash":100,"holdings":{"A":1.5}}"#,  // a fractional share of a whole-lot product
+            #"{"id":"x","model":"M","cash":100.001,"holdings":{"A":1}}"#,  // sub-cent cash
+            #"{"id":"x","model":"M","cash":100,"holdings":{"A":1},"lastRebalance":"2023-01-31"}"#,  // after the as-of date
+            #"{"id":"x","model":"M","cash":0100,"holdings":{"A":1}}"#,  // not JSON: a leading zero
+            #"{"id":"x","model":"M","cash":100.,"holdings":{"A":1}}"#,  // not JSON: no digit after the point
             "{", "",
         ]
         var scratch = BatchPlanner.Scratch()

@@ -179,10 +179,26 @@ struct BacktestCommand: ParsableCommand {
         if window < 2 { throw ValidationError("--window must be at least 2") }
         if let start, let end, start > end { throw ValidationError("--start \(start) is after --end \(end); swap them") }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
-        for (name, v) in [("--cost-bps", costBps), ("--fixed-cost", fixedCost), ("--min-cost", minCost), ("--min-trade", minTrade)]
-        where !(v >= 0) || !v.isFinite {
-            throw ValidationError("\(name) must be a number at least 0")
+        // The library's policy checks (the same as rebalance and recommend), as usage errors.
+        var policy = RebalancePolicy()
+        (policy.costBasisPoints, policy.fixedCost, policy.minimumCost, policy.minimumTradeValue) = (costBps, fixedCost, minCost, minTrade)
+        do throws(RebalancePolicy.Problem) { try policy.validate() } catch {
+            let flags = [
+                "costBasisPoints": "--cost-bps", "fixedCost": "--fixed-cost", "minimumCost": "--min-cost",
+                "minimumTradeValue": "--min-trade",
+            ]
+            throw ValidationError("\(flags[error.field] ?? error.field) \(error.value): must be \(error.requirement)")
         }
+        var outputs: [NamedPath] = []
+        if let report { outputs.append(NamedPath("--report", report)) }
+        if let csv { outputs += ["nav.csv", "weights.csv", "trades.csv"].map { NamedPath("--csv", csv + "/" + $0) } }
+        var inputs =
+            prices.map { NamedPath("--prices", $0) } + [
+                NamedPath("--benchmark", benchmark), NamedPath("--catalog", files.catalog), NamedPath("--levels", files.levels),
+            ]
+        if let grid { inputs.append(NamedPath("--grid", grid)) }
+        if let strategy { inputs.append(NamedPath("--strategy", strategy.hasPrefix("fixed:") ? String(strategy.dropFirst(6)) : strategy)) }
+        try refuseOverwriting(inputs: inputs, outputs: outputs)
         _ = try Self.schedule(rebalance)
         if let contribution { _ = try Self.flow(contribution) }
     }

@@ -47,6 +47,7 @@ struct BatchRebalance {
         var rebalanced = 0
         var withinBand = 0
         var cashFlowOnly = 0
+        var belowMinimumTrade = 0
         var errors = 0
         var turnover = 0.0
         var cost = 0.0
@@ -70,24 +71,17 @@ struct BatchRebalance {
         output: String, error: String?, status: PlanStatus, turnover: Double, cost: Double, accountId: String?
     ) {
         func failure(_ id: String?, _ reason: String) -> (String, String?, PlanStatus, Double, Double, String?) {
-            var record: [String: Any] = ["line": number, "status": "error", "error": reason]
-            if let id { record["accountId"] = id }
-            let text =
-                (try? JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) }
-                ?? "{\"status\":\"error\"}"
+            let text = Self.errorRecord(line: number, accountId: id, reason)
             return (text, text, .error, 0, 0, id)
         }
-        let data = Data(line.utf8)
         let account: Account
-        do {
-            // Lines the batch planner declined: JSONDecoder's errors name the field.
-            account = try JSONDecoder().decode(Account.self, from: data)
-        } catch let e as DecodingError {
-            let id = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["id"] as? String
-            let (field, message) = describe(e)
-            return failure(id, "\(field): \(message)")
+        do throws(RebalanceError) {
+            // Lines the batch planner declined: the strict reader's errors name the field or the column.
+            account = try Account.decode(json: line.utf8)
+            try account.validate(asOf: asOf, lotSizes: planner.lotSizes, fractionalDecimals: planner.policy.fractionalDecimals)
         } catch {
-            return failure(nil, "not valid JSON")
+            let id = error.accountId ?? Self.readableId(line)
+            return failure(id, (error.field.map { "\($0): " } ?? "") + error.message)
         }
         guard let model = account.model else { return failure(account.id, "model: required") }
         guard let target = targets[model] else {
@@ -101,6 +95,38 @@ struct BatchRebalance {
         }
     }
 
+    /// An error record: `{"accountId", "error", "line", "status": "error"}` with sorted keys.
+    static func errorRecord(line number: Int, accountId id: String?, _ reason: String) -> String {
+        var record: [String: Any] = ["line": number, "status": "error", "error": reason]
+        if let id { record["accountId"] = id }
+        return (try? JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) }
+            ?? "{\"status\":\"error\"}"
+    }
+
+    /// The id of a line that cannot be planned, when its top-level `id` can be read at all.
+    static func readableId(_ line: String) -> String? {
+        (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["id"] as? String
+    }
+
+    /// The account id a line stands for in the duplicate check: the id of its plan or error
+    /// record, computed the same way for the lines before a resume's checkpoint.
+    func identity(of line: UnsafeBufferPointer<UInt8>) -> String? {
+        let text = String(decoding: line, as: UTF8.self)
+        do throws(RebalanceError) { return try Account.decode(json: line).id } catch { return error.accountId ?? Self.readableId(text) }
+    }
+
+    /// One input line of a block, as the writer needs it for the duplicate-id check.
+    struct LineInfo {
+        /// The offset in the part's output just after this line's record (and newline).
+        var end: Int
+        var id: String?
+        var number: Int
+        /// `nil` for a line before a resume's checkpoint (its id only, no output).
+        var status: PlanStatus?
+        var turnover: Double
+        var cost: Double
+    }
+
     /// What one worker produced for its share of a block.
     final class Part: @unchecked Sendable {
         let output = ByteSink(capacity: 4 << 20)
@@ -108,6 +134,7 @@ struct BatchRebalance {
         var counts = Counts()
         var scratch = BatchPlanner.Scratch()
         var entries: [AuditEntry] = []
+        var lines: [LineInfo] = []
     }
 
     /// Writes blocks in order on its own thread, keeps the counts, saves checkpoints.
@@ -123,6 +150,8 @@ struct BatchRebalance {
         var errTail: [UInt8]
         var failure: Error?
         let queue = DispatchQueue(label: "ballast.batch.writer")
+        /// The line of each account id's first occurrence (the duplicate check; see `replaceDuplicates`).
+        var firstLine: [String: Int] = [:]
 
         init(
             out: FileHandle, err: FileHandle?, checkpointPath: String?, durable: Bool, audit: AuditTrail?, outputPath: String,
@@ -149,11 +178,74 @@ struct BatchRebalance {
             }
         }
 
+        /// Turns every later occurrence of an account id into an error record naming the line of
+        /// the first, in input order (the first is planned as usual; a line that failed for
+        /// another reason keeps its own error). Lines before a resume's checkpoint only register
+        /// their ids. Rare: parts without duplicates are left as they are.
+        func replaceDuplicates(_ part: Part) {
+            var duplicates: [(Int, Int)] = []  // (index in part.lines, first line)
+            for (k, l) in part.lines.enumerated() {
+                guard let id = l.id else { continue }
+                if let first = firstLine[id] {
+                    if l.status != nil && l.status != .error { duplicates.append((k, first)) }
+                } else {
+                    firstLine[id] = l.number
+                }
+            }
+            guard !duplicates.isEmpty else { return }
+            let old = Array(part.output.bytes)
+            let oldErrors = Array(part.errors.bytes).split(separator: 10, omittingEmptySubsequences: false)
+            var nextError = 0
+            part.output.removeAll()
+            part.errors.removeAll()
+            var start = 0
+            var d = 0
+            var entry = -1  // audit entries exist for planned lines only
+            for (k, l) in part.lines.enumerated() {
+                defer { start = l.end }
+                guard l.status != nil else { continue }
+                entry += 1
+                if d < duplicates.count && duplicates[d].0 == k {
+                    let first = duplicates[d].1
+                    d += 1
+                    var record = BatchRebalance.errorRecord(
+                        line: l.number, accountId: l.id,
+                        "id: account \(l.id!) is already in the book at line \(first); give each account one line (this one is not planned)"
+                    )
+                    record.withUTF8 { part.output.append(UnsafeRawBufferPointer($0)) }
+                    part.output.append(10)
+                    record.withUTF8 { part.errors.append(UnsafeRawBufferPointer($0)) }
+                    part.errors.append(10)
+                    part.counts.errors += 1
+                    part.counts.turnover -= l.turnover
+                    part.counts.cost -= l.cost
+                    switch l.status! {
+                    case .rebalanced: part.counts.rebalanced -= 1
+                    case .withinBand: part.counts.withinBand -= 1
+                    case .cashFlowOnly: part.counts.cashFlowOnly -= 1
+                    case .belowMinimumTrade: part.counts.belowMinimumTrade -= 1
+                    case .error: break
+                    }
+                    if entry < part.entries.count {
+                        part.entries[entry].outputs = "{\"duplicateOfLine\":\(first),\"status\":\"error\"}"
+                    }
+                    continue
+                }
+                old[start..<l.end].withUnsafeBytes { part.output.append($0) }
+                if l.status == .error && nextError < oldErrors.count {
+                    Array(oldErrors[nextError]).withUnsafeBytes { part.errors.append($0) }
+                    part.errors.append(10)
+                    nextError += 1
+                }
+            }
+        }
+
         /// Writes the parts of one block, then records that the input up to `linesDone` is done.
         func write(_ parts: [Part], linesDone: Int) {
             guard failure == nil else { return }
             do {
                 for part in parts {
+                    replaceDuplicates(part)
                     try out.write(contentsOf: part.output.bytes)
                     Self.keepTail(&outTail, part.output.bytes)
                     if let err, part.errors.count > 0 {
@@ -305,6 +397,7 @@ struct BatchRebalance {
         var starts: [Int] = []
         var ends: [Int] = []
         var numbers: [Int] = []
+        var idOnly: [Bool] = []
         while !atEnd {
             // Read a block and cut it into whole lines; the unfinished tail waits for the next.
             // read(2) returns what is there: a pipe's lines are planned as they arrive.
@@ -314,6 +407,7 @@ struct BatchRebalance {
             starts.removeAll(keepingCapacity: true)
             ends.removeAll(keepingCapacity: true)
             numbers.removeAll(keepingCapacity: true)
+            idOnly.removeAll(keepingCapacity: true)
             var consumed = 0
             buffer.withUnsafeBufferPointer { b in
                 guard let base = b.baseAddress else { return }
@@ -330,10 +424,12 @@ struct BatchRebalance {
                         blank = false
                         break
                     }
-                    if linesRead > skip && !blank {
+                    if !blank {
+                        // Lines before a resume's checkpoint only give their ids to the duplicate check.
                         starts.append(p)
                         ends.append(end)
                         numbers.append(linesRead)
+                        idOnly.append(linesRead <= skip)
                     }
                     p = min(newline + 1, b.count)
                 }
@@ -344,7 +440,7 @@ struct BatchRebalance {
             free[current].wait()
             let count = starts.count
             let slice = (count + workers - 1) / workers
-            let (s, e, nums) = (starts, ends, numbers)
+            let (s, e, nums, only) = (starts, ends, numbers, idOnly)
             buffer.withUnsafeBufferPointer { b in
                 nonisolated(unsafe) let bytes = b
                 DispatchQueue.concurrentPerform(iterations: workers) { w in
@@ -353,19 +449,28 @@ struct BatchRebalance {
                     part.errors.removeAll()
                     part.counts = Counts()
                     part.entries.removeAll(keepingCapacity: true)
+                    part.lines.removeAll(keepingCapacity: true)
                     let lo = w * slice
                     let hi = min(count, lo + slice)
                     guard lo < hi else { return }
                     for k in lo..<hi {
                         let line = UnsafeBufferPointer(rebasing: bytes[s[k]..<e[k]])
+                        if only[k] {
+                            part.lines.append(
+                                LineInfo(
+                                    end: part.output.count, id: identity(of: line), number: nums[k], status: nil,
+                                    turnover: 0, cost: 0))
+                            continue
+                        }
                         let status: PlanStatus
+                        var lineTurnover = 0.0
+                        var lineCost = 0.0
                         let outputStart = part.output.count
                         var accountId: String?
                         if let o = fast?.plan(line: line, into: part.output, scratch: &part.scratch) {
                             accountId = o.accountId
                             status = o.status
-                            part.counts.turnover += o.turnover
-                            part.counts.cost += o.estimatedCost
+                            (lineTurnover, lineCost) = (o.turnover, o.estimatedCost)
                         } else {
                             let r = process(line: String(decoding: line, as: UTF8.self), number: nums[k])
                             var text = r.output
@@ -376,8 +481,7 @@ struct BatchRebalance {
                             }
                             status = r.status
                             accountId = r.accountId
-                            part.counts.turnover += r.turnover
-                            part.counts.cost += r.cost
+                            (lineTurnover, lineCost) = (r.turnover, r.cost)
                         }
                         if let audit {
                             let plan = UnsafeRawBufferPointer(rebasing: part.output.bytes[outputStart..<part.output.count])
@@ -391,11 +495,18 @@ struct BatchRebalance {
                                     timestamp: blockTime))
                         }
                         part.output.append(10)
+                        part.counts.turnover += lineTurnover
+                        part.counts.cost += lineCost
+                        part.lines.append(
+                            LineInfo(
+                                end: part.output.count, id: accountId, number: nums[k], status: status, turnover: lineTurnover,
+                                cost: lineCost))
                         part.counts.lines += 1
                         switch status {
                         case .rebalanced: part.counts.rebalanced += 1
                         case .withinBand: part.counts.withinBand += 1
                         case .cashFlowOnly: part.counts.cashFlowOnly += 1
+                        case .belowMinimumTrade: part.counts.belowMinimumTrade += 1
                         case .error: part.counts.errors += 1
                         }
                     }
@@ -475,6 +586,7 @@ extension BatchRebalance.Counts {
         rebalanced += o.rebalanced
         withinBand += o.withinBand
         cashFlowOnly += o.cashFlowOnly
+        belowMinimumTrade += o.belowMinimumTrade
         errors += o.errors
         turnover += o.turnover
         cost += o.cost

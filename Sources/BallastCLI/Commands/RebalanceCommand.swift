@@ -19,12 +19,22 @@ struct RebalanceCommand: ParsableCommand {
             before --as-of in the --prices files, or a JSON map given with --price-map.
 
             The policy comes from --policy (JSON with the fields of the flags below, in camelCase) and the
-            flags, which override it. Money is kept in integer cents: cash after = cash before + flow +
+            flags, which override it. Limits: --cost-bps from 0 to below 1000 (10% of a trade), amounts
+            and bands finite and at least 0, --cash-buffer below 1, --fractional 0 to 8; a flag out of range
+            exits 2, a policy-file value exits 1. With --destination band-edge every asset ends within its
+            band (the 5/25 rule's is the narrower of the two) or a note names the constraint that kept it
+            out; a plan whose trades are all below --min-trade has status below-minimum-trade, with a
+            warning. An output (--out, its checkpoint, --errors, the audit database) that is the same file
+            as an input is refused (exit 2). Money is kept in integer cents: cash after = cash before + flow +
             sales - purchases - costs exactly.
 
             BATCH MODE: --accounts FILE|- --out FILE|- reads JSON Lines (one account per line) and writes one
-            plan per line in input order, in parallel over --jobs workers, with constant memory. A bad line
-            becomes an error record ({"line", "accountId", "status": "error", "error"}) and the run goes on.
+            plan per line in input order, in parallel over --jobs workers. A bad line becomes an error record
+            ({"line", "accountId", "status": "error", "error"}) and the run goes on: unknown fields, trailing
+            commas, cash with more than 2 decimals, fractional quantities of whole-lot products (without
+            --fractional), a lastRebalance after --as-of, and an account id already seen in the book (the
+            record names the line of the first, which is planned; ids are kept in memory, and --resume
+            re-reads the lines before the checkpoint for their ids).
             Plan lines have sorted keys; money is exact to the cent, quantities have up to 8 decimals,
             weights, drift and turnover 12. The output is checkpointed after each block of lines; after the
             process is killed, --resume completes the run with every account exactly once (add --fsync to
@@ -139,7 +149,41 @@ struct RebalanceCommand: ParsableCommand {
         if accounts != nil && out == nil { throw ValidationError("--accounts needs --out FILE (or - for standard output)") }
         if resume && out == "-" { throw ValidationError("--resume needs an output file, not standard output") }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        try refuseOverwriting(inputs: inputPaths, outputs: outputPaths)
     }
+
+    /// Every file the command reads, with its option.
+    var inputPaths: [NamedPath] {
+        var p: [NamedPath] = []
+        if let account { p.append(NamedPath("--account", account)) }
+        if let accounts { p.append(NamedPath("--accounts", accounts)) }
+        if let policy { p.append(NamedPath("--policy", policy)) }
+        if let models = market.models { p.append(NamedPath("--models", models)) }
+        if let map = market.priceMap {
+            p.append(NamedPath("--price-map", map))
+        } else {
+            p += market.prices.map { NamedPath("--prices", $0) }
+        }
+        p += [NamedPath("--catalog", files.catalog), NamedPath("--levels", files.levels), NamedPath("--key-file", files.keyFile)]
+        return p
+    }
+
+    /// Every file the command writes, with its option: the plans, the error records, the
+    /// checkpoint beside the plans, and the audit database.
+    var outputPaths: [NamedPath] {
+        var p: [NamedPath] = []
+        if let out, out != "-" { p += [NamedPath("--out", out), NamedPath("--out (its checkpoint)", out + ".checkpoint")] }
+        if let errors { p.append(NamedPath("--errors", errors)) }
+        if !audit.noAudit { p.append(NamedPath("--audit-db", audit.path)) }
+        return p
+    }
+
+    /// The flag that sets each policy field.
+    static let policyFlags = [
+        "absoluteBand": "--band", "relativeBand": "--relative-band", "driftThreshold": "--drift-threshold",
+        "minimumTradeValue": "--min-trade", "costBasisPoints": "--cost-bps", "fixedCost": "--fixed-cost", "cashBuffer": "--cash-buffer",
+        "fractionalDecimals": "--fractional", "maximumTurnover": "--max-turnover",
+    ]
 
     func effectivePolicy() throws -> RebalancePolicy {
         var p = RebalancePolicy()
@@ -164,7 +208,18 @@ struct RebalanceCommand: ParsableCommand {
         if let cashBuffer { p.cashBuffer = cashBuffer }
         if let fractional { p.fractionalDecimals = fractional }
         if let maxTurnover { p.maximumTurnover = maxTurnover }
-        if let problem = p.problems.first { throw InputFileError(description: "policy: \(problem)") }
+        // The library's checks; a value from a flag is a usage error (exit 2), one from the file exit 1.
+        let fromFlags: [String: Bool] = [
+            "absoluteBand": band != nil, "relativeBand": relativeBand != nil, "driftThreshold": driftThreshold != nil,
+            "minimumTradeValue": minTrade != nil, "costBasisPoints": costBps != nil, "fixedCost": fixedCost != nil,
+            "cashBuffer": cashBuffer != nil, "fractionalDecimals": fractional != nil, "maximumTurnover": maxTurnover != nil,
+        ]
+        do throws(RebalancePolicy.Problem) { try p.validate() } catch {
+            if fromFlags[error.field] == true, let flag = Self.policyFlags[error.field] {
+                throw ValidationError("\(flag) \(error.value): must be \(error.requirement)")
+            }
+            throw InputFileError(description: "\(policy ?? "policy"): \(error.description)")
+        }
         return p
     }
 
@@ -190,8 +245,10 @@ struct RebalanceCommand: ParsableCommand {
                 printError(
                     String(
                         format:
-                            "%d accounts: %d rebalanced, %d within band, %d cash flow only, %d errors; total turnover %.2f, estimated costs %.2f",
-                        counts.lines, counts.rebalanced, counts.withinBand, counts.cashFlowOnly, counts.errors, counts.turnover, counts.cost
+                            "%d accounts: %d rebalanced, %d within band, %d cash flow only, %d below the minimum trade, %d errors; "
+                            + "total turnover %.2f, estimated costs %.2f",
+                        counts.lines, counts.rebalanced, counts.withinBand, counts.cashFlowOnly, counts.belowMinimumTrade, counts.errors,
+                        counts.turnover, counts.cost
                     ))
             }
             if counts.errors > 0 { throw ExitCode(ExitStatus.dataError) }
@@ -203,12 +260,18 @@ struct RebalanceCommand: ParsableCommand {
                 throw InputFileError(description: "\(account): no such file")
             }
             let acct: Account
-            do { acct = try JSONDecoder().decode(Account.self, from: data) } catch let e as DecodingError {
-                let (field, message) = describe(e)
-                throw InputFileError(description: "\(account): \(field): \(message)")
+            do throws(RebalanceError) { acct = try Account.decode(json: data) } catch {
+                throw InputFileError(description: "\(account): " + (error.field.map { "\($0): " } ?? "") + error.message)
             }
             let catalog = try files.loadCatalog()
             let (priceAt, day) = try market.loadPrices()
+            let policy = try effectivePolicy()
+            let lots = Dictionary(uniqueKeysWithValues: catalog.products.map { ($0.symbol, $0.lotSize) })
+            do throws(RebalanceError) {
+                try acct.validate(asOf: day, lotSizes: lots, fractionalDecimals: policy.fractionalDecimals)
+            } catch {
+                throw InputFileError(description: "\(account): " + (error.field.map { "\($0): " } ?? "") + error.message)
+            }
             guard let modelId = acct.model else {
                 throw InputFileError(description: "\(account): model: required (a model id or a level such as C3)")
             }
@@ -221,8 +284,6 @@ struct RebalanceCommand: ParsableCommand {
                     description:
                         "\(market.models ?? "models"): has no model \(modelId); it has \(targets.keys.sorted().joined(separator: ", "))")
             }
-            let lots = Dictionary(uniqueKeysWithValues: catalog.products.map { ($0.symbol, $0.lotSize) })
-            let policy = try effectivePolicy()
             let plan = try RebalancePlanner(policy: policy, lotSizes: lots).plan(for: acct, toward: target, at: priceAt, asOf: day)
             if let trail = try audit.open() {
                 let key = try Privacy.pseudonymKey(keyFile: files.keyFile)
@@ -236,6 +297,9 @@ struct RebalanceCommand: ParsableCommand {
                 ])
             }
             return (plan, target)
+        }
+        if plan.status == .belowMinimumTrade {
+            printError("warning: account \(plan.accountId): \(plan.notes.last ?? "no trade placed: every trade is below the minimum")")
         }
         switch output.format {
         case .json: print(try jsonString(plan))

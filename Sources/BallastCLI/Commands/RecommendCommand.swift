@@ -66,7 +66,16 @@ struct RecommendCommand: ParsableCommand {
     func validate() throws {
         if output.format == .csv { throw ValidationError("recommend prints table or json") }
         if !(1...30).contains(years) { throw ValidationError("--years must be between 1 and 30") }
-        if !(costBps >= 0) || !costBps.isFinite { throw ValidationError("--cost-bps must be at least 0") }
+        var policy = RebalancePolicy()
+        policy.costBasisPoints = costBps
+        do throws(RebalancePolicy.Problem) { try policy.validate() } catch {
+            throw ValidationError("--cost-bps \(error.value): must be \(error.requirement)")
+        }
+        if let report {
+            try refuseOverwriting(
+                inputs: [NamedPath("CUSTOMER", customer), NamedPath("--market", market)] + prices.map { NamedPath("--prices", $0) },
+                outputs: [NamedPath("--report", report)])
+        }
     }
 
     func run() throws {
