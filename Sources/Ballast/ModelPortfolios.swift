@@ -28,6 +28,11 @@ public struct ModelPortfolioBuilder: Sendable {
     public var levels: RiskLevels
     /// Annual rate earned by cash.
     public var cashRate: Double
+    /// The smallest position a model holds (default 0.5%): every weight is 0 or at least
+    /// this, so that solver dust and negligible positions (which no account can hold in
+    /// whole lots, and which would make the relative band fire on every run) never become
+    /// targets. See ``PortfolioConstraints/minimumWeight``.
+    public var minimumWeight = 0.005
 
     /// A builder for `distribution`'s assets plus cash, with cash earning `cashRate` a year.
     public init(
@@ -69,6 +74,7 @@ public struct ModelPortfolioBuilder: Sendable {
         }
         c.lowerBounds[cashSymbol] = level.minCashShare
         c.groups = [AssetGroup(name: "risky share", members: distribution.assets, maximum: level.maxRiskyShare)]
+        c.minimumWeight = minimumWeight
         return c
     }
 
@@ -88,8 +94,6 @@ public struct ModelPortfolioBuilder: Sendable {
                 distribution: distribution, objective: .minimumVolatility, constraints: constraints(for: level)
             ).solve()
         }
-        // Clean rounding dust so that a disallowed product never shows a weight.
-        for k in result.weights.indices where abs(result.weights[k]) < 1e-12 { result.weights[k] = 0 }
         let weights = Dictionary(uniqueKeysWithValues: zip(result.assets, result.weights).map { ($0, $1) })
         let suitability = Suitability.check(weights: weights, volatility: result.volatility, level: level, catalog: catalog)
         return ModelPortfolio(level: level, result: result, suitability: suitability)

@@ -121,17 +121,16 @@ public struct Recommender: Sendable {
     ///   `RebalanceError`, `BacktestError`, `MarketDataError`), each naming what to fix.
     public func recommend(_ customer: CustomerFile, asOf: MarketDate, acknowledgedRiskWarning: Bool = false) throws -> Recommendation {
         let s = settings
-        guard let lastRow = s.prices.lastIndex(onOrBefore: asOf) else {
-            throw BacktestError("no prices on or before \(asOf); the prices start \(s.prices.dates.first.map { "\($0)" } ?? "nowhere")")
-        }
-        let day = s.prices.dates[lastRow]
+        // Every figure is as of the last prices on or before the requested date.
+        let resolved = try s.prices.resolveAsOf(asOf)
+        let day = resolved.date
         var signals: BehaviourSignals?
         if customer.behaviour != nil || !customer.holdings.isEmpty {
-            signals = BehaviourAnalyzer(market: s.market, prices: [s.prices], catalog: s.catalog).signals(for: customer, asOf: asOf)
+            signals = BehaviourAnalyzer(market: s.market, prices: [s.prices], catalog: s.catalog).signals(for: customer, asOf: day)
         }
         let reference = Privacy.pseudonym(of: customer.id, key: s.pseudonymKey)
         let profile = RiskProfiler(questionnaire: s.questionnaire, levels: s.levels).profile(
-            customer, behaviour: signals, asOf: asOf, pseudonym: reference)
+            customer, behaviour: signals, asOf: day, pseudonym: reference)
         // The model portfolio, as the live models are built.
         let builder = try ModelPortfolioBuilder(
             prices: s.prices, through: day, years: s.estimationYears, catalog: s.catalog, levels: s.levels, cashRate: s.cashRate)
@@ -172,7 +171,7 @@ public struct Recommender: Sendable {
                 "the back-test could not re-build the model on \(backtest.failures.count) of \(backtest.events.count) dates (too little history for some products); it kept the previous holdings then"
             )
         }
-        if day != asOf { warnings.append("prices are from \(day), the last trading day on or before \(asOf)") }
+        if let stale = resolved.staleness { warnings.append(stale) }
         var recommendation = Recommendation(
             profile: profile, portfolio: portfolio, suitability: suitability, plan: plan, backtest: backtest, distribution: distribution,
             constraints: builder.constraints(for: profile.parameters),

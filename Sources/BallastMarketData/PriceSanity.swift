@@ -154,3 +154,44 @@ public struct PriceFileSet: Sendable {
         }
     }
 }
+
+/// The date a result is computed for: the latest data on or before the requested `--as-of`.
+public struct AsOfDate: Sendable, Equatable {
+    /// The date asked for (`nil`: the latest data).
+    public var requested: MarketDate?
+    /// The last date of the prices on or before it: every figure is as of this date.
+    public var date: MarketDate
+    /// Set when the prices end well before the requested date (more than
+    /// ``PriceTable/stalenessToleranceDays`` calendar days): how stale they are.
+    public var staleness: String?
+}
+
+extension PriceTable {
+    /// Calendar days the latest price may lie before a requested date without a warning (a
+    /// long weekend with a holiday).
+    public static let stalenessToleranceDays = 4
+
+    /// The date every command computes for when asked for `requested`: the last date of the
+    /// table on or before it (the latest date when `nil`), with a warning when the data are
+    /// stale. Commands treat `--as-of` alike through this one function.
+    ///
+    /// - Throws: `MarketDataError` when the table has no date on or before `requested`.
+    public func resolveAsOf(_ requested: MarketDate?) throws(MarketDataError) -> AsOfDate {
+        guard let first = dates.first, let last = dates.last else {
+            throw MarketDataError(.emptyWindow, message: "the prices have no rows", fix: "give a price file with data")
+        }
+        guard let requested else { return AsOfDate(requested: nil, date: last, staleness: nil) }
+        guard let i = lastIndex(onOrBefore: requested) else {
+            throw MarketDataError(
+                .emptyWindow, date: requested, message: "there are no prices on or before \(requested); they start on \(first)",
+                fix: "choose an --as-of date on or after \(first)")
+        }
+        let date = dates[i]
+        let gap = requested.dayNumber - date.dayNumber
+        let staleness =
+            gap > Self.stalenessToleranceDays
+            ? "the prices end on \(date), \(gap) days before the requested date \(requested): every figure is as of \(date); supply newer prices for a current result"
+            : nil
+        return AsOfDate(requested: requested, date: date, staleness: staleness)
+    }
+}

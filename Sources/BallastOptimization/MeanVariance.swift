@@ -98,6 +98,12 @@ public struct PortfolioConstraints: Sendable, Codable, Equatable {
     public var cashSymbol: String?
     /// Expected return of the cash asset when the objective names no risk-free rate.
     public var cashRate = 0.0
+    /// The smallest weight a result may hold (default 0: any). With a positive value, every
+    /// asset whose optimal weight is below it (and whose lower bound is 0) is excluded and
+    /// the problem solved again, until every weight is 0 or at least this: solver dust and
+    /// negligible positions never become holdings. When a re-solve is infeasible, the small
+    /// weights are set to 0 and the rest scaled to the budget instead (and a warning says so).
+    public var minimumWeight = 0.0
 
     /// Long-only, fully invested, no other constraint.
     public init() {}
@@ -242,6 +248,44 @@ public struct MeanVarianceProblem: Sendable {
     ///   the attainable range, maximum Sharpe without an asset above the risk-free rate, a
     ///   covariance that is not positive semidefinite, or a solver failure.
     public func solve() throws(OptimizationError) -> OptimizationResult {
+        var result = try solveOnce(constraints)
+        let floor = constraints.minimumWeight
+        guard floor > 0 else { return result }
+        var c = constraints
+        for _ in 0..<result.assets.count {
+            let dust = result.assets.indices.filter { k in
+                let lower = c.lowerBounds[result.assets[k]] ?? c.defaultLower
+                return result.weights[k] != 0 && abs(result.weights[k]) < floor && lower <= 0
+            }
+            if dust.isEmpty { break }
+            for k in dust {
+                c.lowerBounds[result.assets[k]] = 0
+                c.upperBounds[result.assets[k]] = 0
+            }
+            do {
+                result = try solveOnce(c)
+            } catch {
+                // Excluding them leaves no feasible portfolio: drop them and scale the rest.
+                var w = result.weights
+                for k in dust { w[k] = 0 }
+                let total = w.reduce(0, +)
+                if total > 0 { w = w.map { $0 / total } }
+                let model = try PortfolioModel(distribution: distribution, constraints: constraints, riskFreeRate: riskFreeRate)
+                result.weights = w
+                result.expectedReturn = model.expectedReturn(w)
+                result.volatility = model.volatility(w)
+                result.sharpeRatio = model.sharpeRatio(w, riskFreeRate: result.riskFreeRate)
+                result.warnings.append(
+                    "weights below \(formatted(floor)) were set to 0 and the others scaled to the budget, since excluding those assets leaves no feasible portfolio (\(error.message))"
+                )
+                break
+            }
+        }
+        return result
+    }
+
+    /// One solve of the problem under `constraints`.
+    func solveOnce(_ constraints: PortfolioConstraints) throws(OptimizationError) -> OptimizationResult {
         let model = try PortfolioModel(distribution: distribution, constraints: constraints, riskFreeRate: riskFreeRate)
         var warnings: [String] = []
         if let observations = distribution.window?.observations, observations < distribution.assets.count {

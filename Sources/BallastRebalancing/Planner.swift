@@ -247,14 +247,15 @@ public struct RebalancePlanner: Sendable {
             return d / 2
         }
         let driftBefore = drift(value, cashBefore, totalBefore)
-        // Trigger: the first asset (in symbol order) outside each band.
+        // Trigger: the first asset (in symbol order) outside each band. The relative band is a
+        // fraction of the target: it never fires on a target of zero (the absolute band does).
         var absoluteBreach: Int?
         var relativeBreach: Int?
         for i in 0..<n {
             let w = Self.fraction(value[i], of: totalBefore)
             if absoluteBreach == nil && abs(w - targetWeight[i]) > policy.absoluteBand + 1e-12 { absoluteBreach = i }
-            if relativeBreach == nil
-                && (targetWeight[i] > 0 ? abs(w - targetWeight[i]) / targetWeight[i] > policy.relativeBand + 1e-12 : w > 1e-12)
+            if relativeBreach == nil && targetWeight[i] > 0
+                && abs(w - targetWeight[i]) / targetWeight[i] > policy.relativeBand + 1e-12
             {
                 relativeBreach = i
             }

@@ -46,7 +46,7 @@ public struct Account: Sendable, Codable, Equatable {
 public enum RebalanceTrigger: String, Sendable, Codable, CaseIterable {
     /// Some `|w - w*|` exceeds `absoluteBand`.
     case absoluteBand = "absolute-band"
-    /// Some `|w - w*| / w*` exceeds `relativeBand`.
+    /// Some `|w - w*| / w*` exceeds `relativeBand` (never for a target of zero).
     case relativeBand = "relative-band"
     /// Either of the two (the "5/25" rule with the default bands).
     case fiveTwentyFive = "5-25"

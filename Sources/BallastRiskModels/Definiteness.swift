@@ -11,6 +11,69 @@ public struct CovarianceDiagnostics: Sendable, Equatable, Codable {
     public var maxEigenvalue: Double
     /// 2-norm condition number `max|λ| / min|λ|`; `.infinity` when the matrix is singular.
     public var conditionNumber: Double
+    /// Set when the matrix is singular or nearly so (see ``nearSingularityThreshold``): which
+    /// assets cause it and how to fix it, in words. `nil` otherwise, or when the check ran
+    /// without asset names.
+    public var nearSingularity: String? = nil
+
+    /// Condition number above which a covariance counts as nearly singular: beyond it fewer
+    /// than four significant digits of an optimal portfolio survive double precision.
+    public static let nearSingularityThreshold = 1e12
+
+    /// Checks a matrix as ``check(_:)`` does and, when it is nearly singular (the smallest
+    /// eigenvalue at most `n ε λmax`, where it may even be slightly negative, or a condition
+    /// number above ``nearSingularityThreshold``), names the assets
+    /// behind it in ``nearSingularity``: zero-variance assets, pairs with a correlation of ±1
+    /// to eight digits (duplicated columns), or else the assets that carry the eigenvector of
+    /// the smallest eigenvalue (a near linear combination).
+    ///
+    /// - Complexity: O(N³).
+    public static func check(_ covariance: Matrix, assets: [String]) throws(RiskModelError) -> CovarianceDiagnostics {
+        precondition(assets.count == covariance.rows, "one name per row: \(assets.count) names, \(covariance.rows) rows")
+        var d = try check(covariance)
+        let n = covariance.rows
+        let top = Swift.max(abs(d.maxEigenvalue), 1e-300)
+        let singular =
+            d.minEigenvalue <= Double(n) * Double.ulpOfOne * top || !d.conditionNumber.isFinite
+            || d.conditionNumber > nearSingularityThreshold
+        guard singular, n > 0 else { return d }
+        var causes: [String] = []
+        let variances = (0..<n).map { covariance[$0, $0] }
+        let largest = variances.max() ?? 0
+        let flat = (0..<n).filter { variances[$0] <= Double.ulpOfOne * largest }
+        if !flat.isEmpty {
+            causes.append("\(flat.map { assets[$0] }.joined(separator: ", ")) \(flat.count == 1 ? "has" : "have") no variance")
+        }
+        var pairs: [String] = []
+        for j in 0..<n where !flat.contains(j) {
+            for i in 0..<j where !flat.contains(i) {
+                let rho = covariance[i, j] / (variances[i] * variances[j]).squareRoot()
+                if abs(rho) >= 1 - 1e-8 {
+                    pairs.append("\(assets[i]) and \(assets[j]) (correlation \(String(format: "%.8f", rho)))")
+                }
+            }
+        }
+        if !pairs.isEmpty {
+            causes.append(
+                (pairs.count > 5
+                    ? pairs.prefix(5).joined(separator: ", ") + " and \(pairs.count - 5) more pairs" : pairs.joined(separator: ", "))
+                    + " are perfectly correlated, as duplicated columns are")
+        }
+        if causes.isEmpty, let eig = try? SymmetricEigendecomposition(covariance, computeVectors: true), let vectors = eig.vectors {
+            // The smallest eigenvalue's eigenvector: the combination of assets with (almost) no risk.
+            let v = (0..<n).map { vectors[$0, 0] }
+            let involved = (0..<n).filter { abs(v[$0]) >= 0.2 }.sorted { abs(v[$0]) > abs(v[$1]) }
+            causes.append(
+                "\(involved.prefix(8).map { assets[$0] }.joined(separator: ", ")) are nearly a linear combination of each other (more assets than observations does this too)"
+            )
+        }
+        let cond = d.conditionNumber.isFinite ? String(format: "%.2g", d.conditionNumber) : "infinite"
+        d.nearSingularity =
+            "the covariance is numerically singular (condition number \(cond), smallest eigenvalue \(String(format: "%.2g", d.minEigenvalue))): "
+            + causes.joined(separator: "; ")
+            + "; drop the duplicated or redundant assets, or use a shrinkage estimator (--covariance ledoit-wolf or oas)"
+        return d
+    }
 
     /// Checks a symmetric matrix: Cholesky for definiteness, `syevd` (values only) for the
     /// spectrum and the condition number.

@@ -98,7 +98,7 @@ public struct ReturnDistribution: Sendable, Equatable {
             assets: assets, expectedReturns: expectedReturns, covariance: covariance, periodsPerYear: periodsPerYear, window: nil,
             provenance: EstimationProvenance(
                 returnKind: .simple, frequency: .daily, missingData: .dropRows, covariance: "supplied", expectedReturns: "supplied",
-                shrinkage: nil, diagnostics: try CovarianceDiagnostics.check(covariance), repair: nil))
+                shrinkage: nil, diagnostics: try CovarianceDiagnostics.check(covariance, assets: assets), repair: nil))
     }
 
     /// Annualised volatilities `sqrt(diag Sigma)`.
@@ -233,7 +233,7 @@ public struct RiskModelConfiguration: Sendable, Codable, Equatable {
         if let repair {
             (matrix, report) = try CovarianceRepair.repair(matrix, method: repair)
         }
-        let diagnostics = try CovarianceDiagnostics.check(matrix)
+        let diagnostics = try CovarianceDiagnostics.check(matrix, assets: returns.symbols)
         let mu: [Double]
         let muMethod: ExpectedReturnMethod
         switch expectedReturns {

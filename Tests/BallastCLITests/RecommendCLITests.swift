@@ -27,9 +27,7 @@ struct RecommendCLITests {
         let models = try #require(
             try JSONSerialization.jsonObject(
                 with: Data(
-                    try ballast([
-                        "models", "--start", "2012-12-28", "--end", "2022-12-28", "--covariance", "ledoit-wolf", "--format", "json",
-                    ]).stdout.utf8))
+                    try ballast(["models", "--as-of", "2022-12-28", "--format", "json"]).stdout.utf8))
                 as? [[String: Any]])
         let model = try #require(models.first { $0["label"] as? String == p["label"] as? String })
         let portfolio = try #require(r["portfolio"] as? [String: Any])

@@ -93,3 +93,116 @@ struct TrustCLITests {
         #expect(plan.status == 1 && plan.stderr.contains("refusing to trade on implausible prices"), "\(plan.stderr)")
     }
 }
+
+@Suite("Near-singular covariances are named")
+struct SingularityCLITests {
+    @Test("a duplicated column is named in a warning by risk-model, optimize and frontier, with the condition number and the fix")
+    func duplicatedColumn() throws {
+        let lines = try String(contentsOfFile: TestSupport.path("market-data/sp500_20.csv"), encoding: .utf8)
+            .split(separator: "\n").map { line -> String in
+                let first = line.split(separator: ",", omittingEmptySubsequences: false)[1]
+                return line + "," + (first == "AAPL" ? "AAPL2" : first)
+            }
+        let path = try temporaryFile("duplicated.csv", lines.joined(separator: "\n") + "\n")
+        for command in [["risk-model"], ["optimize", "--objective", "min-volatility"], ["frontier", "--points", "5"]] {
+            let r = try ballast(command + ["--prices", path, "--start", "2018-01-01"])
+            #expect(r.stderr.contains("numerically singular (condition number"), "\(command): \(r.stderr)")
+            #expect(r.stderr.contains("AAPL and AAPL2") && r.stderr.contains("shrinkage"), "\(command): \(r.stderr)")
+        }
+        let risk = try ballast(["risk-model", "--prices", path, "--start", "2018-01-01"])
+        #expect(!risk.stdout.contains("positive definite, condition"), "\(risk.stdout)")
+        let clean = try ballast(["risk-model", "--start", "2018-01-01"])
+        #expect(!clean.stderr.contains("singular"), "\(clean.stderr)")
+    }
+}
+
+@Suite("One model per level, wherever it is shown or traded")
+struct ModelConsistencyCLITests {
+    func modelsJSON(_ arguments: [String]) throws -> [[String: Any]] {
+        let r = try ballast(["models", "--format", "json"] + arguments)
+        #expect(r.status == 0, "\(r.stderr)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+    }
+
+    @Test("no solver dust: every weight is 0 or at least 0.5%, and products above a level's rating are exactly 0")
+    func noDust() throws {
+        let catalog = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: TestSupport.root.appendingPathComponent("market-data/catalog.json")))
+                as? [String: Any])
+        let products = try #require(catalog["products"] as? [[String: Any]])
+        let rating = Dictionary(uniqueKeysWithValues: products.map { ($0["symbol"] as! String, $0["riskRating"] as! String) })
+        for m in try modelsJSON([]) {
+            let weights = try #require(m["weights"] as? [String: Double])
+            let label = m["label"] as! String
+            for (s, w) in weights {
+                #expect(w == 0 || w >= 0.005 - 1e-15, "\(label) \(s) \(w)")
+                if let r = rating[s], r > (m["maxProductRating"] as! String) { #expect(w == 0, "\(label) \(s) rated \(r): \(w)") }
+            }
+            #expect(abs(weights.values.reduce(0, +) - 1) < 1e-12)
+        }
+    }
+
+    @Test("models follows --prices: the stock file alone has no factor ETFs")
+    func modelsFollowPrices() throws {
+        for m in try modelsJSON(["--prices", "market-data/sp500_20.csv"]) {
+            let weights = try #require(m["weights"] as? [String: Double])
+            #expect(!weights.keys.contains("MTUM") && !weights.keys.contains("USMV"), "\(weights.keys.sorted())")
+        }
+    }
+
+    @Test("models, recommend and rebalance show and trade to the same weights, also for a future --as-of")
+    func sameWeights() throws {
+        let models = try modelsJSON([])
+        let c3 = try #require(models.first { $0["label"] as? String == "C3" }?["weights"] as? [String: Double])
+        for asOf in ["2022-12-28", "2026-01-15"] {
+            let plan = try ballast([
+                "rebalance", "--account", "profiles/accounts/drifted-balanced.json", "--as-of", asOf, "--format", "json", "--no-audit",
+            ])
+            #expect(plan.status == 0, "\(plan.stderr)")
+            if asOf > "2022-12-28" { #expect(plan.stderr.contains("the prices end on 2022-12-28"), "\(plan.stderr)") }
+            let target = try #require(try plan.json()["targetWeights"] as? [String: Double])
+            for (s, w) in c3 where w > 0 { #expect(abs((target[s] ?? 0) - w) < 1e-12, "\(asOf) \(s)") }
+            #expect(Set(target.filter { $0.value > 0 }.keys) == Set(c3.filter { $0.value > 0 }.keys))
+        }
+        let rec = try ballast(["recommend", "profiles/customers/balanced-saver.json", "--format", "json", "--no-audit"])
+        let portfolio = try #require(try rec.json()["portfolio"] as? [String: Any])
+        let weights = try #require(portfolio["weights"] as? [String: Double])
+        for (s, w) in c3 where w > 0 { #expect(abs((weights[s] ?? 0) - w) < 1e-12, "recommend \(s)") }
+    }
+
+    @Test("profile defaults to the data's last date, as recommend does")
+    func profileAsOf() throws {
+        let profile = try ballast(["profile", "profiles/customers/balanced-saver.json", "--format", "json", "--no-audit"])
+        #expect(profile.status == 0, "\(profile.stderr)")
+        #expect(try profile.json()["asOf"] as? String == "2022-12-28")
+    }
+}
+
+@Suite("One rule for weights files")
+struct WeightsFileCLITests {
+    @Test(
+        "backtest fixed:FILE and rebalance --models refuse the same bad files, naming the problem",
+        arguments: [
+            (#"{"AAPL": -0.2, "MSFT": 1.2}"#, "negative"), (#"{"AAPL": 0.5, "NOPE": 0.5}"#, "NOPE: no prices"),
+            (#"{"AAPL": 0.4, "MSFT": 0.4}"#, "sum to 0.8"), (#"{"AAPL": 0.5, "MSFT": "half"}"#, "MSFT: expected a weight"),
+        ])
+    func badWeights(_ body: String, _ message: String) throws {
+        let fixed = try temporaryFile("weights-\(abs(body.hashValue)).json", body)
+        let bt = try ballast(["backtest", "--strategy", "fixed:\(fixed)", "--no-audit"])
+        #expect(bt.status == 1 && bt.stderr.contains(message), "\(bt.stderr)")
+        let models = try temporaryFile("models-\(abs(body.hashValue)).json", #"{"M1": \#(body)}"#)
+        let account = try temporaryFile(
+            "acct-\(abs(body.hashValue)).json", #"{"id": "A-1", "model": "M1", "cash": 1000, "holdings": {"AAPL": 1}}"#)
+        let rb = try ballast(["rebalance", "--account", account, "--models", models, "--no-audit"])
+        #expect(rb.status == 1 && rb.stderr.contains("model M1: ") && rb.stderr.contains(message), "\(rb.stderr)")
+    }
+
+    @Test("weights that name their cash run; a first decision that fails exits 1 with the reason")
+    func goodWeightsAndFirstFailure() throws {
+        let fixed = try temporaryFile("weights-cash.json", #"{"AAPL": 0.4, "MSFT": 0.4, "CASH": 0.2}"#)
+        let ok = try ballast(["backtest", "--strategy", "fixed:\(fixed)", "--start", "2020-01-01", "--no-audit"])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let early = try ballast(["backtest", "--strategy", "level:3", "--start", "1991-01-01", "--end", "1991-06-30", "--no-audit"])
+        #expect(early.status == 1 && early.stderr.contains("first decision"), "\(early.stderr)")
+    }
+}

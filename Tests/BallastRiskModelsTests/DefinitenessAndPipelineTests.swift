@@ -19,6 +19,23 @@ struct DefinitenessTests {
         #expect(d.conditionNumber == .infinity)
     }
 
+    @Test("near-singular covariances name their assets: a duplicated pair, a zero-variance asset, a linear combination")
+    func nearSingularity() throws {
+        let duplicated = Matrix(rowMajor: [[0.04, 0.04, 0.01], [0.04, 0.04, 0.01], [0.01, 0.01, 0.09]])
+        let d = try CovarianceDiagnostics.check(duplicated, assets: ["A", "A2", "B"])
+        #expect(d.nearSingularity?.contains("A and A2") == true, "\(String(describing: d.nearSingularity))")
+        let flat = Matrix(rowMajor: [[0.04, 0, 0], [0, 0, 0], [0, 0, 0.09]])
+        #expect(try CovarianceDiagnostics.check(flat, assets: ["A", "F", "B"]).nearSingularity?.contains("F has no variance") == true)
+        // C = A + B exactly: no pair is perfectly correlated, the combination is named.
+        let a = [0.2, 0.1, 0.3]
+        var combo = Matrix(rows: 3, columns: 3)
+        let loadings = [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]
+        for i in 0..<3 { for j in 0..<3 { combo[i, j] = zip(loadings[i], loadings[j]).reduce(0) { $0 + $1.0 * $1.1 } * a[0] * a[1] } }
+        let c = try CovarianceDiagnostics.check(combo, assets: ["X", "Y", "Z"])
+        #expect(c.nearSingularity?.contains("linear combination") == true, "\(String(describing: c.nearSingularity))")
+        #expect(try CovarianceDiagnostics.check(Matrix.diagonal([4, 1, 0.25]), assets: ["A", "B", "C"]).nearSingularity == nil)
+    }
+
     @Test("condition number equals λmax / λmin for a positive-definite matrix")
     func conditionNumber() throws {
         let a = Matrix.diagonal([4, 1, 0.25])

@@ -54,8 +54,11 @@ struct BacktestCommand: ParsableCommand {
               ballast backtest --grid Examples/strategies/grid.json --start 2000-01-01
 
             EXIT CODES
-              0 the back-test ran (failed decisions are listed in the result), 1 bad input or data,
-              2 usage error, 3 internal error.
+              0 the back-test ran; decisions that failed after the first are counted on standard error
+                and listed with their reasons and fallbacks in the result
+              1 bad input or data, a weights file that breaks the rule (weights from 0 to 1 that sum to 1,
+                known symbols, CASH named explicitly), or a first decision that failed (nothing was invested)
+              2 usage error; 3 internal error
             """
     )
 
@@ -235,15 +238,12 @@ struct BacktestCommand: ParsableCommand {
     }
 
     /// The strategy and any schedule it imposes (buy and hold never rebalances).
-    func makeStrategy(_ spec: String) throws -> (any AllocationStrategy, RebalanceSchedule?) {
+    func makeStrategy(_ spec: String, symbols: [String]) throws -> (any AllocationStrategy, RebalanceSchedule?) {
         if spec == "equal-weight" { return (EqualWeight(), nil) }
         if spec == "buy-and-hold" { return (EqualWeight(), .never) }
         if spec.hasPrefix("fixed:") {
             let path = String(spec.dropFirst(6))
-            guard let data = FileManager.default.contents(atPath: path) else { throw InputFileError(description: "\(path): no such file") }
-            guard let w = try? JSONDecoder().decode([String: Double].self, from: data) else {
-                throw InputFileError(description: "\(path): expected a JSON object {symbol: weight}")
-            }
+            let w = try TargetWeights.read(portfolio: path, known: Set(symbols))
             return (FixedWeights(w, name: "fixed weights (\((path as NSString).lastPathComponent))"), nil)
         }
         if spec.hasPrefix("level:") {
@@ -315,7 +315,7 @@ struct BacktestCommand: ParsableCommand {
     func makeBacktest(strategy spec: String, rebalance: String, costBps: Double, files shared: Files? = nil) throws -> Backtest {
         let cache = shared ?? Files(check: check)
         let table = try loadPrices(for: spec, from: cache)
-        let (strategy, forced) = try makeStrategy(spec)
+        let (strategy, forced) = try makeStrategy(spec, symbols: table.symbols)
         var b = Backtest(prices: table, strategy: strategy)
         b.start = start
         b.end = end
@@ -342,7 +342,7 @@ struct BacktestCommand: ParsableCommand {
         if benchmark.hasPrefix("strategy:") {
             var other = b
             other.benchmark = nil
-            let (s, forced) = try makeStrategy(String(benchmark.dropFirst(9)))
+            let (s, forced) = try makeStrategy(String(benchmark.dropFirst(9)), symbols: table.symbols)
             other.strategy = s
             if let forced { other.schedule = forced }
             let r = try other.run()
@@ -361,6 +361,12 @@ struct BacktestCommand: ParsableCommand {
             if let grid { return try runGrid(grid) }
             let b = try makeBacktest(strategy: strategy!, rebalance: rebalance, costBps: costBps)
             let result = try b.run()
+            if let first = result.events.first, let failure = first.failure {
+                throw InputFileError(
+                    description:
+                        "the back-test's first decision (\(first.decided)) failed: \(failure); nothing was invested, so there is no result to show"
+                )
+            }
             try record(
                 prices: b.prices, outputs: auditJSON(MetricsJSON(result.metrics, result: result)),
                 warnings: result.failures.map { "\($0.decided): \($0.failure ?? "") -> \($0.fallback ?? "")" })
@@ -374,8 +380,9 @@ struct BacktestCommand: ParsableCommand {
             default: print(Self.table(result), terminator: "")
             }
             if !output.quiet && !result.failures.isEmpty {
+                let n = result.failures.count
                 printError(
-                    "note: \(result.failures.count) decisions failed; each is listed with its reason and fallback (--format json: \"events\")"
+                    "note: \(n) of \(result.events.count) decision\(result.events.count == 1 ? "" : "s") failed; each is listed with its reason and fallback (--format json: \"events\")"
                 )
             }
         }

@@ -46,8 +46,9 @@ struct GenerateAccountsCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let catalog = try files.loadCatalog()
-            let (priceAt, day) = try market.loadPrices()
-            let targets = try market.loadTargets(day: day, catalog: catalog, files: files)
+            let prices = try market.load()
+            let (priceAt, day) = (prices.prices, prices.day)
+            let targets = try market.loadTargets(prices, catalog: catalog, files: files)
             let lots = Dictionary(uniqueKeysWithValues: catalog.products.map { ($0.symbol, $0.lotSize) })
             for (model, weights) in targets {
                 for s in weights.keys where s != "CASH" && priceAt[s] == nil {

@@ -8,47 +8,68 @@ struct ModelsCommand: ParsableCommand {
         commandName: "models",
         abstract: "Build the model portfolio of each risk level C1-C5.",
         discussion: """
-            For each level: the maximum-return portfolio among the products the level allows (rating at
-            most its maximum) plus cash, with volatility within the level's cap, at least its cash share
-            and at most its risky share. The risk model takes the same options as `ballast risk-model`;
-            cash earns --risk-free-rate. Without --prices, the product universe is every bundled product:
-            the 20 stocks and the 5 factor ETFs, joined on their dates (so the window starts in 2014).
+            The level models, exactly as `recommend` and `rebalance` build and trade to them: for each
+            level, the maximum-return portfolio among the products the level allows (rating at most its
+            maximum) plus cash, with volatility within the level's cap, at least its cash share and at most
+            its risky share, every position 0 or at least 0.5%. Expected returns are the mean and the
+            covariance is Ledoit-Wolf (constant variance) over the --years of daily prices up to --as-of
+            (default: the last common date of the --prices files); cash earns --risk-free-rate.
 
             EXAMPLES
-              ballast models --start 2013-01-01 --covariance ledoit-wolf
-              ballast models --start 2013-01-01 --format json
+              ballast models
+              ballast models --as-of 2020-12-31 --format json
+              ballast models --prices market-data/sp500_20.csv --years 5
             """
     )
 
-    @OptionGroup var model: RiskModelOptions
+    @Option(
+        parsing: .upToNextOption,
+        help: ArgumentHelp("Price files of the product universe, joined on their dates.", valueName: "file"))
+    var prices: [String] = TargetOptions.bundledPrices
+
+    @Option(help: ArgumentHelp("Date of the models: the last prices on or before it are used.", valueName: "date"))
+    var asOf: MarketDate?
+
+    @Option(help: ArgumentHelp("Years of prices up to the date for the estimates.", valueName: "n"))
+    var years: Int = 10
+
+    @Option(help: ArgumentHelp("Annual rate earned by cash.", valueName: "rate"))
+    var riskFreeRate: Double = MarketConventions.defaultRiskFreeRate
+
+    @OptionGroup(title: "Price checks") var check: PriceCheckOptions
     @OptionGroup(title: "Profiling files") var files: ProfilingFiles
     @OptionGroup(title: "Output") var output: OutputOptions
 
     func validate() throws {
         if output.format == .csv { throw ValidationError("models prints table or json") }
+        if !(1...30).contains(years) { throw ValidationError("--years must be between 1 and 30, got \(years)") }
+        if !riskFreeRate.isFinite || abs(riskFreeRate) >= 1 {
+            throw ValidationError("--risk-free-rate is an annual fraction (0.02 for 2%), got \(riskFreeRate)")
+        }
     }
 
     func run() throws {
-        var model = self.model
-        if model.priceOptions.prices == ["market-data/sp500_20.csv"] {
-            model.priceOptions.prices = ["market-data/sp500_20.csv", "market-data/factors_etf5.csv"]
-        }
-        let models = try reportingErrors { () throws -> [ModelPortfolio] in
-            let distribution = try model.estimate()
-            return try ModelPortfolioBuilder(
-                distribution: distribution, catalog: try files.loadCatalog(), levels: try files.loadLevels(), cashRate: model.riskFreeRate
-            ).all()
+        let (models, day) = try reportingErrors { () throws -> ([ModelPortfolio], MarketDate) in
+            let table = try check.load(prices).table
+            let resolved = try table.resolveAsOf(asOf)
+            if let stale = resolved.staleness { printError("warning: \(stale)") }
+            let builder = try ModelPortfolioBuilder(
+                prices: table, through: resolved.date, years: years, catalog: try files.loadCatalog(), levels: try files.loadLevels(),
+                cashRate: riskFreeRate)
+            return (try builder.all(), resolved.date)
         }
         for (a, b) in zip(models, models.dropFirst()) where b.result.expectedReturn < a.result.expectedReturn - 1e-9 {
             printError("warning: \(b.level.label) has a lower expected return than \(a.level.label); check levels.json")
         }
         switch output.format {
-        case .json: print(try jsonString(models.map(ModelReport.init)))
+        case .json: print(try jsonString(models.map { ModelReport($0, asOf: day) }))
         default:
+            print("Level models as of \(day) (Ledoit-Wolf on \(years) years of daily prices; cash at \(percent(riskFreeRate)))\n")
             var t = TextTable(["level", "max rating", "vol cap", "exp. return", "volatility", "cash", "largest weights"])
             for m in models {
-                let cash = m.result.assets.last.map { m.result.weight(of: $0) } ?? 0
-                let top = zip(m.result.assets, m.result.weights).filter { $0.1 > 5e-4 && $0.0 != m.result.assets.last }.sorted {
+                let cashSymbol = m.result.assets.last ?? "CASH"
+                let cash = m.result.weight(of: cashSymbol)
+                let top = zip(m.result.assets, m.result.weights).filter { $0.1 > 0 && $0.0 != cashSymbol }.sorted {
                     $0.1 > $1.1
                 }.prefix(3)
                 t.add([
@@ -73,8 +94,10 @@ struct ModelReport: Encodable {
     let volatility: Double
     let weights: [String: Double]
     let suitability: SuitabilityResult
+    let asOf: MarketDate
 
-    init(_ m: ModelPortfolio) {
+    init(_ m: ModelPortfolio, asOf: MarketDate) {
+        self.asOf = asOf
         level = m.level.level
         label = m.level.label
         maxProductRating = m.level.maxProductRating.description

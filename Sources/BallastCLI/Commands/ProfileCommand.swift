@@ -52,7 +52,10 @@ struct ProfileCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The customer file.", valueName: "customer.json"))
     var customer: String
 
-    @Option(help: ArgumentHelp("The date of the assessment (YYYY-MM-DD; default today).", valueName: "date"))
+    @Option(
+        help: ArgumentHelp(
+            "The date of the assessment: the last market data on or before it are used (default: the data's last date, as in recommend).",
+            valueName: "date"))
     var asOf: MarketDate?
 
     @Flag(help: "The customer has read and accepted the risk warning for requested products above the level.")
@@ -60,6 +63,13 @@ struct ProfileCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Market index prices for the behaviour signals.", valueName: "file"))
     var market: String = "market-data/sp500_index.csv"
+
+    @Option(
+        parsing: .upToNextOption,
+        help: ArgumentHelp("Product prices for the behaviour signals (turnover, concentration).", valueName: "file"))
+    var prices: [String] = TargetOptions.bundledPrices
+
+    @OptionGroup(title: "Price checks") var check: PriceCheckOptions
 
     @OptionGroup(title: "Profiling files") var files: ProfilingFiles
     @OptionGroup(title: "Audit trail") var audit: AuditOptions
@@ -108,18 +118,17 @@ struct ProfileCommand: ParsableCommand {
         let suitability: SuitabilityResult?
     }
 
-    static func assess(customerPath: String, asOf: MarketDate, files: ProfilingFiles, market marketPath: String, acknowledged: Bool) throws
-        -> Assessment
-    {
+    static func assess(
+        customerPath: String, asOf: MarketDate, files: ProfilingFiles, market: PriceTable, prices: @autoclosure () throws -> PriceTable,
+        acknowledged: Bool
+    ) throws -> Assessment {
         let q = try files.loadQuestionnaire()
         let levels = try files.loadLevels()
         let catalog = try files.loadCatalog()
         let customer = try CustomerFile.read(path: customerPath, questionnaire: q, catalog: catalog, asOf: asOf)
         var signals: BehaviourSignals?
         if customer.behaviour != nil || !customer.holdings.isEmpty {
-            let market = try PriceCSV.read(path: marketPath)
-            let prices = ["market-data/sp500_20.csv", "market-data/factors_etf5.csv"].compactMap { try? PriceCSV.read(path: $0) }
-            signals = BehaviourAnalyzer(market: market, prices: prices, catalog: catalog).signals(for: customer, asOf: asOf)
+            signals = BehaviourAnalyzer(market: market, prices: [try prices()], catalog: catalog).signals(for: customer, asOf: asOf)
         }
         let key = try Privacy.pseudonymKey(keyFile: files.keyFile)
         let profile = RiskProfiler(questionnaire: q, levels: levels).profile(
@@ -134,9 +143,14 @@ struct ProfileCommand: ParsableCommand {
     }
 
     func run() throws {
-        let day = asOf ?? today()
         let a = try reportingErrors {
-            let a = try Self.assess(customerPath: customer, asOf: day, files: files, market: market, acknowledged: acknowledgeRiskWarning)
+            let marketTable = try check.load([market]).table
+            let resolved = try marketTable.resolveAsOf(asOf)
+            if let stale = resolved.staleness { printError("warning: \(stale)") }
+            let day = resolved.date
+            let a = try Self.assess(
+                customerPath: customer, asOf: day, files: files, market: marketTable, prices: try check.load(prices).table,
+                acknowledged: acknowledgeRiskWarning)
             try record(a, asOf: day)
             return a
         }

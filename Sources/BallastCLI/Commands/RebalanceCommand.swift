@@ -227,8 +227,9 @@ struct RebalanceCommand: ParsableCommand {
         if let accounts, let out {
             let counts = try reportingErrors { () throws -> BatchRebalance.Counts in
                 let catalog = try files.loadCatalog()
-                let (priceAt, day) = try market.loadPrices()
-                let targets = try market.loadTargets(day: day, catalog: catalog, files: files)
+                let prices = try market.load()
+                let (priceAt, day) = (prices.prices, prices.day)
+                let targets = try market.loadTargets(prices, catalog: catalog, files: files)
                 let lots = Dictionary(uniqueKeysWithValues: catalog.products.map { ($0.symbol, $0.lotSize) })
                 let policy = try effectivePolicy()
                 var batch = BatchRebalance(
@@ -264,7 +265,8 @@ struct RebalanceCommand: ParsableCommand {
                 throw InputFileError(description: "\(account): " + (error.field.map { "\($0): " } ?? "") + error.message)
             }
             let catalog = try files.loadCatalog()
-            let (priceAt, day) = try market.loadPrices()
+            let prices = try market.load()
+            let (priceAt, day) = (prices.prices, prices.day)
             let policy = try effectivePolicy()
             let lots = Dictionary(uniqueKeysWithValues: catalog.products.map { ($0.symbol, $0.lotSize) })
             do throws(RebalanceError) {
@@ -278,7 +280,7 @@ struct RebalanceCommand: ParsableCommand {
             if market.models == nil && !(1...5).map({ "C\($0)" }).contains(modelId) {
                 throw InputFileError(description: "\(account): model \(modelId) is not a level (C1-C5); give --models for other model ids")
             }
-            let targets = try market.loadTargets(day: day, catalog: catalog, files: files, only: market.models == nil ? modelId : nil)
+            let targets = try market.loadTargets(prices, catalog: catalog, files: files, only: market.models == nil ? modelId : nil)
             guard let target = targets[modelId] else {
                 throw InputFileError(
                     description:
@@ -302,7 +304,7 @@ struct RebalanceCommand: ParsableCommand {
             printError("warning: account \(plan.accountId): \(plan.notes.last ?? "no trade placed: every trade is below the minimum")")
         }
         switch output.format {
-        case .json: print(try jsonString(plan))
+        case .json: print(try jsonString(PlanWithTarget(plan: plan, targetWeights: target)))
         default: print(Self.table(plan, target: target), terminator: "")
         }
     }
@@ -335,5 +337,20 @@ struct RebalanceCommand: ParsableCommand {
         out += String(format: "\ncash %.2f -> %.2f (left over), estimated costs %.2f\n", p.cashBefore, p.cashAfter, p.estimatedCost)
         for n in p.notes { out += "note: \(n)\n" }
         return out
+    }
+}
+
+/// The JSON of `rebalance --account ... --format json`: the plan's fields and the target
+/// weights it traded toward.
+struct PlanWithTarget: Encodable {
+    let plan: RebalancePlan
+    let targetWeights: [String: Double]
+
+    enum Keys: String, CodingKey { case targetWeights }
+
+    func encode(to encoder: any Encoder) throws {
+        try plan.encode(to: encoder)
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(targetWeights, forKey: .targetWeights)
     }
 }

@@ -81,7 +81,7 @@ struct RecommendCommand: ParsableCommand {
     func run() throws {
         let (recommendation, customerFile, catalog) = try reportingErrors { () throws -> (Recommendation, CustomerFile, ProductCatalog) in
             let table = try check.load(prices).table
-            let day = asOf ?? table.dates.last!
+            let day = try table.resolveAsOf(asOf).date
             let questionnaire = try files.loadQuestionnaire()
             let catalog = try files.loadCatalog()
             let customerFile = try CustomerFile.read(path: customer, questionnaire: questionnaire, catalog: catalog, asOf: day)
@@ -98,7 +98,8 @@ struct RecommendCommand: ParsableCommand {
                         "acknowledgeRiskWarning": String(acknowledgeRiskWarning), "prices": prices.joined(separator: " "),
                     ], customerDigest: Digest.json(CustomerInputs(customerFile)))
             }
-            let r = try Recommender(settings: settings).recommend(customerFile, asOf: day, acknowledgedRiskWarning: acknowledgeRiskWarning)
+            let r = try Recommender(settings: settings).recommend(
+                customerFile, asOf: asOf ?? day, acknowledgedRiskWarning: acknowledgeRiskWarning)
             return (r, customerFile, catalog)
         }
         switch output.format {

@@ -60,7 +60,10 @@ struct RiskModelCommand: ParsableCommand {
         out += "  covariance      \(p.covariance)" + (p.shrinkage.map { ", shrinkage intensity \(number($0))" } ?? "") + "\n"
         out += "  expected        \(p.expectedReturns)\n"
         let diag = p.diagnostics
-        out += "  definiteness    " + (diag.isPositiveDefinite ? "positive definite" : "NOT positive definite")
+        out +=
+            "  definiteness    "
+            + (diag.nearSingularity != nil
+                ? "numerically singular (see the warning)" : diag.isPositiveDefinite ? "positive definite" : "NOT positive definite")
         out +=
             ", condition number \(number(diag.conditionNumber)), eigenvalues \(number(diag.minEigenvalue)) to \(number(diag.maxEigenvalue))\n"
         if let r = p.repair {

@@ -43,6 +43,7 @@ extension OptimizationError: UserFacingError {}
 extension ProfilingError: UserFacingError {}
 extension RebalanceError: UserFacingError {}
 extension InputFileError: UserFacingError {}
+extension TargetWeightsError: UserFacingError {}
 
 /// Runs a command body, turning domain errors into a message on stderr and exit code 1.
 func reportingErrors<T>(_ body: () throws -> T) throws -> T {

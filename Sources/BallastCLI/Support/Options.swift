@@ -195,7 +195,9 @@ struct RiskModelOptions: ParsableArguments {
     func estimate() throws -> ReturnDistribution {
         let prices = try priceOptions.load()
         let marketTable = expectedReturns == .capm ? try PriceCSV.read(path: market) : nil
-        return try configuration.estimate(prices: prices, market: marketTable)
+        let distribution = try configuration.estimate(prices: prices, market: marketTable)
+        if let warning = distribution.provenance.diagnostics.nearSingularity { printError("warning: \(warning)") }
+        return distribution
     }
 }
 

@@ -23,49 +23,62 @@ struct TargetOptions: ParsableArguments {
 
     @OptionGroup(title: "Price checks") var check: PriceCheckOptions
 
-    /// Prices at the date: the last present price on or before it in the files, or the map.
-    func loadPrices() throws -> (prices: [String: Double], date: MarketDate) {
+    /// The prices a plan trades at, and the history the level models are built from.
+    struct Market {
+        /// The last present price of each symbol on or before ``day``.
+        var prices: [String: Double]
+        /// The date of the plan: the last date of the prices on or before `--as-of`.
+        var day: MarketDate
+        /// The price history (the bundled files when prices come from a map).
+        var history: PriceTable
+    }
+
+    /// The prices in force at the date (the last on or before it in the files, or the map)
+    /// and the history, with the date resolved as every command resolves `--as-of`
+    /// (`PriceTable.resolveAsOf`): a stale date is a warning that names the staleness.
+    func load() throws -> Market {
         if let priceMap {
             guard let d = FileManager.default.contents(atPath: priceMap), let m = try? JSONDecoder().decode([String: Double].self, from: d)
             else {
                 throw InputFileError(description: "\(priceMap): expected a JSON object {symbol: price}")
             }
-            return (m, asOf ?? today())
+            if let bad = m.first(where: { !($0.value > 0 && $0.value.isFinite) }) {
+                throw InputFileError(description: "\(priceMap): \(bad.key): the price \(bad.value) is not a positive number")
+            }
+            // The models are built on the bundled history up to the same date.
+            let history = try check.load(Self.bundledPrices).table
+            let resolved = try history.resolveAsOf(asOf)
+            return Market(prices: m, day: asOf ?? resolved.date, history: history)
         }
         let set = try check.load(prices)
-        let table = set.table
-        let day = asOf ?? table.dates.last!
+        let resolved = try set.table.resolveAsOf(asOf)
+        if let stale = resolved.staleness { printError("warning: \(stale)") }
+        let day = resolved.date
         let suspect = set.outliers(inForceAt: day)
         if !suspect.isEmpty {
             throw InputFileError(
                 description: "refusing to trade on implausible prices in force on \(day):\n  "
                     + suspect.map(\.description).joined(separator: "\n  ") + "\nfix the prices or choose another --as-of")
         }
-        let priceAt = table.lastPrices(onOrBefore: day)
-        if priceAt.isEmpty { throw InputFileError(description: "no prices on or before \(day); the files start \(table.dates.first!)") }
-        return (priceAt, day)
+        return Market(prices: set.table.lastPrices(onOrBefore: day), day: day, history: set.table)
     }
 
-    /// Target weights by model id: the --models file, or the levels' model portfolios built
-    /// on the bundled data (`only`: just that level).
-    func loadTargets(day: MarketDate, catalog: ProductCatalog, files: ProfilingFiles, only: String? = nil) throws -> [String: [String:
+    /// The bundled price files the level models are built from by default.
+    static let bundledPrices = ["market-data/sp500_20.csv", "market-data/factors_etf5.csv"]
+
+    /// Target weights by model id: the --models file (checked by `TargetWeights`), or the
+    /// levels' model portfolios built from the price history up to the plan's date exactly
+    /// as `recommend` builds them (`only`: just that level).
+    func loadTargets(_ market: Market, catalog: ProductCatalog, files: ProfilingFiles, only: String? = nil) throws -> [String: [String:
         Double]]
     {
-        if let models {
-            guard let d = FileManager.default.contents(atPath: models),
-                let m = try? JSONDecoder().decode([String: [String: Double]].self, from: d)
-            else {
-                throw InputFileError(description: "\(models): expected a JSON object of model id to {symbol: weight}")
-            }
-            return m.mapValues { $0.filter { $0.value > 1e-9 } }
-        }
+        if let models { return try TargetWeights.read(models: models, known: Set(market.prices.keys)) }
         let levels = try files.loadLevels()
-        let table = try PriceCSV.read(path: "market-data/sp500_20.csv").merged(
-            with: try PriceCSV.read(path: "market-data/factors_etf5.csv"))
-        let builder = try ModelPortfolioBuilder(prices: table, through: day, catalog: catalog, levels: levels)
+        let day = try market.history.resolveAsOf(market.day).date
+        let builder = try ModelPortfolioBuilder(prices: market.history, through: day, catalog: catalog, levels: levels)
         var out: [String: [String: Double]] = [:]
         for level in levels.levels where only == nil || only == level.label {
-            out[level.label] = try builder.portfolio(for: level).weights.filter { $0.value > 1e-9 }
+            out[level.label] = try builder.portfolio(for: level).weights.filter { $0.value > 0 }
         }
         return out
     }
