@@ -144,7 +144,21 @@ public struct Recommender: Sendable {
         policy.trigger = .calendar
         policy.destination = .target
         let lots = Dictionary(uniqueKeysWithValues: s.catalog.products.map { ($0.symbol, $0.lotSize) })
-        let account = Account(id: reference, model: profile.label, cash: customer.cash, holdings: customer.holdings)
+        // A new customer with no holdings and no cash invests the amount recorded as
+        // `financial.investableAmount`: the plan is the purchase plan for it.
+        var deposit: CashFlow?
+        if customer.holdings.isEmpty && customer.cash == 0 {
+            guard let amount = customer.financial?.investableAmount, amount > 0 else {
+                throw ProfilingError([
+                    ProfilingIssue(
+                        "financial.investableAmount",
+                        "the customer holds nothing (no holdings, no cash) and no investable amount is recorded, so there is nothing to invest; record the amount to invest (ballast questionnaire --investable-amount N) or the customer's holdings and cash"
+                    )
+                ])
+            }
+            deposit = CashFlow(amount: amount)
+        }
+        let account = Account(id: reference, model: profile.label, cash: customer.cash, holdings: customer.holdings, cashFlow: deposit)
         let plan = try RebalancePlanner(policy: policy, lotSizes: lots).plan(
             for: account, toward: portfolio.weights.filter { $0.value > 0 }, at: s.prices.lastPrices(onOrBefore: day), asOf: day)
         // The level's rule, walked forward over the last years.
@@ -166,6 +180,10 @@ public struct Recommender: Sendable {
         warnings += portfolio.result.warnings
         for flag in profile.flags { warnings.append(Self.flagText[flag] ?? "profile flag: \(flag)") }
         warnings += plan.notes
+        if let deposit {
+            warnings.append(
+                "a new customer: the plan invests the recorded investable amount of \(String(format: "%.2f", deposit.amount)) in the model")
+        }
         if !backtest.failures.isEmpty {
             warnings.append(
                 "the back-test could not re-build the model on \(backtest.failures.count) of \(backtest.events.count) dates (too little history for some products); it kept the previous holdings then"

@@ -33,8 +33,16 @@ public struct FinancialFacts: Sendable, Equatable, Codable {
     public var annualIncome: Double?
     /// Liquid assets (account currency).
     public var liquidAssets: Double?
-    /// Amount to invest (account currency).
+    /// Amount to invest (account currency); a new customer with no holdings and no cash
+    /// gets a purchase plan for it.
     public var investableAmount: Double?
+
+    /// Facts from values.
+    public init(annualIncome: Double? = nil, liquidAssets: Double? = nil, investableAmount: Double? = nil) {
+        self.annualIncome = annualIncome
+        self.liquidAssets = liquidAssets
+        self.investableAmount = investableAmount
+    }
 }
 
 /// A trade in the customer's history.

@@ -206,3 +206,25 @@ struct WeightsFileCLITests {
         #expect(early.status == 1 && early.stderr.contains("first decision"), "\(early.stderr)")
     }
 }
+
+@Suite("A new prospect gets a recommendation")
+struct ProspectCLITests {
+    @Test("questionnaire records the investable amount; recommend plans its purchase; without it, the field is named")
+    func prospect() throws {
+        let answers = "q1=b,q2=a,q3=c,q4=c,q5=b,q6=c,q7=b,q8=d,q9=c,q10=c,q11=c,q12=c,q13=b"
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-prospect-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let withAmount = dir.appendingPathComponent("p1.json").path
+        let q = try ballast(["questionnaire", "--id", "P-1", "--answers", answers, "--investable-amount", "100000", "--out", withAmount])
+        #expect(q.status == 0, "\(q.stderr)")
+        let rec = try ballast(["recommend", withAmount, "--format", "json", "--no-audit"])
+        #expect(rec.status == 0, "\(rec.stderr)")
+        let plan = try #require(try rec.json()["plan"] as? [String: Any])
+        let trades = try #require(plan["trades"] as? [[String: Any]])
+        #expect(!trades.isEmpty && trades.allSatisfy { $0["side"] as? String == "buy" })
+        let without = dir.appendingPathComponent("p2.json").path
+        _ = try ballast(["questionnaire", "--id", "P-2", "--answers", answers, "--out", without])
+        let refused = try ballast(["recommend", without, "--no-audit"])
+        #expect(refused.status == 1 && refused.stderr.contains("financial.investableAmount"), "\(refused.stderr)")
+    }
+}

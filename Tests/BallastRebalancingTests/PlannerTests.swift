@@ -499,3 +499,27 @@ struct BatchPlannerTests {
         }
     }
 }
+
+@Suite("The relative band and targets of zero")
+struct ZeroTargetTests {
+    let prices = ["A": 100.0, "B": 50.0, "X": 20.0]
+
+    @Test("the relative band never fires on a target of zero; the absolute band still does")
+    func zeroTarget() throws {
+        let target = ["A": 0.5, "B": 0.5, "X": 0.0]
+        // X is 2% of the account: within the 5% absolute band, and its target is zero.
+        let small = Account(id: "Z-1", cash: 0, holdings: ["A": 49, "B": 98, "X": 10])
+        for trigger in [RebalanceTrigger.relativeBand, .fiveTwentyFive] {
+            var policy = RebalancePolicy()
+            policy.trigger = trigger
+            let plan = try RebalancePlanner(policy: policy, lotSizes: [:]).plan(
+                for: small, toward: target.filter { $0.value > 0 }, at: prices, asOf: MarketDate(iso: "2022-12-28")!)
+            #expect(plan.status == .withinBand, "\(trigger): \(plan.trigger)")
+        }
+        // At 10% X breaks the absolute band: the 5/25 rule fires on it.
+        let large = Account(id: "Z-2", cash: 0, holdings: ["A": 45, "B": 90, "X": 50])
+        let plan = try RebalancePlanner(policy: RebalancePolicy(), lotSizes: [:]).plan(
+            for: large, toward: ["A": 0.5, "B": 0.5], at: prices, asOf: MarketDate(iso: "2022-12-28")!)
+        #expect(plan.status == .rebalanced && plan.trigger.contains("X"), "\(plan.trigger)")
+    }
+}

@@ -57,3 +57,43 @@ struct RecommenderTests {
         }
     }
 }
+
+@Suite("Model portfolios without dust")
+struct ModelDustTests {
+    @Test("an account exactly at its post-trade position is within band at every level: no phantom targets")
+    func postTradeIsWithinBand() throws {
+        let s = RecommenderTests.settings
+        let day = MarketDate(iso: "2022-12-28")!
+        let builder = try ModelPortfolioBuilder(prices: s.prices, through: day, catalog: s.catalog, levels: s.levels)
+        let prices = s.prices.lastPrices(onOrBefore: day)
+        let lots = Dictionary(uniqueKeysWithValues: s.catalog.products.map { ($0.symbol, $0.lotSize) })
+        for model in try builder.all() {
+            let target = model.weights.filter { $0.value > 0 }
+            #expect(model.weights.values.allSatisfy { $0 == 0 || $0 >= builder.minimumWeight - 1e-15 }, "\(model.level.label)")
+            let planner = RebalancePlanner(policy: RebalancePolicy(), lotSizes: lots)
+            let first = try planner.plan(
+                for: Account(id: "N-1", cash: 250_000, holdings: [:]), toward: target, at: prices, asOf: day)
+            var holdings: [String: Double] = [:]
+            for t in first.trades where t.side == .buy { holdings[t.symbol, default: 0] += t.quantity }
+            let again = try planner.plan(
+                for: Account(id: "N-1", cash: first.cashAfter, holdings: holdings), toward: target, at: prices, asOf: day)
+            #expect(again.status == .withinBand, "\(model.level.label): \(again.trigger)")
+        }
+    }
+
+    @Test("a new customer with no holdings gets a purchase plan for the investable amount; without one, a clear error")
+    func prospect() throws {
+        var customer = try RecommenderTests.customer("balanced-saver.json")
+        customer.holdings = [:]
+        customer.cash = 0
+        customer.financial = FinancialFacts(investableAmount: 80_000)
+        let r = try Recommender(settings: RecommenderTests.settings).recommend(customer, asOf: MarketDate(iso: "2022-12-28")!)
+        #expect(!r.plan.trades.isEmpty && r.plan.trades.allSatisfy { $0.side == .buy })
+        let spent = r.plan.trades.reduce(0) { $0 + $1.value + $1.cost }
+        #expect(abs(spent + r.plan.cashAfter - 80_000) < 0.005)
+        customer.financial = nil
+        #expect(throws: ProfilingError.self) {
+            try Recommender(settings: RecommenderTests.settings).recommend(customer, asOf: MarketDate(iso: "2022-12-28")!)
+        }
+    }
+}

@@ -119,6 +119,9 @@ struct QuestionnaireCommand: ParsableCommand {
             offered is refused and the item asked again. With --answers the answers come from the command
             line (for scripts) and every problem is reported at once.
 
+            The investable amount (--investable-amount, or asked for after the items) is recorded as
+            financial.investableAmount: for a new customer with no holdings, `recommend` plans its purchase.
+
             EXAMPLES
               ballast questionnaire --id CUST-0042 --out customer.json
               ballast questionnaire --locale zh-Hans --id CUST-0042 --out customer.json
@@ -138,12 +141,18 @@ struct QuestionnaireCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write the customer file (default: standard output).", valueName: "file"))
     var out: String?
 
+    @Option(help: ArgumentHelp("The amount the customer plans to invest (account currency).", valueName: "amount"))
+    var investableAmount: Double?
+
     @Option(help: ArgumentHelp("Questionnaire definition.", valueName: "file"))
     var questionnaire: String = "profiles/questionnaire-v1.json"
 
     func validate() throws {
         if !["en", "zh-Hans"].contains(locale) { throw ValidationError("--locale must be en or zh-Hans, got \(locale)") }
         if id.isEmpty { throw ValidationError("--id must not be empty") }
+        if let a = investableAmount, !(a > 0 && a < 1e13) {
+            throw ValidationError("--investable-amount must be a positive amount below 10^13, got \(a)")
+        }
     }
 
     func run() throws {
@@ -180,8 +189,24 @@ struct QuestionnaireCommand: ParsableCommand {
                 }
             }
         }
+        var amount = investableAmount
+        if answers == nil && amount == nil {
+            while true {
+                FileHandle.standardError.write(
+                    Data(
+                        ("\n" + (locale == "zh-Hans" ? "计划投资的金额（可选，按回车跳过）" : "Amount you plan to invest (optional, Enter to skip)")
+                            + "\n> ").utf8))
+                guard let line = readLine()?.trimmingCharacters(in: .whitespaces), !line.isEmpty else { break }
+                if let a = Double(line.replacingOccurrences(of: ",", with: "")), a > 0, a < 1e13 {
+                    amount = a
+                    break
+                }
+                printError(locale == "zh-Hans" ? "请输入一个正数金额，例如 100000" : "`\(line)` is not an amount; type a number such as 100000")
+            }
+        }
         // Validate through the same reader as every customer file.
-        let body: [String: Any] = ["id": id, "answers": chosen, "holdings": [String: Double](), "cash": 0]
+        var body: [String: Any] = ["id": id, "answers": chosen, "holdings": [String: Double](), "cash": 0]
+        if let amount { body["financial"] = ["investableAmount": amount] }
         let data = try JSONSerialization.data(withJSONObject: body, options: [.prettyPrinted, .sortedKeys])
         _ = try reportingErrors { try CustomerFile.parse(data, source: "answers", questionnaire: q, catalog: nil, asOf: today()) }
         let text = String(decoding: data, as: UTF8.self) + "\n"

@@ -171,7 +171,15 @@ struct RecommendCommand: ParsableCommand {
                 ])
             }
             out += "\nTrades (sells first)\n" + trades.render()
-            out += String(format: "cash %.2f -> %.2f, estimated costs %.2f\n", r.plan.cashBefore, r.plan.cashAfter, r.plan.estimatedCost)
+            let purchases = r.plan.trades.filter { $0.side == .buy }.reduce(0) { $0 + $1.value }
+            let sales = r.plan.trades.filter { $0.side == .sell }.reduce(0) { $0 + $1.value }
+            let deposit = r.plan.cashAfter + purchases + r.plan.estimatedCost - sales - r.plan.cashBefore
+            out +=
+                abs(deposit) >= 0.005
+                ? String(
+                    format: "cash %.2f, %@ %.2f -> %.2f, estimated costs %.2f\n", r.plan.cashBefore, deposit > 0 ? "deposit" : "withdrawal",
+                    abs(deposit), r.plan.cashAfter, r.plan.estimatedCost)
+                : String(format: "cash %.2f -> %.2f, estimated costs %.2f\n", r.plan.cashBefore, r.plan.cashAfter, r.plan.estimatedCost)
         }
         // Back-test.
         let b = r.backtest
