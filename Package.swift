@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -34,10 +35,19 @@ let package = Package(
             dependencies: ["BallastMarketData", "BallastRiskModels", "BallastOptimization", "BallastRebalancing"]
         ),
         .target(
+            name: "BallastWorkflows",
+            dependencies: [
+                "BallastMarketData", "BallastRiskModels", "BallastOptimization", "BallastProfiling", "BallastRebalancing",
+                "BallastBacktest", "BallastAudit", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
             name: "Ballast",
             dependencies: [
                 "BallastLinearAlgebra", "BallastMarketData", "BallastRiskModels", "BallastOptimization", "BallastProfiling",
-                "BallastRebalancing", "BallastBacktest", "BallastAudit", .product(name: "Crypto", package: "swift-crypto"),
+                "BallastRebalancing", "BallastBacktest", "BallastAudit", "BallastWorkflows",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
@@ -77,6 +87,7 @@ let package = Package(
             name: "BallastAuditTests", dependencies: ["BallastAudit", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "BallastTests", dependencies: ["Ballast", "BallastTestSupport"]),
+        .testTarget(name: "BallastWorkflowsTests", dependencies: ["BallastWorkflows", "Ballast", "BallastTestSupport"]),
         .testTarget(name: "BallastCLITests", dependencies: ["BallastCLI", "BallastTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -6,3 +6,4 @@
 @_exported import BallastProfiling
 @_exported import BallastRebalancing
 @_exported import BallastRiskModels
+@_exported import BallastWorkflows
