@@ -57,14 +57,16 @@ public struct Recommender: Sendable {
         /// The key of the pseudonymous customer reference (HMAC-SHA256 of the customer id).
         var pseudonymKey: SymmetricKey { SymmetricKey(data: keyBytes) }
         private var keyBytes: [UInt8]
-        /// Years of prices behind the model portfolio (default 10).
-        public var estimationYears = 10
+        /// The rule that builds the model portfolio, live and at every date of the back-test
+        /// (its cash rate is also the back-test's cash and risk-free rate).
+        public var rule = ModelRule()
         /// Years of back-test (default 10).
         public var backtestYears = 10
-        /// Trailing window of the back-tested rule, in trading days (default 756, three years).
-        public var backtestWindow = 756
-        /// Annual rate earned by cash, in the model and the back-test (default 2%).
-        public var cashRate = MarketConventions.defaultRiskFreeRate
+        /// Annual rate earned by cash, in the model and the back-test (the rule's).
+        public var cashRate: Double {
+            get { rule.cashRate }
+            set { rule.cashRate = newValue }
+        }
         /// Costs, minimum trade and lots for the plan and the back-test.
         public var policy = RebalancePolicy()
         /// Where recommendation records are written (default: none).
@@ -132,8 +134,7 @@ public struct Recommender: Sendable {
         let profile = RiskProfiler(questionnaire: s.questionnaire, levels: s.levels).profile(
             customer, behaviour: signals, asOf: day, pseudonym: reference)
         // The model portfolio, as the live models are built.
-        let builder = try ModelPortfolioBuilder(
-            prices: s.prices, through: day, years: s.estimationYears, catalog: s.catalog, levels: s.levels, cashRate: s.cashRate)
+        let builder = try s.rule.builder(prices: s.prices, through: day, catalog: s.catalog, levels: s.levels)
         let distribution = builder.distribution
         let portfolio = try builder.portfolio(for: profile.parameters)
         let suitability = Suitability.check(
@@ -161,11 +162,11 @@ public struct Recommender: Sendable {
         let account = Account(id: reference, model: profile.label, cash: customer.cash, holdings: customer.holdings, cashFlow: deposit)
         let plan = try RebalancePlanner(policy: policy, lotSizes: lots).plan(
             for: account, toward: portfolio.weights.filter { $0.value > 0 }, at: s.prices.lastPrices(onOrBefore: day), asOf: day)
-        // The level's rule, walked forward over the last years.
+        // The same rule, walked forward over the last years, sized with lots and costs as the
+        // live plan is.
         var test = Backtest(
-            prices: s.prices,
-            strategy: LevelStrategy(
-                level: profile.parameters, levels: s.levels, catalog: s.catalog, window: s.backtestWindow, cashRate: s.cashRate))
+            prices: s.prices, strategy: LevelStrategy(level: profile.parameters, levels: s.levels, catalog: s.catalog, rule: s.rule))
+        test.sizing = .planner(lotSizes: lots)
         test.start = day.adding(months: -12 * s.backtestYears)
         test.end = day
         test.schedule = .calendar(.quarterly)

@@ -319,7 +319,8 @@ public struct Backtest: Sendable {
                 return (plan.trades.count, before > 0 ? traded / 2 / before : 0, plan.estimatedCost, nil)
             }
             // Fractional: exact quantities; the costs come out of the value invested.
-            func fee(_ v: Double) -> Double { v > 0 ? max(policy.minimumCost, v * policy.costBasisPoints / 10_000 + policy.fixedCost) : 0 }
+            let costs = policy.costModel
+            func fee(_ v: Double) -> Double { costs.cost(ofTrade: v) }
             var trade = [Bool](repeating: false, count: n)
             for i in 0..<n {
                 let change = abs(desired[i] * before - quantity[i] * prices[k, i].nanToZero)
@@ -480,8 +481,12 @@ public struct Backtest: Sendable {
             for k in 1..<max(aligned.count, 1) { br.append(aligned[k]! / aligned[k - 1]! - 1) }
             benchmarkReturns = br
         }
+        // Values are money: a return that rounding to the cent can produce (half a cent over the
+        // smallest value) is no dispersion.
+        let resolution = 0.005 / Swift.max(values.filter { $0 > 0 }.min() ?? 1, 1e-300)
         let metrics = PerformanceMetrics(
-            returns: returns, dates: returnDates, start: dates[0], benchmark: benchmarkReturns, riskFreeRate: riskFreeRate)
+            returns: returns, dates: returnDates, start: dates[0], benchmark: benchmarkReturns, riskFreeRate: riskFreeRate,
+            resolution: resolution)
         let benchmarkMetrics = benchmarkReturns.map {
             PerformanceMetrics(returns: $0, dates: returnDates, start: dates[0], riskFreeRate: riskFreeRate)
         }

@@ -90,9 +90,12 @@ public struct PerformanceMetrics: Sendable, Codable, Equatable {
     ///     information ratio, beta and alpha.
     ///   - riskFreeRate: annual, applied per period as `riskFreeRate / periodsPerYear`.
     ///   - periodsPerYear: 252 for daily returns.
+    ///   - resolution: the largest return that rounding of the underlying values can produce
+    ///     (for money kept to the cent, half a cent over the smallest value; default 0): a
+    ///     dispersion at or below it is no dispersion, and the ratios over it are undefined.
     public init(
         returns r: [Double], dates: [MarketDate], start: MarketDate, benchmark: [Double]? = nil, riskFreeRate: Double = 0,
-        periodsPerYear: Double = 252
+        periodsPerYear: Double = 252, resolution: Double = 0
     ) {
         precondition(r.count == dates.count && (benchmark == nil || benchmark!.count == r.count), "one return per date")
         let n = r.count
@@ -114,7 +117,7 @@ public struct PerformanceMetrics: Sendable, Codable, Equatable {
         // Rounding in a standard deviation is of the order of ε times the returns' size.
         var scale = abs(rf)
         for x in r { scale += abs(x) / Double(max(n, 1)) }
-        let zeroDispersion = DefinedRatio.dispersionThreshold(scale: scale)
+        let zeroDispersion = Swift.max(DefinedRatio.dispersionThreshold(scale: scale), resolution)
         let vol = Self.standardDeviation(r)
         let excess = r.map { $0 - rf }
         let excessDeviation = Self.standardDeviation(excess)

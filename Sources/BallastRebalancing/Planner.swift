@@ -360,13 +360,8 @@ public struct RebalancePlanner: Sendable {
                 notes.append("turnover limited to \(percentString(limit)) (would have been \(percentString(turnover)))")
             }
         }
-        let minimumCost = Self.cents(policy.minimumCost)
-        let fixedCost = Self.cents(policy.fixedCost)
-        let basisPoints = policy.costBasisPoints
-        func cost(_ v: Cents) -> Cents {
-            let proportional = Double(v) * basisPoints / 10_000
-            return Swift.max(minimumCost, Cents(proportional.rounded()) + fixedCost)
-        }
+        let costModel = policy.costModel
+        func cost(_ v: Cents) -> Cents { costModel.cost(ofTradeCents: v) }
         let minimumTrade = Self.cents(policy.minimumTradeValue)
         let buffer = Self.cents(policy.cashBuffer * Self.money(total))
         var cash = cashBefore

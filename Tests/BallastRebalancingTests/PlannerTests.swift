@@ -282,7 +282,8 @@ struct PlannerExampleTests {
         let a = Account(id: "acct-7", cash: 0, holdings: ["A": 1])
         #expect(throws: RebalanceError.self) { try planner.plan(for: a, toward: ["A": 0.5], at: prices, asOf: asOf) }
         do {
-            _ = try planner.plan(for: a, toward: ["A": 1], at: [:], asOf: asOf)
+            let plan = try planner.plan(for: a, toward: ["A": 1], at: [:], asOf: asOf)
+            Issue.record("planned without a price for A: \(plan)")
         } catch {
             #expect(error.accountId == "acct-7" && error.field == "prices.A")
         }

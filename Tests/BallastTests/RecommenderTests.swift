@@ -97,3 +97,56 @@ struct ModelDustTests {
         }
     }
 }
+
+@Suite("The golden recommendation and one model rule")
+struct GoldenRecommendationTests {
+    struct Reference: Decodable {
+        let willingness, capacity: Double
+        let label: String
+        let windowStart: String
+        let windowReturns: Int
+        let assets: [String]
+        let weights: [String: Double]
+        let expectedReturn, volatility: Double
+    }
+
+    static let day = MarketDate(iso: "2022-12-28")!
+
+    @Test("balanced-saver: level, scores, window, model weights and statistics match the independent reference")
+    func golden() throws {
+        let ref = try TestSupport.fixture("recommendation_reference.json", as: Reference.self)
+        let r = try Recommender(settings: RecommenderTests.settings).recommend(
+            try RecommenderTests.customer("balanced-saver.json"), asOf: Self.day)
+        #expect(r.profile.label == ref.label)
+        #expect(abs(r.profile.willingness - ref.willingness) < 1e-9 && abs(r.profile.capacity - ref.capacity) < 1e-9)
+        #expect(r.distribution.assets == ref.assets)
+        #expect(r.distribution.window?.observations == ref.windowReturns)
+        // The window's first price row is the day before its first return.
+        #expect(try #require(r.distribution.window?.start) > MarketDate(iso: ref.windowStart)!)
+        for (symbol, w) in ref.weights {
+            #expect(abs(r.portfolio.weights[symbol, default: 0] - w) < 1e-7, "\(symbol): \(r.portfolio.weights[symbol] ?? 0) vs \(w)")
+        }
+        #expect(abs(r.portfolio.result.expectedReturn - ref.expectedReturn) < 1e-8)
+        #expect(abs(r.portfolio.result.volatility - ref.volatility) < 1e-8)
+    }
+
+    @Test("live and back-test agree by construction: the back-test's decision on the live date is the recommended model")
+    func liveEqualsBacktest() throws {
+        var settings = RecommenderTests.settings
+        settings.policy.costBasisPoints = 10
+        settings.policy.minimumCost = 1
+        let r = try Recommender(settings: settings).recommend(try RecommenderTests.customer("balanced-saver.json"), asOf: Self.day)
+        let row = try #require(settings.prices.lastIndex(onOrBefore: Self.day))
+        let strategy = LevelStrategy(level: r.profile.parameters, levels: settings.levels, catalog: settings.catalog, rule: settings.rule)
+        let decided = try strategy.targetWeights(history: PriceHistory(settings.prices, through: row))
+        let live = r.portfolio.weights.filter { $0.value > 0 }
+        #expect(Set(decided.keys) == Set(live.keys))
+        for (s, w) in live { #expect(abs((decided[s] ?? 0) - w) <= 1e-12, "\(s)") }
+        // The recommendation's back-test trades as the live plan does: whole lots, the same costs.
+        #expect(!r.backtest.trades.isEmpty)
+        for t in r.backtest.trades {
+            #expect(t.quantity == t.quantity.rounded(), "\(t.symbol) \(t.quantity)")
+            #expect(abs(t.cost - Double(settings.policy.costModel.cost(ofTradeCents: Int64((t.value * 100).rounded()))) / 100) < 1e-9)
+        }
+    }
+}

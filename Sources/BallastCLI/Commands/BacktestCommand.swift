@@ -35,7 +35,7 @@ struct BacktestCommand: ParsableCommand {
             little history) is listed with its reason and the fallback (keep the previous holdings).
 
             Strategies: equal-weight, buy-and-hold (equal weights bought once), fixed:FILE (a JSON object
-            {symbol: weight}), level:N (the risk level's model portfolio re-built on a trailing window),
+            {symbol: weight}), level:N (the risk level's model portfolio re-built by the live model rule),
             or FILE.json ({"objective": "min-volatility"|"max-sharpe"|"max-utility", "covariance":
             "ledoit-wolf", "window": 252, "maxWeight": 0.2, ...}). Rebalancing: monthly, quarterly,
             annually, never, threshold:X (any weight more than X from target), or monthly+threshold:X.
@@ -110,9 +110,6 @@ struct BacktestCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Annual risk-free rate for the Sharpe ratio and alpha.", valueName: "rate"))
     var riskFreeRate: Double = MarketConventions.defaultRiskFreeRate
 
-    @Option(help: ArgumentHelp("Trailing window in trading days for level:N strategies.", valueName: "days"))
-    var window: Int = 756
-
     @Option(
         help: ArgumentHelp(
             "Benchmark: a price FILE (first column), a SYMBOL of the prices, strategy:SPEC, or none.", valueName: "benchmark"))
@@ -144,7 +141,7 @@ struct BacktestCommand: ParsableCommand {
             "rebalance": rebalance, "execution": execution.rawValue, "sizing": sizing, "costBps": String(costBps),
             "fixedCost": String(fixedCost),
             "minCost": String(minCost), "minTrade": String(minTrade), "capital": String(capital), "cashRate": String(cashRate),
-            "riskFreeRate": String(riskFreeRate), "window": String(window), "benchmark": benchmark,
+            "riskFreeRate": String(riskFreeRate), "benchmark": benchmark,
         ]
         if let strategy { p["strategy"] = strategy }
         if let grid { p["grid"] = grid }
@@ -179,7 +176,6 @@ struct BacktestCommand: ParsableCommand {
         if output.format == .csv { throw ValidationError("backtest prints table or json; use --csv DIR for CSV files") }
         if !["fractional", "lots"].contains(sizing) { throw ValidationError("--sizing is fractional or lots, not \(sizing)") }
         if !(capital > 0) || !capital.isFinite { throw ValidationError("--capital must be positive") }
-        if window < 2 { throw ValidationError("--window must be at least 2") }
         if let start, let end, start > end { throw ValidationError("--start \(start) is after --end \(end); swap them") }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         // The library's policy checks (the same as rebalance and recommend), as usage errors.
@@ -251,7 +247,7 @@ struct BacktestCommand: ParsableCommand {
                 throw InputFileError(description: "strategy \(spec): the level is 1 to 5, as in level:3")
             }
             let levels = try files.loadLevels()
-            return (LevelStrategy(level: levels.parameters(n), levels: levels, catalog: try files.loadCatalog(), window: window), nil)
+            return (LevelStrategy(level: levels.parameters(n), levels: levels, catalog: try files.loadCatalog()), nil)
         }
         if spec.hasSuffix(".json") {
             guard let data = FileManager.default.contents(atPath: spec) else { throw InputFileError(description: "\(spec): no such file") }
