@@ -239,7 +239,7 @@ struct BacktestCommand: ParsableCommand {
         if spec == "buy-and-hold" { return (EqualWeight(), .never) }
         if spec.hasPrefix("fixed:") {
             let path = String(spec.dropFirst(6))
-            let w = try TargetWeights.read(portfolio: path, known: Set(symbols))
+            let w = try TargetWeights.read(portfolio: try bundled(path), known: Set(symbols))
             return (FixedWeights(w, name: "fixed weights (\((path as NSString).lastPathComponent))"), nil)
         }
         if spec.hasPrefix("level:") {
@@ -250,7 +250,9 @@ struct BacktestCommand: ParsableCommand {
             return (LevelStrategy(level: levels.parameters(n), levels: levels, catalog: try files.loadCatalog()), nil)
         }
         if spec.hasSuffix(".json") {
-            guard let data = FileManager.default.contents(atPath: spec) else { throw InputFileError(description: "\(spec): no such file") }
+            guard let data = FileManager.default.contents(atPath: try bundled(spec)) else {
+                throw InputFileError(description: "\(spec): no such file")
+            }
             let s: StrategySpec
             do { s = try JSONDecoder().decode(StrategySpec.self, from: data) } catch let e as DecodingError {
                 let (field, message) = describe(e)
@@ -345,7 +347,7 @@ struct BacktestCommand: ParsableCommand {
             return ValueSeries(name: s.name, dates: r.dates, values: r.values)
         }
         if table.index(of: benchmark) != nil { return try ValueSeries(table, symbol: benchmark) }
-        guard FileManager.default.fileExists(atPath: benchmark) else {
+        guard FileManager.default.fileExists(atPath: try bundled(benchmark)) else {
             throw InputFileError(description: "--benchmark \(benchmark) is neither a file, a symbol of the prices, strategy:SPEC nor none")
         }
         let t = try cache.table([benchmark])
@@ -467,7 +469,9 @@ struct BacktestCommand: ParsableCommand {
     }
 
     func runGrid(_ path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else { throw InputFileError(description: "\(path): no such file") }
+        guard let data = FileManager.default.contents(atPath: try bundled(path)) else {
+            throw InputFileError(description: "\(path): no such file")
+        }
         let g: Grid
         do { g = try JSONDecoder().decode(Grid.self, from: data) } catch let e as DecodingError {
             let (field, message) = describe(e)

@@ -70,7 +70,7 @@ struct DataInspectCommand: ParsableCommand {
 
     func run() throws {
         let summary = try reportingErrors { () throws -> Summary in
-            let table = try PriceCSV.read(path: file).window(start: start, end: end)
+            let table = try PriceCSV.read(path: try bundled(file)).window(start: start, end: end)
             let r = table.rowCount >= 2 ? try table.returns(periodsPerYear: periodsPerYear) : nil
             var out: [SymbolSummary] = []
             for (j, s) in table.symbols.enumerated() {

@@ -147,6 +147,8 @@ struct QuestionnaireCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Questionnaire definition.", valueName: "file"))
     var questionnaire: String = "profiles/questionnaire-v1.json"
 
+    @OptionGroup var data: DataOptions
+
     func validate() throws {
         if !["en", "zh-Hans"].contains(locale) { throw ValidationError("--locale must be en or zh-Hans, got \(locale)") }
         if id.isEmpty { throw ValidationError("--id must not be empty") }
@@ -156,7 +158,7 @@ struct QuestionnaireCommand: ParsableCommand {
     }
 
     func run() throws {
-        let q = try reportingErrors { try Questionnaire.read(path: questionnaire) }
+        let q = try reportingErrors { try Questionnaire.read(path: try bundled(questionnaire)) }
         var chosen: [String: String] = [:]
         if let answers {
             var issues: [ProfilingIssue] = []

@@ -137,7 +137,7 @@ struct OptimizeCommand: ParsableCommand {
         let prices = try model.priceOptions.load().window(start: model.priceOptions.start, end: model.priceOptions.end)
         let last = prices.lastPrices(onOrBefore: prices.dates.last!)
         var lots: [String: Double] = [:]
-        if let c = try? ProductCatalog.read(path: catalog) { for p in c.products { lots[p.symbol] = p.lotSize } }
+        for p in try ProductCatalog.read(path: try bundled(catalog)).products { lots[p.symbol] = p.lotSize }
         let weights = Dictionary(uniqueKeysWithValues: zip(result.assets, result.weights).map { ($0, $1) })
         return try DiscreteAllocation.allocate(
             weights: weights, prices: last, amount: amount, lotSizes: lots,

@@ -18,9 +18,11 @@ struct ProfilingFiles: ParsableArguments {
             "Pseudonymisation key file (created with mode 0600 on first use) unless BALLAST_PSEUDONYM_KEY is set.", valueName: "file"))
     var keyFile: String = (ProcessInfo.processInfo.environment["HOME"] ?? ".") + "/.ballast/pseudonym.key"
 
-    func loadQuestionnaire() throws -> Questionnaire { try Questionnaire.read(path: questionnaire) }
-    func loadLevels() throws -> RiskLevels { try RiskLevels.read(path: levels) }
-    func loadCatalog() throws -> ProductCatalog { try ProductCatalog.read(path: catalog) }
+    @OptionGroup var data: DataOptions
+
+    func loadQuestionnaire() throws -> Questionnaire { try Questionnaire.read(path: try bundled(questionnaire)) }
+    func loadLevels() throws -> RiskLevels { try RiskLevels.read(path: try bundled(levels)) }
+    func loadCatalog() throws -> ProductCatalog { try ProductCatalog.read(path: try bundled(catalog)) }
 }
 
 /// Today's date (UTC), the default `--as-of`.
@@ -125,7 +127,7 @@ struct ProfileCommand: ParsableCommand {
         let q = try files.loadQuestionnaire()
         let levels = try files.loadLevels()
         let catalog = try files.loadCatalog()
-        let customer = try CustomerFile.read(path: customerPath, questionnaire: q, catalog: catalog, asOf: asOf)
+        let customer = try CustomerFile.read(path: try bundled(customerPath), questionnaire: q, catalog: catalog, asOf: asOf)
         var signals: BehaviourSignals?
         if customer.behaviour != nil || !customer.holdings.isEmpty {
             signals = BehaviourAnalyzer(market: market, prices: [try prices()], catalog: catalog).signals(for: customer, asOf: asOf)

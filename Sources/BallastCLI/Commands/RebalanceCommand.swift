@@ -188,7 +188,7 @@ struct RebalanceCommand: ParsableCommand {
     func effectivePolicy() throws -> RebalancePolicy {
         var p = RebalancePolicy()
         if let policy {
-            guard let data = FileManager.default.contents(atPath: policy) else {
+            guard let data = FileManager.default.contents(atPath: try bundled(policy)) else {
                 throw InputFileError(description: "\(policy): no such file")
             }
             do { p = try JSONDecoder().decode(RebalancePolicy.self, from: data) } catch let e as DecodingError {
@@ -257,7 +257,7 @@ struct RebalanceCommand: ParsableCommand {
         }
         let account = self.account!
         let (plan, target) = try reportingErrors { () throws -> (RebalancePlan, [String: Double]) in
-            guard let data = FileManager.default.contents(atPath: account) else {
+            guard let data = FileManager.default.contents(atPath: try bundled(account)) else {
                 throw InputFileError(description: "\(account): no such file")
             }
             let acct: Account

@@ -84,10 +84,10 @@ struct RecommendCommand: ParsableCommand {
             let day = try table.resolveAsOf(asOf).date
             let questionnaire = try files.loadQuestionnaire()
             let catalog = try files.loadCatalog()
-            let customerFile = try CustomerFile.read(path: customer, questionnaire: questionnaire, catalog: catalog, asOf: day)
+            let customerFile = try CustomerFile.read(path: try bundled(customer), questionnaire: questionnaire, catalog: catalog, asOf: day)
             var settings = Recommender.Settings(
                 questionnaire: questionnaire, levels: try files.loadLevels(), catalog: catalog, prices: table,
-                market: try PriceCSV.read(path: market), pseudonymKey: try Privacy.pseudonymKey(keyFile: files.keyFile))
+                market: try PriceCSV.read(path: try bundled(market)), pseudonymKey: try Privacy.pseudonymKey(keyFile: files.keyFile))
             settings.backtestYears = years
             settings.policy.costBasisPoints = costBps
             if let trail = try audit.open() {

@@ -44,6 +44,7 @@ extension ProfilingError: UserFacingError {}
 extension RebalanceError: UserFacingError {}
 extension InputFileError: UserFacingError {}
 extension TargetWeightsError: UserFacingError {}
+extension BundledDataError: UserFacingError {}
 
 /// Runs a command body, turning domain errors into a message on stderr and exit code 1.
 func reportingErrors<T>(_ body: () throws -> T) throws -> T {

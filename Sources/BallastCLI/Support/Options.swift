@@ -59,7 +59,7 @@ struct PriceCheckOptions: ParsableArguments {
     /// Reads, checks and joins `paths`: each outlier is a warning on standard error, or with
     /// `--strict` an error (exit 1) that lists them.
     func load(_ paths: [String]) throws -> PriceFileSet {
-        let set = try PriceFileSet(paths: paths, rule: rule)
+        let set = try PriceFileSet(paths: paths.map { try bundled($0) }, rule: rule)
         guard !set.outliers.isEmpty else { return set }
         let shown = set.outliers.prefix(10).map(\.description)
         let more = set.outliers.count > 10 ? ["and \(set.outliers.count - 10) more"] : []
@@ -91,6 +91,7 @@ struct PriceOptions: ParsableArguments {
     var symbols: [String] = []
 
     @OptionGroup var check: PriceCheckOptions
+    @OptionGroup var data: DataOptions
 
     func validate() throws {
         if prices.isEmpty { throw ValidationError("--prices needs at least one file") }
@@ -194,7 +195,7 @@ struct RiskModelOptions: ParsableArguments {
     /// Loads the data and estimates the distribution.
     func estimate() throws -> ReturnDistribution {
         let prices = try priceOptions.load()
-        let marketTable = expectedReturns == .capm ? try PriceCSV.read(path: market) : nil
+        let marketTable = expectedReturns == .capm ? try PriceCSV.read(path: try bundled(market)) : nil
         let distribution = try configuration.estimate(prices: prices, market: marketTable)
         if let warning = distribution.provenance.diagnostics.nearSingularity { printError("warning: \(warning)") }
         return distribution

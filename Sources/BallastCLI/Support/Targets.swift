@@ -72,7 +72,7 @@ struct TargetOptions: ParsableArguments {
     func loadTargets(_ market: Market, catalog: ProductCatalog, files: ProfilingFiles, only: String? = nil) throws -> [String: [String:
         Double]]
     {
-        if let models { return try TargetWeights.read(models: models, known: Set(market.prices.keys)) }
+        if let models { return try TargetWeights.read(models: try bundled(models), known: Set(market.prices.keys)) }
         let levels = try files.loadLevels()
         let day = try market.history.resolveAsOf(market.day).date
         let builder = try ModelPortfolioBuilder(prices: market.history, through: day, catalog: catalog, levels: levels)
