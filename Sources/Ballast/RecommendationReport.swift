@@ -74,8 +74,13 @@ public enum RecommendationReport {
 
     static func frontierChart(_ r: Recommendation, catalog: ProductCatalog) -> String {
         let problem = MeanVarianceProblem(distribution: r.distribution, objective: .minimumVolatility, constraints: r.constraints)
-        guard let frontier = try? problem.sampledFrontier(points: 30), frontier.points.count >= 2 else {
-            return "<p class=\"note\">The frontier could not be computed under the level's constraints.</p>\n"
+        let frontier: EfficientFrontier
+        do { frontier = try problem.sampledFrontier(points: 30) } catch {
+            return
+                "<p class=\"note\">The frontier could not be computed under the level's constraints: \(BacktestReport.escape(error.description)).</p>\n"
+        }
+        guard frontier.points.count >= 2 else {
+            return "<p class=\"note\">No frontier to draw: \(BacktestReport.escape(EfficientFrontier.singlePortfolioNote)).</p>\n"
         }
         let vols = frontier.points.map(\.volatility) + [r.portfolio.result.volatility]
         let rets = frontier.points.map(\.expectedReturn) + [r.portfolio.result.expectedReturn]

@@ -53,10 +53,14 @@ struct FrontierCommand: ParsableCommand {
             var sharpe: FrontierPoint?
             if exact {
                 sharpe = frontier.maximumSharpe(riskFreeRate: rf)
-            } else if let r = try? MeanVarianceProblem(
-                distribution: distribution, objective: .maximumSharpe(riskFreeRate: rf), constraints: c
-            ).solve() {
-                sharpe = FrontierPoint(lambda: .nan, weights: r.weights, expectedReturn: r.expectedReturn, volatility: r.volatility)
+            } else {
+                do {
+                    let r = try MeanVarianceProblem(distribution: distribution, objective: .maximumSharpe(riskFreeRate: rf), constraints: c)
+                        .solve()
+                    sharpe = FrontierPoint(lambda: .nan, weights: r.weights, expectedReturn: r.expectedReturn, volatility: r.volatility)
+                } catch {
+                    printError("warning: no maximum-Sharpe portfolio is marked: \(error)")
+                }
             }
             return (frontier, distribution, frontier.points.first, sharpe)
         }
