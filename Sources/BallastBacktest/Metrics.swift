@@ -33,11 +33,11 @@ public struct PeriodReturn: Sendable, Codable, Equatable {
 ///   (``minimumAnnualisationDays`` calendar days from the starting value to the last date):
 ///   returns over shorter periods are not annualised (the GIPS rule);
 /// - a ratio whose denominator is zero or numerically zero (below
-///   ``DefinedRatio/dispersionThreshold(scale:)`` of the typical absolute return) is undefined:
+///   `DefinedRatio.dispersionThreshold(scale:)` of the typical absolute return) is undefined:
 ///   a portfolio of cash has no Sharpe ratio.
 public struct PerformanceMetrics: Sendable, Codable, Equatable {
     /// Calendar days of history below which nothing is annualised
-    /// (``MarketConventions/minimumAnnualisationDays``).
+    /// (`MarketConventions.minimumAnnualisationDays`).
     public static let minimumAnnualisationDays = MarketConventions.minimumAnnualisationDays
 
     /// Number of returns.

@@ -62,7 +62,9 @@ public struct PriceSanityRule: Sendable, Codable, Equatable {
 
     /// Every outlier in `table`, in column then date order.
     ///
-    /// - Parameter file: the file's name, for the messages.
+    /// - Parameters:
+    ///   - table: the prices to check.
+    ///   - file: the file's name, for the messages.
     /// - Complexity: O(rows × symbols × log rows) (a median per symbol).
     public func outliers(in table: PriceTable, file: String? = nil) -> [PriceOutlier] {
         var out: [PriceOutlier] = []

@@ -222,8 +222,13 @@ public struct MeanVarianceProblem: Sendable {
 
     /// A problem; `constraints` default to long-only and fully invested.
     ///
-    /// - Parameter riskFreeRate: the rate of the reported Sharpe ratio for objectives other
-    ///   than maximum Sharpe (`nil`: `constraints.cashRate`).
+    /// - Parameters:
+    ///   - distribution: expected returns and covariance.
+    ///   - objective: what to optimise.
+    ///   - constraints: bounds, groups, linear constraints, costs, cash.
+    ///   - options: solver tolerances and iteration limits.
+    ///   - riskFreeRate: the rate of the reported Sharpe ratio for objectives other
+    ///     than maximum Sharpe (`nil`: `constraints.cashRate`).
     public init(
         distribution: ReturnDistribution, objective: PortfolioObjective, constraints: PortfolioConstraints = PortfolioConstraints(),
         options: QPOptions = QPOptions(), riskFreeRate: Double? = nil

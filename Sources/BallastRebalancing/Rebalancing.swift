@@ -112,7 +112,7 @@ public struct RebalancePolicy: Sendable, Codable, Equatable {
     /// Largest turnover `Σ|trade value| / 2 / account value` (`nil`: no limit).
     public var maximumTurnover: Double?
 
-    /// The policy's costs as the one ``CostModel`` every component charges by.
+    /// The policy's costs as the one `CostModel` every component charges by.
     public var costModel: CostModel {
         get { CostModel(basisPoints: costBasisPoints, fixed: fixedCost, minimum: minimumCost) }
         set {

@@ -17,6 +17,7 @@ public enum TargetWeights {
     /// One portfolio's weights, checked.
     ///
     /// - Parameters:
+    ///   - weights: symbol to weight.
     ///   - source: the file (and model), for messages.
     ///   - known: the symbols that have prices (`nil`: not checked).
     ///   - cashSymbol: the symbol that stands for cash.

@@ -1,3 +1,10 @@
+import BallastAudit
+import BallastBacktest
+import BallastMarketData
+import BallastOptimization
+import BallastProfiling
+import BallastRebalancing
+import BallastRiskModels
 import Crypto
 import Foundation
 

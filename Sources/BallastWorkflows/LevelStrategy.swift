@@ -1,3 +1,10 @@
+import BallastAudit
+import BallastBacktest
+import BallastMarketData
+import BallastOptimization
+import BallastProfiling
+import BallastRebalancing
+import BallastRiskModels
 import Foundation
 
 /// The model portfolio of a risk level, re-built at each rebalancing date by the live

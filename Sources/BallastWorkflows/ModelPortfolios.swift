@@ -139,7 +139,7 @@ public struct ModelPortfolioBuilder: Sendable {
     /// The smallest position a model holds (default 0.5%): every weight is 0 or at least
     /// this, so that solver dust and negligible positions (which no account can hold in
     /// whole lots, and which would make the relative band fire on every run) never become
-    /// targets. See ``PortfolioConstraints/minimumWeight``.
+    /// targets. See `PortfolioConstraints.minimumWeight`.
     public var minimumWeight = 0.005
 
     /// A builder for `distribution`'s assets plus cash, with cash earning `cashRate` a year.
