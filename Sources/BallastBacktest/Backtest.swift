@@ -254,7 +254,8 @@ public struct Backtest: Sendable {
         var events: [RebalanceEvent] = []
         var totalCosts = 0.0
         var turnoverSum = 0.0
-        let dailyCashGrowth = pow(1 + cashRate, 1 / 252.0)
+        let periodsPerYear = prices.inferredFrequency.periodsPerYear
+        let dailyCashGrowth = pow(1 + cashRate, 1 / periodsPerYear)
         let planner: RebalancePlanner? = {
             guard case .planner(let lots) = sizing else { return nil }
             var p = policy
@@ -486,11 +487,11 @@ public struct Backtest: Sendable {
         let resolution = 0.005 / Swift.max(values.filter { $0 > 0 }.min() ?? 1, 1e-300)
         let metrics = PerformanceMetrics(
             returns: returns, dates: returnDates, start: dates[0], benchmark: benchmarkReturns, riskFreeRate: riskFreeRate,
-            resolution: resolution)
+            periodsPerYear: periodsPerYear, resolution: resolution)
         let benchmarkMetrics = benchmarkReturns.map {
-            PerformanceMetrics(returns: $0, dates: returnDates, start: dates[0], riskFreeRate: riskFreeRate)
+            PerformanceMetrics(returns: $0, dates: returnDates, start: dates[0], riskFreeRate: riskFreeRate, periodsPerYear: periodsPerYear)
         }
-        let years = Double(max(returns.count, 1)) / 252
+        let years = Double(max(returns.count, 1)) / periodsPerYear
         var mwr: Double?
         if flows.contains(where: { $0 != 0 }) {
             var cf: [(MarketDate, Double)] = [(dates[0], -values[0])]
@@ -505,7 +506,8 @@ public struct Backtest: Sendable {
             benchmark: benchmark.map { b in
                 let aligned = b.aligned(to: dates)
                 return ValueSeries(name: b.name, dates: dates, values: aligned.map { $0! / aligned[0]! * values[0] })
-            }, benchmarkMetrics: benchmarkMetrics, moneyWeightedReturn: mwr, conventions: MetricConventions(riskFreeRate: riskFreeRate))
+            }, benchmarkMetrics: benchmarkMetrics, moneyWeightedReturn: mwr,
+            conventions: MetricConventions(riskFreeRate: riskFreeRate, periodsPerYear: periodsPerYear))
     }
 
     /// The annual rate that sets the flows' present value to zero (actual/365), by bisection.

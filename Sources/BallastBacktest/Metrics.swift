@@ -284,49 +284,59 @@ public struct PerformanceMetrics: Sendable, Codable, Equatable {
 public struct MetricConventions: Sendable, Codable, Equatable {
     /// Whose conventions these are.
     public var source = "empyrical conventions"
-    /// Periods in a year, for annualising.
-    public var periodsPerYear = 252.0
+    /// Periods in a year, for annualising (from the data's frequency: 252, 52 or 12).
+    public var periodsPerYear: Double
     /// The annual risk-free rate and how it is applied.
     public var riskFreeRate: String
     /// The annual risk-free rate as a number (a fraction).
     public var annualRiskFreeRate: Double
     /// What the returns are.
-    public var returns = "daily time-weighted returns of the portfolio value (cash flows removed)"
+    public var returns: String
     /// How CAGR is computed.
-    public var cagr = "(1 + total return)^(252 / periods) - 1"
+    public var cagr: String
     /// How annual volatility is computed.
-    public var annualVolatility = "sample standard deviation (ddof 1) x sqrt(252)"
+    public var annualVolatility: String
     /// How the Sharpe ratio is computed.
-    public var sharpeRatio = "mean(r - rf) / std(r - rf, ddof 1) x sqrt(252), rf per period"
+    public var sharpeRatio: String
     /// How the Sortino ratio and downside risk are computed.
-    public var sortinoRatio = "mean(r) x 252 / downside risk; downside risk = sqrt(mean(min(r, 0)^2)) x sqrt(252) over all periods"
+    public var sortinoRatio: String
     /// How the maximum drawdown is measured.
     public var maxDrawdown = "largest fall of the wealth path including the starting value, negative"
     /// How the Calmar ratio is computed.
     public var calmarRatio = "CAGR / |max drawdown|"
     /// How value at risk is computed.
-    public var valueAtRisk = "historical: 5th percentile of daily returns, linear interpolation"
+    public var valueAtRisk = "historical: 5th percentile of the period returns, linear interpolation"
     /// How conditional value at risk is computed.
-    public var conditionalValueAtRisk = "mean of the daily returns up to the 5% cutoff index (empyrical)"
+    public var conditionalValueAtRisk = "mean of the period returns up to the 5% cutoff index (empyrical)"
     /// How tracking error is computed.
-    public var trackingError = "std(r - b, ddof 1) x sqrt(252)"
+    public var trackingError: String
     /// How the information ratio is computed.
-    public var informationRatio = "mean(r - b) / std(r - b, ddof 1) x sqrt(252) (empyrical's excess_sharpe annualised)"
+    public var informationRatio: String
     /// How beta is computed.
     public var beta = "cov(r, b) / var(b), population moments of raw returns (empyrical)"
     /// How alpha is computed.
-    public var alpha = "(1 + mean((r - rf) - beta (b - rf)))^252 - 1 (empyrical)"
+    public var alpha: String
     /// When a figure is `null`.
     public var undefinedFigures =
-        "annualised figures need a year of history (358 calendar days or more; shorter periods are not annualised, as in GIPS); a ratio whose denominator is zero or below 1e-10 of the typical absolute return (rounding) is undefined; PerformanceMetrics.undefined gives the reason for each"
+        "annualised figures need a year of history (358 calendar days or more; shorter periods are not annualised, as in GIPS); a ratio whose denominator is zero or below 1e-10 of the typical absolute return or the rounding of money to the cent is undefined; PerformanceMetrics.undefined gives the reason for each"
     /// How turnover is computed.
     public var turnover = "sum over rebalances after the initial purchase of traded value / 2 / portfolio value, per year"
     /// How the money-weighted return is computed.
     public var moneyWeightedReturn = "annual internal rate of return of the flows, actual/365 day count"
 
     /// The conventions, with the risk-free rate used.
-    public init(riskFreeRate: Double) {
-        self.annualRiskFreeRate = riskFreeRate
-        self.riskFreeRate = "\(riskFreeRate) a year, applied per period as \(riskFreeRate) / 252"
+    public init(riskFreeRate: Double, periodsPerYear p: Double = 252) {
+        let n = String(format: "%g", p)
+        periodsPerYear = p
+        annualRiskFreeRate = riskFreeRate
+        self.riskFreeRate = "\(riskFreeRate) a year, applied per period as \(riskFreeRate) / \(n)"
+        returns = "time-weighted returns of the portfolio value per period (\(n) a year; cash flows removed)"
+        cagr = "(1 + total return)^(\(n) / periods) - 1"
+        annualVolatility = "sample standard deviation (ddof 1) x sqrt(\(n))"
+        sharpeRatio = "mean(r - rf) / std(r - rf, ddof 1) x sqrt(\(n)), rf per period"
+        sortinoRatio = "mean(r) x \(n) / downside risk; downside risk = sqrt(mean(min(r, 0)^2)) x sqrt(\(n)) over all periods"
+        trackingError = "std(r - b, ddof 1) x sqrt(\(n))"
+        informationRatio = "mean(r - b) / std(r - b, ddof 1) x sqrt(\(n)) (empyrical's excess_sharpe annualised)"
+        alpha = "(1 + mean((r - rf) - beta (b - rf)))^\(n) - 1 (empyrical)"
     }
 }

@@ -44,7 +44,7 @@ public enum BacktestReport {
             "<h2>Drawdown</h2>\n"
             + lineChart(dates: r.dates, series: [("drawdown", drawdown(r.values, flows: r.flows), "#b22222")], fill: true, format: percent)
         s += "<h2>Weights</h2>\n" + stackedWeights(r)
-        let (vol, sharpe) = rolling(r.returns, window: 252)
+        let (vol, sharpe) = rolling(r.returns, window: Int(r.conventions.periodsPerYear))
         let rollingDates = Array(r.dates.dropFirst())
         if !vol.isEmpty {
             s +=
@@ -113,8 +113,9 @@ public enum BacktestReport {
                 let mean = sum / n
                 let variance = max((sumSq - n * mean * mean) / (n - 1), 0)
                 let sd = variance.squareRoot()
-                vol.append(sd * 252.0.squareRoot())
-                sharpe.append(sd > 0 ? mean / sd * 252.0.squareRoot() : 0)
+                // The window is one year of periods, so sqrt(window) annualises.
+                vol.append(sd * n.squareRoot())
+                sharpe.append(sd > 0 ? mean / sd * n.squareRoot() : .nan)
             }
         }
         return (vol, sharpe)

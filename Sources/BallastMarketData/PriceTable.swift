@@ -212,6 +212,18 @@ public enum Frequency: String, Sendable, Codable, CaseIterable {
 }
 
 extension PriceTable {
+    /// The frequency of the rows, read from the dates: the median gap between consecutive dates
+    /// of up to 4 days is daily, up to 10 weekly, otherwise monthly. A table of fewer than two
+    /// rows is daily. Annualisation uses its ``Frequency/periodsPerYear`` (252, 52 or 12), so
+    /// that a monthly back-test annualises with 12.
+    public var inferredFrequency: Frequency {
+        guard dates.count >= 2 else { return .daily }
+        var gaps = (1..<dates.count).map { dates[$0].dayNumber - dates[$0 - 1].dayNumber }
+        gaps.sort()
+        let median = gaps[gaps.count / 2]
+        return median <= 4 ? .daily : median <= 10 ? .weekly : .monthly
+    }
+
     /// Resamples to a lower frequency, keeping the **last price of each period** for every
     /// symbol (pandas' `resample(...).last()`, which takes each column's last present value
     /// in the period); a symbol with no price in a period stays missing there.

@@ -309,4 +309,26 @@ struct SimulationTests {
         b.contribution = CashFlowSchedule(amount: -600_000, period: .monthly)
         #expect(throws: BacktestError.self) { try b.run() }
     }
+
+    @Test("frequency is carried by the data: a monthly back-test annualises with 12")
+    func monthlyFrequency() throws {
+        let monthly = sp500.resampled(to: .monthly)
+        #expect(monthly.inferredFrequency == .monthly && sp500.inferredFrequency == .daily)
+        #expect(sp500.resampled(to: .weekly).inferredFrequency == .weekly)
+        var b = Backtest(prices: monthly, strategy: EqualWeight())
+        b.start = MarketDate(iso: "2000-01-01")
+        b.end = MarketDate(iso: "2009-12-31")
+        b.benchmark = nil
+        let r = try b.run()
+        #expect(r.conventions.periodsPerYear == 12)
+        let n = Double(r.returns.count)
+        let expected = pow(1 + r.metrics.totalReturn, 12 / n) - 1
+        #expect(abs(try #require(r.metrics.cagr) - expected) < 1e-12, "CAGR over \(n) monthly returns")
+        var sum = 0.0
+        for x in r.returns { sum += x }
+        let mean = sum / n
+        var ss = 0.0
+        for x in r.returns { ss += (x - mean) * (x - mean) }
+        #expect(abs(try #require(r.metrics.annualVolatility) - (ss / (n - 1)).squareRoot() * 12.0.squareRoot()) < 1e-12)
+    }
 }
