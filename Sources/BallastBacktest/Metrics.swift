@@ -318,7 +318,7 @@ public struct MetricConventions: Sendable, Codable, Equatable {
     public var alpha: String
     /// When a figure is `null`.
     public var undefinedFigures =
-        "annualised figures need a year of history (358 calendar days or more; shorter periods are not annualised, as in GIPS); a ratio whose denominator is zero or below 1e-10 of the typical absolute return or the rounding of money to the cent is undefined; PerformanceMetrics.undefined gives the reason for each"
+        "annualised figures need a year of history (358 calendar days or more; shorter periods are not annualised, as in GIPS); a ratio whose denominator is zero or below 1e-10 of the typical absolute return or the rounding of money to the cent is undefined; the undefined field gives the reason for each"
     /// How turnover is computed.
     public var turnover = "sum over rebalances after the initial purchase of traded value / 2 / portfolio value, per year"
     /// How the money-weighted return is computed.

@@ -258,7 +258,8 @@ public enum BacktestReport {
             s += "<tr><td>Money-weighted return (a year)</td><td>\(percent(mwr))</td></tr>\n"
         }
         s += "</table>\n"
-        s += "<p class=\"note\">Risk-free rate \(percent(r.conventions.annualRiskFreeRate)) a year (Sharpe, Sortino, alpha).</p>\n"
+        s +=
+            "<p class=\"note\">Risk-free rate \(percent(r.conventions.annualRiskFreeRate)) a year (Sharpe ratio and alpha; Sortino uses a required return of 0).</p>\n"
         for reason in Set(m.undefined.values).union(b.map { Array($0.undefined.values) } ?? []).sorted() {
             s += "<p class=\"note\">n/a: \(escape(reason)).</p>\n"
         }

@@ -292,7 +292,7 @@ public struct MeanVarianceProblem: Sendable {
     /// One solve of the problem under `constraints`.
     func solveOnce(_ constraints: PortfolioConstraints) throws(OptimizationError) -> OptimizationResult {
         let model = try PortfolioModel(distribution: distribution, constraints: constraints, riskFreeRate: riskFreeRate)
-        var warnings: [String] = []
+        var warnings = distribution.warnings
         if let observations = distribution.window?.observations, observations < distribution.assets.count {
             warnings.append(
                 "\(distribution.assets.count) assets but only \(observations) observations: the sample covariance is singular; prefer a shrinkage estimator"

@@ -49,6 +49,21 @@ struct PortfolioModel {
             throw OptimizationError(
                 .notPositiveSemidefinite, message: "the covariance holds non-finite values", fix: "check the risk model")
         }
+        // A covariance whose variances span more than twelve orders of magnitude (volatilities a
+        // million times apart) cannot be optimised in double precision: the small assets fall
+        // below the solver's tolerance. No real asset does this; a bad price does.
+        let variances = (0..<sigma.rows).map { sigma[$0, $0] }
+        let positive = variances.filter { $0 > 0 }.sorted()
+        if let median = positive.isEmpty ? nil : positive[positive.count / 2],
+            let k = variances.indices.max(by: { variances[$0] < variances[$1] }),
+            variances[k] > 1e12 * median
+        {
+            throw OptimizationError(
+                .invalidParameter,
+                message:
+                    "the variance of \(assets[k]) is \(String(format: "%.1e", variances[k] / median)) times the median asset's (volatility \(String(format: "%.3g", variances[k].squareRoot()))): no portfolio can be optimised accurately on such a covariance",
+                fix: "check \(assets[k])'s prices for a bad value (the price-check warnings name it), correct it, or leave the asset out")
+        }
         var shifted = sigma
         let top = Swift.max(sigma.diagonal.max() ?? 0, 1e-300)
         for i in 0..<sigma.rows { shifted[i, i] += 1e-12 * top }

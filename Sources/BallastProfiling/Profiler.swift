@@ -31,6 +31,41 @@ public struct BehaviourSignals: Sendable, Equatable, Codable {
     public var viewsInFallsRatio: Double?
 }
 
+/// Something the profiler noticed that an adviser should act on.
+public enum ProfileFlag: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
+    /// Willingness is more than one level above capacity; the level follows capacity.
+    case willingnessAboveCapacity = "willingness-above-capacity"
+    /// Answers that should agree contradict each other.
+    case inconsistentAnswers = "inconsistent-answers"
+    /// Most risky holdings were sold during a market fall.
+    case panicSelling = "panic-selling"
+    /// The account trades often.
+    case frequentTrading = "frequent-trading"
+    /// The holdings are concentrated in few products.
+    case concentratedHoldings = "concentrated-holdings"
+    /// The account was looked at far more often during falls than in calm markets.
+    case anxiousDuringFalls = "anxious-during-falls"
+    /// The account holds products rated above the level.
+    case holdsProductsAboveLevel = "holds-products-above-level"
+
+    /// The flag's name, as written in JSON (`panic-selling`).
+    public var description: String { rawValue }
+
+    /// What the flag means, in a sentence for an adviser.
+    public var explanation: String {
+        switch self {
+        case .willingnessAboveCapacity:
+            "the willingness to take risk is well above the capacity to bear it; the level follows capacity"
+        case .inconsistentAnswers: "some answers contradict each other; go through them with the customer"
+        case .panicSelling: "the account sold most of its risky holdings during a market fall"
+        case .frequentTrading: "the account trades often"
+        case .concentratedHoldings: "the holdings are concentrated in few products"
+        case .anxiousDuringFalls: "the account was looked at far more often during market falls than in calm markets"
+        case .holdsProductsAboveLevel: "the account holds products rated above the level"
+        }
+    }
+}
+
 /// The result of profiling a customer.
 public struct RiskProfile: Sendable, Equatable, Codable {
     /// Pseudonymous reference (never the raw id).
@@ -50,7 +85,7 @@ public struct RiskProfile: Sendable, Equatable, Codable {
     /// Behaviour signals from the account history, when there is one.
     public var behaviour: BehaviourSignals?
     /// Flags for the adviser (e.g. `panic-selling`, `inconsistent-answers`).
-    public var flags: [String]
+    public var flags: [ProfileFlag]
     /// The level's limits: volatility cap, risk aversion, shares, maximum product rating.
     public var parameters: LevelParameters
     /// The questionnaire's version.
@@ -121,8 +156,8 @@ public struct RiskProfiler: Sendable {
             ExplanationStep(
                 rule: "the more conservative of willingness and capacity", inputs: "C\(wLevel) vs C\(cLevel)",
                 effect: wLevel > cLevel ? "capacity caps willingness at C\(level)" : "C\(level)"))
-        var flags: [String] = []
-        if wLevel > cLevel + 1 { flags.append("willingness-above-capacity") }
+        var flags: [ProfileFlag] = []
+        if wLevel > cLevel + 1 { flags.append(.willingnessAboveCapacity) }
         if let answer = customer.answers[q.scoring.horizonItem], q.scoring.horizonCaps[answer] == nil {
             explanation.append(
                 ExplanationStep(rule: "horizon gate", inputs: "\(q.scoring.horizonItem)=\(answer)", effect: "the horizon sets no cap"))
@@ -159,7 +194,7 @@ public struct RiskProfiler: Sendable {
         }
         let consistency = q.scoring.consistencyPairs.isEmpty ? 100 : 100 * (1 - penalties / Double(q.scoring.consistencyPairs.count))
         if consistency < q.scoring.consistencyFlagBelow {
-            flags.append("inconsistent-answers")
+            flags.append(.inconsistentAnswers)
             explanation.append(
                 ExplanationStep(
                     rule: "consistency", inputs: String(format: "score %.0f", consistency),
@@ -176,13 +211,13 @@ public struct RiskProfiler: Sendable {
                         effect: "lowers the level by one, C\(level) -> C\(level - 1)"))
                 level -= 1
                 decidedBy = "behaviour (panic selling)"
-                flags.append("panic-selling")
+                flags.append(.panicSelling)
                 reassessMonths = 3
             } else if b.panicSelling {
-                flags.append("panic-selling")
+                flags.append(.panicSelling)
             }
             if b.annualTurnover > 2 || b.tradesPerYear > 50 {
-                flags.append("frequent-trading")
+                flags.append(.frequentTrading)
                 explanation.append(
                     ExplanationStep(
                         rule: "behaviour: trading frequency",
@@ -190,13 +225,13 @@ public struct RiskProfiler: Sendable {
                         effect: "flagged (suitability concern)"))
             }
             if b.concentration > 0.5 {
-                flags.append("concentrated-holdings")
+                flags.append(.concentratedHoldings)
                 explanation.append(
                     ExplanationStep(
                         rule: "behaviour: concentration", inputs: String(format: "Herfindahl %.2f", b.concentration), effect: "flagged"))
             }
             if let r = b.viewsInFallsRatio, r > 3 {
-                flags.append("anxious-during-falls")
+                flags.append(.anxiousDuringFalls)
                 reassessMonths = min(reassessMonths, 6)
                 explanation.append(
                     ExplanationStep(
@@ -204,14 +239,14 @@ public struct RiskProfiler: Sendable {
                         effect: "re-assessment brought forward"))
             }
             if let held = b.highestRatingHeld, held.rawValue > levels.parameters(level).maxProductRating.rawValue {
-                flags.append("holds-products-above-level")
+                flags.append(.holdsProductsAboveLevel)
                 explanation.append(
                     ExplanationStep(
                         rule: "experience", inputs: "has held \(held)",
                         effect: "holdings above the level's maximum product rating; review them"))
             }
         }
-        if flags.contains("inconsistent-answers") { reassessMonths = min(reassessMonths, 6) }
+        if flags.contains(.inconsistentAnswers) { reassessMonths = min(reassessMonths, 6) }
         let parameters = levels.parameters(level)
         explanation.append(ExplanationStep(rule: "level", inputs: decidedBy, effect: "\(parameters.label) (\(parameters.name.text("en")))"))
         return RiskProfile(

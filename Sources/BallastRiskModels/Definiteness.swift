@@ -39,8 +39,9 @@ public struct CovarianceDiagnostics: Sendable, Equatable, Codable {
         guard singular, n > 0 else { return d }
         var causes: [String] = []
         let variances = (0..<n).map { covariance[$0, $0] }
-        let largest = variances.max() ?? 0
-        let flat = (0..<n).filter { variances[$0] <= Double.ulpOfOne * largest }
+        let positive = variances.filter { $0 > 0 }.sorted()
+        let typical = positive.isEmpty ? 0 : positive[positive.count / 2]
+        let flat = (0..<n).filter { variances[$0] <= Double.ulpOfOne * typical }
         if !flat.isEmpty {
             causes.append("\(flat.map { assets[$0] }.joined(separator: ", ")) \(flat.count == 1 ? "has" : "have") no variance")
         }
@@ -62,7 +63,14 @@ public struct CovarianceDiagnostics: Sendable, Equatable, Codable {
         if causes.isEmpty, let eig = try? SymmetricEigendecomposition(covariance, computeVectors: true), let vectors = eig.vectors {
             // The smallest eigenvalue's eigenvector: the combination of assets with (almost) no risk.
             let v = (0..<n).map { vectors[$0, 0] }
-            let involved = (0..<n).filter { abs(v[$0]) >= 0.2 }.sorted { abs(v[$0]) > abs(v[$1]) }
+            // The largest components, until they carry 90% of the vector (at least two).
+            let order = (0..<n).sorted { abs(v[$0]) > abs(v[$1]) }
+            var involved: [Int] = []
+            var carried = 0.0
+            for i in order where involved.count < 2 || carried < 0.9 {
+                involved.append(i)
+                carried += v[i] * v[i]
+            }
             causes.append(
                 "\(involved.prefix(8).map { assets[$0] }.joined(separator: ", ")) are nearly a linear combination of each other (more assets than observations does this too)"
             )

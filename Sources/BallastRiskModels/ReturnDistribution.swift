@@ -73,6 +73,20 @@ public struct ReturnDistribution: Sendable, Equatable {
     /// How the estimate was made.
     public var provenance: EstimationProvenance
 
+    /// What a user of the estimate should know: a nearly singular covariance (which assets,
+    /// and the fix), and an estimation window under a year (annualised figures from a few
+    /// returns are mostly noise).
+    public var warnings: [String] {
+        var out: [String] = []
+        if let s = provenance.diagnostics.nearSingularity { out.append(s) }
+        if let w = window, w.end.dayNumber - w.start.dayNumber < 358 {
+            out.append(
+                "the estimates rest on \(w.observations) returns from \(w.start) to \(w.end), under a year: annualised returns and volatilities from so short a window are mostly noise; use a window of a year or more"
+            )
+        }
+        return out
+    }
+
     /// Creates a distribution from its parts.
     public init(
         assets: [String], expectedReturns: [Double], covariance: Matrix, periodsPerYear: Double, window: EstimationWindow?,

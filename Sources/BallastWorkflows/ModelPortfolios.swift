@@ -25,7 +25,8 @@ public struct ModelPortfolio: Sendable, Equatable {
 /// are joined on dates (rows where one of them has no price are dropped); when the joined
 /// window has fewer than ``minimumObservations`` returns, the product with the shortest
 /// history is left out, and so on, so that a product that has just started trading never cuts
-/// everyone's window short. Expected returns and covariance come from ``estimation`` on that
+/// everyone's window short. A product with an implausible price in the window (by the default
+/// `PriceSanityRule`) is left out. Expected returns and covariance come from ``estimation`` on that
 /// window (mean and Ledoit-Wolf with a constant-variance target by default); cash earns
 /// ``cashRate``; every weight is 0 or at least ``minimumWeight``.
 public struct ModelRule: Sendable, Codable, Equatable {
@@ -80,7 +81,10 @@ public struct ModelRule: Sendable, Codable, Equatable {
         guard let last = table.dates.indices.last else {
             throw MarketDataError(.emptyWindow, date: day, message: "there are no prices up to \(day)", fix: "choose a later date")
         }
-        let products = Set(catalog.products.filter { !$0.isCash }.map(\.symbol))
+        // A product with an implausible price in the window (``PriceSanityRule``) is left out:
+        // one bad price would otherwise dominate every estimate.
+        let suspect = Set(PriceSanityRule().outliers(in: table).map(\.symbol))
+        let products = Set(catalog.products.filter { !$0.isCash && !suspect.contains($0.symbol) }.map(\.symbol))
         // Each tradable candidate and the first row from which it has a price on every row.
         var candidates: [(symbol: String, from: Int)] = []
         for (j, s) in table.symbols.enumerated() where products.contains(s) {

@@ -106,15 +106,6 @@ public struct Recommender: Sendable {
     public var settings: Settings
 
     /// What each profile flag means for the adviser.
-    static let flagText = [
-        "willingness-above-capacity": "the willingness to take risk is well above the capacity to bear it; the level follows capacity",
-        "inconsistent-answers": "some answers contradict each other; go through them with the customer",
-        "panic-selling": "the account sold most of its risky holdings during a market fall",
-        "frequent-trading": "the account trades often",
-        "concentrated-holdings": "the holdings are concentrated in few products",
-        "anxious-during-falls": "the account was looked at far more often during market falls than in calm markets",
-        "holds-products-above-level": "the account holds products rated above the level",
-    ]
 
     /// A recommender with these settings.
     public init(settings: Settings) { self.settings = settings }
@@ -167,6 +158,8 @@ public struct Recommender: Sendable {
             deposit = CashFlow(amount: amount)
         }
         let account = Account(id: reference, model: profile.label, cash: customer.cash, holdings: customer.holdings, cashFlow: deposit)
+        // The same account checks as every account file: cash to the cent, whole lots.
+        try account.validate(asOf: day, lotSizes: lots, fractionalDecimals: s.policy.fractionalDecimals)
         let plan = try RebalancePlanner(policy: policy, lotSizes: lots).plan(
             for: account, toward: portfolio.weights.filter { $0.value > 0 }, at: s.prices.lastPrices(onOrBefore: day), asOf: day)
         // The same rule, walked forward over the last years, sized with lots and costs as the
@@ -186,7 +179,7 @@ public struct Recommender: Sendable {
         if let w = suitability.warning { warnings.append(w) }
         for issue in suitability.issues where !suitability.passed { warnings.append(issue.message) }
         warnings += portfolio.result.warnings
-        for flag in profile.flags { warnings.append(Self.flagText[flag] ?? "profile flag: \(flag)") }
+        for flag in profile.flags { warnings.append(flag.explanation) }
         warnings += plan.notes
         if let deposit {
             warnings.append(

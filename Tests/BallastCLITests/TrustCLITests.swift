@@ -86,11 +86,29 @@ struct TrustCLITests {
             #expect(strict.status == 1 && strict.stderr.contains("AAPL on 2020-03-02"), "\(strict.stderr)")
         }
         let path = try Self.corruptedPrices("1e-10", name: "tick.csv")
+        // Optimising on it is refused with the asset named, never an inaccurate "optimal".
+        let optimized = try ballast(["optimize", "--prices", path, "--objective", "min-volatility"])
+        #expect(optimized.status == 1 && optimized.stderr.contains("the variance of AAPL"), "\(optimized.stderr)")
+        let inspect = try ballast(["data", "inspect", path])
+        #expect(inspect.stderr.contains("implausible price: \(path): AAPL on 2020-03-02"), "\(inspect.stderr)")
+        // The level models leave the suspect product out instead of fleeing to cash.
+        let models = try ballast(["models", "--prices", path, "market-data/factors_etf5.csv", "--format", "json"])
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(models.stdout.utf8)) as? [[String: Any]])
+        let c3 = try #require(list.first { $0["label"] as? String == "C3" }?["weights"] as? [String: Double])
+        #expect((c3["CASH"] ?? 1) < 0.9 && c3["AAPL"] == nil, "\(c3)")
         let plan = try ballast([
             "rebalance", "--account", "profiles/accounts/drifted-balanced.json", "--prices", path, "market-data/factors_etf5.csv",
             "--as-of", "2020-03-02", "--no-audit",
         ])
         #expect(plan.status == 1 && plan.stderr.contains("refusing to trade on implausible prices"), "\(plan.stderr)")
+        let rec = try ballast([
+            "recommend", "profiles/customers/balanced-saver.json", "--prices", path, "market-data/factors_etf5.csv", "--as-of",
+            "2020-03-02",
+            "--no-audit",
+        ])
+        #expect(rec.status == 1 && rec.stderr.contains("refusing to trade on implausible prices"), "\(rec.stderr)")
+        let short = try ballast(["risk-model", "--start", "2022-12-20"])
+        #expect(short.stderr.contains("under a year"), "\(short.stderr)")
     }
 }
 

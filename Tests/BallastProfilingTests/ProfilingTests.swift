@@ -108,7 +108,7 @@ struct ScoringTests {
             let p = profile(answers, behaviour: s)
             #expect(p.level <= calm.level)
             #expect(p.level >= calm.level - 1)
-            if s.panicSelling && calm.level > 1 { #expect(p.level == calm.level - 1 && p.flags.contains("panic-selling")) }
+            if s.panicSelling && calm.level > 1 { #expect(p.level == calm.level - 1 && p.flags.contains(.panicSelling)) }
             if s.panicSelling { #expect(p.reassessBy < asOf.adding(months: 12)) }
         }
     }
@@ -122,7 +122,7 @@ struct ScoringTests {
         answers["q5"] = "a"
         let p = profile(answers)
         #expect(p.consistency < 60)
-        #expect(p.flags.contains("inconsistent-answers"))
+        #expect(p.flags.contains(.inconsistentAnswers))
     }
 
     @Test("the profile is deterministic")

@@ -6,6 +6,14 @@ import Foundation
 extension BacktestError: UserFacingError {}
 extension Execution: ExpressibleByArgument {}
 
+/// `--sizing` values.
+enum SizingOption: String, ExpressibleByArgument, CaseIterable {
+    /// Exact quantities (bt's fractional positions).
+    case fractional
+    /// Whole lots sized by the rebalancing planner.
+    case lots
+}
+
 /// A strategy from a JSON file: a mean-variance portfolio re-optimised on a trailing window.
 struct StrategySpec: Codable {
     var name: String?
@@ -84,7 +92,7 @@ struct BacktestCommand: ParsableCommand {
 
     @Option(
         help: ArgumentHelp("fractional (exact quantities) or lots (the rebalancing planner: catalogue lots, cents).", valueName: "mode"))
-    var sizing: String = "fractional"
+    var sizing: SizingOption = .fractional
 
     @Option(help: ArgumentHelp("Cost in basis points of the traded value.", valueName: "bps"))
     var costBps: Double = 0
@@ -138,7 +146,7 @@ struct BacktestCommand: ParsableCommand {
     /// Every flag as given, for the audit record.
     var parameters: [String: String] {
         var p = [
-            "rebalance": rebalance, "execution": execution.rawValue, "sizing": sizing, "costBps": String(costBps),
+            "rebalance": rebalance, "execution": execution.rawValue, "sizing": sizing.rawValue, "costBps": String(costBps),
             "fixedCost": String(fixedCost),
             "minCost": String(minCost), "minTrade": String(minTrade), "capital": String(capital), "cashRate": String(cashRate),
             "riskFreeRate": String(riskFreeRate), "benchmark": benchmark,
@@ -174,7 +182,6 @@ struct BacktestCommand: ParsableCommand {
     func validate() throws {
         if (strategy == nil) == (grid == nil) { throw ValidationError("give --strategy (one back-test) or --grid FILE (many)") }
         if output.format == .csv { throw ValidationError("backtest prints table or json; use --csv DIR for CSV files") }
-        if !["fractional", "lots"].contains(sizing) { throw ValidationError("--sizing is fractional or lots, not \(sizing)") }
         if !(capital > 0) || !capital.isFinite { throw ValidationError("--capital must be positive") }
         if let start, let end, start > end { throw ValidationError("--start \(start) is after --end \(end); swap them") }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
@@ -323,7 +330,7 @@ struct BacktestCommand: ParsableCommand {
         b.policy.fixedCost = fixedCost
         b.policy.minimumCost = minCost
         b.policy.minimumTradeValue = minTrade
-        if sizing == "lots" {
+        if sizing == .lots {
             let catalog = try files.loadCatalog()
             b.sizing = .planner(lotSizes: Dictionary(uniqueKeysWithValues: catalog.products.map { ($0.symbol, $0.lotSize) }))
         }
@@ -421,7 +428,8 @@ struct BacktestCommand: ParsableCommand {
             row("alpha", { $0.alpha }, true)
         }
         out += t.render()
-        out += "Risk-free rate \(percent(r.conventions.annualRiskFreeRate)) a year (Sharpe, Sortino, alpha).\n"
+        out +=
+            "Risk-free rate \(percent(r.conventions.annualRiskFreeRate)) a year (Sharpe ratio and alpha; Sortino uses a required return of 0).\n"
         for reason in Set(m.undefined.values).union(b.map { Array($0.undefined.values) } ?? []).sorted() {
             out += wrapped("n/a: \(reason)") + "\n"
         }

@@ -40,6 +40,8 @@ struct DataInspectCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Periods per year for annualising.", valueName: "n"))
     var periodsPerYear: Double = 252
 
+    @OptionGroup(title: "Price checks") var check: PriceCheckOptions
+    @OptionGroup var data: DataOptions
     @OptionGroup(title: "Output") var output: OutputOptions
 
     func validate() throws {
@@ -70,7 +72,7 @@ struct DataInspectCommand: ParsableCommand {
 
     func run() throws {
         let summary = try reportingErrors { () throws -> Summary in
-            let table = try PriceCSV.read(path: try bundled(file)).window(start: start, end: end)
+            let table = try check.load([file]).table.window(start: start, end: end)
             let r = table.rowCount >= 2 ? try table.returns(periodsPerYear: periodsPerYear) : nil
             var out: [SymbolSummary] = []
             for (j, s) in table.symbols.enumerated() {

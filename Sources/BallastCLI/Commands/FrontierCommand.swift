@@ -46,6 +46,7 @@ struct FrontierCommand: ParsableCommand {
         let (frontier, distribution, minVol, maxSharpe) = try reportingErrors {
             () throws -> (EfficientFrontier, ReturnDistribution, FrontierPoint?, FrontierPoint?) in
             let distribution = try model.estimate()
+            if !output.quiet { for w in distribution.warnings { printError("warning: \(w)") } }
             let c = try limits.constraints()
             let problem = MeanVarianceProblem(distribution: distribution, objective: .minimumVolatility, constraints: c)
             let frontier = exact ? try problem.exactFrontier() : try problem.sampledFrontier(points: points ?? 20)

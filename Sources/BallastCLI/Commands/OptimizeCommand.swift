@@ -16,6 +16,8 @@ struct WeightBounds: ExpressibleByArgument {
     var lower: Double
     var upper: Double
 
+    var defaultValueDescription: String { "\(lower.formatted()),\(upper.formatted())" }
+
     init?(argument: String) {
         let parts = argument.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo.isFinite, hi.isFinite else { return nil }

@@ -98,7 +98,7 @@ struct ProfileCommand: ParsableCommand {
         let outputs = Outputs(
             level: p.level, label: p.label, willingness: p.willingness, capacity: p.capacity, consistency: p.consistency,
             decidedBy: p.decidedBy,
-            flags: p.flags, reassessBy: p.reassessBy.description)
+            flags: p.flags.map(\.rawValue), reassessBy: p.reassessBy.description)
         let entry = AuditEntry(
             command: "profile", engineVersion: BallastVersion.current, customerRef: p.customerRef,
             inputs: [
@@ -174,7 +174,7 @@ struct ProfileCommand: ParsableCommand {
         out += String(format: "  willingness %.0f/100, capacity %.0f/100, consistency %.0f/100\n", p.willingness, p.capacity, p.consistency)
         out += "  allows products up to \(p.parameters.maxProductRating), volatility up to \(percent(p.parameters.volatilityCap))\n"
         out += "  questionnaire \(p.questionnaireVersion), as of \(p.asOf), re-assess by \(p.reassessBy)\n"
-        if !p.flags.isEmpty { out += "  flags: " + p.flags.joined(separator: ", ") + "\n" }
+        if !p.flags.isEmpty { out += "  flags: " + p.flags.map(\.rawValue).joined(separator: ", ") + "\n" }
         out += "\nWhy:\n"
         for (k, step) in p.explanation.enumerated() {
             out += wrapped("  \(k + 1). \(step.rule): \(step.effect)  [\(step.inputs)]", indent: 6) + "\n"
@@ -209,7 +209,7 @@ struct ProfileReport: Encodable {
     let scores: Scores
     let decidedBy: String
     let behaviour: BehaviourSignals?
-    let flags: [String]
+    let flags: [ProfileFlag]
     let parameters: Parameters
     let questionnaireVersion: String
     let asOf: String

@@ -80,8 +80,12 @@ struct RecommendCommand: ParsableCommand {
 
     func run() throws {
         let (recommendation, customerFile, catalog) = try reportingErrors { () throws -> (Recommendation, CustomerFile, ProductCatalog) in
-            let table = try check.load(prices).table
-            let day = try table.resolveAsOf(asOf).date
+            let set = try check.load(prices)
+            let table = set.table
+            let resolved = try table.resolveAsOf(asOf)
+            if let stale = resolved.staleness, !output.quiet { printError("warning: \(stale)") }
+            let day = resolved.date
+            try PriceCheckOptions.refuseTrading(set, on: day)
             let questionnaire = try files.loadQuestionnaire()
             let catalog = try files.loadCatalog()
             let customerFile = try CustomerFile.read(path: try bundled(customer), questionnaire: questionnaire, catalog: catalog, asOf: day)

@@ -25,6 +25,7 @@ struct RiskModelCommand: ParsableCommand {
 
     func run() throws {
         let d = try reportingErrors { try model.estimate() }
+        if !output.quiet { for w in d.warnings { printError("warning: \(w)") } }
         switch output.format {
         case .json: print(try jsonString(RiskModelReport(d)))
         case .csv: print(csv(d), terminator: "")

@@ -71,6 +71,16 @@ struct PriceCheckOptions: ParsableArguments {
         for line in shown + more { printError("warning: implausible price: \(line)") }
         return set
     }
+
+    /// Refuses to trade when a price in force on `day` is a suspect one.
+    static func refuseTrading(_ set: PriceFileSet, on day: MarketDate) throws {
+        let suspect = set.outliers(inForceAt: day)
+        if !suspect.isEmpty {
+            throw InputFileError(
+                description: "refusing to trade on implausible prices in force on \(day):\n  "
+                    + suspect.map(\.description).joined(separator: "\n  ") + "\nfix the prices or choose another --as-of")
+        }
+    }
 }
 
 /// Where prices come from and which dates to use; shared by every command that reads prices.
@@ -196,9 +206,7 @@ struct RiskModelOptions: ParsableArguments {
     func estimate() throws -> ReturnDistribution {
         let prices = try priceOptions.load()
         let marketTable = expectedReturns == .capm ? try PriceCSV.read(path: try bundled(market)) : nil
-        let distribution = try configuration.estimate(prices: prices, market: marketTable)
-        if let warning = distribution.provenance.diagnostics.nearSingularity { printError("warning: \(warning)") }
-        return distribution
+        return try configuration.estimate(prices: prices, market: marketTable)
     }
 }
 

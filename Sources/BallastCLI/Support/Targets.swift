@@ -45,21 +45,29 @@ struct TargetOptions: ParsableArguments {
             if let bad = m.first(where: { !($0.value > 0 && $0.value.isFinite) }) {
                 throw InputFileError(description: "\(priceMap): \(bad.key): the price \(bad.value) is not a positive number")
             }
-            // The models are built on the bundled history up to the same date.
+            // The models are built on the bundled history up to the same date, and each mapped
+            // price is checked against the last close there by the same rule as price files.
             let history = try check.load(Self.bundledPrices).table
             let resolved = try history.resolveAsOf(asOf)
+            let closes = history.lastPrices(onOrBefore: resolved.date)
+            for (s, p) in m.sorted(by: { $0.key < $1.key }) {
+                guard let close = closes[s] else { continue }
+                let r = p / close - 1
+                let rule = check.rule
+                if !(r <= rule.maximumReturn && r >= rule.minimumReturn) {
+                    throw InputFileError(
+                        description:
+                            "\(priceMap): \(s): the price \(p) is \(String(format: "%+.1f%%", r * 100)) from the last close \(close) on \(resolved.date), beyond the limits of the price check (+900%/-95%); correct the price"
+                    )
+                }
+            }
             return Market(prices: m, day: asOf ?? resolved.date, history: history)
         }
         let set = try check.load(prices)
         let resolved = try set.table.resolveAsOf(asOf)
         if let stale = resolved.staleness { printError("warning: \(stale)") }
         let day = resolved.date
-        let suspect = set.outliers(inForceAt: day)
-        if !suspect.isEmpty {
-            throw InputFileError(
-                description: "refusing to trade on implausible prices in force on \(day):\n  "
-                    + suspect.map(\.description).joined(separator: "\n  ") + "\nfix the prices or choose another --as-of")
-        }
+        try PriceCheckOptions.refuseTrading(set, on: day)
         return Market(prices: set.table.lastPrices(onOrBefore: day), day: day, history: set.table)
     }
 
