@@ -499,6 +499,11 @@ public struct RebalancePlanner: Sendable {
                 outside.append(symbols[i] + (why.isEmpty ? "" : " (\(why.text))"))
             }
             if !outside.isEmpty { notes.append("still outside its band after trading: \(outside.joined(separator: ", "))") }
+            if trades.isEmpty && !skippedSmall && outside.isEmpty && status == .rebalanced {
+                // Due (by the calendar, say) but already on target to the nearest lot.
+                status = .withinBand
+                notes.append("a rebalance was due, but no trade is needed: the holdings already match the target to the nearest lot")
+            }
         }
         if trades.isEmpty && skippedSmall && (status == .rebalanced || status == .cashFlowOnly) {
             // Something was due, but every trade it needs is below the minimum trade value.

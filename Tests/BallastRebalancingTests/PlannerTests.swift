@@ -524,3 +524,17 @@ struct ZeroTargetTests {
         #expect(plan.status == .rebalanced && plan.trigger.contains("X"), "\(plan.trigger)")
     }
 }
+
+@Suite("No 'rebalanced' without a trade")
+struct NothingToTradeTests {
+    @Test("a calendar rebalance that is due on an account already on target is within band, with a note")
+    func dueButOnTarget() throws {
+        var policy = RebalancePolicy()
+        policy.trigger = .calendar
+        let account = Account(id: "C-1", cash: 5_000, holdings: ["A": 50])
+        let plan = try RebalancePlanner(policy: policy, lotSizes: [:]).plan(
+            for: account, toward: ["A": 0.5, "CASH": 0.5], at: ["A": 100], asOf: MarketDate(iso: "2022-12-28")!)
+        #expect(plan.trades.isEmpty)
+        #expect(plan.status == .withinBand && plan.notes.contains { $0.contains("no trade is needed") }, "\(plan.status) \(plan.notes)")
+    }
+}
