@@ -246,3 +246,18 @@ struct ProspectCLITests {
         #expect(refused.status == 1 && refused.stderr.contains("financial.investableAmount"), "\(refused.stderr)")
     }
 }
+
+@Suite("Options read as users write them")
+struct OptionValueCLITests {
+    @Test("negative values need no `=`, and defaults read as values, not as program types")
+    func negativeValuesAndDefaults() throws {
+        let flow = try ballast([
+            "backtest", "--strategy", "equal-weight", "--start", "2020-01-01", "--contribution", "-5000/annual", "--no-audit",
+        ])
+        #expect(flow.status == 0, "\(flow.stderr)")
+        let bounds = try ballast(["optimize", "--weight-bounds", "-0.1,0.5", "--start", "2020-01-01", "--format", "json"])
+        #expect(bounds.status == 0, "\(bounds.stderr)")
+        let help = try ballast(["optimize", "--help"])
+        #expect(help.stdout.contains("(default: 0,1)") && !help.stdout.contains("WeightBounds("), "\(help.stdout)")
+    }
+}

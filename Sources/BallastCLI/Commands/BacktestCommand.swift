@@ -112,10 +112,11 @@ struct BacktestCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Annual rate earned by idle cash.", valueName: "rate"))
     var cashRate: Double = MarketConventions.defaultRiskFreeRate
 
-    @Option(help: ArgumentHelp("Periodic flow AMOUNT/PERIOD, e.g. 1000/monthly or -5000/annual.", valueName: "flow"))
+    @Option(
+        parsing: .unconditional, help: ArgumentHelp("Periodic flow AMOUNT/PERIOD, e.g. 1000/monthly or -5000/annual.", valueName: "flow"))
     var contribution: String?
 
-    @Option(help: ArgumentHelp("Annual risk-free rate for the Sharpe ratio and alpha.", valueName: "rate"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Annual risk-free rate for the Sharpe ratio and alpha.", valueName: "rate"))
     var riskFreeRate: Double = MarketConventions.defaultRiskFreeRate
 
     @Option(

@@ -33,7 +33,7 @@ struct ModelsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Years of prices up to the date for the estimates.", valueName: "n"))
     var years: Int = 10
 
-    @Option(help: ArgumentHelp("Annual rate earned by cash.", valueName: "rate"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Annual rate earned by cash.", valueName: "rate"))
     var riskFreeRate: Double = MarketConventions.defaultRiskFreeRate
 
     @OptionGroup(title: "Price checks") var check: PriceCheckOptions

@@ -58,7 +58,7 @@ struct OptimizeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Risk aversion λ for max-utility (maximises μᵀw - λ/2 wᵀΣw).", valueName: "λ"))
     var riskAversion: Double = 1
 
-    @Option(help: ArgumentHelp("Annual target return for efficient-return (fraction).", valueName: "x"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Annual target return for efficient-return (fraction).", valueName: "x"))
     var targetReturn: Double?
 
     @Option(help: ArgumentHelp("Annual target volatility for efficient-risk (fraction).", valueName: "x"))
@@ -231,7 +231,7 @@ struct OptimizationReport: Encodable {
 
 /// Bounds and groups, shared by `optimize` and `frontier`.
 struct ConstraintOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Bounds for every weight, `LO,HI`.", valueName: "lo,hi"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Bounds for every weight, `LO,HI`.", valueName: "lo,hi"))
     var weightBounds: WeightBounds = WeightBounds(argument: "0,1")!
 
     @Option(help: ArgumentHelp("Per-symbol bounds, CSV `symbol,lower,upper`.", valueName: "file"))

@@ -152,7 +152,9 @@ struct RiskModelOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Expected returns: mean, geometric, ema or capm.", valueName: "estimator"))
     var expectedReturns: ExpectedReturnOption = .mean
 
-    @Option(help: ArgumentHelp("Annual risk-free rate (fraction): CAPM, the Sharpe ratio, the cash asset.", valueName: "rate"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Annual risk-free rate (fraction): CAPM, the Sharpe ratio, the cash asset.", valueName: "rate"))
     var riskFreeRate: Double = MarketConventions.defaultRiskFreeRate
 
     @Option(help: ArgumentHelp("Market price file for CAPM (one column).", valueName: "file"))
