@@ -3,6 +3,7 @@ import Ballast
 import Foundation
 
 extension AuditError: UserFacingError {}
+extension BatchRebalanceError: UserFacingError {}
 
 /// Where audit records go: `--audit-db`, else `BALLAST_AUDIT_DB`, else `./ballast-audit.sqlite`;
 /// `--no-audit` writes none.
@@ -22,32 +23,11 @@ struct AuditOptions: ParsableArguments {
     func open() throws -> AuditTrail? { noAudit ? nil : try AuditTrail(path: path) }
 }
 
-enum Digest {
-    /// SHA-256 of a file, or of nothing when it cannot be read (the name says so).
-    static func file(_ path: String) -> String { AuditEntry.digest(file: path) ?? "unreadable:" + path }
-
-    /// SHA-256 of a price table's dates, symbols and values, as the engine saw them.
-    static func prices(_ table: PriceTable) -> String {
-        var data = Data(table.symbols.joined(separator: ",").utf8)
-        for d in table.dates { withUnsafeBytes(of: d.dayNumber) { data.append(contentsOf: $0) } }
-        table.values.withUnsafeBytes { data.append(contentsOf: $0) }
-        return AuditEntry.digest(data)
-    }
-
-    /// SHA-256 of a value's canonical JSON (sorted keys).
-    static func json(_ value: some Encodable) -> String {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
-        return AuditEntry.digest((try? e.encode(value)) ?? Data())
-    }
-}
+/// The input digests of audit records (the library's, under the name the commands use).
+typealias Digest = AuditDigest
 
 /// Canonical JSON text of a value, for audit outputs.
-func auditJSON(_ value: some Encodable) -> String {
-    let e = JSONEncoder()
-    e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return String(decoding: (try? e.encode(value)) ?? Data("null".utf8), as: UTF8.self)
-}
+func auditJSON(_ value: some Encodable) -> String { AuditDigest.canonicalJSON(value) }
 
 /// Writes each recommendation to the trail.
 struct TrailRecorder: RecommendationAuditor {
@@ -85,18 +65,7 @@ struct TrailRecorder: RecommendationAuditor {
 }
 
 /// The answers, holdings and cash of a customer, without personal data, for a digest.
-struct CustomerInputs: Encodable {
-    let answers: [String: String]
-    let holdings: [String: Double]
-    let cash: Double
-    let requestedProducts: [String]
-    init(_ c: CustomerFile) {
-        answers = c.answers
-        holdings = c.holdings
-        cash = c.cash
-        requestedProducts = c.requestedProducts
-    }
-}
+typealias CustomerInputs = AuditCustomerInputs
 
 /// `ballast audit`: read and check the trail.
 struct AuditCommand: ParsableCommand {

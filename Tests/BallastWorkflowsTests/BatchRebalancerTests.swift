@@ -1,0 +1,151 @@
+import BallastAudit
+import BallastMarketData
+import BallastRebalancing
+import Foundation
+import Synchronization
+import Testing
+
+@testable import BallastWorkflows
+
+/// An audit sink in memory, with an optional fault after a number of blocks.
+final class MemorySink: BatchAuditSink {
+    struct State {
+        var runs: [AuditEntry] = []
+        var accounts: [BatchAccountRecord] = []
+        var progress: [String: String] = [:]
+    }
+    let state = Mutex(State())
+
+    func beginBatch(_ run: AuditEntry) throws -> String {
+        state.withLock {
+            $0.runs.append(run)
+            return String($0.runs.count)
+        }
+    }
+
+    func recordBlock(_ accounts: [BatchAccountRecord], run: String, time: String, progress: (output: String, checkpoint: String)?) throws {
+        state.withLock {
+            $0.accounts += accounts
+            if let progress { $0.progress[progress.output] = progress.checkpoint }
+        }
+    }
+
+    func batchProgress(output: String) throws -> String? { state.withLock { $0.progress[output] } }
+    func clearBatchProgress(output: String) throws { _ = state.withLock { $0.progress.removeValue(forKey: output) } }
+}
+
+/// A checkpoint store in memory that fails its `failAt`-th save (simulating a process that
+/// died after the audit commit and before the checkpoint was saved).
+final class MemoryCheckpoints: BatchCheckpointStore {
+    let saved = Mutex<(BatchCheckpoint?, Int)>((nil, 0))
+    let failAt: Int?
+    init(failAt: Int? = nil) { self.failAt = failAt }
+
+    func load() throws -> BatchCheckpoint? { saved.withLock { $0.0 } }
+    func save(_ checkpoint: BatchCheckpoint) throws {
+        try saved.withLock {
+            $0.1 += 1
+            if $0.1 == failAt { throw BatchRebalanceError("injected fault") }
+            $0.0 = checkpoint
+        }
+    }
+    func remove() throws { saved.withLock { $0.0 = nil } }
+}
+
+@Suite("Batch rebalancer")
+struct BatchRebalancerTests {
+    static let asOf = MarketDate(iso: "2022-12-28")!
+
+    func folder(_ name: String) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-wf-\(getpid())-\(name)").path
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// A book of `n` accounts (every seventh line bad, line 12 a duplicate of line 2).
+    func book(_ n: Int, in dir: String) throws -> String {
+        var text = ""
+        for k in 1...n {
+            if k % 7 == 0 {
+                text += "{\"id\":\"A-\(k)\",\"model\":\"M\",\"cash\":-5}\n"
+            } else {
+                let id = k == 12 ? 2 : k
+                text += "{\"id\":\"A-\(id)\",\"model\":\"M\",\"cash\":\(1000 + k),\"holdings\":{\"AAA\":\(k % 5)}}\n"
+            }
+        }
+        let path = dir + "/book.jsonl"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func rebalancer(_ input: String, _ output: String) -> BatchRebalancer {
+        var b = BatchRebalancer(
+            input: .file(input), output: .file(output), jobs: 2,
+            planner: RebalancePlanner(policy: RebalancePolicy(), lotSizes: [:]), targets: ["M": ["AAA": 0.6, "BBB": 0.4]],
+            prices: ["AAA": 10, "BBB": 20], asOf: Self.asOf, engineVersion: "test")
+        b.blockSize = 200
+        return b
+    }
+
+    @Test("plans every line in input order, with error records, one audit record per line, and progress reports")
+    func plansInOrder() throws {
+        let dir = try folder("order")
+        let input = try book(40, in: dir)
+        var b = rebalancer(input, dir + "/plans.jsonl")
+        let sink = MemorySink()
+        b.audit = BatchAuditContext(sink: sink, key: Array("a test key of 32 bytes, no more.".utf8), inputs: [:], parameters: [:])
+        let reports = Mutex<[BatchProgress]>([])
+        b.progress = { p in reports.withLock { $0.append(p) } }
+        let summary = try b.run()
+        let lines = try String(contentsOfFile: dir + "/plans.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 40 && summary.lines == 40)
+        #expect(summary.errors == 6, "five bad lines and one duplicate")
+        #expect(lines[11].contains("already in the book at line 2"))
+        #expect(lines[0].contains("\"accountId\":\"A-1\"") && lines[39].contains("\"accountId\":\"A-40\""))
+        let records = sink.state.withLock { $0.accounts }
+        #expect(records.map(\.line) == Array(1...40))
+        #expect(records[11].duplicateOfLine == 2 && records[11].status == "error")
+        #expect(records.allSatisfy { $0.accountRef?.hasPrefix("acct-") == true && !($0.accountRef!.contains("A-")) })
+        #expect(reports.withLock { $0.last?.finished == true && $0.last?.lines == 40 })
+        #expect(!FileManager.default.fileExists(atPath: dir + "/plans.jsonl.checkpoint"), "a finished run leaves no checkpoint")
+    }
+
+    @Test("a resume whose checkpoint is missing continues from the audit sink's progress: output identical, one record per line")
+    func resumeFromSinkProgress() throws {
+        let dir = try folder("resume")
+        let input = try book(60, in: dir)
+        let reference = dir + "/reference.jsonl"
+        _ = try rebalancer(input, reference).run()
+
+        let out = dir + "/plans.jsonl"
+        let sink = MemorySink()
+        let key = Array("a test key of 32 bytes, no more.".utf8)
+        var first = rebalancer(input, out)
+        first.audit = BatchAuditContext(sink: sink, key: key, inputs: [:], parameters: [:])
+        first.checkpoints = MemoryCheckpoints(failAt: 3)
+        #expect(throws: BatchRebalanceError.self) { try first.run() }
+        let recorded = sink.state.withLock { $0.accounts.count }
+        #expect(recorded > 0 && recorded < 60)
+
+        var second = rebalancer(input, out)
+        second.audit = BatchAuditContext(sink: sink, key: key, inputs: [:], parameters: [:])
+        second.checkpoints = MemoryCheckpoints()  // the checkpoint is gone
+        second.resume = true
+        let summary = try second.run()
+        #expect(summary.lines == 60)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == Data(contentsOf: URL(fileURLWithPath: reference)))
+        #expect(sink.state.withLock { $0.accounts.map(\.line) } == Array(1...60), "each line recorded once")
+    }
+
+    @Test("a resume without a checkpoint and without audit progress is refused, naming the output")
+    func resumeWithoutProgress() throws {
+        let dir = try folder("refuse")
+        let input = try book(5, in: dir)
+        try "partial\n".write(toFile: dir + "/plans.jsonl", atomically: true, encoding: .utf8)
+        var b = rebalancer(input, dir + "/plans.jsonl")
+        b.resume = true
+        let error = #expect(throws: BatchRebalanceError.self) { try b.run() }
+        #expect(error?.message.contains("plans.jsonl: no checkpoint to resume from") == true)
+    }
+}
