@@ -107,11 +107,6 @@ public struct AuditRecord: Sendable, Codable, Equatable {
         id: Int64, time: String, engineVersion: String, command: String, customerRef: String?, accountRef: String?, inputs: String,
         parameters: String, outputs: String, suitability: String?, warnings: String, acknowledged: Bool, previousHash: String
     ) -> String {
-        func escaped(_ text: String) -> String {
-            // Backslashes and line ends are escaped so that fields cannot run into each other.
-            guard text.utf8.contains(where: { $0 == 92 || $0 == 10 }) else { return text }
-            return text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
-        }
         var out = String(id)
         for field in [
             time, engineVersion, command, customerRef ?? "", accountRef ?? "", inputs, parameters, outputs, suitability ?? "", warnings,
@@ -122,13 +117,20 @@ public struct AuditRecord: Sendable, Codable, Equatable {
         }
         return out
     }
+
+    /// A field of the canonical text: backslashes and line ends escaped so that fields cannot
+    /// run into each other.
+    static func escaped(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 == 92 || $0 == 10 }) else { return text }
+        return text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+    }
 }
 
 /// The outcome of ``AuditTrail/verify()``.
 public struct AuditVerification: Sendable, Codable, Equatable {
     /// Whether every record is intact and in place.
     public var intact: Bool
-    /// Records checked.
+    /// Records checked: chain records and the account rows of batch blocks.
     public var records: Int
     /// The first record that is wrong (or the id where one is missing).
     public var firstBroken: Int64?
@@ -136,6 +138,10 @@ public struct AuditVerification: Sendable, Codable, Equatable {
     public var problem: String?
     /// The hash of the last record: keep it elsewhere to anchor the chain.
     public var headHash: String
+    /// The id of the key whose signature of the head was checked (`verify --public-key`).
+    public var signedBy: String?
+    /// Anchored heads checked against the chain (`verify --anchor`).
+    public var anchorsChecked: Int?
 }
 
 /// An error of the audit trail, with the database path.
@@ -158,12 +164,16 @@ public final class AuditTrail: Sendable {
     /// The database file.
     public let path: String
     let queue: DatabaseQueue
+    /// The key that signs the head at every append (`nil`: heads are not signed).
+    public let signingKey: AuditSigningKey?
 
     static let zeroHash = String(repeating: "0", count: 64)
 
-    /// Opens (creating with mode 0600 when missing) and migrates the database at `path`.
-    public init(path: String) throws(AuditError) {
+    /// Opens (creating with mode 0600 when missing) and migrates the database at `path`; with
+    /// `signingKey`, every append also stores the head signed with it.
+    public init(path: String, signingKey: AuditSigningKey? = nil) throws(AuditError) {
         self.path = path
+        self.signingKey = signingKey
         let fm = FileManager.default
         if !fm.fileExists(atPath: path) {
             let dir = (path as NSString).deletingLastPathComponent
@@ -225,6 +235,31 @@ public final class AuditTrail: Sendable {
                     );
                     """)
         }
+        m.registerMigration("v3: compact account rows of batch blocks") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE account (
+                        block INTEGER NOT NULL,
+                        line INTEGER NOT NULL,
+                        accountRef TEXT,
+                        accountDigest BLOB NOT NULL,
+                        planDigest BLOB NOT NULL,
+                        status TEXT NOT NULL,
+                        duplicateOfLine INTEGER,
+                        PRIMARY KEY (block, line)
+                    ) WITHOUT ROWID;
+                    """)
+        }
+        m.registerMigration("v4: signed heads") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE head ADD COLUMN accountRows INTEGER NOT NULL DEFAULT 0;
+                    CREATE TABLE signedHead (
+                        one INTEGER PRIMARY KEY CHECK (one = 1),
+                        head TEXT NOT NULL
+                    );
+                    """)
+        }
         return m
     }
 
@@ -261,6 +296,13 @@ public final class AuditTrail: Sendable {
     /// progress row of `progress.output` is saved in the same transaction.
     @discardableResult
     public func append(_ entries: [AuditEntry], progress: (output: String, checkpoint: String)? = nil) throws(AuditError) -> [Int64] {
+        try append(entries, progress: progress) { _, _ in }
+    }
+
+    /// Appends entries, then runs `body` with their ids in the same transaction.
+    func append(
+        _ entries: [AuditEntry], progress: (output: String, checkpoint: String)?, then body: (Database, [Int64]) throws -> Void
+    ) throws(AuditError) -> [Int64] {
         do {
             return try queue.write { db -> [Int64] in
                 var (count, lastId, lastHash) = try Self.head(db)
@@ -296,6 +338,8 @@ public final class AuditTrail: Sendable {
                             "INSERT INTO batchProgress (output, checkpoint) VALUES (?, ?) ON CONFLICT(output) DO UPDATE SET checkpoint = excluded.checkpoint",
                         arguments: [progress.output, progress.checkpoint])
                 }
+                try body(db, ids)
+                if let signingKey { try Self.signHead(db, key: signingKey, time: entries.last?.time ?? AuditEntry.timestamp(Date())) }
                 return ids
             }
         } catch {
@@ -391,8 +435,20 @@ public final class AuditTrail: Sendable {
                     AuditVerification(intact: false, records: n, firstBroken: id, problem: problem, headHash: lastHash)
                 }
                 let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM record ORDER BY id")
+                // The account rows of batch blocks, read alongside in (block, line) order.
+                let accounts = try Row.fetchCursor(
+                    db,
+                    sql: "SELECT block, line, accountRef, hex(accountDigest), hex(planDigest), status, duplicateOfLine, "
+                        + "length(accountDigest), length(planDigest) FROM account ORDER BY block, line")
+                var pending = try accounts.next()
+                var accountRows = 0
                 while let row = try cursor.next() {
-                    let r = (id: row["id"] as Int64, previousHash: row["previousHash"] as String, hash: row["hash"] as String)
+                    guard let id = row["id"] as Int64?, let previousHash = row["previousHash"] as String?,
+                        let hash = row["hash"] as String?
+                    else {
+                        return broken(expectedId, "a record has no id, link or hash (the database was edited)")
+                    }
+                    let r = (id: id, previousHash: previousHash, hash: hash)
                     n += 1
                     if r.id != expectedId {
                         return broken(
@@ -402,16 +458,50 @@ public final class AuditTrail: Sendable {
                     if r.previousHash != previous {
                         return broken(r.id, "its link to record \(r.id - 1) does not match (a record was inserted, removed or moved)")
                     }
-                    let text = AuditRecord.canonical(
-                        id: r.id, time: row["time"], engineVersion: row["engineVersion"], command: row["command"],
-                        customerRef: row["customerRef"], accountRef: row["accountRef"], inputs: row["inputs"],
-                        parameters: row["parameters"],
-                        outputs: row["outputs"], suitability: row["suitability"], warnings: row["warnings"],
-                        acknowledged: row["acknowledged"],
-                        previousHash: r.previousHash)
+                    guard let text = Self.canonical(row, id: r.id, previousHash: r.previousHash) else {
+                        return broken(r.id, "a required field is empty (NULL) or not text (the database was edited)")
+                    }
                     if AuditEntry.digest(Data(text.utf8)) != r.hash { return broken(r.id, "its content does not match its hash (edited)") }
+                    // Account rows belong to a block record; one that points elsewhere was added.
+                    if let a = pending, (a[0] as Int64?) ?? 0 < r.id {
+                        return broken(
+                            r.id, "an account row (line \((a[1] as Int64?) ?? 0)) belongs to no batch block (an account row was added)")
+                    }
+                    if (row["command"] as String?) == Self.blockCommand {
+                        var leaves: [AuditHash] = []
+                        while let a = pending, (a[0] as Int64?) == r.id {
+                            guard let line = a[1] as Int?, let accountDigest = a[3] as String?, let planDigest = a[4] as String?,
+                                let status = a[5] as String?, (a[7] as Int?) == 32, (a[8] as Int?) == 32
+                            else {
+                                return broken(r.id, "one of its account rows has a missing or malformed field (edited)")
+                            }
+                            leaves.append(
+                                AuditAccountRow.leafHash(
+                                    AuditAccountRow.canonical(
+                                        line: line, accountRef: a[2], accountDigest: accountDigest.lowercased(),
+                                        planDigest: planDigest.lowercased(), status: status, duplicateOfLine: a[6])))
+                            pending = try accounts.next()
+                        }
+                        accountRows += leaves.count
+                        let outputs = (row["outputs"] as String?) ?? ""
+                        if outputs != "{\"merkleRoot\":\"\(AuditAccountRow.merkleRoot(leaves))\"}" {
+                            return broken(
+                                r.id,
+                                "its \(leaves.count) account rows do not match its Merkle root (an account row was edited, added or removed)"
+                            )
+                        }
+                    }
+                    if let a = pending, (a[0] as Int64?) ?? 0 <= r.id {
+                        return broken(
+                            r.id, "an account row (line \((a[1] as Int64?) ?? 0)) belongs to no batch block (an account row was added)")
+                    }
                     previous = r.hash
                     expectedId += 1
+                }
+                if let a = pending {
+                    return broken(
+                        expectedId,
+                        "an account row (line \((a[1] as Int64?) ?? 0)) belongs to no batch block (an account row was added)")
                 }
                 if Int64(n) != count || expectedId - 1 != lastId || previous != lastHash {
                     return broken(
@@ -419,13 +509,26 @@ public final class AuditTrail: Sendable {
                         "the chain ends at record \(expectedId - 1) but the head records \(count) records ending at \(lastId) (records removed from or added to the end)"
                     )
                 }
-                return AuditVerification(intact: true, records: n, firstBroken: nil, problem: nil, headHash: lastHash)
+                return AuditVerification(intact: true, records: n + accountRows, firstBroken: nil, problem: nil, headHash: lastHash)
             }
         } catch let e as AuditError {
             throw e
         } catch {
             throw AuditError("\(path): cannot read the audit trail: \(error)")
         }
+    }
+
+    /// The canonical text of a stored record, `nil` when a required column is NULL or not text.
+    static func canonical(_ row: Row, id: Int64, previousHash: String) -> String? {
+        guard let time = row["time"] as String?, let engineVersion = row["engineVersion"] as String?,
+            let command = row["command"] as String?, let inputs = row["inputs"] as String?,
+            let parameters = row["parameters"] as String?, let outputs = row["outputs"] as String?,
+            let warnings = row["warnings"] as String?, let acknowledged = row["acknowledged"] as Bool?
+        else { return nil }
+        return AuditRecord.canonical(
+            id: id, time: time, engineVersion: engineVersion, command: command, customerRef: row["customerRef"],
+            accountRef: row["accountRef"], inputs: inputs, parameters: parameters, outputs: outputs, suitability: row["suitability"],
+            warnings: warnings, acknowledged: acknowledged, previousHash: previousHash)
     }
 
     /// Number of records.

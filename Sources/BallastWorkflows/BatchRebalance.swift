@@ -118,34 +118,9 @@ public struct BatchProgress: Sendable, Equatable {
 }
 
 /// One account's audit record in a batch: the line, the account's pseudonymous reference,
-/// SHA-256 digests of the input line and of the plan line, and the plan's status.
-///
-/// Nothing personal is in it: no account id, no holdings, no amounts.
-public struct BatchAccountRecord: Sendable, Codable, Equatable {
-    /// The input line (from 1).
-    public var line: Int
-    /// `acct-` and 24 hex digits (``BatchAuditContext/accountReference(_:)``); `nil` when the
-    /// line's id cannot be read.
-    public var accountRef: String?
-    /// SHA-256 (hex) of the input line's bytes.
-    public var accountDigest: String
-    /// SHA-256 (hex) of the output line's bytes (the plan or the error record).
-    public var planDigest: String
-    /// The plan's status (`rebalanced`, `within-band`, ..., `error`).
-    public var status: String
-    /// For an account id seen before: the line of its first occurrence (this line is not planned).
-    public var duplicateOfLine: Int?
-
-    /// A record with every field given.
-    public init(line: Int, accountRef: String?, accountDigest: String, planDigest: String, status: String, duplicateOfLine: Int? = nil) {
-        self.line = line
-        self.accountRef = accountRef
-        self.accountDigest = accountDigest
-        self.planDigest = planDigest
-        self.status = status
-        self.duplicateOfLine = duplicateOfLine
-    }
-}
+/// SHA-256 digests of the input line and of the plan line, and the plan's status (the audit
+/// trail's compact account row; nothing personal is in it).
+public typealias BatchAccountRecord = AuditAccountRow
 
 /// An error of a batch run: what went wrong, where, and how to fix it.
 public struct BatchRebalanceError: Error, Sendable, CustomStringConvertible {
@@ -176,7 +151,7 @@ public protocol BatchCheckpointStore: Sendable {
 
 /// Where a batch's audit records go.
 ///
-/// ``AuditTrail`` is the default sink. A block's records and the checkpoint that covers them
+/// `AuditTrail` is the default sink. A block's records and the checkpoint that covers them
 /// are committed together, so that after a crash the sink's progress is never behind the
 /// records it holds.
 public protocol BatchAuditSink: Sendable {
@@ -184,8 +159,10 @@ public protocol BatchAuditSink: Sendable {
     func beginBatch(_ run: AuditEntry) throws -> String
     /// Records one block's accounts of run `run` and, when given, the progress of `output`
     /// in the same transaction.
-    func recordBlock(_ accounts: [BatchAccountRecord], run: String, time: String, progress: (output: String, checkpoint: String)?)
-        throws
+    func recordBlock(
+        _ accounts: [BatchAccountRecord], run: String, engineVersion: String, time: String,
+        progress: (output: String, checkpoint: String)?
+    ) throws
     /// The progress last recorded for `output`, if any.
     func batchProgress(output: String) throws -> String?
     /// Forgets the progress of `output` (its run finished).
@@ -437,6 +414,7 @@ public struct BatchRebalancer: Sendable {
         let durable: Bool
         let audit: (any BatchAuditSink)?
         let run: String
+        let engineVersion: String
         let outputPath: String
         let state: Mutex<WriterState>
         /// The first failure; the reading loop checks it between blocks.
@@ -445,8 +423,9 @@ public struct BatchRebalancer: Sendable {
 
         init(
             out: FileHandle, err: FileHandle?, checkpoints: (any BatchCheckpointStore)?, durable: Bool, audit: (any BatchAuditSink)?,
-            run: String, outputPath: String, state: WriterState
+            run: String, engineVersion: String, outputPath: String, state: WriterState
         ) {
+            self.engineVersion = engineVersion
             self.out = out
             self.err = err
             self.checkpoints = checkpoints
@@ -515,7 +494,7 @@ public struct BatchRebalancer: Sendable {
                     if record < part.records.count {
                         part.records[record].status = PlanStatus.error.rawValue
                         part.records[record].duplicateOfLine = first
-                        part.records[record].planDigest = bytes.dropLast().withUnsafeBytes { AuditEntry.digest($0) }
+                        part.records[record].planDigest = AuditHash(of: bytes.dropLast())
                     }
                     continue
                 }
@@ -550,7 +529,7 @@ public struct BatchRebalancer: Sendable {
                     let records = parts.flatMap(\.records)
                     guard let checkpoints else {
                         // A pipe stage has no checkpoint, but its accounts are recorded all the same.
-                        if let audit { try audit.recordBlock(records, run: run, time: time, progress: nil) }
+                        if let audit { try audit.recordBlock(records, run: run, engineVersion: engineVersion, time: time, progress: nil) }
                         return
                     }
                     if durable {
@@ -563,7 +542,7 @@ public struct BatchRebalancer: Sendable {
                     if let audit {
                         // The block's records and the progress that covers them commit together.
                         try audit.recordBlock(
-                            records, run: run, time: time,
+                            records, run: run, engineVersion: engineVersion, time: time,
                             progress: (outputPath, String(decoding: try JSONEncoder().encode(cp), as: UTF8.self)))
                     }
                     try checkpoints.save(cp)
@@ -687,7 +666,8 @@ public struct BatchRebalancer: Sendable {
         }
         let writer = Writer(
             out: outHandle, err: errHandle, checkpoints: checkpointStore, durable: durable, audit: audit?.sink, run: runId,
-            outputPath: absoluteOutput, state: WriterState(counts: counts, outTail: outTail, errTail: errTail))
+            engineVersion: engineVersion, outputPath: absoluteOutput, state: WriterState(counts: counts, outTail: outTail, errTail: errTail)
+        )
         let audit = self.audit
         // Two sets of parts: the workers fill one while the writer empties the other.
         let sets = [(0..<workers).map { _ in Part() }, (0..<workers).map { _ in Part() }]
@@ -791,7 +771,8 @@ public struct BatchRebalancer: Sendable {
                             part.records.append(
                                 BatchAccountRecord(
                                     line: nums[k], accountRef: accountId.map(audit.accountReference),
-                                    accountDigest: AuditEntry.digest(UnsafeRawBufferPointer(line)), planDigest: AuditEntry.digest(plan),
+                                    accountDigest: AuditHash(of: UnsafeRawBufferPointer(line)),
+                                    planDigest: AuditHash(of: plan),
                                     status: status.rawValue))
                         }
                         part.output.append(10)

@@ -525,9 +525,10 @@ struct CLITests {
         let records = exported.stdout.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
-        let perAccount = records.compactMap { $0["entry"] as? [String: Any] }.filter { $0["command"] as? String == "rebalance" }
-        let lineNumbers = perAccount.compactMap { ($0["parameters"] as? [String: String])?["line"] }
-        #expect(lineNumbers.count == 12000 && Set(lineNumbers).count == 12000, "every account recorded exactly once")
+        let lineNumbers = records.filter { $0["block"] != nil }.compactMap { $0["line"] as? Int }
+        #expect(
+            lineNumbers.count == 12000 && Set(lineNumbers).count == 12000,
+            "every account recorded exactly once: \(lineNumbers.count), \(Set(lineNumbers).count)")
         let verified = try ballast(["audit", "verify", "--audit-db", crashAudit])
         #expect(verified.status == 0 && verified.stdout.contains("chain intact"), "\(verified.stdout)")
         // --fsync gives the same output.
@@ -553,7 +554,9 @@ struct CLITests {
         #expect(pipedText.split(separator: "\n").count == 50)
         let pipeVerified = try ballast(["audit", "verify", "--audit-db", pipeAudit, "--format", "json"])
         let pipeRecords = try JSONSerialization.jsonObject(with: Data(pipeVerified.stdout.utf8)) as? [String: Any]
-        #expect(pipeRecords?["intact"] as? Bool == true && pipeRecords?["records"] as? Int == 51, "a run record and one per account")
+        #expect(
+            pipeRecords?["intact"] as? Bool == true && pipeRecords?["records"] as? Int == 52,
+            "a run record, a block record and one row per account")
     }
 
     @Test("help has examples and exit codes; version prints")

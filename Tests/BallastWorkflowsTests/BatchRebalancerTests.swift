@@ -23,7 +23,10 @@ final class MemorySink: BatchAuditSink {
         }
     }
 
-    func recordBlock(_ accounts: [BatchAccountRecord], run: String, time: String, progress: (output: String, checkpoint: String)?) throws {
+    func recordBlock(
+        _ accounts: [BatchAccountRecord], run: String, engineVersion: String, time: String,
+        progress: (output: String, checkpoint: String)?
+    ) throws {
         state.withLock {
             $0.accounts += accounts
             if let progress { $0.progress[progress.output] = progress.checkpoint }
