@@ -193,6 +193,38 @@ public final class AuditTrail: Sendable {
         }
     }
 
+    /// Opens an existing trail for reading only (an auditor's copy: a read-only file, folder or
+    /// mount works); never creates, migrates or writes anything.
+    ///
+    /// - Throws: ``AuditError`` when the file is missing, empty, not an audit database, or
+    ///   cannot be read.
+    public init(readOnlyAt path: String) throws(AuditError) {
+        self.path = path
+        signingKey = nil
+        var s = stat()
+        guard stat(path, &s) == 0 else {
+            throw AuditError(
+                "\(path): no audit database here (\(String(cString: strerror(errno)))); give its path with --audit-db or BALLAST_AUDIT_DB")
+        }
+        guard s.st_size > 0 else {
+            throw AuditError("\(path): the file is empty, not an audit trail (an emptied trail is not an intact one)")
+        }
+        do {
+            var config = Configuration()
+            config.readonly = true
+            config.busyMode = .timeout(30)
+            queue = try DatabaseQueue(path: path, configuration: config)
+            let tables = try queue.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
+            guard tables.contains("record"), tables.contains("head") else {
+                throw AuditError("\(path): not an audit database (it has no records table)")
+            }
+        } catch let e as AuditError {
+            throw e
+        } catch {
+            throw AuditError("\(path): cannot open the audit database for reading: \(error)")
+        }
+    }
+
     /// The schema and its migrations, in order. Never edit a registered migration; add one.
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
@@ -313,7 +345,11 @@ public final class AuditTrail: Sendable {
                         INSERT INTO record (id, time, engineVersion, command, customerRef, accountRef, inputs, parameters, outputs,
                             suitability, warnings, acknowledged, previousHash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """)
-                for e in entries {
+                for var e in entries {
+                    // NULL and empty text hash alike in the canonical text; only NULL is ever written.
+                    if e.customerRef == "" { e.customerRef = nil }
+                    if e.accountRef == "" { e.accountRef = nil }
+                    if e.suitability == "" { e.suitability = nil }
                     let id = lastId + 1
                     let inputs = Self.json(e.inputs)
                     let parameters = Self.json(e.parameters)
@@ -373,17 +409,54 @@ public final class AuditTrail: Sendable {
     }
 
     static func record(_ row: Row) throws -> AuditRecord {
-        func decode<T: Decodable>(_ text: String, _: T.Type) throws -> T { try JSONDecoder().decode(T.self, from: Data(text.utf8)) }
-        var e = AuditEntry(command: row["command"], engineVersion: row["engineVersion"], outputs: row["outputs"])
-        e.time = row["time"]
-        e.customerRef = row["customerRef"]
-        e.accountRef = row["accountRef"]
-        e.inputs = try decode(row["inputs"], [String: String].self)
-        e.parameters = try decode(row["parameters"], [String: String].self)
-        e.suitability = row["suitability"]
-        e.warnings = try decode(row["warnings"], [String].self)
-        e.acknowledged = row["acknowledged"]
-        return AuditRecord(id: row["id"], entry: e, previousHash: row["previousHash"], hash: row["hash"])
+        let id = integer(row, "id") ?? 0
+        func required(_ column: String) throws -> String {
+            guard let value = text(row, column) else {
+                throw AuditError("record \(id): \(column) is missing or not text (the database was edited); run `ballast audit verify`")
+            }
+            return value
+        }
+        func decode<T: Decodable>(_ column: String, _: T.Type) throws -> T {
+            guard let value = try? JSONDecoder().decode(T.self, from: Data(try required(column).utf8)) else {
+                throw AuditError(
+                    "record \(id): \(column) is not the JSON it should be (the database was edited); run `ballast audit verify`")
+            }
+            return value
+        }
+        var e = AuditEntry(command: try required("command"), engineVersion: try required("engineVersion"), outputs: try required("outputs"))
+        e.time = try required("time")
+        e.customerRef = text(row, "customerRef")
+        e.accountRef = text(row, "accountRef")
+        e.inputs = try decode("inputs", [String: String].self)
+        e.parameters = try decode("parameters", [String: String].self)
+        e.suitability = text(row, "suitability")
+        e.warnings = try decode("warnings", [String].self)
+        e.acknowledged = integer(row, "acknowledged") == 1
+        return AuditRecord(id: id, entry: e, previousHash: try required("previousHash"), hash: try required("hash"))
+    }
+
+    /// A column's text, `nil` when it is NULL or not text (never a crash on what an edit left).
+    static func text(_ row: Row, _ column: String) -> String? {
+        guard case .string(let s) = (row[column] as DatabaseValue?)?.storage else { return nil }
+        return s
+    }
+
+    /// A column's integer, `nil` when it is NULL or not an integer.
+    static func integer(_ row: Row, _ column: String) -> Int64? {
+        guard case .int64(let v) = (row[column] as DatabaseValue?)?.storage else { return nil }
+        return v
+    }
+
+    /// A column's text by index.
+    static func text(_ row: Row, _ index: Int) -> String? {
+        guard case .string(let s) = (row[index] as DatabaseValue).storage else { return nil }
+        return s
+    }
+
+    /// A column's integer by index.
+    static func integer(_ row: Row, _ index: Int) -> Int64? {
+        guard case .int64(let v) = (row[index] as DatabaseValue).storage else { return nil }
+        return v
     }
 
     /// Records in id order, optionally for one customer and from a date (`YYYY-MM-DD`) on.
@@ -422,11 +495,19 @@ public final class AuditTrail: Sendable {
         }
     }
 
-    /// Re-computes every hash and link, and checks the head: names the first record that was
-    /// edited, deleted, inserted or moved.
+    /// Runs SQLite's integrity check, then re-computes every hash, link and Merkle root, and
+    /// checks the head: names the first record that was edited, deleted, inserted or moved.
+    ///
+    /// - Complexity: O(records + account rows).
     public func verify() throws(AuditError) -> AuditVerification {
         do {
             return try queue.read { db -> AuditVerification in
+                let integrity = try String.fetchAll(db, sql: "PRAGMA integrity_check")
+                if integrity != ["ok"] {
+                    return AuditVerification(
+                        intact: false, records: 0, firstBroken: 0,
+                        problem: "the database file is damaged: " + integrity.prefix(3).joined(separator: "; "), headHash: "")
+                }
                 let (count, lastId, lastHash) = try Self.head(db)
                 var expectedId: Int64 = 1
                 var previous = Self.zeroHash
@@ -443,8 +524,8 @@ public final class AuditTrail: Sendable {
                 var pending = try accounts.next()
                 var accountRows = 0
                 while let row = try cursor.next() {
-                    guard let id = row["id"] as Int64?, let previousHash = row["previousHash"] as String?,
-                        let hash = row["hash"] as String?
+                    guard let id = Self.integer(row, "id"), let previousHash = Self.text(row, "previousHash"),
+                        let hash = Self.text(row, "hash")
                     else {
                         return broken(expectedId, "a record has no id, link or hash (the database was edited)")
                     }
@@ -458,32 +539,37 @@ public final class AuditTrail: Sendable {
                     if r.previousHash != previous {
                         return broken(r.id, "its link to record \(r.id - 1) does not match (a record was inserted, removed or moved)")
                     }
+                    if ["customerRef", "accountRef", "suitability"].contains(where: { Self.text(row, $0) == "" }) {
+                        return broken(r.id, "an optional field holds empty text where the trail writes NULL (edited)")
+                    }
                     guard let text = Self.canonical(row, id: r.id, previousHash: r.previousHash) else {
                         return broken(r.id, "a required field is empty (NULL) or not text (the database was edited)")
                     }
                     if AuditEntry.digest(Data(text.utf8)) != r.hash { return broken(r.id, "its content does not match its hash (edited)") }
                     // Account rows belong to a block record; one that points elsewhere was added.
-                    if let a = pending, (a[0] as Int64?) ?? 0 < r.id {
+                    if let a = pending, (Self.integer(a, 0) ?? 0) < r.id {
                         return broken(
-                            r.id, "an account row (line \((a[1] as Int64?) ?? 0)) belongs to no batch block (an account row was added)")
+                            r.id, "an account row (line \(Self.integer(a, 1) ?? 0)) belongs to no batch block (an account row was added)")
                     }
-                    if (row["command"] as String?) == Self.blockCommand {
+                    if Self.text(row, "command") == Self.blockCommand {
                         var leaves: [AuditHash] = []
-                        while let a = pending, (a[0] as Int64?) == r.id {
-                            guard let line = a[1] as Int?, let accountDigest = a[3] as String?, let planDigest = a[4] as String?,
-                                let status = a[5] as String?, (a[7] as Int?) == 32, (a[8] as Int?) == 32
+                        while let a = pending, Self.integer(a, 0) == r.id {
+                            guard let line = Self.integer(a, 1).map(Int.init), let accountDigest = Self.text(a, 3),
+                                let planDigest = Self.text(a, 4), let status = Self.text(a, 5), Self.integer(a, 7) == 32,
+                                Self.integer(a, 8) == 32
                             else {
                                 return broken(r.id, "one of its account rows has a missing or malformed field (edited)")
                             }
                             leaves.append(
                                 AuditAccountRow.leafHash(
                                     AuditAccountRow.canonical(
-                                        line: line, accountRef: a[2], accountDigest: accountDigest.lowercased(),
-                                        planDigest: planDigest.lowercased(), status: status, duplicateOfLine: a[6])))
+                                        line: line, accountRef: Self.text(a, 2), accountDigest: accountDigest.lowercased(),
+                                        planDigest: planDigest.lowercased(), status: status,
+                                        duplicateOfLine: Self.integer(a, 6).map(Int.init))))
                             pending = try accounts.next()
                         }
                         accountRows += leaves.count
-                        let outputs = (row["outputs"] as String?) ?? ""
+                        let outputs = Self.text(row, "outputs") ?? ""
                         if outputs != "{\"merkleRoot\":\"\(AuditAccountRow.merkleRoot(leaves))\"}" {
                             return broken(
                                 r.id,
@@ -491,9 +577,9 @@ public final class AuditTrail: Sendable {
                             )
                         }
                     }
-                    if let a = pending, (a[0] as Int64?) ?? 0 <= r.id {
+                    if let a = pending, (Self.integer(a, 0) ?? 0) <= r.id {
                         return broken(
-                            r.id, "an account row (line \((a[1] as Int64?) ?? 0)) belongs to no batch block (an account row was added)")
+                            r.id, "an account row (line \(Self.integer(a, 1) ?? 0)) belongs to no batch block (an account row was added)")
                     }
                     previous = r.hash
                     expectedId += 1
@@ -501,7 +587,7 @@ public final class AuditTrail: Sendable {
                 if let a = pending {
                     return broken(
                         expectedId,
-                        "an account row (line \((a[1] as Int64?) ?? 0)) belongs to no batch block (an account row was added)")
+                        "an account row (line \(Self.integer(a, 1) ?? 0)) belongs to no batch block (an account row was added)")
                 }
                 if Int64(n) != count || expectedId - 1 != lastId || previous != lastHash {
                     return broken(
@@ -520,15 +606,14 @@ public final class AuditTrail: Sendable {
 
     /// The canonical text of a stored record, `nil` when a required column is NULL or not text.
     static func canonical(_ row: Row, id: Int64, previousHash: String) -> String? {
-        guard let time = row["time"] as String?, let engineVersion = row["engineVersion"] as String?,
-            let command = row["command"] as String?, let inputs = row["inputs"] as String?,
-            let parameters = row["parameters"] as String?, let outputs = row["outputs"] as String?,
-            let warnings = row["warnings"] as String?, let acknowledged = row["acknowledged"] as Bool?
+        guard let time = text(row, "time"), let engineVersion = text(row, "engineVersion"), let command = text(row, "command"),
+            let inputs = text(row, "inputs"), let parameters = text(row, "parameters"), let outputs = text(row, "outputs"),
+            let warnings = text(row, "warnings"), let acknowledged = integer(row, "acknowledged")
         else { return nil }
         return AuditRecord.canonical(
-            id: id, time: time, engineVersion: engineVersion, command: command, customerRef: row["customerRef"],
-            accountRef: row["accountRef"], inputs: inputs, parameters: parameters, outputs: outputs, suitability: row["suitability"],
-            warnings: warnings, acknowledged: acknowledged, previousHash: previousHash)
+            id: id, time: time, engineVersion: engineVersion, command: command, customerRef: text(row, "customerRef"),
+            accountRef: text(row, "accountRef"), inputs: inputs, parameters: parameters, outputs: outputs,
+            suitability: text(row, "suitability"), warnings: warnings, acknowledged: acknowledged == 1, previousHash: previousHash)
     }
 
     /// Number of records.

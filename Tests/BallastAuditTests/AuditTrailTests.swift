@@ -136,14 +136,62 @@ struct AuditTrailTests {
                 "CREATE TABLE r2 AS SELECT * FROM record; DROP TABLE record; ALTER TABLE r2 RENAME TO record; UPDATE record SET time = NULL WHERE id = 6",
                 6
             ),
-            ("customer-empty", "UPDATE record SET customerRef = '' WHERE id = 9 AND customerRef IS NULL", 100),
+            ("suitability-empty", "UPDATE record SET suitability = '' WHERE id = 9", 9),
+            ("hash-blob", "UPDATE record SET hash = x'00ff' WHERE id = 2", 2),
+            ("text-not-utf8", "UPDATE record SET outputs = CAST(x'ff00fe' AS TEXT) WHERE id = 7", 7),
         ])
     func blockTampering(_ name: String, _ sql: String, _ first: Int64) throws {
         let trail = try withBlocks(name)
         try tamper(trail, sql)
         let v = try trail.verify()
-        if first == 100 { return }  // record 9 has a customer; this case only checks that nothing crashes
+        for r in (try? trail.list()) ?? [] { _ = r }  // listing never crashes, whatever the edit
+        _ = try? trail.record(id: first)
         #expect(!v.intact, "\(name)")
         #expect(v.firstBroken == first, "\(name): \(v.problem ?? "")")
+    }
+
+    @Test("a read-only copy verifies (read-only file and folder); a missing or empty database is an error, and nothing is created")
+    func readOnly() throws {
+        let trail = try withBlocks("readonly")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-audit-ro-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let copy = dir + "/audit.sqlite"
+        try FileManager.default.copyItem(atPath: trail.path, toPath: copy)
+        for suffix in ["-wal", "-shm"] where FileManager.default.fileExists(atPath: trail.path + suffix) {
+            try FileManager.default.copyItem(atPath: trail.path + suffix, toPath: copy + suffix)
+        }
+        chmod(copy, 0o444)
+        chmod(dir, 0o555)
+        defer { chmod(dir, 0o755) }
+        let v = try AuditTrail(readOnlyAt: copy).verify()
+        #expect(v.intact && v.records == 20, "\(v.problem ?? "")")
+        let missing = #expect(throws: AuditError.self) { try AuditTrail(readOnlyAt: dir + "/none.sqlite") }
+        #expect(missing?.message.contains("none.sqlite: no audit database here") == true)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/none.sqlite"))
+        chmod(dir, 0o755)
+        FileManager.default.createFile(atPath: dir + "/empty.sqlite", contents: Data())
+        let empty = #expect(throws: AuditError.self) { try AuditTrail(readOnlyAt: dir + "/empty.sqlite") }
+        #expect(empty?.message.contains("the file is empty, not an audit trail") == true)
+    }
+
+    @Test("garbage in an index page is found by the integrity check")
+    func damagedIndex() throws {
+        let trail = try fresh("damaged")
+        let q = try DatabaseQueue(path: trail.path)
+        let (pageSize, rootPage) = try q.read { db in
+            (
+                try Int.fetchOne(db, sql: "PRAGMA page_size")!,
+                try Int.fetchOne(db, sql: "SELECT rootpage FROM sqlite_master WHERE name = 'record_customer'")!
+            )
+        }
+        try q.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        try q.close()
+        let h = try #require(FileHandle(forUpdatingAtPath: trail.path))
+        try h.seek(toOffset: UInt64((rootPage - 1) * pageSize + 20))
+        h.write(Data(repeating: 0x5a, count: 64))
+        try h.close()
+        let v = try AuditTrail(readOnlyAt: trail.path).verify()
+        #expect(!v.intact && v.problem?.contains("the database file is damaged") == true, "\(v)")
     }
 }

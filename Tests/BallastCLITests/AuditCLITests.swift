@@ -76,4 +76,18 @@ struct AuditCLITests {
         let stale = try ballast(["audit", "verify", "--audit-db", db, "--public-key", key + ".pub"])
         #expect(stale.status == 1 && stale.stdout.contains("does not match the chain"), "\(stale.stdout)")
     }
+
+    @Test("verify, list, show and export of a missing or empty database exit 1 naming it, and create nothing")
+    func missingDatabase() throws {
+        let dir = try folder("missing")
+        let db = dir + "/none.sqlite"
+        for command in [["verify"], ["list"], ["show", "1"], ["export"]] {
+            let r = try ballast(["audit"] + command + ["--audit-db", db])
+            #expect(r.status == 1 && r.stderr.contains("\(db): no audit database here"), "\(command): \(r.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: db))
+        FileManager.default.createFile(atPath: db, contents: Data())
+        let empty = try ballast(["audit", "verify", "--audit-db", db])
+        #expect(empty.status == 1 && empty.stderr.contains("the file is empty, not an audit trail"))
+    }
 }

@@ -137,7 +137,7 @@ struct AuditCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors {
-                let records = try AuditTrail(path: audit.path).list(customer: customer, since: since?.description, limit: limit)
+                let records = try AuditTrail(readOnlyAt: audit.path).list(customer: customer, since: since?.description, limit: limit)
                 if output.format == .json {
                     print(try jsonString(records))
                     return
@@ -161,7 +161,7 @@ struct AuditCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors {
-                guard let r = try AuditTrail(path: audit.path).record(id: id) else {
+                guard let r = try AuditTrail(readOnlyAt: audit.path).record(id: id) else {
                     throw InputFileError(description: "\(audit.path): no record \(id); `ballast audit list` shows the ids")
                 }
                 print(try jsonString(r))
@@ -183,7 +183,7 @@ struct AuditCommand: ParsableCommand {
                 let e = JSONEncoder()
                 e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
                 var buffer = Data()
-                try AuditTrail(path: audit.path).forEachRecordWithAccounts { r, accounts in
+                try AuditTrail(readOnlyAt: audit.path).forEachRecordWithAccounts { r, accounts in
                     buffer.append(try e.encode(r))
                     buffer.append(10)
                     // A batch block's account rows follow it, one line each.
@@ -225,7 +225,7 @@ struct AuditCommand: ParsableCommand {
             let v = try reportingErrors {
                 let key = try publicKey.map { path throws(AuditError) in try AuditPublicKey(file: path) }
                 let anchors = try anchor.map { path throws(AuditError) in try AuditTrail.anchors(file: path) } ?? []
-                return try AuditTrail(path: audit.path).verify(publicKey: key, anchors: anchors)
+                return try AuditTrail(readOnlyAt: audit.path).verify(publicKey: key, anchors: anchors)
             }
             if output.format == .json {
                 print(try jsonString(v))
@@ -285,7 +285,11 @@ struct AuditCommand: ParsableCommand {
                 guard let keyPath = audit.signingKeyPath else {
                     throw AuditError("audit anchor needs the signing key: give --signing-key FILE or set BALLAST_AUDIT_SIGNING_KEY")
                 }
-                let head = try AuditTrail(path: audit.path).anchor(signingWith: try AuditSigningKey(file: keyPath))
+                let key = try AuditSigningKey(file: keyPath)
+                guard FileManager.default.fileExists(atPath: audit.path) else {
+                    throw AuditError("\(audit.path): no audit database here; give its path with --audit-db or BALLAST_AUDIT_DB")
+                }
+                let head = try AuditTrail(path: audit.path).anchor(signingWith: key)
                 if let anchor {
                     try AuditTrail.appendAnchor(head, to: anchor)
                     print("\(anchor): anchored \(head.count) records ending at \(head.lastId) (key \(head.keyId))")
