@@ -90,4 +90,24 @@ struct AuditCLITests {
         let empty = try ballast(["audit", "verify", "--audit-db", db])
         #expect(empty.status == 1 && empty.stderr.contains("the file is empty, not an audit trail"))
     }
+
+    @Test("single-account rebalance records the account by its reference only: no raw id anywhere in the database")
+    func noRawAccountId() throws {
+        let dir = try folder("raw-id")
+        let db = dir + "/audit.sqlite"
+        let r = try ballast([
+            "rebalance", "--account", "profiles/accounts/drifted-balanced.json", "--as-of", "2022-12-28", "--audit-db", db,
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        let account =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: TestSupport.root.appendingPathComponent("profiles/accounts/drifted-balanced.json")))
+            as! [String: Any]
+        let id = try #require(account["id"] as? String)
+        _ = try ballast(["audit", "verify", "--audit-db", db])  // folds the write-ahead log into the file
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: db)) + ((try? Data(contentsOf: URL(fileURLWithPath: db + "-wal"))) ?? Data())
+        #expect(bytes.range(of: Data(id.utf8)) == nil, "the raw account id \(id) is in the database")
+        let exported = try ballast(["audit", "export", "--audit-db", db])
+        #expect(exported.stdout.contains("acct-") && !exported.stdout.contains(id))
+    }
 }

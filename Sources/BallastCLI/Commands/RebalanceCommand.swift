@@ -295,12 +295,15 @@ struct RebalanceCommand: ParsableCommand {
             if let trail = try audit.open() {
                 let key = try Privacy.pseudonymKey(keyFile: files.keyFile)
                 let context = auditContext(prices: priceAt, targets: [modelId: target], policy: policy, day: day)
+                let reference = "acct-" + Privacy.pseudonym(of: "account:" + acct.id, key: key).dropFirst(5)
+                // The plan as recorded names the account by its reference: no raw id in the trail.
+                var recorded = plan
+                recorded.accountId = reference
                 try trail.append([
                     AuditEntry(
-                        command: "rebalance", engineVersion: BallastVersion.current,
-                        accountRef: "acct-" + Privacy.pseudonym(of: "account:" + acct.id, key: key).dropFirst(5),
+                        command: "rebalance", engineVersion: BallastVersion.current, accountRef: reference,
                         inputs: context.inputs.merging(["account": AuditEntry.digest(data)]) { $1 }, parameters: context.parameters,
-                        outputs: plan.jsonLine, warnings: plan.notes)
+                        outputs: recorded.jsonLine, warnings: plan.notes.map { $0.replacingOccurrences(of: acct.id, with: reference) })
                 ])
             }
             return (plan, target)
