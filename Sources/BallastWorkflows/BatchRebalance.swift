@@ -89,6 +89,13 @@ public struct BatchCheckpoint: Sendable, Codable, Equatable {
     public var errorTail: UInt64
     /// The summary of the lines done.
     public var counts: BatchSummary
+    /// Bytes of input consumed by the lines done.
+    public var inputBytes: UInt64 = 0
+    /// SHA-256 (hex) of those input bytes: a resume reads them again and must find the same.
+    public var inputDigest = ""
+    /// What the plans depend on, by name (`as-of date`, `policy`, ...), to SHA-256 digests: a
+    /// resume with other options is refused, naming the option.
+    public var options: [String: String] = [:]
 
     /// A checkpoint with every field given.
     public init(
@@ -177,19 +184,41 @@ public struct FileCheckpointStore: BatchCheckpointStore {
     /// A store at `path` (by convention the output's path followed by `.checkpoint`).
     public init(path: String) { self.path = path }
 
-    /// Reads and decodes the checkpoint file.
+    /// The file's form: the checkpoint and SHA-256 of its JSON, so that a damaged or edited
+    /// file is recognised.
+    struct Sealed: Codable {
+        var checkpoint: BatchCheckpoint
+        var sha256: String
+    }
+
+    static func encoder() -> JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }
+
+    /// Reads the checkpoint file and checks its checksum.
+    /// - Throws: ``BatchRebalanceError`` when the file exists but is damaged, edited or of
+    ///   another version.
     public func load() throws -> BatchCheckpoint? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        guard let cp = try? JSONDecoder().decode(BatchCheckpoint.self, from: data) else {
-            throw BatchRebalanceError("\(path): not a checkpoint of this version; run again without --resume")
+        guard let sealed = try? JSONDecoder().decode(Sealed.self, from: data),
+            let body = try? Self.encoder().encode(sealed.checkpoint), AuditEntry.digest(body) == sealed.sha256
+        else {
+            throw BatchRebalanceError(
+                "\(path): the checkpoint is damaged or was edited (its checksum does not match); run again without --resume")
         }
-        return cp
+        return sealed.checkpoint
     }
 
     /// Writes `PATH.tmp`, then renames it over the checkpoint.
     public func save(_ checkpoint: BatchCheckpoint) throws {
         let temp = path + ".tmp"
-        do { try JSONEncoder().encode(checkpoint).write(to: URL(fileURLWithPath: temp)) } catch {
+        do {
+            let body = try Self.encoder().encode(checkpoint)
+            let sealed = Sealed(checkpoint: checkpoint, sha256: AuditEntry.digest(body))
+            try Self.encoder().encode(sealed).write(to: URL(fileURLWithPath: temp))
+        } catch {
             throw BatchRebalanceError("\(temp): cannot save the checkpoint (\(reason(of: error)))")
         }
         guard rename(temp, path) == 0 else {
@@ -415,6 +444,7 @@ public struct BatchRebalancer: Sendable {
         let audit: (any BatchAuditSink)?
         let run: String
         let engineVersion: String
+        let options: [String: String]
         let outputPath: String
         let state: Mutex<WriterState>
         /// The first failure; the reading loop checks it between blocks.
@@ -423,9 +453,10 @@ public struct BatchRebalancer: Sendable {
 
         init(
             out: FileHandle, err: FileHandle?, checkpoints: (any BatchCheckpointStore)?, durable: Bool, audit: (any BatchAuditSink)?,
-            run: String, engineVersion: String, outputPath: String, state: WriterState
+            run: String, engineVersion: String, options: [String: String], outputPath: String, state: WriterState
         ) {
             self.engineVersion = engineVersion
+            self.options = options
             self.out = out
             self.err = err
             self.checkpoints = checkpoints
@@ -508,7 +539,7 @@ public struct BatchRebalancer: Sendable {
         }
 
         /// Writes the parts of one block, then records that the input up to `linesDone` is done.
-        func write(_ parts: [Part], linesDone: Int, time: String) {
+        func write(_ parts: [Part], linesDone: Int, input: (bytes: UInt64, digest: String), time: String, checkpoint: Bool = true) {
             guard failed == nil else { return }
             do {
                 try state.withLock { state in
@@ -526,6 +557,9 @@ public struct BatchRebalancer: Sendable {
                         }
                         state.counts.add(part.counts)
                     }
+                    // A resume's blocks before its checkpoint only register ids: saving a
+                    // checkpoint for them would move progress back (and before the input is checked).
+                    guard checkpoint else { return }
                     let records = parts.flatMap(\.records)
                     guard let checkpoints else {
                         // A pipe stage has no checkpoint, but its accounts are recorded all the same.
@@ -536,9 +570,10 @@ public struct BatchRebalancer: Sendable {
                         try out.synchronize()
                         try err?.synchronize()
                     }
-                    let cp = BatchCheckpoint(
+                    var cp = BatchCheckpoint(
                         linesDone: linesDone, bytesWritten: try out.offset(), errorBytesWritten: try err?.offset() ?? 0,
                         outputTail: fnv1a(state.outTail), errorTail: fnv1a(state.errTail), counts: state.counts)
+                    (cp.inputBytes, cp.inputDigest, cp.options) = (input.bytes, input.digest, options)
                     if let audit {
                         // The block's records and the progress that covers them commit together.
                         try audit.recordBlock(
@@ -584,28 +619,51 @@ public struct BatchRebalancer: Sendable {
         return (h, tail)
     }
 
-    /// The checkpoint to resume from: the store's, or the audit sink's when it is later.
+    /// What the plans depend on, by name, to digests (kept in every checkpoint).
+    var optionDigests: [String: String] {
+        [
+            "as-of date": asOf.description, "rebalancing policy": AuditDigest.json(planner.policy),
+            "lot sizes": AuditDigest.json(planner.lotSizes), "model targets": AuditDigest.json(targets),
+            "prices": AuditDigest.json(prices),
+        ]
+    }
+
+    /// The checkpoint to resume from: the store's, or the audit sink's when it is later (or
+    /// when the store's is missing or damaged).
     func resumePoint(output: String, absoluteOutput: String) throws -> BatchCheckpoint? {
         guard resume else { return nil }
         let fm = FileManager.default
-        var checkpoint = try checkpointStore?.load()
-        if checkpoint == nil && fm.fileExists(atPath: output) && audit == nil {
-            throw BatchRebalanceError(
-                "\(output): no checkpoint to resume from (the run finished, or never wrote one); remove --resume to start again")
-        }
+        var checkpoint: BatchCheckpoint?
+        var damaged: (any Error)?
+        do { checkpoint = try checkpointStore?.load() } catch { damaged = error }
         if let audit, let text = try audit.sink.batchProgress(output: absoluteOutput),
             let cp = try? JSONDecoder().decode(BatchCheckpoint.self, from: Data(text.utf8)), cp.linesDone > (checkpoint?.linesDone ?? -1),
             checkpoint != nil || fm.fileExists(atPath: output)
         {
             // The audit records of a block and its progress commit together; the checkpoint
-            // is saved just after. When the process died between the two, the sink holds the
-            // later (and consistent) one.
+            // is saved just after. When the process died between the two, or the checkpoint
+            // is missing or damaged, the sink holds the later (and consistent) one.
             logger.info("resuming from the audit trail's progress", metadata: ["line": "\(cp.linesDone)"])
             checkpoint = cp
+            damaged = nil
         }
-        if checkpoint == nil && fm.fileExists(atPath: output) {
+        if let damaged { throw damaged }
+        guard let checkpoint else {
+            if fm.fileExists(atPath: output) {
+                throw BatchRebalanceError(
+                    "\(output): no checkpoint to resume from (the run finished, or never wrote one); remove --resume to start again")
+            }
+            return nil
+        }
+        for (name, digest) in optionDigests.sorted(by: { $0.key < $1.key }) where checkpoint.options[name] != digest {
+            let was = name == "as-of date" ? " (\(checkpoint.options[name] ?? "none"))" : ""
             throw BatchRebalanceError(
-                "\(output): no checkpoint to resume from (the run finished, or never wrote one); remove --resume to start again")
+                "\(output): --resume with another \(name) than the interrupted run's\(was); use the same options, or run again without --resume"
+            )
+        }
+        if let errors, checkpoint.errorBytesWritten > 0, !fm.fileExists(atPath: errors) {
+            throw BatchRebalanceError(
+                "\(errors): the error records of the interrupted run are missing; restore the file, or run again without --resume")
         }
         return checkpoint
     }
@@ -623,9 +681,14 @@ public struct BatchRebalancer: Sendable {
         var outTail: [UInt8] = []
         var errTail: [UInt8] = []
         var absoluteOutput = ""
+        var lock: OutputLock?
+        var expectedInput: (bytes: UInt64, digest: String)?
         if let output = outputPath {
             absoluteOutput = URL(fileURLWithPath: output).standardizedFileURL.path
+            // One writer per output: a second instance stops before it touches anything.
+            lock = try OutputLock(output: output)
             let checkpoint = try resumePoint(output: output, absoluteOutput: absoluteOutput)
+            if let cp = checkpoint, cp.inputBytes > 0 { expectedInput = (cp.inputBytes, cp.inputDigest) }
             if let cp = checkpoint {
                 skip = cp.linesDone
                 counts = cp.counts
@@ -666,7 +729,8 @@ public struct BatchRebalancer: Sendable {
         }
         let writer = Writer(
             out: outHandle, err: errHandle, checkpoints: checkpointStore, durable: durable, audit: audit?.sink, run: runId,
-            engineVersion: engineVersion, outputPath: absoluteOutput, state: WriterState(counts: counts, outTail: outTail, errTail: errTail)
+            engineVersion: engineVersion, options: optionDigests, outputPath: absoluteOutput,
+            state: WriterState(counts: counts, outTail: outTail, errTail: errTail)
         )
         let audit = self.audit
         // Two sets of parts: the workers fill one while the writer empties the other.
@@ -682,6 +746,11 @@ public struct BatchRebalancer: Sendable {
         var numbers: [Int] = []
         var idOnly: [Bool] = []
         let progress = self.progress
+        // The identity of the input read so far: its length and SHA-256, kept in checkpoints.
+        var inputHasher = SHA256()
+        var inputConsumed: UInt64 = 0
+        let inputName: String
+        if case .file(let path) = input { inputName = path } else { inputName = "the input" }
         while !atEnd {
             // Read a block and cut it into whole lines; the unfinished tail waits for the next.
             // read(2) returns what is there: a pipe's lines are planned as they arrive.
@@ -718,6 +787,25 @@ public struct BatchRebalancer: Sendable {
                     p = min(newline + 1, b.count)
                 }
                 consumed = p
+            }
+            buffer.withUnsafeBytes { b in
+                var chunk = UnsafeRawBufferPointer(rebasing: b[0..<consumed])
+                if let expected = expectedInput, inputConsumed + UInt64(chunk.count) >= expected.bytes {
+                    let head = Int(expected.bytes - inputConsumed)
+                    inputHasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: chunk[0..<head]))
+                    let digest = AuditHash(inputHasher.finalize()).hex
+                    if digest != expected.digest { expectedInput = (0, "differs") } else { expectedInput = nil }
+                    inputConsumed += UInt64(head)
+                    chunk = UnsafeRawBufferPointer(rebasing: chunk[head...])
+                }
+                inputHasher.update(bufferPointer: chunk)
+                inputConsumed += UInt64(chunk.count)
+            }
+            if let expected = expectedInput, expected.bytes == 0 || atEnd {
+                throw BatchRebalanceError(
+                    "\(inputName): --resume with another input than the interrupted run's (its first "
+                        + (expected.bytes == 0 ? "lines differ" : "\(expected.bytes) bytes are no longer there")
+                        + "); resume with the same book, or run again without --resume")
             }
             if let failure = writer.failed { throw failure }
             let parts = sets[current]
@@ -792,8 +880,10 @@ public struct BatchRebalancer: Sendable {
             let release = free[current]
             let (read, size, finished) = (bytesRead, inputSize, atEnd)
             let time = AuditEntry.timestamp(Date())
+            let pastResume = done > skip
+            let inputSoFar = (inputConsumed, AuditHash(inputHasher.finalize()).hex)
             writer.queue.async {
-                writer.write(parts, linesDone: done, time: time)
+                writer.write(parts, linesDone: done, input: inputSoFar, time: time, checkpoint: pastResume)
                 release.signal()
                 if let progress {
                     let c = writer.state.withLock { $0.counts }
@@ -819,11 +909,33 @@ public struct BatchRebalancer: Sendable {
             try checkpointStore?.remove()
             try audit?.sink.clearBatchProgress(output: absoluteOutput)
         }
+        withExtendedLifetime(lock) {}
         return writer.state.withLock { $0.counts }
     }
 }
 
 // MARK: - Helpers
+
+/// An exclusive lock on `OUTPUT.lock` for as long as the value lives (released by the system
+/// when the process ends, even by `kill -9`).
+final class OutputLock: Sendable {
+    let fd: Int32
+
+    init(output: String) throws {
+        let path = output + ".lock"
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw BatchRebalanceError("\(path): cannot create the output's lock file (\(String(cString: strerror(errno))))")
+        }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw BatchRebalanceError(
+                "\(output): another run is writing this output (it holds \(path)); wait for it to finish, or choose another output")
+        }
+    }
+
+    deinit { close(fd) }
+}
 
 /// Appends up to `limit` bytes read from `fd` to `buffer`; 0 at the end of the input.
 func readBlock(_ fd: Int32, into buffer: inout [UInt8], upTo limit: Int) throws -> Int {

@@ -55,6 +55,27 @@ final class MemoryCheckpoints: BatchCheckpointStore {
     func remove() throws { saved.withLock { $0.0 = nil } }
 }
 
+/// The file store, failing its `failAt`-th save as a killed process would.
+final class StoppingFileStore: BatchCheckpointStore {
+    let file: FileCheckpointStore
+    let saves = Mutex(0)
+    let failAt: Int
+    init(file: FileCheckpointStore, failAt: Int) {
+        self.file = file
+        self.failAt = failAt
+    }
+    func load() throws -> BatchCheckpoint? { try file.load() }
+    func save(_ checkpoint: BatchCheckpoint) throws {
+        let n = saves.withLock {
+            $0 += 1
+            return $0
+        }
+        if n == failAt { throw BatchRebalanceError("injected fault") }
+        try file.save(checkpoint)
+    }
+    func remove() throws { try file.remove() }
+}
+
 @Suite("Batch rebalancer")
 struct BatchRebalancerTests {
     static let asOf = MarketDate(iso: "2022-12-28")!
@@ -150,5 +171,94 @@ struct BatchRebalancerTests {
         b.resume = true
         let error = #expect(throws: BatchRebalanceError.self) { try b.run() }
         #expect(error?.message.contains("plans.jsonl: no checkpoint to resume from") == true)
+    }
+
+    /// A run of `input` into `out` stopped at its third checkpoint (file store), with `sink` if given.
+    func interrupted(_ input: String, _ out: String, sink: MemorySink? = nil, errors: String? = nil) throws {
+        var b = rebalancer(input, out)
+        b.errors = errors
+        b.checkpoints = StoppingFileStore(file: FileCheckpointStore(path: out + ".checkpoint"), failAt: 3)
+        if let sink {
+            b.audit = BatchAuditContext(sink: sink, key: Array("a test key of 32 bytes, no more.".utf8), inputs: [:], parameters: [:])
+        }
+        #expect(throws: BatchRebalanceError.self) { try b.run() }
+        #expect(FileManager.default.fileExists(atPath: out + ".checkpoint"))
+    }
+
+    func message(_ body: () throws -> Void) -> String {
+        do { try body() } catch { return "\(error)" }
+        return "no error"
+    }
+
+    @Test("a resume with another as-of date, policy or book is refused by name; the same options resume")
+    func resumeIdentity() throws {
+        let dir = try folder("identity")
+        let input = try book(60, in: dir)
+        let out = dir + "/plans.jsonl"
+        try interrupted(input, out)
+        var otherDate = rebalancer(input, out)
+        otherDate.resume = true
+        otherDate.asOf = MarketDate(iso: "2022-12-27")!
+        #expect(message { _ = try otherDate.run() }.contains("--resume with another as-of date than the interrupted run's (2022-12-28)"))
+        var otherPolicy = rebalancer(input, out)
+        otherPolicy.resume = true
+        otherPolicy.planner.policy.costBasisPoints = 25
+        #expect(message { _ = try otherPolicy.run() }.contains("--resume with another rebalancing policy"))
+        var text = try String(contentsOfFile: input, encoding: .utf8)
+        text = text.replacingOccurrences(of: "\"cash\":1001,", with: "\"cash\":1002,")
+        let changed = dir + "/changed.jsonl"
+        try text.write(toFile: changed, atomically: true, encoding: .utf8)
+        var otherBook = rebalancer(changed, out)
+        otherBook.resume = true
+        #expect(message { _ = try otherBook.run() }.contains("changed.jsonl: --resume with another input than the interrupted run's"))
+        var same = rebalancer(input, out)
+        same.resume = true
+        #expect(try same.run().lines == 60)
+    }
+
+    @Test("a damaged checkpoint is refused, unless the audit sink holds the progress; a missing error file is refused")
+    func damagedCheckpoint() throws {
+        let dir = try folder("damaged")
+        let input = try book(60, in: dir)
+        let reference = dir + "/reference.jsonl"
+        _ = try rebalancer(input, reference).run()
+        let out = dir + "/plans.jsonl"
+        try interrupted(input, out)
+        let cp = out + ".checkpoint"
+        let edited = try String(contentsOfFile: cp, encoding: .utf8).replacingOccurrences(of: "\"linesDone\":", with: "\"linesDone\":1")
+        try edited.write(toFile: cp, atomically: true, encoding: .utf8)
+        var plain = rebalancer(input, out)
+        plain.resume = true
+        #expect(message { _ = try plain.run() }.contains("the checkpoint is damaged or was edited"))
+
+        let out2 = dir + "/plans2.jsonl"
+        let sink = MemorySink()
+        try interrupted(input, out2, sink: sink)
+        try "garbage".write(toFile: out2 + ".checkpoint", atomically: true, encoding: .utf8)
+        var withSink = rebalancer(input, out2)
+        withSink.audit = BatchAuditContext(sink: sink, key: Array("a test key of 32 bytes, no more.".utf8), inputs: [:], parameters: [:])
+        withSink.resume = true
+        #expect(try withSink.run().lines == 60)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out2)) == Data(contentsOf: URL(fileURLWithPath: reference)))
+        #expect(sink.state.withLock { $0.accounts.map(\.line) } == Array(1...60))
+
+        let out3 = dir + "/plans3.jsonl"
+        try interrupted(input, out3, errors: dir + "/errors.jsonl")
+        try FileManager.default.removeItem(atPath: dir + "/errors.jsonl")
+        var noErrors = rebalancer(input, out3)
+        noErrors.errors = dir + "/errors.jsonl"
+        noErrors.resume = true
+        #expect(message { _ = try noErrors.run() }.contains("errors.jsonl: the error records of the interrupted run are missing"))
+    }
+
+    @Test("a second run on the same output is refused while the first holds it")
+    func outputLock() throws {
+        let dir = try folder("lock")
+        let input = try book(5, in: dir)
+        let out = dir + "/plans.jsonl"
+        let held = try OutputLock(output: out)
+        #expect(message { _ = try rebalancer(input, out).run() }.contains("plans.jsonl: another run is writing this output"))
+        withExtendedLifetime(held) {}
+        #expect(!FileManager.default.fileExists(atPath: out), "the refused run touched nothing")
     }
 }
