@@ -96,6 +96,8 @@ public struct BatchCheckpoint: Sendable, Codable, Equatable {
     /// What the plans depend on, by name (`as-of date`, `policy`, ...), to SHA-256 digests: a
     /// resume with other options is refused, naming the option.
     public var options: [String: String] = [:]
+    /// Whether the run finished: a resume of a finished run records nothing again.
+    public var finished = false
 
     /// A checkpoint with every field given.
     public init(
@@ -649,9 +651,10 @@ public struct BatchRebalancer: Sendable {
         }
         if let damaged { throw damaged }
         guard let checkpoint else {
+            // Killed before its first checkpoint: nothing was recorded as done (audit records
+            // commit with the progress), so the run starts from the first line.
             if fm.fileExists(atPath: output) {
-                throw BatchRebalanceError(
-                    "\(output): no checkpoint to resume from (the run finished, or never wrote one); remove --resume to start again")
+                logger.notice("no checkpoint yet: resuming from the first line", metadata: ["output": "\(output)"])
             }
             return nil
         }
@@ -688,6 +691,12 @@ public struct BatchRebalancer: Sendable {
             // One writer per output: a second instance stops before it touches anything.
             lock = try OutputLock(output: output)
             let checkpoint = try resumePoint(output: output, absoluteOutput: absoluteOutput)
+            if let cp = checkpoint, cp.finished {
+                // Recognised as done: the plans and their records are there already.
+                logger.notice("the run finished already; nothing to do", metadata: ["output": "\(output)", "lines": "\(cp.linesDone)"])
+                withExtendedLifetime(lock) {}
+                return cp.counts
+            }
             if let cp = checkpoint, cp.inputBytes > 0 { expectedInput = (cp.inputBytes, cp.inputDigest) }
             if let cp = checkpoint {
                 skip = cp.linesDone
@@ -900,14 +909,29 @@ public struct BatchRebalancer: Sendable {
                 try outHandle.synchronize()
                 try errHandle?.synchronize()
             }
+            // The last checkpoint stays, marked finished, so that a resume recognises the run.
+            let final = writer.state.withLock { state in
+                var cp = BatchCheckpoint(
+                    linesDone: linesRead, bytesWritten: (try? outHandle.offset()) ?? 0,
+                    errorBytesWritten: errHandle.flatMap { try? $0.offset() } ?? 0,
+                    outputTail: fnv1a(state.outTail), errorTail: fnv1a(state.errTail), counts: state.counts)
+                (cp.inputBytes, cp.inputDigest, cp.options, cp.finished) = (
+                    inputConsumed, AuditHash(inputHasher.finalize()).hex, optionDigests, true
+                )
+                return cp
+            }
+            if let audit {
+                try audit.sink.recordBlock(
+                    [], run: runId, engineVersion: engineVersion, time: AuditEntry.timestamp(Date()),
+                    progress: (absoluteOutput, String(decoding: try JSONEncoder().encode(final), as: UTF8.self)))
+            }
+            try checkpointStore?.save(final)
             do {
                 try outHandle.close()
                 try errHandle?.close()
             } catch {
                 throw BatchRebalanceError("\(output): cannot finish writing (\(reason(of: error)))")
             }
-            try checkpointStore?.remove()
-            try audit?.sink.clearBatchProgress(output: absoluteOutput)
         }
         withExtendedLifetime(lock) {}
         return writer.state.withLock { $0.counts }

@@ -519,7 +519,13 @@ struct CLITests {
         #expect(resumed.stderr.contains("12000 accounts") && resumed.stderr.contains("4 errors"), "counts carry over the restart")
         let text = try String(contentsOfFile: out, encoding: .utf8)
         #expect(text == referenceText, "the resumed output must equal the uninterrupted one, every account exactly once")
-        #expect(!FileManager.default.fileExists(atPath: out + ".checkpoint"))
+        #expect(FileManager.default.fileExists(atPath: out + ".checkpoint"), "kept, marked finished")
+        // Resuming the finished run again changes nothing and records nothing.
+        let again = try ballast([
+            "rebalance", "--accounts", book, "--out", out, "--as-of", "2022-12-28", "--jobs", "2", "--resume", "--audit-db", crashAudit,
+        ])
+        #expect(again.status == 1 && again.stderr.contains("12000 accounts"))
+        #expect(try String(contentsOfFile: out, encoding: .utf8) == referenceText)
         // The audit trail of the killed and resumed run: intact, one record per account line.
         let exported = try ballast(["audit", "export", "--format", "jsonl", "--audit-db", crashAudit])
         let records = exported.stdout.split(separator: "\n").compactMap {

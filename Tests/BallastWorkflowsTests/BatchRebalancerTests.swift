@@ -132,7 +132,7 @@ struct BatchRebalancerTests {
         #expect(records[11].duplicateOfLine == 2 && records[11].status == "error")
         #expect(records.allSatisfy { $0.accountRef?.hasPrefix("acct-") == true && !($0.accountRef!.contains("A-")) })
         #expect(reports.withLock { $0.last?.finished == true && $0.last?.lines == 40 })
-        #expect(!FileManager.default.fileExists(atPath: dir + "/plans.jsonl.checkpoint"), "a finished run leaves no checkpoint")
+        #expect(try FileCheckpointStore(path: dir + "/plans.jsonl.checkpoint").load()?.finished == true, "a finished run is marked so")
     }
 
     @Test("a resume whose checkpoint is missing continues from the audit sink's progress: output identical, one record per line")
@@ -162,15 +162,22 @@ struct BatchRebalancerTests {
         #expect(sink.state.withLock { $0.accounts.map(\.line) } == Array(1...60), "each line recorded once")
     }
 
-    @Test("a resume without a checkpoint and without audit progress is refused, naming the output")
+    @Test("a resume killed before its first checkpoint starts from the first line; a finished run is recognised and not recorded twice")
     func resumeWithoutProgress() throws {
-        let dir = try folder("refuse")
+        let dir = try folder("first")
         let input = try book(5, in: dir)
         try "partial\n".write(toFile: dir + "/plans.jsonl", atomically: true, encoding: .utf8)
         var b = rebalancer(input, dir + "/plans.jsonl")
+        let sink = MemorySink()
+        b.audit = BatchAuditContext(sink: sink, key: Array("a test key of 32 bytes, no more.".utf8), inputs: [:], parameters: [:])
         b.resume = true
-        let error = #expect(throws: BatchRebalanceError.self) { try b.run() }
-        #expect(error?.message.contains("plans.jsonl: no checkpoint to resume from") == true)
+        #expect(try b.run().lines == 5)
+        let reference = dir + "/reference.jsonl"
+        _ = try rebalancer(input, reference).run()
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/plans.jsonl")) == Data(contentsOf: URL(fileURLWithPath: reference)))
+        let again = try b.run()
+        #expect(again.lines == 5 && sink.state.withLock { $0.accounts.count } == 5, "the finished run is not recorded again")
+        #expect(sink.state.withLock { $0.runs.count } == 1)
     }
 
     /// A run of `input` into `out` stopped at its third checkpoint (file store), with `sink` if given.
