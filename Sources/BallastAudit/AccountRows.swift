@@ -70,23 +70,78 @@ public struct AuditAccountRow: Sendable, Equatable {
     /// - Complexity: O(n) hashes.
     public static func merkleRoot(_ leaves: [AuditHash]) -> String {
         guard !leaves.isEmpty else { return String(repeating: "0", count: 64) }
-        var level = leaves.map(\.bytes)
+        var level = leaves
         while level.count > 1 {
-            var next: [[UInt8]] = []
+            var next: [AuditHash] = []
             next.reserveCapacity((level.count + 1) / 2)
             var k = 0
             while k + 1 < level.count {
                 var h = SHA256()
                 h.update(data: [1])
-                h.update(data: level[k])
-                h.update(data: level[k + 1])
-                next.append(Array(h.finalize()))
+                withUnsafeBytes(of: level[k].words) { h.update(bufferPointer: $0) }
+                withUnsafeBytes(of: level[k + 1].words) { h.update(bufferPointer: $0) }
+                next.append(AuditHash(h.finalize()))
                 k += 2
             }
             if k < level.count { next.append(level[k]) }
             level = next
         }
-        return AuditEntry.hex(level[0])
+        return level[0].hex
+    }
+
+    /// The leaf hash of a stored account row (columns block, line, accountRef, accountDigest,
+    /// planDigest, status, duplicateOfLine) built straight from the stored bytes; `nil` when
+    /// the row needs the general path (escaped text, a digest that is not 32 bytes, a NULL
+    /// where a value belongs).
+    static func leafHash(stored a: Row, scratch buffer: inout [UInt8]) throws -> AuditHash? {
+        guard let line = AuditTrail.integer(a, 1), !a.hasNull(atIndex: 3), !a.hasNull(atIndex: 4), !a.hasNull(atIndex: 5) else {
+            return nil
+        }
+        buffer.removeAll(keepingCapacity: true)
+        buffer.append(contentsOf: "ballast-account-v1\n".utf8)
+        buffer.append(contentsOf: String(line).utf8)
+        buffer.append(10)
+        func plain(_ index: Int) throws -> Bool {
+            try a.withUnsafeData(atIndex: index) { d in
+                guard let d, !d.contains(92), !d.contains(10) else { return false }
+                buffer.append(contentsOf: d)
+                return true
+            }
+        }
+        func hex(_ index: Int) throws -> Bool {
+            try a.withUnsafeData(atIndex: index) { d in
+                guard let d, d.count == 32 else { return false }
+                let digits: StaticString = "0123456789abcdef"
+                for b in d {
+                    buffer.append(digits.utf8Start[Int(b >> 4)])
+                    buffer.append(digits.utf8Start[Int(b & 15)])
+                }
+                return true
+            }
+        }
+        if a.hasNull(atIndex: 2) {
+            buffer.append(126)
+        } else {
+            buffer.append(61)
+            guard try plain(2) else { return nil }
+        }
+        buffer.append(10)
+        guard try hex(3) else { return nil }
+        buffer.append(10)
+        guard try hex(4) else { return nil }
+        buffer.append(10)
+        guard try plain(5) else { return nil }
+        buffer.append(10)
+        if a.hasNull(atIndex: 6) {
+            buffer.append(126)
+        } else {
+            guard let dup = AuditTrail.integer(a, 6) else { return nil }
+            buffer.append(contentsOf: String(dup).utf8)
+        }
+        var h = SHA256()
+        h.update(data: [0])
+        buffer.withUnsafeBytes { h.update(bufferPointer: $0) }
+        return AuditHash(h.finalize())
     }
 
     /// The leaf hashes of rows, computed in parallel for large blocks.

@@ -519,8 +519,10 @@ public final class AuditTrail: Sendable {
                 // The account rows of batch blocks, read alongside in (block, line) order.
                 let accounts = try Row.fetchCursor(
                     db,
-                    sql: "SELECT block, line, accountRef, hex(accountDigest), hex(planDigest), status, duplicateOfLine, "
-                        + "length(accountDigest), length(planDigest) FROM account ORDER BY block, line")
+                    sql:
+                        "SELECT block, line, accountRef, accountDigest, planDigest, status, duplicateOfLine FROM account ORDER BY block, line"
+                )
+                var scratch: [UInt8] = []
                 var pending = try accounts.next()
                 var accountRows = 0
                 while let row = try cursor.next() {
@@ -554,18 +556,24 @@ public final class AuditTrail: Sendable {
                     if Self.text(row, "command") == Self.blockCommand {
                         var leaves: [AuditHash] = []
                         while let a = pending, Self.integer(a, 0) == r.id {
-                            guard let line = Self.integer(a, 1).map(Int.init), let accountDigest = Self.text(a, 3),
-                                let planDigest = Self.text(a, 4), let status = Self.text(a, 5), Self.integer(a, 7) == 32,
-                                Self.integer(a, 8) == 32
-                            else {
-                                return broken(r.id, "one of its account rows has a missing or malformed field (edited)")
+                            if let leaf = try AuditAccountRow.leafHash(stored: a, scratch: &scratch) {
+                                leaves.append(leaf)
+                            } else {
+                                // The general path: escaped text, or a field that is not what the trail writes.
+                                guard let line = Self.integer(a, 1).map(Int.init),
+                                    case .blob(let accountBytes) = (a[3] as DatabaseValue).storage,
+                                    let accountDigest = AuditHash(bytes: accountBytes),
+                                    case .blob(let planBytes) = (a[4] as DatabaseValue).storage,
+                                    let planDigest = AuditHash(bytes: planBytes), let status = Self.text(a, 5)
+                                else {
+                                    return broken(r.id, "one of its account rows has a missing or malformed field (edited)")
+                                }
+                                leaves.append(
+                                    AuditAccountRow(
+                                        line: line, accountRef: Self.text(a, 2), accountDigest: accountDigest, planDigest: planDigest,
+                                        status: status, duplicateOfLine: Self.integer(a, 6).map(Int.init)
+                                    ).leafHash)
                             }
-                            leaves.append(
-                                AuditAccountRow.leafHash(
-                                    AuditAccountRow.canonical(
-                                        line: line, accountRef: Self.text(a, 2), accountDigest: accountDigest.lowercased(),
-                                        planDigest: planDigest.lowercased(), status: status,
-                                        duplicateOfLine: Self.integer(a, 6).map(Int.init))))
                             pending = try accounts.next()
                         }
                         accountRows += leaves.count
