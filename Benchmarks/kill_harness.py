@@ -9,6 +9,11 @@ per failure and a summary; exits 1 on any failure.
 
     python3 Benchmarks/kill_harness.py                       # 100 trials, 20,000 accounts
     python3 Benchmarks/kill_harness.py --trials 200 --accounts 50000 --seed 7
+
+Then deterministic kill points (BALLAST_BATCH_KILL_AT=POINT:BLOCK, small blocks through
+BALLAST_BATCH_BLOCK_BYTES): after the output write, after the audit commit and after the
+checkpoint rename of blocks 1 to 4, each followed by a resume that is itself killed at the same
+point of its first block, then a resume to the end.
 """
 
 import argparse
@@ -87,7 +92,40 @@ def main():
                 if os.path.exists(db + suffix):
                     os.remove(db + suffix)
             os.remove(out)
-    print(f"{args.trials} trials, {kills} kills (-9), {failures} failures")
+        def check(name, out, db):
+            nonlocal failures
+            with open(out, "rb") as f:
+                got = f.read()
+            problems = [] if got == expected else ["output differs from the uninterrupted run"]
+            exported = subprocess.run([binary, "audit", "export", "--audit-db", db], cwd=ROOT, capture_output=True, text=True)
+            lines = [json.loads(l)["line"] for l in exported.stdout.splitlines() if l.startswith('{"accountDigest"')]
+            if sorted(lines) != list(range(1, args.accounts + 1)):
+                problems.append(f"{len(lines)} audit rows for {args.accounts} lines")
+            if subprocess.run([binary, "audit", "verify", "--audit-db", db], cwd=ROOT, capture_output=True).returncode != 0:
+                problems.append("verify fails")
+            if problems:
+                failures += 1
+                print(f"{name}: " + "; ".join(problems))
+
+        points = 0
+        for point in ["after-output-write", "after-audit-commit", "after-checkpoint"]:
+            for block in range(1, 5):
+                out = os.path.join(tmp, f"det-{point}-{block}.jsonl")
+                db = os.path.join(tmp, f"det-{point}-{block}.sqlite")
+                cmd = [binary] + base + ["--out", out, "--audit-db", db]
+                for kill_at, extra in [(f"{point}:{block}", []), (f"{point}:1", ["--resume"]), (None, ["--resume"])]:
+                    env = dict(os.environ, BALLAST_BATCH_BLOCK_BYTES="65536")
+                    if kill_at:
+                        env["BALLAST_BATCH_KILL_AT"] = kill_at
+                    r = subprocess.run(cmd + extra, cwd=ROOT, env=env, capture_output=True, text=True)
+                    if kill_at and r.returncode != -signal.SIGKILL:
+                        print(f"{point}:{block}: the kill point was not reached (exit {r.returncode}: {r.stderr.strip()[:200]})")
+                        failures += 1
+                    if kill_at:
+                        kills += 1
+                points += 1
+                check(f"{point}:{block}", out, db)
+    print(f"{args.trials} random trials and {points} deterministic kill points, {kills} kills (-9), {failures} failures")
     sys.exit(1 if failures else 0)
 
 

@@ -141,6 +141,41 @@ public struct BatchRebalanceError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
+/// A deterministic kill point for crash tests: the process kills itself (SIGKILL) when it
+/// reaches `point` in block `block` (from 1), as a power cut or `kill -9` would.
+public struct BatchFaultInjection: Sendable, Equatable {
+    /// Where in a block's write the process dies.
+    public enum Point: String, Sendable, CaseIterable {
+        /// After the block's plans were written to the output, before the audit commit.
+        case afterOutputWrite = "after-output-write"
+        /// After the audit commit of the block's records and progress, before the checkpoint.
+        case afterAuditCommit = "after-audit-commit"
+        /// After the checkpoint was saved (renamed into place).
+        case afterCheckpoint = "after-checkpoint"
+    }
+    /// Where.
+    public var point: Point
+    /// In which block.
+    public var block: Int
+
+    /// A kill point.
+    public init(point: Point, block: Int) {
+        self.point = point
+        self.block = block
+    }
+
+    /// Parses `POINT:BLOCK`, such as `after-audit-commit:3`; `nil` for anything else.
+    public init?(_ text: String) {
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, let point = Point(rawValue: String(parts[0])), let block = Int(parts[1]), block >= 1 else { return nil }
+        self.init(point: point, block: block)
+    }
+
+    func reached(_ p: Point, block b: Int) {
+        if p == point && b == block { raise(SIGKILL) }
+    }
+}
+
 // MARK: - Protocols a service plugs its own parts into
 
 /// Where a batch keeps its checkpoint between runs.
@@ -315,6 +350,8 @@ public struct BatchRebalancer: Sendable {
     public var progress: (@Sendable (BatchProgress) -> Void)?
     /// Bytes read per block (default 4 MiB).
     public var blockSize = 4 << 20
+    /// A kill point for crash tests (`nil`: none).
+    public var faultInjection: BatchFaultInjection?
 
     /// A batch from `input` to `output` with the planner, targets and prices it plans with.
     public init(
@@ -447,6 +484,8 @@ public struct BatchRebalancer: Sendable {
         let run: String
         let engineVersion: String
         let options: [String: String]
+        let fault: BatchFaultInjection?
+        let blocks = Mutex(0)
         let outputPath: String
         let state: Mutex<WriterState>
         /// The first failure; the reading loop checks it between blocks.
@@ -455,8 +494,10 @@ public struct BatchRebalancer: Sendable {
 
         init(
             out: FileHandle, err: FileHandle?, checkpoints: (any BatchCheckpointStore)?, durable: Bool, audit: (any BatchAuditSink)?,
-            run: String, engineVersion: String, options: [String: String], outputPath: String, state: WriterState
+            run: String, engineVersion: String, options: [String: String], fault: BatchFaultInjection?, outputPath: String,
+            state: WriterState
         ) {
+            self.fault = fault
             self.engineVersion = engineVersion
             self.options = options
             self.out = out
@@ -562,6 +603,11 @@ public struct BatchRebalancer: Sendable {
                     // A resume's blocks before its checkpoint only register ids: saving a
                     // checkpoint for them would move progress back (and before the input is checked).
                     guard checkpoint else { return }
+                    let block = blocks.withLock {
+                        $0 += 1
+                        return $0
+                    }
+                    fault?.reached(.afterOutputWrite, block: block)
                     let records = parts.flatMap(\.records)
                     guard let checkpoints else {
                         // A pipe stage has no checkpoint, but its accounts are recorded all the same.
@@ -582,7 +628,9 @@ public struct BatchRebalancer: Sendable {
                             records, run: run, engineVersion: engineVersion, time: time,
                             progress: (outputPath, String(decoding: try JSONEncoder().encode(cp), as: UTF8.self)))
                     }
+                    fault?.reached(.afterAuditCommit, block: block)
                     try checkpoints.save(cp)
+                    fault?.reached(.afterCheckpoint, block: block)
                 }
             } catch {
                 failure.withLock { $0 = error }
@@ -738,7 +786,7 @@ public struct BatchRebalancer: Sendable {
         }
         let writer = Writer(
             out: outHandle, err: errHandle, checkpoints: checkpointStore, durable: durable, audit: audit?.sink, run: runId,
-            engineVersion: engineVersion, options: optionDigests, outputPath: absoluteOutput,
+            engineVersion: engineVersion, options: optionDigests, fault: faultInjection, outputPath: absoluteOutput,
             state: WriterState(counts: counts, outTail: outTail, errTail: errTail)
         )
         let audit = self.audit

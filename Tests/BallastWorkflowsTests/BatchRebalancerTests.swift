@@ -268,4 +268,12 @@ struct BatchRebalancerTests {
         withExtendedLifetime(held) {}
         #expect(!FileManager.default.fileExists(atPath: out), "the refused run touched nothing")
     }
+
+    @Test("kill points parse as POINT:BLOCK and nothing else")
+    func faultInjection() {
+        #expect(BatchFaultInjection("after-audit-commit:3") == BatchFaultInjection(point: .afterAuditCommit, block: 3))
+        #expect(BatchFaultInjection("after-checkpoint:0") == nil)
+        #expect(BatchFaultInjection("somewhere:1") == nil)
+        #expect(BatchFaultInjection("after-output-write") == nil)
+    }
 }

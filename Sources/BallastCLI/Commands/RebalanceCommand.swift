@@ -239,6 +239,16 @@ struct RebalanceCommand: ParsableCommand {
                     prices: priceAt, asOf: day, engineVersion: BallastVersion.current)
                 batch.resume = resume
                 batch.durable = fsync
+                // Crash tests (Benchmarks/kill_harness.py): a deterministic kill point and a block size.
+                let env = ProcessInfo.processInfo.environment
+                if let kill = env["BALLAST_BATCH_KILL_AT"] {
+                    guard let fault = BatchFaultInjection(kill) else {
+                        throw InputFileError(
+                            description: "BALLAST_BATCH_KILL_AT=\(kill): expected POINT:BLOCK, such as after-audit-commit:3")
+                    }
+                    batch.faultInjection = fault
+                }
+                if let bytes = env["BALLAST_BATCH_BLOCK_BYTES"].flatMap(Int.init), bytes > 0 { batch.blockSize = bytes }
                 if !output.quiet && isatty(2) != 0 { batch.progress = ProgressLine().report }
                 if let trail = try audit.open() {
                     let key = try Privacy.pseudonymKey(keyFile: files.keyFile).withUnsafeBytes { Array($0) }
