@@ -93,28 +93,38 @@ public struct AuditAccountRow: Sendable, Equatable {
     /// planDigest, status, duplicateOfLine) built straight from the stored bytes; `nil` when
     /// the row needs the general path (escaped text, a digest that is not 32 bytes, a NULL
     /// where a value belongs).
-    static func leafHash(stored a: Row, scratch buffer: inout [UInt8]) throws -> AuditHash? {
+    static func appendCanonical(stored a: Row, to buffer: inout [UInt8]) throws -> Bool {
+        let start = buffer.count
         guard let line = AuditTrail.integer(a, 1), !a.hasNull(atIndex: 3), !a.hasNull(atIndex: 4), !a.hasNull(atIndex: 5) else {
-            return nil
+            return false
         }
-        buffer.removeAll(keepingCapacity: true)
+        func fail() -> Bool {
+            buffer.removeSubrange(start...)
+            return false
+        }
         buffer.append(contentsOf: "ballast-account-v1\n".utf8)
         buffer.append(contentsOf: String(line).utf8)
         buffer.append(10)
         func plain(_ index: Int) throws -> Bool {
             try a.withUnsafeData(atIndex: index) { d in
-                guard let d, !d.contains(92), !d.contains(10) else { return false }
-                buffer.append(contentsOf: d)
-                return true
+                guard let d else { return false }
+                return d.withUnsafeBytes { raw in
+                    let bytes = raw.bindMemory(to: UInt8.self)
+                    guard !bytes.contains(92), !bytes.contains(10) else { return false }
+                    buffer.append(contentsOf: bytes)
+                    return true
+                }
             }
         }
         func hex(_ index: Int) throws -> Bool {
             try a.withUnsafeData(atIndex: index) { d in
                 guard let d, d.count == 32 else { return false }
                 let digits: StaticString = "0123456789abcdef"
-                for b in d {
-                    buffer.append(digits.utf8Start[Int(b >> 4)])
-                    buffer.append(digits.utf8Start[Int(b & 15)])
+                d.withUnsafeBytes { raw in
+                    for b in raw {
+                        buffer.append(digits.utf8Start[Int(b >> 4)])
+                        buffer.append(digits.utf8Start[Int(b & 15)])
+                    }
                 }
                 return true
             }
@@ -123,25 +133,47 @@ public struct AuditAccountRow: Sendable, Equatable {
             buffer.append(126)
         } else {
             buffer.append(61)
-            guard try plain(2) else { return nil }
+            guard try plain(2) else { return fail() }
         }
         buffer.append(10)
-        guard try hex(3) else { return nil }
+        guard try hex(3) else { return fail() }
         buffer.append(10)
-        guard try hex(4) else { return nil }
+        guard try hex(4) else { return fail() }
         buffer.append(10)
-        guard try plain(5) else { return nil }
+        guard try plain(5) else { return fail() }
         buffer.append(10)
         if a.hasNull(atIndex: 6) {
             buffer.append(126)
         } else {
-            guard let dup = AuditTrail.integer(a, 6) else { return nil }
+            guard let dup = AuditTrail.integer(a, 6) else { return fail() }
             buffer.append(contentsOf: String(dup).utf8)
         }
-        var h = SHA256()
-        h.update(data: [0])
-        buffer.withUnsafeBytes { h.update(bufferPointer: $0) }
-        return AuditHash(h.finalize())
+        return true
+    }
+
+    /// The leaf hashes of canonical texts held back to back in `bytes` (text k ends at
+    /// `ends[k]`), computed in parallel for large blocks.
+    static func leaves(bytes: [UInt8], ends: [Int]) -> [AuditHash] {
+        @Sendable func leaf(_ k: Int, _ b: UnsafeRawBufferPointer) -> AuditHash {
+            var h = SHA256()
+            h.update(data: [0])
+            h.update(bufferPointer: UnsafeRawBufferPointer(rebasing: b[(k == 0 ? 0 : ends[k - 1])..<ends[k]]))
+            return AuditHash(h.finalize())
+        }
+        return bytes.withUnsafeBytes { b in
+            guard ends.count > 4096 else { return (0..<ends.count).map { leaf($0, b) } }
+            var out = [AuditHash](repeating: AuditHash(SHA256.hash(data: [UInt8]())), count: ends.count)
+            let chunks = 8
+            let size = (ends.count + chunks - 1) / chunks
+            out.withUnsafeMutableBufferPointer { o in
+                nonisolated(unsafe) let o = o
+                nonisolated(unsafe) let b = b
+                DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                    for k in (c * size)..<min(ends.count, (c + 1) * size) { o[k] = leaf(k, b) }
+                }
+            }
+            return out
+        }
     }
 
     /// The leaf hashes of rows, computed in parallel for large blocks.

@@ -523,6 +523,7 @@ public final class AuditTrail: Sendable {
                         "SELECT block, line, accountRef, accountDigest, planDigest, status, duplicateOfLine FROM account ORDER BY block, line"
                 )
                 var scratch: [UInt8] = []
+                var ends: [Int] = []
                 var pending = try accounts.next()
                 var accountRows = 0
                 while let row = try cursor.next() {
@@ -554,11 +555,11 @@ public final class AuditTrail: Sendable {
                             r.id, "an account row (line \(Self.integer(a, 1) ?? 0)) belongs to no batch block (an account row was added)")
                     }
                     if Self.text(row, "command") == Self.blockCommand {
-                        var leaves: [AuditHash] = []
+                        // The block's canonical texts back to back, then their hashes in parallel.
+                        scratch.removeAll(keepingCapacity: true)
+                        ends.removeAll(keepingCapacity: true)
                         while let a = pending, Self.integer(a, 0) == r.id {
-                            if let leaf = try AuditAccountRow.leafHash(stored: a, scratch: &scratch) {
-                                leaves.append(leaf)
-                            } else {
+                            if try !AuditAccountRow.appendCanonical(stored: a, to: &scratch) {
                                 // The general path: escaped text, or a field that is not what the trail writes.
                                 guard let line = Self.integer(a, 1).map(Int.init),
                                     case .blob(let accountBytes) = (a[3] as DatabaseValue).storage,
@@ -568,14 +569,15 @@ public final class AuditTrail: Sendable {
                                 else {
                                     return broken(r.id, "one of its account rows has a missing or malformed field (edited)")
                                 }
-                                leaves.append(
-                                    AuditAccountRow(
-                                        line: line, accountRef: Self.text(a, 2), accountDigest: accountDigest, planDigest: planDigest,
-                                        status: status, duplicateOfLine: Self.integer(a, 6).map(Int.init)
-                                    ).leafHash)
+                                let row = AuditAccountRow(
+                                    line: line, accountRef: Self.text(a, 2), accountDigest: accountDigest, planDigest: planDigest,
+                                    status: status, duplicateOfLine: Self.integer(a, 6).map(Int.init))
+                                scratch.append(contentsOf: row.canonical.utf8)
                             }
+                            ends.append(scratch.count)
                             pending = try accounts.next()
                         }
+                        let leaves = AuditAccountRow.leaves(bytes: scratch, ends: ends)
                         accountRows += leaves.count
                         let outputs = Self.text(row, "outputs") ?? ""
                         if outputs != "{\"merkleRoot\":\"\(AuditAccountRow.merkleRoot(leaves))\"}" {
