@@ -350,6 +350,10 @@ public struct BatchRebalancer: Sendable {
     public var progress: (@Sendable (BatchProgress) -> Void)?
     /// Bytes read per block (default 4 MiB).
     public var blockSize = 4 << 20
+    /// The longest input line planned, in bytes (default 1 MiB): a longer line becomes an
+    /// error record and its bytes are dropped as they are read, so that memory stays bounded
+    /// by this limit plus two blocks.
+    public var maxLineBytes = 1 << 20
     /// A kill point for crash tests (`nil`: none).
     public var faultInjection: BatchFaultInjection?
 
@@ -805,6 +809,7 @@ public struct BatchRebalancer: Sendable {
         let progress = self.progress
         // The identity of the input read so far: its length and SHA-256, kept in checkpoints.
         var inputHasher = SHA256()
+        var skippingLongLine = false
         var inputConsumed: UInt64 = 0
         let inputName: String
         if case .file(let path) = input { inputName = path } else { inputName = "the input" }
@@ -819,12 +824,35 @@ public struct BatchRebalancer: Sendable {
             numbers.removeAll(keepingCapacity: true)
             idOnly.removeAll(keepingCapacity: true)
             var consumed = 0
+            let limit = maxLineBytes
             buffer.withUnsafeBufferPointer { b in
                 guard let base = b.baseAddress else { return }
                 var p = 0
+                if skippingLongLine {
+                    // The rest of a line over the limit: dropped up to its end.
+                    guard let hit = memchr(base, 10, b.count) else {
+                        p = b.count
+                        if atEnd { skippingLongLine = false }
+                        consumed = p
+                        return
+                    }
+                    p = hit.assumingMemoryBound(to: UInt8.self) - UnsafeMutablePointer(mutating: base) + 1
+                    skippingLongLine = false
+                }
                 while p < b.count {
                     let hit = memchr(base + p, 10, b.count - p)
-                    guard hit != nil || atEnd else { break }
+                    guard hit != nil || atEnd else {
+                        if b.count - p > limit {
+                            // A line over the limit: an error record, and its bytes are not kept.
+                            linesRead += 1
+                            (starts, ends, numbers, idOnly) = (
+                                starts + [-1], ends + [0], numbers + [linesRead], idOnly + [linesRead <= skip]
+                            )
+                            p = b.count
+                            skippingLongLine = true
+                        }
+                        break
+                    }
                     let newline = hit.map { $0.assumingMemoryBound(to: UInt8.self) - UnsafeMutablePointer(mutating: base) } ?? b.count
                     var end = newline
                     if end > p && b[end - 1] == 13 { end -= 1 }
@@ -836,7 +864,7 @@ public struct BatchRebalancer: Sendable {
                     }
                     if !blank {
                         // Lines before a resume's checkpoint only give their ids to the duplicate check.
-                        starts.append(p)
+                        starts.append(end - p > limit ? -1 : p)
                         ends.append(end)
                         numbers.append(linesRead)
                         idOnly.append(linesRead <= skip)
@@ -883,6 +911,35 @@ public struct BatchRebalancer: Sendable {
                     let hi = min(count, lo + slice)
                     guard lo < hi else { return }
                     for k in lo..<hi {
+                        if s[k] < 0 {
+                            // A line over the limit: its bytes were not kept.
+                            guard !only[k] else {
+                                part.lines.append(
+                                    LineInfo(end: part.output.count, id: nil, number: nums[k], status: nil, turnover: 0, cost: 0))
+                                continue
+                            }
+                            var text = Self.errorRecord(
+                                line: nums[k], accountId: nil,
+                                "the line is longer than \(maxLineBytes) bytes, the limit (raise it with --max-line-bytes); it is not planned"
+                            )
+                            text.withUTF8 {
+                                part.output.append(UnsafeRawBufferPointer($0))
+                                part.errors.append(UnsafeRawBufferPointer($0))
+                            }
+                            part.errors.append(10)
+                            if audit != nil {
+                                part.records.append(
+                                    BatchAccountRecord(
+                                        line: nums[k], accountRef: nil, accountDigest: AuditHash(of: Data()),
+                                        planDigest: AuditHash(of: Data(text.utf8)), status: PlanStatus.error.rawValue))
+                            }
+                            part.output.append(10)
+                            part.lines.append(
+                                LineInfo(end: part.output.count, id: nil, number: nums[k], status: .error, turnover: 0, cost: 0))
+                            part.counts.lines += 1
+                            part.counts.errors += 1
+                            continue
+                        }
                         let line = UnsafeBufferPointer(rebasing: bytes[s[k]..<e[k]])
                         if only[k] {
                             part.lines.append(

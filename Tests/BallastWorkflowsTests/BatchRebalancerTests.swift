@@ -276,4 +276,28 @@ struct BatchRebalancerTests {
         #expect(BatchFaultInjection("somewhere:1") == nil)
         #expect(BatchFaultInjection("after-output-write") == nil)
     }
+
+    @Test("a line over the limit becomes an error record naming the limit, across blocks; the lines around it are planned")
+    func longLine() throws {
+        let dir = try folder("long")
+        var text = ""
+        for k in 1...9 {
+            text +=
+                k == 4
+                ? "{\"id\":\"A-4\",\"model\":\"M\",\"cash\":5,\"note\":\"" + String(repeating: "x", count: 900) + "\"}\n"
+                : "{\"id\":\"A-\(k)\",\"model\":\"M\",\"cash\":\(1000 + k),\"holdings\":{\"AAA\":1}}\n"
+        }
+        try text.write(toFile: dir + "/book.jsonl", atomically: true, encoding: .utf8)
+        var b = rebalancer(dir + "/book.jsonl", dir + "/plans.jsonl")
+        b.maxLineBytes = 100
+        let summary = try b.run()
+        let lines = try String(contentsOfFile: dir + "/plans.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(summary.lines == 9 && summary.errors == 1 && lines.count == 9, "\(summary) \(lines)")
+        #expect(lines[3].contains("\"line\":4") && lines[3].contains("longer than 100 bytes, the limit (raise it with --max-line-bytes)"))
+        #expect(lines[4].contains("\"accountId\":\"A-5\"") && lines[8].contains("\"accountId\":\"A-9\""))
+        b.maxLineBytes = 2000
+        #expect(try b.run().errors == 1, "under a higher limit the line is read (and fails for its unknown field)")
+        let again = try String(contentsOfFile: dir + "/plans.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(!again[3].contains("longer than"))
+    }
 }

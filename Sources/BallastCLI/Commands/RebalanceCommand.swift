@@ -79,6 +79,12 @@ struct RebalanceCommand: ParsableCommand {
     )
     var fsync = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Batch mode: the longest account line planned, in bytes (default 1048576); a longer line becomes an error record.",
+            valueName: "n"))
+    var maxLineBytes: Int = 1 << 20
+
     @Option(help: ArgumentHelp("Policy file (JSON).", valueName: "file"))
     var policy: String?
 
@@ -150,6 +156,7 @@ struct RebalanceCommand: ParsableCommand {
         if accounts != nil && out == nil { throw ValidationError("--accounts needs --out FILE (or - for standard output)") }
         if resume && out == "-" { throw ValidationError("--resume needs an output file, not standard output") }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if maxLineBytes < 64 { throw ValidationError("--max-line-bytes must be at least 64") }
         try refuseOverwriting(inputs: inputPaths, outputs: outputPaths)
     }
 
@@ -239,6 +246,7 @@ struct RebalanceCommand: ParsableCommand {
                     prices: priceAt, asOf: day, engineVersion: BallastVersion.current)
                 batch.resume = resume
                 batch.durable = fsync
+                batch.maxLineBytes = maxLineBytes
                 // Crash tests (Benchmarks/kill_harness.py): a deterministic kill point and a block size.
                 let env = ProcessInfo.processInfo.environment
                 if let kill = env["BALLAST_BATCH_KILL_AT"] {
