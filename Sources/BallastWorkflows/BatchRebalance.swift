@@ -873,18 +873,21 @@ public struct BatchRebalancer: Sendable {
                 }
                 consumed = p
             }
-            buffer.withUnsafeBytes { b in
-                var chunk = UnsafeRawBufferPointer(rebasing: b[0..<consumed])
-                if let expected = expectedInput, inputConsumed + UInt64(chunk.count) >= expected.bytes {
-                    let head = Int(expected.bytes - inputConsumed)
-                    inputHasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: chunk[0..<head]))
-                    let digest = AuditHash(inputHasher.finalize()).hex
-                    if digest != expected.digest { expectedInput = (0, "differs") } else { expectedInput = nil }
-                    inputConsumed += UInt64(head)
-                    chunk = UnsafeRawBufferPointer(rebasing: chunk[head...])
+            // Only a checkpointed output needs the input's identity (a pipe stage has no resume).
+            if outputPath != nil {
+                buffer.withUnsafeBytes { b in
+                    var chunk = UnsafeRawBufferPointer(rebasing: b[0..<consumed])
+                    if let expected = expectedInput, inputConsumed + UInt64(chunk.count) >= expected.bytes {
+                        let head = Int(expected.bytes - inputConsumed)
+                        inputHasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: chunk[0..<head]))
+                        let digest = AuditHash(inputHasher.finalize()).hex
+                        if digest != expected.digest { expectedInput = (0, "differs") } else { expectedInput = nil }
+                        inputConsumed += UInt64(head)
+                        chunk = UnsafeRawBufferPointer(rebasing: chunk[head...])
+                    }
+                    inputHasher.update(bufferPointer: chunk)
+                    inputConsumed += UInt64(chunk.count)
                 }
-                inputHasher.update(bufferPointer: chunk)
-                inputConsumed += UInt64(chunk.count)
             }
             if let expected = expectedInput, expected.bytes == 0 || atEnd {
                 throw BatchRebalanceError(
