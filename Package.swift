@@ -4,7 +4,7 @@ import PackageDescription
 
 let package = Package(
     name: "Ballast",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "Ballast", targets: ["Ballast"]),
         .executable(name: "ballast", targets: ["BallastCLI"]),
@@ -60,6 +60,7 @@ let package = Package(
         ),
         .executableTarget(name: "ballast-example-risk-model", dependencies: ["Ballast"], path: "Examples/RiskModel"),
         .executableTarget(name: "ballast-example-recommend", dependencies: ["Ballast"], path: "Examples/Recommend"),
+        .executableTarget(name: "ballast-example-batch-rebalance", dependencies: ["Ballast"], path: "Examples/BatchRebalance"),
         .target(name: "BallastTestSupport", dependencies: ["BallastMarketData"], path: "Tests/BallastTestSupport"),
         .testTarget(name: "BallastLinearAlgebraTests", dependencies: ["BallastLinearAlgebra", "BallastTestSupport"]),
         .testTarget(name: "BallastMarketDataTests", dependencies: ["BallastMarketData", "BallastTestSupport"]),

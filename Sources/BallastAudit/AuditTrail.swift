@@ -107,11 +107,6 @@ public struct AuditRecord: Sendable, Codable, Equatable {
         id: Int64, time: String, engineVersion: String, command: String, customerRef: String?, accountRef: String?, inputs: String,
         parameters: String, outputs: String, suitability: String?, warnings: String, acknowledged: Bool, previousHash: String
     ) -> String {
-        func escaped(_ text: String) -> String {
-            // Backslashes and line ends are escaped so that fields cannot run into each other.
-            guard text.utf8.contains(where: { $0 == 92 || $0 == 10 }) else { return text }
-            return text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
-        }
         var out = String(id)
         for field in [
             time, engineVersion, command, customerRef ?? "", accountRef ?? "", inputs, parameters, outputs, suitability ?? "", warnings,
@@ -122,13 +117,20 @@ public struct AuditRecord: Sendable, Codable, Equatable {
         }
         return out
     }
+
+    /// A field of the canonical text: backslashes and line ends escaped so that fields cannot
+    /// run into each other.
+    static func escaped(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 == 92 || $0 == 10 }) else { return text }
+        return text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+    }
 }
 
 /// The outcome of ``AuditTrail/verify()``.
 public struct AuditVerification: Sendable, Codable, Equatable {
     /// Whether every record is intact and in place.
     public var intact: Bool
-    /// Records checked.
+    /// Records checked: chain records and the account rows of batch blocks.
     public var records: Int
     /// The first record that is wrong (or the id where one is missing).
     public var firstBroken: Int64?
@@ -136,6 +138,10 @@ public struct AuditVerification: Sendable, Codable, Equatable {
     public var problem: String?
     /// The hash of the last record: keep it elsewhere to anchor the chain.
     public var headHash: String
+    /// The id of the key whose signature of the head was checked (`verify --public-key`).
+    public var signedBy: String?
+    /// Anchored heads checked against the chain (`verify --anchor`).
+    public var anchorsChecked: Int?
 }
 
 /// An error of the audit trail, with the database path.
@@ -158,12 +164,16 @@ public final class AuditTrail: Sendable {
     /// The database file.
     public let path: String
     let queue: DatabaseQueue
+    /// The key that signs the head at every append (`nil`: heads are not signed).
+    public let signingKey: AuditSigningKey?
 
     static let zeroHash = String(repeating: "0", count: 64)
 
-    /// Opens (creating with mode 0600 when missing) and migrates the database at `path`.
-    public init(path: String) throws(AuditError) {
+    /// Opens (creating with mode 0600 when missing) and migrates the database at `path`; with
+    /// `signingKey`, every append also stores the head signed with it.
+    public init(path: String, signingKey: AuditSigningKey? = nil) throws(AuditError) {
         self.path = path
+        self.signingKey = signingKey
         let fm = FileManager.default
         if !fm.fileExists(atPath: path) {
             let dir = (path as NSString).deletingLastPathComponent
@@ -180,6 +190,38 @@ public final class AuditTrail: Sendable {
             try Self.migrator.migrate(queue)
         } catch {
             throw AuditError("\(path): cannot open the audit database: \(error)")
+        }
+    }
+
+    /// Opens an existing trail for reading only (an auditor's copy: a read-only file, folder or
+    /// mount works); never creates, migrates or writes anything.
+    ///
+    /// - Throws: ``AuditError`` when the file is missing, empty, not an audit database, or
+    ///   cannot be read.
+    public init(readOnlyAt path: String) throws(AuditError) {
+        self.path = path
+        signingKey = nil
+        var s = stat()
+        guard stat(path, &s) == 0 else {
+            throw AuditError(
+                "\(path): no audit database here (\(String(cString: strerror(errno)))); give its path with --audit-db or BALLAST_AUDIT_DB")
+        }
+        guard s.st_size > 0 else {
+            throw AuditError("\(path): the file is empty, not an audit trail (an emptied trail is not an intact one)")
+        }
+        do {
+            var config = Configuration()
+            config.readonly = true
+            config.busyMode = .timeout(30)
+            queue = try DatabaseQueue(path: path, configuration: config)
+            let tables = try queue.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
+            guard tables.contains("record"), tables.contains("head") else {
+                throw AuditError("\(path): not an audit database (it has no records table)")
+            }
+        } catch let e as AuditError {
+            throw e
+        } catch {
+            throw AuditError("\(path): cannot open the audit database for reading: \(error)")
         }
     }
 
@@ -225,6 +267,31 @@ public final class AuditTrail: Sendable {
                     );
                     """)
         }
+        m.registerMigration("v3: compact account rows of batch blocks") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE account (
+                        block INTEGER NOT NULL,
+                        line INTEGER NOT NULL,
+                        accountRef TEXT,
+                        accountDigest BLOB NOT NULL,
+                        planDigest BLOB NOT NULL,
+                        status TEXT NOT NULL,
+                        duplicateOfLine INTEGER,
+                        PRIMARY KEY (block, line)
+                    ) WITHOUT ROWID;
+                    """)
+        }
+        m.registerMigration("v4: signed heads") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE head ADD COLUMN accountRows INTEGER NOT NULL DEFAULT 0;
+                    CREATE TABLE signedHead (
+                        one INTEGER PRIMARY KEY CHECK (one = 1),
+                        head TEXT NOT NULL
+                    );
+                    """)
+        }
         return m
     }
 
@@ -261,6 +328,13 @@ public final class AuditTrail: Sendable {
     /// progress row of `progress.output` is saved in the same transaction.
     @discardableResult
     public func append(_ entries: [AuditEntry], progress: (output: String, checkpoint: String)? = nil) throws(AuditError) -> [Int64] {
+        try append(entries, progress: progress) { _, _ in }
+    }
+
+    /// Appends entries, then runs `body` with their ids in the same transaction.
+    func append(
+        _ entries: [AuditEntry], progress: (output: String, checkpoint: String)?, then body: (Database, [Int64]) throws -> Void
+    ) throws(AuditError) -> [Int64] {
         do {
             return try queue.write { db -> [Int64] in
                 var (count, lastId, lastHash) = try Self.head(db)
@@ -271,7 +345,11 @@ public final class AuditTrail: Sendable {
                         INSERT INTO record (id, time, engineVersion, command, customerRef, accountRef, inputs, parameters, outputs,
                             suitability, warnings, acknowledged, previousHash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """)
-                for e in entries {
+                for var e in entries {
+                    // NULL and empty text hash alike in the canonical text; only NULL is ever written.
+                    if e.customerRef == "" { e.customerRef = nil }
+                    if e.accountRef == "" { e.accountRef = nil }
+                    if e.suitability == "" { e.suitability = nil }
                     let id = lastId + 1
                     let inputs = Self.json(e.inputs)
                     let parameters = Self.json(e.parameters)
@@ -296,6 +374,8 @@ public final class AuditTrail: Sendable {
                             "INSERT INTO batchProgress (output, checkpoint) VALUES (?, ?) ON CONFLICT(output) DO UPDATE SET checkpoint = excluded.checkpoint",
                         arguments: [progress.output, progress.checkpoint])
                 }
+                try body(db, ids)
+                if let signingKey { try Self.signHead(db, key: signingKey, time: entries.last?.time ?? AuditEntry.timestamp(Date())) }
                 return ids
             }
         } catch {
@@ -329,17 +409,54 @@ public final class AuditTrail: Sendable {
     }
 
     static func record(_ row: Row) throws -> AuditRecord {
-        func decode<T: Decodable>(_ text: String, _: T.Type) throws -> T { try JSONDecoder().decode(T.self, from: Data(text.utf8)) }
-        var e = AuditEntry(command: row["command"], engineVersion: row["engineVersion"], outputs: row["outputs"])
-        e.time = row["time"]
-        e.customerRef = row["customerRef"]
-        e.accountRef = row["accountRef"]
-        e.inputs = try decode(row["inputs"], [String: String].self)
-        e.parameters = try decode(row["parameters"], [String: String].self)
-        e.suitability = row["suitability"]
-        e.warnings = try decode(row["warnings"], [String].self)
-        e.acknowledged = row["acknowledged"]
-        return AuditRecord(id: row["id"], entry: e, previousHash: row["previousHash"], hash: row["hash"])
+        let id = integer(row, "id") ?? 0
+        func required(_ column: String) throws -> String {
+            guard let value = text(row, column) else {
+                throw AuditError("record \(id): \(column) is missing or not text (the database was edited); run `ballast audit verify`")
+            }
+            return value
+        }
+        func decode<T: Decodable>(_ column: String, _: T.Type) throws -> T {
+            guard let value = try? JSONDecoder().decode(T.self, from: Data(try required(column).utf8)) else {
+                throw AuditError(
+                    "record \(id): \(column) is not the JSON it should be (the database was edited); run `ballast audit verify`")
+            }
+            return value
+        }
+        var e = AuditEntry(command: try required("command"), engineVersion: try required("engineVersion"), outputs: try required("outputs"))
+        e.time = try required("time")
+        e.customerRef = text(row, "customerRef")
+        e.accountRef = text(row, "accountRef")
+        e.inputs = try decode("inputs", [String: String].self)
+        e.parameters = try decode("parameters", [String: String].self)
+        e.suitability = text(row, "suitability")
+        e.warnings = try decode("warnings", [String].self)
+        e.acknowledged = integer(row, "acknowledged") == 1
+        return AuditRecord(id: id, entry: e, previousHash: try required("previousHash"), hash: try required("hash"))
+    }
+
+    /// A column's text, `nil` when it is NULL or not text (never a crash on what an edit left).
+    static func text(_ row: Row, _ column: String) -> String? {
+        guard case .string(let s) = (row[column] as DatabaseValue?)?.storage else { return nil }
+        return s
+    }
+
+    /// A column's integer, `nil` when it is NULL or not an integer.
+    static func integer(_ row: Row, _ column: String) -> Int64? {
+        guard case .int64(let v) = (row[column] as DatabaseValue?)?.storage else { return nil }
+        return v
+    }
+
+    /// A column's text by index.
+    static func text(_ row: Row, _ index: Int) -> String? {
+        guard case .string(let s) = (row[index] as DatabaseValue).storage else { return nil }
+        return s
+    }
+
+    /// A column's integer by index.
+    static func integer(_ row: Row, _ index: Int) -> Int64? {
+        guard case .int64(let v) = (row[index] as DatabaseValue).storage else { return nil }
+        return v
     }
 
     /// Records in id order, optionally for one customer and from a date (`YYYY-MM-DD`) on.
@@ -378,11 +495,19 @@ public final class AuditTrail: Sendable {
         }
     }
 
-    /// Re-computes every hash and link, and checks the head: names the first record that was
-    /// edited, deleted, inserted or moved.
+    /// Runs SQLite's integrity check, then re-computes every hash, link and Merkle root, and
+    /// checks the head: names the first record that was edited, deleted, inserted or moved.
+    ///
+    /// - Complexity: O(records + account rows).
     public func verify() throws(AuditError) -> AuditVerification {
         do {
             return try queue.read { db -> AuditVerification in
+                let integrity = try String.fetchAll(db, sql: "PRAGMA integrity_check")
+                if integrity != ["ok"] {
+                    return AuditVerification(
+                        intact: false, records: 0, firstBroken: 0,
+                        problem: "the database file is damaged: " + integrity.prefix(3).joined(separator: "; "), headHash: "")
+                }
                 let (count, lastId, lastHash) = try Self.head(db)
                 var expectedId: Int64 = 1
                 var previous = Self.zeroHash
@@ -391,8 +516,23 @@ public final class AuditTrail: Sendable {
                     AuditVerification(intact: false, records: n, firstBroken: id, problem: problem, headHash: lastHash)
                 }
                 let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM record ORDER BY id")
+                // The account rows of batch blocks, read alongside in (block, line) order.
+                let accounts = try Row.fetchCursor(
+                    db,
+                    sql:
+                        "SELECT block, line, accountRef, accountDigest, planDigest, status, duplicateOfLine FROM account ORDER BY block, line"
+                )
+                var scratch: [UInt8] = []
+                var ends: [Int] = []
+                var pending = try accounts.next()
+                var accountRows = 0
                 while let row = try cursor.next() {
-                    let r = (id: row["id"] as Int64, previousHash: row["previousHash"] as String, hash: row["hash"] as String)
+                    guard let id = Self.integer(row, "id"), let previousHash = Self.text(row, "previousHash"),
+                        let hash = Self.text(row, "hash")
+                    else {
+                        return broken(expectedId, "a record has no id, link or hash (the database was edited)")
+                    }
+                    let r = (id: id, previousHash: previousHash, hash: hash)
                     n += 1
                     if r.id != expectedId {
                         return broken(
@@ -402,16 +542,62 @@ public final class AuditTrail: Sendable {
                     if r.previousHash != previous {
                         return broken(r.id, "its link to record \(r.id - 1) does not match (a record was inserted, removed or moved)")
                     }
-                    let text = AuditRecord.canonical(
-                        id: r.id, time: row["time"], engineVersion: row["engineVersion"], command: row["command"],
-                        customerRef: row["customerRef"], accountRef: row["accountRef"], inputs: row["inputs"],
-                        parameters: row["parameters"],
-                        outputs: row["outputs"], suitability: row["suitability"], warnings: row["warnings"],
-                        acknowledged: row["acknowledged"],
-                        previousHash: r.previousHash)
+                    if ["customerRef", "accountRef", "suitability"].contains(where: { Self.text(row, $0) == "" }) {
+                        return broken(r.id, "an optional field holds empty text where the trail writes NULL (edited)")
+                    }
+                    guard let text = Self.canonical(row, id: r.id, previousHash: r.previousHash) else {
+                        return broken(r.id, "a required field is empty (NULL) or not text (the database was edited)")
+                    }
                     if AuditEntry.digest(Data(text.utf8)) != r.hash { return broken(r.id, "its content does not match its hash (edited)") }
+                    // Account rows belong to a block record; one that points elsewhere was added.
+                    if let a = pending, (Self.integer(a, 0) ?? 0) < r.id {
+                        return broken(
+                            r.id, "an account row (line \(Self.integer(a, 1) ?? 0)) belongs to no batch block (an account row was added)")
+                    }
+                    if Self.text(row, "command") == Self.blockCommand {
+                        // The block's canonical texts back to back, then their hashes in parallel.
+                        scratch.removeAll(keepingCapacity: true)
+                        ends.removeAll(keepingCapacity: true)
+                        while let a = pending, Self.integer(a, 0) == r.id {
+                            if try !AuditAccountRow.appendCanonical(stored: a, to: &scratch) {
+                                // The general path: escaped text, or a field that is not what the trail writes.
+                                guard let line = Self.integer(a, 1).map(Int.init),
+                                    case .blob(let accountBytes) = (a[3] as DatabaseValue).storage,
+                                    let accountDigest = AuditHash(bytes: accountBytes),
+                                    case .blob(let planBytes) = (a[4] as DatabaseValue).storage,
+                                    let planDigest = AuditHash(bytes: planBytes), let status = Self.text(a, 5)
+                                else {
+                                    return broken(r.id, "one of its account rows has a missing or malformed field (edited)")
+                                }
+                                let row = AuditAccountRow(
+                                    line: line, accountRef: Self.text(a, 2), accountDigest: accountDigest, planDigest: planDigest,
+                                    status: status, duplicateOfLine: Self.integer(a, 6).map(Int.init))
+                                scratch.append(contentsOf: row.canonical.utf8)
+                            }
+                            ends.append(scratch.count)
+                            pending = try accounts.next()
+                        }
+                        let leaves = AuditAccountRow.leaves(bytes: scratch, ends: ends)
+                        accountRows += leaves.count
+                        let outputs = Self.text(row, "outputs") ?? ""
+                        if outputs != "{\"merkleRoot\":\"\(AuditAccountRow.merkleRoot(leaves))\"}" {
+                            return broken(
+                                r.id,
+                                "its \(leaves.count) account rows do not match its Merkle root (an account row was edited, added or removed)"
+                            )
+                        }
+                    }
+                    if let a = pending, (Self.integer(a, 0) ?? 0) <= r.id {
+                        return broken(
+                            r.id, "an account row (line \(Self.integer(a, 1) ?? 0)) belongs to no batch block (an account row was added)")
+                    }
                     previous = r.hash
                     expectedId += 1
+                }
+                if let a = pending {
+                    return broken(
+                        expectedId,
+                        "an account row (line \(Self.integer(a, 1) ?? 0)) belongs to no batch block (an account row was added)")
                 }
                 if Int64(n) != count || expectedId - 1 != lastId || previous != lastHash {
                     return broken(
@@ -419,13 +605,25 @@ public final class AuditTrail: Sendable {
                         "the chain ends at record \(expectedId - 1) but the head records \(count) records ending at \(lastId) (records removed from or added to the end)"
                     )
                 }
-                return AuditVerification(intact: true, records: n, firstBroken: nil, problem: nil, headHash: lastHash)
+                return AuditVerification(intact: true, records: n + accountRows, firstBroken: nil, problem: nil, headHash: lastHash)
             }
         } catch let e as AuditError {
             throw e
         } catch {
             throw AuditError("\(path): cannot read the audit trail: \(error)")
         }
+    }
+
+    /// The canonical text of a stored record, `nil` when a required column is NULL or not text.
+    static func canonical(_ row: Row, id: Int64, previousHash: String) -> String? {
+        guard let time = text(row, "time"), let engineVersion = text(row, "engineVersion"), let command = text(row, "command"),
+            let inputs = text(row, "inputs"), let parameters = text(row, "parameters"), let outputs = text(row, "outputs"),
+            let warnings = text(row, "warnings"), let acknowledged = integer(row, "acknowledged")
+        else { return nil }
+        return AuditRecord.canonical(
+            id: id, time: time, engineVersion: engineVersion, command: command, customerRef: text(row, "customerRef"),
+            accountRef: text(row, "accountRef"), inputs: inputs, parameters: parameters, outputs: outputs,
+            suitability: text(row, "suitability"), warnings: warnings, acknowledged: acknowledged == 1, previousHash: previousHash)
     }
 
     /// Number of records.

@@ -126,28 +126,78 @@ public enum Privacy {
         return String(decoding: hex, as: UTF8.self)
     }
 
-    /// The pseudonymisation key: `BALLAST_PSEUDONYM_KEY` (any text, at least 16 characters)
-    /// if set, else the contents of `keyFile`, created with 32 random bytes and mode 0600 on
-    /// first use.
+    /// The pseudonymisation key: `BALLAST_PSEUDONYM_KEY` (any text of at least 16 bytes) if
+    /// set, else the contents of `keyFile`, created with 32 random bytes on first use.
     ///
-    /// - Throws: an error naming the file when it cannot be read or created.
+    /// A new key file is created atomically with mode 0600 (never readable by others, even for
+    /// a moment) in a folder created with mode 0700, and an existing one is never overwritten.
+    ///
+    /// - Throws: an error naming the file or the variable when the key is shorter than 16
+    ///   bytes or has fewer than 8 distinct bytes (such as `aaaaaaaaaaaaaaaa`), when the file
+    ///   is readable by group or others, cannot be read or created, and when `keyFile` is
+    ///   empty (no home folder and no key location configured).
     public static func pseudonymKey(keyFile: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws
         -> SymmetricKey
     {
-        if let text = environment["BALLAST_PSEUDONYM_KEY"], text.count >= 16 { return SymmetricKey(data: Data(text.utf8)) }
-        let fm = FileManager.default
-        if let data = fm.contents(atPath: keyFile), data.count >= 16 { return SymmetricKey(data: data) }
-        let key = SymmetricKey(size: .bits256)
-        let bytes = key.withUnsafeBytes { Data($0) }
+        func failure(_ file: String, _ message: String) -> ProfilingError {
+            ProfilingError(file: file, [ProfilingIssue("(file)", message)])
+        }
+        func checked(_ bytes: Data, _ source: String, _ fix: String) throws -> SymmetricKey {
+            guard bytes.count >= 16 else {
+                throw failure(source, "the pseudonymisation key is \(bytes.count) bytes, shorter than 16; \(fix)")
+            }
+            guard Set(bytes).count >= 8 else {
+                throw failure(source, "the pseudonymisation key has too little variety (under 8 distinct bytes) to be secret; \(fix)")
+            }
+            return SymmetricKey(data: bytes)
+        }
+        if let text = environment["BALLAST_PSEUDONYM_KEY"], !text.isEmpty {
+            return try checked(Data(text.utf8), "BALLAST_PSEUDONYM_KEY", "set a random value of 32 characters or more")
+        }
+        guard !keyFile.isEmpty else {
+            throw failure(
+                "pseudonymisation key", "no key location: HOME is not set; give --key-file FILE or set BALLAST_PSEUDONYM_KEY")
+        }
+        var st = stat()
+        if stat(keyFile, &st) == 0 {
+            if st.st_mode & 0o077 != 0 {
+                throw failure(
+                    keyFile,
+                    "the pseudonymisation key is readable by other users (mode \(String(st.st_mode & 0o777, radix: 8))); run `chmod 600 \(keyFile)`"
+                )
+            }
+            guard let data = FileManager.default.contents(atPath: keyFile) else {
+                throw failure(
+                    keyFile, "cannot read the pseudonymisation key (permission denied); it is never replaced, fix its owner or mode")
+            }
+            return try checked(data, keyFile, "it is never replaced (every pseudonym would change); restore the right key file")
+        }
         let directory = (keyFile as NSString).deletingLastPathComponent
-        if !directory.isEmpty { try fm.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-        guard fm.createFile(atPath: keyFile, contents: bytes, attributes: [.posixPermissions: 0o600]) else {
-            throw ProfilingError(
-                file: keyFile,
-                [
-                    ProfilingIssue(
-                        "(file)", "cannot create the pseudonymisation key file; set BALLAST_PSEUDONYM_KEY or choose a writable path")
-                ])
+        if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw failure(
+                    directory, "cannot create the folder of the pseudonymisation key; set BALLAST_PSEUDONYM_KEY or choose a writable path")
+            }
+        }
+        let key = SymmetricKey(size: .bits256)
+        let bytes = key.withUnsafeBytes { Array($0) }
+        let fd = open(keyFile, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else {
+            if errno == EEXIST { return try pseudonymKey(keyFile: keyFile, environment: environment) }  // created meanwhile
+            throw failure(
+                keyFile,
+                "cannot create the pseudonymisation key file (\(String(cString: strerror(errno)))); set BALLAST_PSEUDONYM_KEY or choose a writable path"
+            )
+        }
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd) == 0
+        close(fd)
+        guard written == bytes.count && synced else {
+            unlink(keyFile)
+            throw failure(keyFile, "cannot write the pseudonymisation key file (\(String(cString: strerror(errno))))")
         }
         return key
     }

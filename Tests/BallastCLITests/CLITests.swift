@@ -519,15 +519,22 @@ struct CLITests {
         #expect(resumed.stderr.contains("12000 accounts") && resumed.stderr.contains("4 errors"), "counts carry over the restart")
         let text = try String(contentsOfFile: out, encoding: .utf8)
         #expect(text == referenceText, "the resumed output must equal the uninterrupted one, every account exactly once")
-        #expect(!FileManager.default.fileExists(atPath: out + ".checkpoint"))
+        #expect(FileManager.default.fileExists(atPath: out + ".checkpoint"), "kept, marked finished")
+        // Resuming the finished run again changes nothing and records nothing.
+        let again = try ballast([
+            "rebalance", "--accounts", book, "--out", out, "--as-of", "2022-12-28", "--jobs", "2", "--resume", "--audit-db", crashAudit,
+        ])
+        #expect(again.status == 1 && again.stderr.contains("12000 accounts"))
+        #expect(try String(contentsOfFile: out, encoding: .utf8) == referenceText)
         // The audit trail of the killed and resumed run: intact, one record per account line.
         let exported = try ballast(["audit", "export", "--format", "jsonl", "--audit-db", crashAudit])
         let records = exported.stdout.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
-        let perAccount = records.compactMap { $0["entry"] as? [String: Any] }.filter { $0["command"] as? String == "rebalance" }
-        let lineNumbers = perAccount.compactMap { ($0["parameters"] as? [String: String])?["line"] }
-        #expect(lineNumbers.count == 12000 && Set(lineNumbers).count == 12000, "every account recorded exactly once")
+        let lineNumbers = records.filter { $0["block"] != nil }.compactMap { $0["line"] as? Int }
+        #expect(
+            lineNumbers.count == 12000 && Set(lineNumbers).count == 12000,
+            "every account recorded exactly once: \(lineNumbers.count), \(Set(lineNumbers).count)")
         let verified = try ballast(["audit", "verify", "--audit-db", crashAudit])
         #expect(verified.status == 0 && verified.stdout.contains("chain intact"), "\(verified.stdout)")
         // --fsync gives the same output.
@@ -553,7 +560,9 @@ struct CLITests {
         #expect(pipedText.split(separator: "\n").count == 50)
         let pipeVerified = try ballast(["audit", "verify", "--audit-db", pipeAudit, "--format", "json"])
         let pipeRecords = try JSONSerialization.jsonObject(with: Data(pipeVerified.stdout.utf8)) as? [String: Any]
-        #expect(pipeRecords?["intact"] as? Bool == true && pipeRecords?["records"] as? Int == 51, "a run record and one per account")
+        #expect(
+            pipeRecords?["intact"] as? Bool == true && pipeRecords?["records"] as? Int == 52,
+            "a run record, a block record and one row per account")
     }
 
     @Test("help has examples and exit codes; version prints")

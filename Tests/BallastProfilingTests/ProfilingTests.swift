@@ -278,4 +278,37 @@ struct SuitabilityTests {
         let mode = (try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? NSNumber)?.intValue
         #expect(mode == 0o600)
     }
+
+    @Test(
+        "pseudonymisation keys: created 0600 in a 0700 folder, never overwritten; short, low-variety and group-readable keys and no location are errors"
+    )
+    func pseudonymKeys() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-keys-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: dir)
+        let file = dir + "/keys/pseudonym.key"
+        _ = try Privacy.pseudonymKey(keyFile: file, environment: [:])
+        func mode(_ p: String) throws -> Int {
+            (try FileManager.default.attributesOfItem(atPath: p)[.posixPermissions] as! NSNumber).intValue & 0o777
+        }
+        #expect(try mode(file) == 0o600 && mode(dir + "/keys") == 0o700)
+        func message(_ body: () throws -> Void) -> String {
+            do { try body() } catch { return "\(error)" }
+            return "no error"
+        }
+        chmod(file, 0o644)
+        #expect(message { _ = try Privacy.pseudonymKey(keyFile: file, environment: [:]) }.contains("readable by other users (mode 644)"))
+        let short = dir + "/short.key"
+        FileManager.default.createFile(atPath: short, contents: Data("tooshort".utf8), attributes: [.posixPermissions: 0o600])
+        #expect(
+            message { _ = try Privacy.pseudonymKey(keyFile: short, environment: [:]) }.contains(
+                "8 bytes, shorter than 16; it is never replaced"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: short)) == Data("tooshort".utf8), "a short key file is left as it is")
+        #expect(
+            message { _ = try Privacy.pseudonymKey(keyFile: file, environment: ["BALLAST_PSEUDONYM_KEY": "aaaaaaaaaaaaaaaa"]) }.contains(
+                "too little variety"))
+        #expect(
+            message { _ = try Privacy.pseudonymKey(keyFile: file, environment: ["BALLAST_PSEUDONYM_KEY": "short"]) }.contains(
+                "BALLAST_PSEUDONYM_KEY"))
+        #expect(message { _ = try Privacy.pseudonymKey(keyFile: "", environment: [:]) }.contains("HOME is not set"))
+    }
 }

@@ -16,7 +16,7 @@ struct ProfilingFiles: ParsableArguments {
     @Option(
         help: ArgumentHelp(
             "Pseudonymisation key file (created with mode 0600 on first use) unless BALLAST_PSEUDONYM_KEY is set.", valueName: "file"))
-    var keyFile: String = (ProcessInfo.processInfo.environment["HOME"] ?? ".") + "/.ballast/pseudonym.key"
+    var keyFile: String = ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 + "/.ballast/pseudonym.key" } ?? ""
 
     @OptionGroup var data: DataOptions
 

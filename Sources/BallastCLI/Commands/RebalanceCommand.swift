@@ -1,6 +1,7 @@
 import ArgumentParser
 import Ballast
 import Foundation
+import Synchronization
 
 extension RebalanceTrigger: ExpressibleByArgument {}
 extension RebalanceDestination: ExpressibleByArgument {}
@@ -78,6 +79,12 @@ struct RebalanceCommand: ParsableCommand {
     )
     var fsync = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Batch mode: the longest account line planned, in bytes (default 1048576); a longer line becomes an error record.",
+            valueName: "n"))
+    var maxLineBytes: Int = 1 << 20
+
     @Option(help: ArgumentHelp("Policy file (JSON).", valueName: "file"))
     var policy: String?
 
@@ -149,6 +156,7 @@ struct RebalanceCommand: ParsableCommand {
         if accounts != nil && out == nil { throw ValidationError("--accounts needs --out FILE (or - for standard output)") }
         if resume && out == "-" { throw ValidationError("--resume needs an output file, not standard output") }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if maxLineBytes < 64 { throw ValidationError("--max-line-bytes must be at least 64") }
         try refuseOverwriting(inputs: inputPaths, outputs: outputPaths)
     }
 
@@ -225,20 +233,35 @@ struct RebalanceCommand: ParsableCommand {
 
     func run() throws {
         if let accounts, let out {
-            let counts = try reportingErrors { () throws -> BatchRebalance.Counts in
+            let counts = try reportingErrors { () throws -> BatchSummary in
                 let catalog = try files.loadCatalog()
                 let prices = try market.load()
                 let (priceAt, day) = (prices.prices, prices.day)
                 let targets = try market.loadTargets(prices, catalog: catalog, files: files)
                 let lots = Dictionary(uniqueKeysWithValues: catalog.products.map { ($0.symbol, $0.lotSize) })
                 let policy = try effectivePolicy()
-                var batch = BatchRebalance(
-                    input: accounts, output: out, errors: errors, jobs: jobs, resume: resume, durable: fsync, quiet: output.quiet,
-                    planner: RebalancePlanner(policy: policy, lotSizes: lots), targets: targets, prices: priceAt, asOf: day)
+                var batch = BatchRebalancer(
+                    input: accounts == "-" ? .standardInput : .file(accounts), output: out == "-" ? .standardOutput : .file(out),
+                    errors: errors, jobs: jobs, planner: RebalancePlanner(policy: policy, lotSizes: lots), targets: targets,
+                    prices: priceAt, asOf: day, engineVersion: BallastVersion.current)
+                batch.resume = resume
+                batch.durable = fsync
+                batch.maxLineBytes = maxLineBytes
+                // Crash tests (Benchmarks/kill_harness.py): a deterministic kill point and a block size.
+                let env = ProcessInfo.processInfo.environment
+                if let kill = env["BALLAST_BATCH_KILL_AT"] {
+                    guard let fault = BatchFaultInjection(kill) else {
+                        throw InputFileError(
+                            description: "BALLAST_BATCH_KILL_AT=\(kill): expected POINT:BLOCK, such as after-audit-commit:3")
+                    }
+                    batch.faultInjection = fault
+                }
+                if let bytes = env["BALLAST_BATCH_BLOCK_BYTES"].flatMap(Int.init), bytes > 0 { batch.blockSize = bytes }
+                if !output.quiet && isatty(2) != 0 { batch.progress = ProgressLine().report }
                 if let trail = try audit.open() {
                     let key = try Privacy.pseudonymKey(keyFile: files.keyFile).withUnsafeBytes { Array($0) }
                     let context = auditContext(prices: priceAt, targets: targets, policy: policy, day: day)
-                    batch.audit = BatchRebalance.BatchAudit(trail: trail, key: key, inputs: context.inputs, parameters: context.parameters)
+                    batch.audit = BatchAuditContext(sink: trail, key: key, inputs: context.inputs, parameters: context.parameters)
                 }
                 return try batch.run()
             }
@@ -290,12 +313,15 @@ struct RebalanceCommand: ParsableCommand {
             if let trail = try audit.open() {
                 let key = try Privacy.pseudonymKey(keyFile: files.keyFile)
                 let context = auditContext(prices: priceAt, targets: [modelId: target], policy: policy, day: day)
+                let reference = "acct-" + Privacy.pseudonym(of: "account:" + acct.id, key: key).dropFirst(5)
+                // The plan as recorded names the account by its reference: no raw id in the trail.
+                var recorded = plan
+                recorded.accountId = reference
                 try trail.append([
                     AuditEntry(
-                        command: "rebalance", engineVersion: BallastVersion.current,
-                        accountRef: "acct-" + Privacy.pseudonym(of: "account:" + acct.id, key: key).dropFirst(5),
+                        command: "rebalance", engineVersion: BallastVersion.current, accountRef: reference,
                         inputs: context.inputs.merging(["account": AuditEntry.digest(data)]) { $1 }, parameters: context.parameters,
-                        outputs: plan.jsonLine, warnings: plan.notes)
+                        outputs: recorded.jsonLine, warnings: plan.notes.map { $0.replacingOccurrences(of: acct.id, with: reference) })
                 ])
             }
             return (plan, target)
@@ -352,5 +378,30 @@ struct PlanWithTarget: Encodable {
         try plan.encode(to: encoder)
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(targetWeights, forKey: .targetWeights)
+    }
+}
+
+/// The batch's progress line on a terminal: `\r1234567 accounts, 250000/s, 3 errors, ETA 0:04`
+/// (no ETA when reading a pipe), at most four times a second, and a line end when done.
+final class ProgressLine: Sendable {
+    let started = Date()
+    let last = Mutex(Date.distantPast)
+
+    @Sendable func report(_ p: BatchProgress) {
+        let now = Date()
+        let due = last.withLock { last in
+            guard p.finished || now.timeIntervalSince(last) >= 0.25 else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        let elapsed = max(now.timeIntervalSince(started), 1e-3)
+        let rate = Int((Double(p.lines) / elapsed).rounded())
+        var text = "\r\(p.lines) accounts, \(rate)/s, \(p.errors) errors"
+        if let size = p.inputSize, size > 0, p.bytesRead > 0 {
+            let seconds = Int((elapsed * Double(size - min(size, p.bytesRead)) / Double(p.bytesRead)).rounded())
+            text += ", ETA \(seconds / 60):" + (seconds % 60 < 10 ? "0" : "") + "\(seconds % 60)"
+        }
+        FileHandle.standardError.write(Data((text + "   " + (p.finished ? "\n" : "")).utf8))
     }
 }

@@ -3,6 +3,7 @@ import Ballast
 import Foundation
 
 extension AuditError: UserFacingError {}
+extension BatchRebalanceError: UserFacingError {}
 
 /// Where audit records go: `--audit-db`, else `BALLAST_AUDIT_DB`, else `./ballast-audit.sqlite`;
 /// `--no-audit` writes none.
@@ -18,36 +19,29 @@ struct AuditOptions: ParsableArguments {
         auditDb ?? ProcessInfo.processInfo.environment["BALLAST_AUDIT_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "ballast-audit.sqlite"
     }
 
+    @Option(
+        help: ArgumentHelp(
+            "Sign the trail's head at every append with this Ed25519 key (default: $BALLAST_AUDIT_SIGNING_KEY; see `audit keygen`).",
+            valueName: "file"))
+    var signingKey: String?
+
+    /// The signing key file in effect, if any.
+    var signingKeyPath: String? {
+        signingKey ?? ProcessInfo.processInfo.environment["BALLAST_AUDIT_SIGNING_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     /// The trail, or `nil` with `--no-audit`.
-    func open() throws -> AuditTrail? { noAudit ? nil : try AuditTrail(path: path) }
-}
-
-enum Digest {
-    /// SHA-256 of a file, or of nothing when it cannot be read (the name says so).
-    static func file(_ path: String) -> String { AuditEntry.digest(file: path) ?? "unreadable:" + path }
-
-    /// SHA-256 of a price table's dates, symbols and values, as the engine saw them.
-    static func prices(_ table: PriceTable) -> String {
-        var data = Data(table.symbols.joined(separator: ",").utf8)
-        for d in table.dates { withUnsafeBytes(of: d.dayNumber) { data.append(contentsOf: $0) } }
-        table.values.withUnsafeBytes { data.append(contentsOf: $0) }
-        return AuditEntry.digest(data)
-    }
-
-    /// SHA-256 of a value's canonical JSON (sorted keys).
-    static func json(_ value: some Encodable) -> String {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
-        return AuditEntry.digest((try? e.encode(value)) ?? Data())
+    func open() throws -> AuditTrail? {
+        guard !noAudit else { return nil }
+        return try AuditTrail(path: path, signingKey: try signingKeyPath.map { path throws(AuditError) in try AuditSigningKey(file: path) })
     }
 }
+
+/// The input digests of audit records (the library's, under the name the commands use).
+typealias Digest = AuditDigest
 
 /// Canonical JSON text of a value, for audit outputs.
-func auditJSON(_ value: some Encodable) -> String {
-    let e = JSONEncoder()
-    e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return String(decoding: (try? e.encode(value)) ?? Data("null".utf8), as: UTF8.self)
-}
+func auditJSON(_ value: some Encodable) -> String { AuditDigest.canonicalJSON(value) }
 
 /// Writes each recommendation to the trail.
 struct TrailRecorder: RecommendationAuditor {
@@ -85,16 +79,26 @@ struct TrailRecorder: RecommendationAuditor {
 }
 
 /// The answers, holdings and cash of a customer, without personal data, for a digest.
-struct CustomerInputs: Encodable {
-    let answers: [String: String]
-    let holdings: [String: Double]
-    let cash: Double
-    let requestedProducts: [String]
-    init(_ c: CustomerFile) {
-        answers = c.answers
-        holdings = c.holdings
-        cash = c.cash
-        requestedProducts = c.requestedProducts
+typealias CustomerInputs = AuditCustomerInputs
+
+/// An account row of a batch block as `audit export` writes it.
+struct ExportedAccount: Encodable {
+    let block: Int64
+    let line: Int
+    let accountRef: String?
+    let accountDigest: String
+    let planDigest: String
+    let status: String
+    let duplicateOfLine: Int?
+
+    init(block: Int64, _ a: AuditAccountRow) {
+        self.block = block
+        line = a.line
+        accountRef = a.accountRef
+        accountDigest = a.accountDigest.hex
+        planDigest = a.planDigest.hex
+        status = a.status
+        duplicateOfLine = a.duplicateOfLine
     }
 }
 
@@ -116,7 +120,7 @@ struct AuditCommand: ParsableCommand {
               ballast audit export --format jsonl > trail.jsonl
               ballast audit verify
             """,
-        subcommands: [List.self, Show.self, Export.self, Verify.self]
+        subcommands: [List.self, Show.self, Export.self, Verify.self, Keygen.self, Anchor.self]
     )
 
     struct List: ParsableCommand {
@@ -133,7 +137,7 @@ struct AuditCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors {
-                let records = try AuditTrail(path: audit.path).list(customer: customer, since: since?.description, limit: limit)
+                let records = try AuditTrail(readOnlyAt: audit.path).list(customer: customer, since: since?.description, limit: limit)
                 if output.format == .json {
                     print(try jsonString(records))
                     return
@@ -157,7 +161,7 @@ struct AuditCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors {
-                guard let r = try AuditTrail(path: audit.path).record(id: id) else {
+                guard let r = try AuditTrail(readOnlyAt: audit.path).record(id: id) else {
                     throw InputFileError(description: "\(audit.path): no record \(id); `ballast audit list` shows the ids")
                 }
                 print(try jsonString(r))
@@ -179,9 +183,14 @@ struct AuditCommand: ParsableCommand {
                 let e = JSONEncoder()
                 e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
                 var buffer = Data()
-                try AuditTrail(path: audit.path).forEachRecord { r in
+                try AuditTrail(readOnlyAt: audit.path).forEachRecordWithAccounts { r, accounts in
                     buffer.append(try e.encode(r))
                     buffer.append(10)
+                    // A batch block's account rows follow it, one line each.
+                    for a in accounts {
+                        buffer.append(try e.encode(ExportedAccount(block: r.id, a)))
+                        buffer.append(10)
+                    }
                     if buffer.count > 1 << 20 {
                         FileHandle.standardOutput.write(buffer)
                         buffer.removeAll(keepingCapacity: true)
@@ -194,21 +203,100 @@ struct AuditCommand: ParsableCommand {
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check every hash and link; exit 1 naming the first broken record.",
-            discussion: "EXAMPLES\n  ballast audit verify\n  ballast audit verify --audit-db /var/lib/ballast/audit.sqlite --format json")
+            abstract: "Check every hash, link and Merkle root (and signatures and anchors); exit 1 naming the first broken record.",
+            discussion: """
+                With --public-key the head stored at the last append must be signed by that key and state the chain
+                as it is; with --anchor every signed head in the anchor file must still be in the chain (same record,
+                same hash): a rewrite, a truncation or an older copy of the file fails.
+
+                EXAMPLES
+                  ballast audit verify
+                  ballast audit verify --public-key audit.key.pub --anchor anchors.jsonl
+                  ballast audit verify --audit-db /var/lib/ballast/audit.sqlite --format json
+                """)
+        @Option(help: ArgumentHelp("Check the signed head with this public key (from `audit keygen`).", valueName: "file"))
+        var publicKey: String?
+        @Option(help: ArgumentHelp("Check the signed heads in this anchor file (from `audit anchor`).", valueName: "file"))
+        var anchor: String?
         @OptionGroup var audit: AuditOptions
         @OptionGroup(title: "Output") var output: OutputOptions
 
         func run() throws {
-            let v = try reportingErrors { try AuditTrail(path: audit.path).verify() }
+            let v = try reportingErrors {
+                let key = try publicKey.map { path throws(AuditError) in try AuditPublicKey(file: path) }
+                let anchors = try anchor.map { path throws(AuditError) in try AuditTrail.anchors(file: path) } ?? []
+                return try AuditTrail(readOnlyAt: audit.path).verify(publicKey: key, anchors: anchors)
+            }
             if output.format == .json {
                 print(try jsonString(v))
             } else if v.intact {
-                print("\(audit.path): \(v.records) records, chain intact; head hash \(v.headHash)")
+                var text = "\(audit.path): \(v.records) records, chain intact; head hash \(v.headHash)"
+                if let by = v.signedBy { text += "; head signed by key \(by)" }
+                if let n = v.anchorsChecked, n > 0 { text += "; \(n) anchored heads hold" }
+                print(text)
             } else {
                 print("\(audit.path): BROKEN at record \(v.firstBroken ?? 0): \(v.problem ?? "")")
             }
             if !v.intact { throw ExitCode(ExitStatus.dataError) }
+        }
+    }
+
+    struct Keygen: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an Ed25519 key pair that signs the trail's head.",
+            discussion: """
+                Writes the private key to FILE (mode 0600, created so that it is never readable by others, even for a
+                moment; an existing file is never replaced) and the public key to FILE.pub (shareable). Give the private
+                key to the writers with --signing-key or BALLAST_AUDIT_SIGNING_KEY, the public key to auditors.
+
+                EXAMPLES
+                  ballast audit keygen --out /etc/ballast/audit.key
+                """)
+        @Option(help: ArgumentHelp("Where the private key goes (the public key goes to FILE.pub).", valueName: "file"))
+        var out: String
+
+        func run() throws {
+            try reportingErrors {
+                let key = AuditSigningKey()
+                try key.write(to: out)
+                print("\(out): audit signing key \(key.publicKey.id) (public key in \(out).pub)")
+            }
+        }
+    }
+
+    struct Anchor: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sign the current head and append it to an anchor file (or print it for an external witness).",
+            discussion: """
+                Keep the anchor file where the database's writers cannot rewrite it (another machine, a write-once
+                store, a witness); `audit verify --anchor FILE` then proves that nothing up to each anchored head was
+                rewritten, truncated or replaced by an older copy.
+
+                EXAMPLES
+                  ballast audit anchor --signing-key audit.key --anchor /mnt/worm/anchors.jsonl
+                  ballast audit anchor --signing-key audit.key | mail -s "audit head" witness@example.com
+                """)
+        @Option(help: ArgumentHelp("Append the signed head to this file (default: print it).", valueName: "file"))
+        var anchor: String?
+        @OptionGroup var audit: AuditOptions
+
+        func run() throws {
+            try reportingErrors {
+                guard let keyPath = audit.signingKeyPath else {
+                    throw AuditError("audit anchor needs the signing key: give --signing-key FILE or set BALLAST_AUDIT_SIGNING_KEY")
+                }
+                let key = try AuditSigningKey(file: keyPath)
+                guard FileManager.default.fileExists(atPath: audit.path) else {
+                    throw AuditError("\(audit.path): no audit database here; give its path with --audit-db or BALLAST_AUDIT_DB")
+                }
+                let head = try AuditTrail(path: audit.path).anchor(signingWith: key)
+                if let anchor {
+                    try AuditTrail.appendAnchor(head, to: anchor)
+                    print("\(anchor): anchored \(head.count) records ending at \(head.lastId) (key \(head.keyId))")
+                } else {
+                    print(head.jsonLine)
+                }
+            }
         }
     }
 }

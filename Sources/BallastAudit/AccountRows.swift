@@ -1,0 +1,322 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// One account of a batch block, as the trail stores it: compact (about 110 bytes), keyed by
+/// the block's record and the input line, and covered by the block record's Merkle root.
+///
+/// Nothing personal is in it: the account is named by its pseudonymous reference, the input
+/// line and the plan line by their SHA-256 digests.
+public struct AuditAccountRow: Sendable, Equatable {
+    /// The input line (from 1).
+    public var line: Int
+    /// The pseudonymous account reference (`acct-` and 24 hex digits); `nil` when the line's id
+    /// could not be read.
+    public var accountRef: String?
+    /// SHA-256 of the input line's bytes.
+    public var accountDigest: AuditHash
+    /// SHA-256 of the output line's bytes (the plan or the error record).
+    public var planDigest: AuditHash
+    /// The plan's status (`rebalanced`, `within-band`, `cash-flow-only`, `below-minimum-trade`, `error`).
+    public var status: String
+    /// For an account id seen before: the line of its first occurrence (this line was not planned).
+    public var duplicateOfLine: Int?
+
+    /// A row with every field given.
+    public init(
+        line: Int, accountRef: String?, accountDigest: AuditHash, planDigest: AuditHash, status: String,
+        duplicateOfLine: Int? = nil
+    ) {
+        self.line = line
+        self.accountRef = accountRef
+        self.accountDigest = accountDigest
+        self.planDigest = planDigest
+        self.status = status
+        self.duplicateOfLine = duplicateOfLine
+    }
+
+    /// The canonical text of the row, the Merkle leaf's content (see the Conventions article):
+    /// `ballast-account-v1`, then one field per line: the line number, the reference (`=` and
+    /// the text, or `~` for none, so that none and empty differ), the two digests in hex, the
+    /// status, and the duplicate's first line (or `~`).
+    public var canonical: String {
+        Self.canonical(
+            line: line, accountRef: accountRef, accountDigest: accountDigest.hex, planDigest: planDigest.hex,
+            status: status, duplicateOfLine: duplicateOfLine)
+    }
+
+    static func canonical(
+        line: Int, accountRef: String?, accountDigest: String, planDigest: String, status: String, duplicateOfLine: Int?
+    ) -> String {
+        "ballast-account-v1\n\(line)\n" + (accountRef.map { "=" + AuditRecord.escaped($0) } ?? "~") + "\n" + accountDigest + "\n"
+            + planDigest + "\n" + AuditRecord.escaped(status) + "\n" + (duplicateOfLine.map(String.init) ?? "~")
+    }
+
+    /// SHA-256 of a 0 byte followed by the canonical text.
+    public var leafHash: AuditHash { Self.leafHash(canonical) }
+
+    static func leafHash(_ canonical: String) -> AuditHash {
+        var h = SHA256()
+        h.update(data: [0])
+        var text = canonical
+        text.withUTF8 { h.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        return AuditHash(h.finalize())
+    }
+
+    /// The Merkle root of leaves, in order: each inner node is SHA-256 of a 1 byte and its two
+    /// children; a node without a partner moves up a level unchanged (RFC 6962 style
+    /// domain separation, so that a leaf can never pass for a node). 64 zeros for no leaves.
+    ///
+    /// - Complexity: O(n) hashes.
+    public static func merkleRoot(_ leaves: [AuditHash]) -> String {
+        guard !leaves.isEmpty else { return String(repeating: "0", count: 64) }
+        var level = leaves
+        while level.count > 1 {
+            var next: [AuditHash] = []
+            next.reserveCapacity((level.count + 1) / 2)
+            var k = 0
+            while k + 1 < level.count {
+                var h = SHA256()
+                h.update(data: [1])
+                withUnsafeBytes(of: level[k].words) { h.update(bufferPointer: $0) }
+                withUnsafeBytes(of: level[k + 1].words) { h.update(bufferPointer: $0) }
+                next.append(AuditHash(h.finalize()))
+                k += 2
+            }
+            if k < level.count { next.append(level[k]) }
+            level = next
+        }
+        return level[0].hex
+    }
+
+    /// The leaf hash of a stored account row (columns block, line, accountRef, accountDigest,
+    /// planDigest, status, duplicateOfLine) built straight from the stored bytes; `nil` when
+    /// the row needs the general path (escaped text, a digest that is not 32 bytes, a NULL
+    /// where a value belongs).
+    static func appendCanonical(stored a: Row, to buffer: inout [UInt8]) throws -> Bool {
+        let start = buffer.count
+        guard let line = AuditTrail.integer(a, 1), !a.hasNull(atIndex: 3), !a.hasNull(atIndex: 4), !a.hasNull(atIndex: 5) else {
+            return false
+        }
+        func fail() -> Bool {
+            buffer.removeSubrange(start...)
+            return false
+        }
+        buffer.append(contentsOf: "ballast-account-v1\n".utf8)
+        buffer.append(contentsOf: String(line).utf8)
+        buffer.append(10)
+        func plain(_ index: Int) throws -> Bool {
+            try a.withUnsafeData(atIndex: index) { d in
+                guard let d else { return false }
+                return d.withUnsafeBytes { raw in
+                    let bytes = raw.bindMemory(to: UInt8.self)
+                    guard !bytes.contains(92), !bytes.contains(10) else { return false }
+                    buffer.append(contentsOf: bytes)
+                    return true
+                }
+            }
+        }
+        func hex(_ index: Int) throws -> Bool {
+            try a.withUnsafeData(atIndex: index) { d in
+                guard let d, d.count == 32 else { return false }
+                let digits: StaticString = "0123456789abcdef"
+                d.withUnsafeBytes { raw in
+                    for b in raw {
+                        buffer.append(digits.utf8Start[Int(b >> 4)])
+                        buffer.append(digits.utf8Start[Int(b & 15)])
+                    }
+                }
+                return true
+            }
+        }
+        if a.hasNull(atIndex: 2) {
+            buffer.append(126)
+        } else {
+            buffer.append(61)
+            guard try plain(2) else { return fail() }
+        }
+        buffer.append(10)
+        guard try hex(3) else { return fail() }
+        buffer.append(10)
+        guard try hex(4) else { return fail() }
+        buffer.append(10)
+        guard try plain(5) else { return fail() }
+        buffer.append(10)
+        if a.hasNull(atIndex: 6) {
+            buffer.append(126)
+        } else {
+            guard let dup = AuditTrail.integer(a, 6) else { return fail() }
+            buffer.append(contentsOf: String(dup).utf8)
+        }
+        return true
+    }
+
+    /// The leaf hashes of canonical texts held back to back in `bytes` (text k ends at
+    /// `ends[k]`), computed in parallel for large blocks.
+    static func leaves(bytes: [UInt8], ends: [Int]) -> [AuditHash] {
+        @Sendable func leaf(_ k: Int, _ b: UnsafeRawBufferPointer) -> AuditHash {
+            var h = SHA256()
+            h.update(data: [0])
+            h.update(bufferPointer: UnsafeRawBufferPointer(rebasing: b[(k == 0 ? 0 : ends[k - 1])..<ends[k]]))
+            return AuditHash(h.finalize())
+        }
+        return bytes.withUnsafeBytes { b in
+            guard ends.count > 4096 else { return (0..<ends.count).map { leaf($0, b) } }
+            var out = [AuditHash](repeating: AuditHash(SHA256.hash(data: [UInt8]())), count: ends.count)
+            let chunks = 8
+            let size = (ends.count + chunks - 1) / chunks
+            out.withUnsafeMutableBufferPointer { o in
+                nonisolated(unsafe) let o = o
+                nonisolated(unsafe) let b = b
+                DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                    for k in (c * size)..<min(ends.count, (c + 1) * size) { o[k] = leaf(k, b) }
+                }
+            }
+            return out
+        }
+    }
+
+    /// The leaf hashes of rows, computed in parallel for large blocks.
+    static func leaves(_ rows: [AuditAccountRow]) -> [AuditHash] {
+        guard rows.count > 4096 else { return rows.map(\.leafHash) }
+        let chunks = 8
+        let size = (rows.count + chunks - 1) / chunks
+        var parts = [[AuditHash]](repeating: [], count: chunks)
+        parts.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                let lo = c * size
+                let hi = min(rows.count, lo + size)
+                out[c] = lo < hi ? rows[lo..<hi].map(\.leafHash) : []
+            }
+        }
+        return parts.flatMap { $0 }
+    }
+}
+
+extension AuditTrail {
+    /// The command of a block record.
+    public static let blockCommand = "rebalance-block"
+
+    /// Appends one block of a batch run: a chain record (command `rebalance-block`, the run's
+    /// id, the block's first and last line and its number of accounts, and the Merkle root of
+    /// its account rows) and the account rows, with `progress` saved, in one transaction.
+    /// A block without rows only saves the progress.
+    ///
+    /// - Returns: the block record's id (`nil` when there were no rows).
+    /// - Complexity: O(rows) hashes and inserts (one prepared statement).
+    @discardableResult
+    public func appendBlock(
+        _ rows: [AuditAccountRow], run: String, engineVersion: String, time: String,
+        progress: (output: String, checkpoint: String)? = nil
+    ) throws(AuditError) -> Int64? {
+        guard let first = rows.first, let last = rows.last else {
+            try append([], progress: progress)
+            return nil
+        }
+        let root = AuditAccountRow.merkleRoot(AuditAccountRow.leaves(rows))
+        let entry = AuditEntry(
+            command: Self.blockCommand, engineVersion: engineVersion,
+            parameters: ["run": run, "accounts": String(rows.count), "firstLine": String(first.line), "lastLine": String(last.line)],
+            outputs: "{\"merkleRoot\":\"\(root)\"}", timestamp: time)
+        return try append([entry], progress: progress) { db, ids in
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO account (block, line, accountRef, accountDigest, planDigest, status, duplicateOfLine)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """)
+            let block = ids[0]
+            try db.execute(sql: "UPDATE head SET accountRows = accountRows + ? WHERE one = 1", arguments: [rows.count])
+            for r in rows {
+                try insert.execute(arguments: [
+                    block, r.line, r.accountRef, r.accountDigest.data, r.planDigest.data, r.status, r.duplicateOfLine,
+                ])
+            }
+        }[0]
+    }
+
+    /// The account rows of a block record, in line order.
+    public func accounts(block: Int64) throws(AuditError) -> [AuditAccountRow] {
+        do {
+            return try queue.read { db in
+                try Row.fetchAll(
+                    db, sql: "SELECT * FROM account WHERE block = ? ORDER BY line", arguments: [block]
+                ).map { try Self.accountRow($0) }
+            }
+        } catch {
+            throw AuditError("\(path): cannot read the audit trail: \(error)")
+        }
+    }
+
+    /// Calls `body` with every record in id order and, for a batch block, its account rows,
+    /// without loading the trail at once.
+    public func forEachRecordWithAccounts(_ body: (AuditRecord, [AuditAccountRow]) throws -> Void) throws {
+        try queue.read { db in
+            let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM record ORDER BY id")
+            let rows = try db.makeStatement(sql: "SELECT * FROM account WHERE block = ? ORDER BY line")
+            while let row = try cursor.next() {
+                let record = try Self.record(row)
+                var accounts: [AuditAccountRow] = []
+                if record.entry.command == Self.blockCommand {
+                    accounts = try Row.fetchAll(rows, arguments: [record.id]).map { try Self.accountRow($0) }
+                }
+                try body(record, accounts)
+            }
+        }
+    }
+
+    static func accountRow(_ row: Row) throws -> AuditAccountRow {
+        func digest(_ value: DatabaseValue) throws -> AuditHash {
+            guard case .blob(let data) = value.storage, let h = AuditHash(bytes: data) else {
+                throw AuditError("an account row's digest is not 32 bytes")
+            }
+            return h
+        }
+        guard let line = row["line"] as Int?, let status = row["status"] as String? else {
+            throw AuditError("an account row has no line or status")
+        }
+        return AuditAccountRow(
+            line: line, accountRef: row["accountRef"], accountDigest: try digest(row["accountDigest"]),
+            planDigest: try digest(row["planDigest"]), status: status, duplicateOfLine: row["duplicateOfLine"])
+    }
+}
+
+/// A SHA-256 digest as a plain value (32 bytes, no allocation).
+public struct AuditHash: Sendable, Hashable {
+    var words: (UInt64, UInt64, UInt64, UInt64)
+
+    /// The digest of `bytes`.
+    public init(of bytes: UnsafeRawBufferPointer) { self.init(SHA256.hash(data: bytes)) }
+
+    /// The digest of `bytes`.
+    public init(of bytes: some DataProtocol) { self.init(SHA256.hash(data: bytes)) }
+
+    /// A digest computed by swift-crypto.
+    public init(_ digest: SHA256Digest) {
+        words = (0, 0, 0, 0)
+        digest.withUnsafeBytes { raw in withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: raw) } }
+    }
+
+    /// The digest held in 32 bytes; `nil` for any other length.
+    public init?(bytes: some DataProtocol) {
+        guard bytes.count == 32 else { return nil }
+        words = (0, 0, 0, 0)
+        let array = Array(bytes)
+        withUnsafeMutableBytes(of: &words) { out in array.withUnsafeBytes { out.copyMemory(from: $0) } }
+    }
+
+    /// The 32 bytes.
+    public var bytes: [UInt8] { withUnsafeBytes(of: words) { Array($0) } }
+
+    /// The 32 bytes as `Data`.
+    public var data: Data { withUnsafeBytes(of: words) { Data($0) } }
+
+    /// Lower-case hex (64 digits).
+    public var hex: String { AuditEntry.hex(bytes) }
+
+    /// Equal when the bytes are.
+    public static func == (a: Self, b: Self) -> Bool { a.words == b.words }
+
+    /// Hashes the bytes.
+    public func hash(into hasher: inout Hasher) { withUnsafeBytes(of: words) { hasher.combine(bytes: $0) } }
+}
