@@ -44,17 +44,20 @@ public enum BacktestReport {
             "<h2>Drawdown</h2>\n"
             + lineChart(dates: r.dates, series: [("drawdown", drawdown(r.values, flows: r.flows), "#b22222")], fill: true, format: percent)
         s += "<h2>Weights</h2>\n" + stackedWeights(r)
-        let (vol, sharpe) = rolling(r.returns, window: Int(r.conventions.periodsPerYear))
+        let floor = 0.005 / Swift.max(r.values.filter { $0 > 0 }.min() ?? 1, 1e-300)
+        let (vol, sharpe) = rolling(r.returns, window: Int(r.conventions.periodsPerYear), floor: floor)
         let rollingDates = Array(r.dates.dropFirst())
         if !vol.isEmpty {
             s +=
                 "<h2>Rolling one-year volatility</h2>\n"
                 + lineChart(dates: Array(rollingDates.suffix(vol.count)), series: [("volatility", vol, "#6a3d9a")], format: percent)
+            s += "<h2>Rolling one-year Sharpe ratio</h2>\n"
             s +=
-                "<h2>Rolling one-year Sharpe ratio</h2>\n"
-                + lineChart(
+                sharpe.contains(where: \.isFinite)
+                ? lineChart(
                     dates: Array(rollingDates.suffix(sharpe.count)), series: [("Sharpe", sharpe, "#33a02c")],
                     format: { String(format: "%.1f", $0) })
+                : "<p class=\"note\">Undefined over every one-year window: the returns have no dispersion beyond the rounding of money to the cent (a riskless portfolio has no Sharpe ratio).</p>\n"
         }
         s += "<h2>Monthly returns</h2>\n" + monthlyTable(r.metrics)
         s += "<h2>Trades and costs</h2>\n" + tradesSummary(r)
@@ -95,7 +98,9 @@ public enum BacktestReport {
         return Array(out.prefix(v.count))
     }
 
-    static func rolling(_ r: [Double], window: Int) -> ([Double], [Double]) {
+    /// Rolling volatility and Sharpe ratio; the Sharpe ratio is undefined (NaN, not drawn)
+    /// where the window's dispersion is at or below `floor` (the rounding of money).
+    static func rolling(_ r: [Double], window: Int, floor: Double = 0) -> ([Double], [Double]) {
         guard r.count >= window else { return ([], []) }
         var vol: [Double] = []
         var sharpe: [Double] = []
@@ -114,8 +119,9 @@ public enum BacktestReport {
                 let variance = max((sumSq - n * mean * mean) / (n - 1), 0)
                 let sd = variance.squareRoot()
                 // The window is one year of periods, so sqrt(window) annualises.
-                vol.append(sd * n.squareRoot())
-                sharpe.append(sd > 0 ? mean / sd * n.squareRoot() : .nan)
+                vol.append(sd <= floor ? 0 : sd * n.squareRoot())
+                let zero = Swift.max(floor, DefinedRatio.dispersionThreshold(scale: abs(mean)))
+                sharpe.append(DefinedRatio.value(mean, over: sd, zeroBelow: zero).map { $0 * n.squareRoot() } ?? .nan)
             }
         }
         return (vol, sharpe)
