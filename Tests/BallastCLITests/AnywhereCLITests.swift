@@ -7,27 +7,9 @@ import Testing
 @Suite("A binary that runs from anywhere")
 struct AnywhereCLITests {
     static func run(_ binary: String, _ arguments: [String], in folder: String, environment: [String: String] = [:]) throws -> CLIResult {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = arguments
-        p.currentDirectoryURL = URL(fileURLWithPath: folder)
-        var env = ProcessInfo.processInfo.environment
-        env["NO_COLOR"] = "1"
-        env["BALLAST_PSEUDONYM_KEY"] = "cli-tests-pseudonym-key-0001"
-        env["BALLAST_AUDIT_DB"] = folder + "/audit.sqlite"
-        env["BALLAST_DATA_DIR"] = nil
+        var env: [String: String?] = ["BALLAST_AUDIT_DB": folder + "/audit.sqlite", "BALLAST_DATA_DIR": nil]
         for (k, v) in environment { env[k] = v }
-        p.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return CLIResult(
-            status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        return try ballast(arguments, environment: env, binary: URL(fileURLWithPath: binary), in: URL(fileURLWithPath: folder))
     }
 
     static let examples: [[String]] = [

@@ -23,17 +23,21 @@ let ballastBinary: URL = {
     return TestSupport.root.appendingPathComponent(".build/debug/ballast")
 }()
 
-func ballast(_ arguments: [String], environment: [String: String] = [:]) throws -> CLIResult {
+/// Runs `binary` (default: the built `ballast`) in `folder` (default: the package root), with
+/// the tests' environment and `environment` on top (a `nil` value removes a variable).
+func ballast(
+    _ arguments: [String], environment: [String: String?] = [:], binary: URL = ballastBinary, in folder: URL = TestSupport.root
+) throws -> CLIResult {
     let p = Process()
-    p.executableURL = ballastBinary
+    p.executableURL = binary
     p.arguments = arguments
-    p.currentDirectoryURL = TestSupport.root
+    p.currentDirectoryURL = folder
     var env = ProcessInfo.processInfo.environment
     env["NO_COLOR"] = "1"
     env["OPENBLAS_NUM_THREADS"] = "1"
     env["BALLAST_PSEUDONYM_KEY"] = "cli-tests-pseudonym-key-0001"
     env["BALLAST_AUDIT_DB"] = testAuditDatabase
-    for (k, v) in environment { env[k] = v }
+    for (k, v) in environment { env[k] = v ?? nil }
     p.environment = env
     let out = Pipe()
     let err = Pipe()
