@@ -41,6 +41,12 @@ public struct MarketDataError: Error, Sendable, Equatable, CustomStringConvertib
         case insufficientData = "insufficient-data"
         /// The product catalogue is malformed.
         case invalidCatalog = "invalid-catalog"
+        /// A return is -100% or worse, or a return series has a gap inside its history.
+        case invalidReturn = "invalid-return"
+        /// A yield is implausible for its stated unit, or a yield column does not name its maturity.
+        case invalidYield = "invalid-yield"
+        /// A universe specification is malformed or names data that are not there.
+        case invalidUniverse = "invalid-universe"
     }
 
     /// What kind of problem this is.

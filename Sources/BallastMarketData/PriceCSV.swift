@@ -68,9 +68,16 @@ public enum PriceCSV {
     ///   - source: the name used in error messages (a path, or e.g. `<stdin>`).
     /// - Throws: ``MarketDataError``.
     public static func parse(_ data: Data, source: String = "<input>") throws(MarketDataError) -> PriceTable {
+        try parse(data, source: source, signed: false)
+    }
+
+    /// Parses CSV bytes whose values may be zero or negative (returns, yields): the same
+    /// format and errors as prices, without the positivity rule.
+    static func parse(_ data: Data, source: String, signed: Bool) throws(MarketDataError) -> PriceTable {
         let result: Result<PriceTable, MarketDataError> = data.withUnsafeBytes { raw in
             let bytes = raw.bindMemory(to: UInt8.self)
             var parser = Parser(bytes: bytes, source: source)
+            parser.signed = signed
             do throws(MarketDataError) {
                 return .success(try parser.run())
             } catch {
@@ -110,6 +117,8 @@ private struct Parser {
     let powers: [Double] = powersOfTen
     var position = 0
     var line = 0
+    /// Whether zero and negative values are data (returns, yields) rather than errors.
+    var signed = false
 
     init(bytes: UnsafeBufferPointer<UInt8>, source: String) {
         self.bytes = bytes
@@ -385,7 +394,7 @@ private struct Parser {
                     nonFinite ? "`\(t)` is not a price" : "`\(t)` is not a number",
                     fix: nonFinite ? "leave the field empty to mark a missing price" : "write the price as a plain decimal such as 123.45")
             }
-            if !(v > 0) || !v.isFinite {
+            if !v.isFinite || (!signed && !(v > 0)) {
                 let overflow = !v.isFinite
                 throw error(
                     overflow ? .nonFiniteNumber : .nonPositivePrice, line: line, column: k + 1, field: symbols[k - 1], date: date,
