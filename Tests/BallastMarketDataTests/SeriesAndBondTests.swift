@@ -131,3 +131,58 @@ struct SeriesAndBondTests {
         }
     }
 }
+
+@Suite("Multi-asset universe")
+struct UniverseTests {
+    static let path = TestSupport.path("market-data/multi-asset/universe.json")
+
+    @Test("the bundled universe covers 1990-01 to 2010-03 at month ends, and its returns are the sources' own")
+    func bundled() throws {
+        let u = try AssetUniverse.load(path: Self.path)
+        #expect(u.levels.symbols.count == 10)
+        #expect(u.levels.dates.first?.description == "1990-01-31")
+        #expect(u.lastCommonDate.description == "2010-03-31")
+        #expect(u.levels.rowCount == 243)
+        #expect(!u.levels.values.contains { $0.isNaN })
+        // The US market's return in 2008-10 is Mkt-RF + RF from the file: -17.23 + 0.08 percent.
+        let i = try #require(u.levels.dates.firstIndex { $0.description == "2008-10-31" })
+        let j = try #require(u.levels.index(of: "USEQ"))
+        #expect(abs(u.levels[i, j] / u.levels[i - 1, j] - 1 - (-0.1723 + 0.0008)) < 1e-12)
+        // World equity is the MSCI level's own change.
+        let w = try #require(u.levels.index(of: "WORLDEQ"))
+        #expect(abs(u.levels[1, w] / u.levels[0, w] - 1) < 0.2)
+    }
+
+    @Test("ratings use only data up to the date: cash is R1, two-year Treasuries R1, oil R5")
+    func ratings() throws {
+        let u = try AssetUniverse.load(path: Self.path)
+        let date = try #require(MarketDate(iso: "2005-12-31"))
+        let c = u.catalog(asOf: date)
+        #expect(c.product("TBILLS")?.riskRating == .r1)
+        #expect(c.product("UST2Y")?.riskRating == .r1)
+        #expect(c.product("OIL")?.riskRating == .r5)
+        // Changing data after the date leaves the ratings unchanged.
+        var values = u.levels.values
+        let n = u.levels.rowCount
+        let last = try #require(u.levels.lastIndex(onOrBefore: date))
+        let j = try #require(u.levels.index(of: "UST2Y"))
+        for i in (last + 1)..<n { values[i + j * n] *= i % 2 == 0 ? 1.5 : 0.7 }
+        var shaken = u
+        shaken.levels = try PriceTable(symbols: u.levels.symbols, dates: u.levels.dates, values: values)
+        #expect(shaken.catalog(asOf: date) == c)
+    }
+
+    @Test("a member naming a missing column, or members without a common year, are refused with the field")
+    func errors() throws {
+        var spec = try JSONDecoder().decode(UniverseSpecification.self, from: try Data(contentsOf: URL(fileURLWithPath: Self.path)))
+        let folder = URL(fileURLWithPath: Self.path).deletingLastPathComponent().path
+        spec.members[5].source.columns = ["Mkt"]
+        do {
+            _ = try AssetUniverse.load(spec, folder: folder)
+            Issue.record("column Mkt is not in the file")
+        } catch {
+            #expect(error.code == .invalidUniverse && error.description.contains("members[5].source.columns")
+                && error.description.contains("Mkt_RF"))
+        }
+    }
+}
