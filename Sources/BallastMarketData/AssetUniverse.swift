@@ -82,6 +82,9 @@ public struct AssetUniverse: Sendable {
     public var levels: PriceTable
     /// Each member's own first and last month with data, before the common period is cut.
     public var coverage: [String: ClosedRange<MarketDate>]
+    /// For members made from par yields: the par yield (a fraction a year) of each month end,
+    /// the last yield of the month in the source.
+    public var yields: [String: [MarketDate: Double]] = [:]
     /// The data files read, relative to the specification's folder (digested into the assumptions built on them).
     public var inputFiles: [String]
 
@@ -153,6 +156,7 @@ public struct AssetUniverse: Sendable {
         var seen = Set<String>()
         var series: [(symbol: String, byMonth: [Int: Double])] = []
         var coverage: [String: ClosedRange<MarketDate>] = [:]
+        var yields: [String: [MarketDate: Double]] = [:]
         for (k, m) in spec.members.enumerated() {
             guard seen.insert(m.symbol).inserted else {
                 throw bad(k, "symbol", "symbol \(m.symbol) is listed twice", "give every member its own symbol")
@@ -205,6 +209,13 @@ public struct AssetUniverse: Sendable {
                     throw bad(k, "source.maturity", "a yield member states the bond's maturity in years", "for example \"maturity\": 10")
                 }
                 let r = try BondReturns.fromYields(t, maturities: [maturity], frequency: .monthly, source: path)
+                let j = t.symbols.firstIndex { BondReturns.maturity(ofColumn: $0).map { Swift.abs($0 - maturity) < 1e-9 } ?? false }!
+                var monthly: [MarketDate: Double] = [:]
+                for i in 0..<t.rowCount where !t[i, j].isNaN {
+                    let d = t.dates[i]
+                    monthly[monthEnd(d.year * 12 + d.month - 1)] = t[i, j]  // rows ascend: the month's last yield wins
+                }
+                yields[m.symbol] = monthly
                 let named = PriceTable(unchecked: [m.symbol], dates: r.dates, values: r.values)
                 levels = try SeriesFile.indexLevels(fromReturns: named, source: path)
             }
@@ -246,7 +257,7 @@ public struct AssetUniverse: Sendable {
         let dates = (0..<months).map { monthEnd(start + $0) }
         return AssetUniverse(
             specification: spec, levels: PriceTable(unchecked: series.map(\.symbol), dates: dates, values: values), coverage: coverage,
-            inputFiles: files)
+            yields: yields, inputFiles: files)
     }
 
     /// The calendar end of a month keyed `year * 12 + month - 1`.
