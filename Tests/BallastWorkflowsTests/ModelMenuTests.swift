@@ -89,3 +89,22 @@ struct ModelMenuTests {
         }
     }
 }
+
+@Suite("Model validation")
+struct ModelValidationTests {
+    @Test("walk-forward on the bundled universe: realised risk near the cap, low turnover, no product above half, costs counted")
+    func walkForward() throws {
+        let folder = TestSupport.path("market-data/multi-asset")
+        var policy = try InvestmentPolicy.read(path: folder + "/policy.json")
+        policy.resampling = nil
+        let report = try ModelValidation(assumptions: try AssumptionsBuilder(path: folder + "/assumptions.json"), policy: policy).run()
+        #expect(report.reviews.first?.description == "1995-01-31" && report.end.description == "2010-03-31")
+        for l in report.levels {
+            #expect(l.volatilityToCap <= 1.25, "\(l.label)")
+            #expect(l.annualModelTurnover <= 0.30, "\(l.label)")
+            #expect(l.largestProductWeight <= 0.5 + 1e-6, "within the solver's accuracy of the cap")
+            #expect(l.costDrag > 0)
+            #expect(l.values.count == l.dates.count && l.values.allSatisfy { $0 > 0 })
+        }
+    }
+}
