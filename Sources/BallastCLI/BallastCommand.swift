@@ -34,7 +34,7 @@ struct BallastCommand: ParsableCommand {
             GenerateAccountsCommand.self,
             RiskModelCommand.self,
             OptimizeCommand.self,
-            FrontierCommand.self, BacktestCommand.self, AuditCommand.self, DataCommand.self,
+            FrontierCommand.self, BacktestCommand.self, AuditCommand.self, DataCommand.self, AssumptionsCommand.self,
         ]
     )
 

@@ -235,7 +235,20 @@ public struct CapitalMarketAssumptions: Sendable, Codable, Equatable {
         public var note: String?
 
         /// The approval states.
-        public enum Status: String, Sendable, Codable { case draft, approved }
+        public enum Status: String, Sendable, Codable {
+            /// Built, not yet approved.
+            case draft
+            /// Approved for use in advice.
+            case approved
+        }
+
+        /// An approval block.
+        public init(status: Status, approvedBy: String? = nil, approvedAt: String? = nil, note: String? = nil) {
+            self.status = status
+            self.approvedBy = approvedBy
+            self.approvedAt = approvedAt
+            self.note = note
+        }
     }
 
     /// The symbols, in order.

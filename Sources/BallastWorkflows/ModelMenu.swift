@@ -296,7 +296,14 @@ public struct ModelMenuBuilder: Sendable {
         var lastError: OptimizationError?
         for (k, c) in attempts.enumerated() {
             do {
-                result = try solve(distribution, cap: level.volatilityCap, c)
+                let r = try solve(distribution, cap: level.volatilityCap, c)
+                // A result that breaks a limit, or that the optimiser had to patch (small weights
+                // dropped and the rest scaled), is passed over for the next, looser attempt.
+                if k < attempts.count - 1, let broken = violation(r, base, level) ?? r.warnings.first {
+                    lastError = OptimizationError(.infeasibleConstraints, message: broken, fix: "")
+                    continue
+                }
+                result = r
                 if k > 0 && before != nil && policy.maximumTurnover != nil && c.turnoverLimit == nil {
                     notes.append("the turnover limit against the previous menu could not be met with the other limits; it was relaxed")
                 }
@@ -322,6 +329,26 @@ public struct ModelMenuBuilder: Sendable {
         return MenuPortfolio(
             level: level.level, label: level.label, weights: weights, assetClassWeights: classes, expectedReturn: result.expectedReturn,
             volatility: result.volatility, volatilityCap: level.volatilityCap, turnover: turnover, notes: notes + result.warnings)
+    }
+
+    /// The first limit a result breaks (beyond 1e-7), or nil: the optimiser's fallback of
+    /// scaling after dropping small weights can break group bounds or the cap, and such a
+    /// portfolio is never a model.
+    func violation(_ r: OptimizationResult, _ c: PortfolioConstraints, _ level: InvestmentPolicy.Level) -> String? {
+        let tol = 1e-7
+        let w = Dictionary(uniqueKeysWithValues: zip(r.assets, r.weights))
+        if abs(r.weights.reduce(0, +) - 1) > tol { return "the weights do not sum to one" }
+        for (s, x) in w {
+            if x > (c.upperBounds[s] ?? c.defaultUpper) + tol { return "\(s) is above its maximum" }
+            if x > tol && x < c.minimumWeight - tol { return "\(s) is below the minimum position" }
+        }
+        for g in c.groups {
+            let total = g.members.reduce(0) { $0 + (w[$1] ?? 0) }
+            if let lo = g.minimum, total < lo - tol { return "\(g.name) is below its minimum" }
+            if let hi = g.maximum, total > hi + tol { return "\(g.name) is above its maximum" }
+        }
+        if r.volatility > level.volatilityCap * (1 + 1e-6) && r.objective != .minimumVolatility { return "the volatility is above the cap" }
+        return nil
     }
 
     /// The average of the level's models over simulated histories.

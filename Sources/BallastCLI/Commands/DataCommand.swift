@@ -7,7 +7,7 @@ struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
         abstract: "Inspect market data files.",
-        subcommands: [DataInspectCommand.self]
+        subcommands: [DataInspectCommand.self, BondReturnsCommand.self]
     )
 }
 

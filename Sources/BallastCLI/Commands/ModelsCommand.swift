@@ -19,7 +19,8 @@ struct ModelsCommand: ParsableCommand {
               ballast models
               ballast models --as-of 2020-12-31 --format json
               ballast models --prices market-data/sp500_20.csv --years 5
-            """
+            """,
+        subcommands: [ModelsBuildCommand.self, ModelsValidateCommand.self]
     )
 
     @Option(

@@ -1,0 +1,138 @@
+import ArgumentParser
+import Ballast
+import Foundation
+
+/// `ballast assumptions`: build, approve and compare capital-market assumptions.
+struct AssumptionsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "assumptions",
+        abstract: "Build, approve and compare capital-market assumptions (expected returns and covariance per asset class).",
+        subcommands: [AssumptionsBuildCommand.self, AssumptionsApproveCommand.self, AssumptionsDiffCommand.self]
+    )
+}
+
+extension InvestmentProcessError: UserFacingError {}
+
+/// `ballast assumptions build`.
+struct AssumptionsBuildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build",
+        abstract: "Build a versioned assumptions file from a specification and the universe's data up to a date.",
+        discussion: """
+            The specification says the window, the covariance estimator and how expected returns are
+            formed (equilibrium from market weights with Black-Litterman views, or the historical,
+            James-Stein or CAPM alternatives). The file written carries the digests of every input,
+            the method and its parameters, the author and an approval block (draft until approved
+            with `ballast assumptions approve`). The table shows per member the expected return used,
+            the equilibrium prior, the historical mean and the volatility.
+
+            EXAMPLES
+              ballast assumptions build --output /tmp/assumptions.json
+              ballast assumptions build --as-of 2005-12-31 --format json
+            """
+    )
+
+    @Option(help: ArgumentHelp("The specification (default: the bundled market-data/multi-asset/assumptions.json).", valueName: "file"))
+    var spec = "market-data/multi-asset/assumptions.json"
+
+    @Option(help: ArgumentHelp("Use data up to this date (default: the universe's last common date).", valueName: "date"))
+    var asOf: MarketDate?
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the assumptions file here (JSON).", valueName: "file"))
+    var output: String?
+
+    @OptionGroup var data: DataOptions
+    @OptionGroup(title: "Output") var format: OutputOptions
+
+    func run() throws {
+        let a = try reportingErrors { () throws -> CapitalMarketAssumptions in
+            try AssumptionsBuilder(path: try bundled(spec)).build(asOf: asOf)
+        }
+        let json = String(decoding: try CapitalMarketAssumptions.encoder.encode(a), as: UTF8.self) + "\n"
+        if let output {
+            try reportingErrors { try writeFile(json, to: output) }
+            if !format.quiet { printError("note: wrote \(output) (\(a.version), draft; approve it with `ballast assumptions approve`)") }
+        }
+        if format.format == .json {
+            if output == nil { print(json, terminator: "") }
+            return
+        }
+        print(InvestmentProcessText.assumptions(a), terminator: "")
+    }
+}
+
+/// `ballast assumptions approve FILE --by NAME`.
+struct AssumptionsApproveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "approve",
+        abstract: "Approve an assumptions file: record who approved it, when, and why.",
+        discussion: """
+            The file's digest is checked first: a file whose numbers were edited after it was built is
+            refused. The approval block is written into the file; the numbers and their digest do not
+            change.
+
+            EXAMPLES
+              ballast assumptions approve /tmp/assumptions.json --by "Investment committee" --note "2026 review"
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The assumptions file.", valueName: "file"))
+    var file: String
+
+    @Option(help: ArgumentHelp("Who approves.", valueName: "name"))
+    var by: String
+
+    @Option(help: ArgumentHelp("A note for the record.", valueName: "text"))
+    var note: String?
+
+    func validate() throws {
+        if by.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--by needs the approver's name") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            var a = try CapitalMarketAssumptions.read(path: file)
+            let stamp = ISO8601DateFormatter().string(from: Date())
+            a.approval = .init(status: .approved, approvedBy: by, approvedAt: stamp, note: note)
+            try writeFile(String(decoding: try CapitalMarketAssumptions.encoder.encode(a), as: UTF8.self) + "\n", to: file)
+            print("approved \(a.version) (digest \(a.digest.prefix(12))) by \(by) at \(stamp)")
+        }
+    }
+}
+
+/// `ballast assumptions diff A B`.
+struct AssumptionsDiffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Show what changed between two assumptions files, per member and in the method.",
+        discussion: """
+            EXAMPLES
+              ballast assumptions build --as-of 2008-12-31 -o /tmp/a.json -q
+              ballast assumptions build -o /tmp/b.json -q
+              ballast assumptions diff /tmp/a.json /tmp/b.json
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The earlier assumptions file.", valueName: "before"))
+    var before: String
+
+    @Argument(help: ArgumentHelp("The later assumptions file.", valueName: "after"))
+    var after: String
+
+    @OptionGroup(title: "Output") var format: OutputOptions
+
+    func run() throws {
+        let d = try reportingErrors {
+            AssumptionsDiff(try CapitalMarketAssumptions.read(path: before), try CapitalMarketAssumptions.read(path: after))
+        }
+        if format.format == .json { print(try jsonString(d)) } else { print(InvestmentProcessText.diff(d), terminator: "") }
+    }
+}
+
+/// Writes text to a file, with a message in the user's terms when it cannot.
+func writeFile(_ text: String, to path: String) throws {
+    do { try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+        throw InvestmentProcessError(file: path, message: "cannot write the file (\(error.localizedDescription))",
+            fix: "choose a folder you may write to")
+    }
+}
