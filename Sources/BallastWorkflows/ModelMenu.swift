@@ -1,3 +1,4 @@
+import BallastBacktest
 import BallastLinearAlgebra
 import BallastMarketData
 import BallastOptimization
@@ -406,5 +407,39 @@ public struct ModelMenuBuilder: Sendable {
                 fix: "check the level's limits, or turn resampling off")
         }
         return Dictionary(uniqueKeysWithValues: zip(distribution.assets, sum.map { $0 / Double(solved) }))
+    }
+}
+
+/// The model of one level of the menu, re-built at each decision date of a back-test by the
+/// same rule as live: assumptions from the specification on the universe's data up to the
+/// date, then the menu under the policy, with the product ratings of that date.
+public struct MenuLevelStrategy: AllocationStrategy {
+    /// The level (1 to 5).
+    public var level: Int
+    /// The assumptions rule and its universe.
+    public var assumptions: AssumptionsBuilder
+    /// The investment policy.
+    public var policy: InvestmentPolicy
+
+    /// A strategy for one level.
+    public init(level: Int, assumptions: AssumptionsBuilder, policy: InvestmentPolicy) {
+        self.level = level
+        self.assumptions = assumptions
+        self.policy = policy
+    }
+
+    /// `level C3 of the model menu (Ballast house view)`.
+    public var name: String { "level C\(level) of the model menu (\(assumptions.specification.name))" }
+
+    /// The level's model built from the data the back-test has seen by its date.
+    public func targetWeights(history: PriceHistory) throws -> [String: Double] {
+        var builder = assumptions
+        builder.universe.levels = history.all
+        let a = try builder.build(asOf: history.date)
+        let menu = try ModelMenuBuilder(assumptions: a, policy: policy, catalog: builder.universe.catalog(asOf: history.date)).build()
+        guard let p = menu.portfolios.first(where: { $0.level == level }) else {
+            throw InvestmentProcessError(field: "levels", message: "the policy has no level \(level)", fix: "choose a level of the policy")
+        }
+        return p.weights
     }
 }

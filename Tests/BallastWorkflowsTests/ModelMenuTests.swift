@@ -108,3 +108,28 @@ struct ModelValidationTests {
         }
     }
 }
+
+@Suite("Model menu in back-tests")
+struct MenuBacktestTests {
+    @Test("the back-test's decision on a date is the menu built live on that date, to 1e-12, and a monthly back-test runs on it")
+    func liveEqualsBacktest() throws {
+        let folder = TestSupport.path("market-data/multi-asset")
+        let builder = try AssumptionsBuilder(path: folder + "/assumptions.json")
+        var policy = try InvestmentPolicy.read(path: folder + "/policy.json")
+        policy.resampling = nil
+        let day = try #require(MarketDate(iso: "2007-06-30"))
+        let live = try ModelMenuBuilder(assumptions: try builder.build(asOf: day), policy: policy, catalog: builder.universe.catalog(asOf: day))
+            .build().portfolios[2].weights
+        let levels = builder.universe.levels
+        let history = PriceHistory(levels, through: try #require(levels.lastIndex(onOrBefore: day)))
+        let decided = try MenuLevelStrategy(level: 3, assumptions: builder, policy: policy).targetWeights(history: history)
+        #expect(Set(decided.keys) == Set(live.keys))
+        for (s, w) in live { #expect(abs((decided[s] ?? -1) - w) <= 1e-12, "\(s)") }
+        var b = Backtest(prices: levels, strategy: MenuLevelStrategy(level: 3, assumptions: builder, policy: policy))
+        b.start = try #require(MarketDate(iso: "2005-01-31"))
+        b.schedule = .calendar(.annual)
+        let r = try b.run()
+        #expect(!r.events.isEmpty && r.events.allSatisfy { $0.failure == nil })
+        #expect(r.dates.count == 63 && r.values.allSatisfy { $0 > 0 })
+    }
+}
