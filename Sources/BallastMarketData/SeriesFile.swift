@@ -94,6 +94,21 @@ public enum SeriesFile {
                 }
             }
         }
+        if kind == .percentYields {
+            // Yields that never reach 0.2% a year and are typically below 0.05% are fractions
+            // read as percent.
+            for j in 0..<raw.symbolCount {
+                var magnitudes = values[(j * n)..<((j + 1) * n)].filter { !$0.isNaN }.map(Swift.abs)
+                guard !magnitudes.isEmpty else { continue }
+                magnitudes.sort()
+                if magnitudes.last! < 0.002 && magnitudes[magnitudes.count / 2] < 0.0005 {
+                    throw MarketDataError(
+                        .invalidYield, file: source, field: raw.symbols[j],
+                        message: "the yields never reach 0.2% a year when read as percent, so they look like fractions",
+                        fix: "read the file as yields (fractions: 0.0783 is 7.83%)")
+                }
+            }
+        }
         return PriceTable(unchecked: raw.symbols, dates: raw.dates, values: values)
     }
 

@@ -153,14 +153,15 @@ struct UniverseTests {
         #expect(abs(u.levels[1, w] / u.levels[0, w] - 1) < 0.2)
     }
 
-    @Test("ratings use only data up to the date: cash is R1, two-year Treasuries R1, oil R5")
+    @Test("ratings use only data up to the date: cash is R1, two-year Treasuries R1, US equity R3, oil R5 (in 2009)")
     func ratings() throws {
         let u = try AssetUniverse.load(path: Self.path)
-        let date = try #require(MarketDate(iso: "2005-12-31"))
+        let date = try #require(MarketDate(iso: "2009-03-31"))
         let c = u.catalog(asOf: date)
         #expect(c.product("TBILLS")?.riskRating == .r1)
         #expect(c.product("UST2Y")?.riskRating == .r1)
         #expect(c.product("OIL")?.riskRating == .r5)
+        #expect(c.product("USEQ")?.riskRating == .r3)
         // Changing data after the date leaves the ratings unchanged.
         var values = u.levels.values
         let n = u.levels.rowCount
