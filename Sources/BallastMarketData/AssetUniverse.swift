@@ -289,7 +289,7 @@ public struct AssetUniverse: Sendable {
             if m.assetClass == "cash" { rating = .r1 }
             products.append(
                 Product(symbol: m.symbol, name: m.name, assetClass: m.assetClass, currency: specification.currency, lotSize: m.lotSize,
-                    riskRating: rating, ratedVolatility: sigma.map { ($0 * 10_000).rounded() / 10_000 }))
+                    riskRating: rating, ratedVolatility: sigma.map { ($0 * 10_000).rounded() / 10_000 }, expenseRatio: m.expenseRatio))
         }
         return ProductCatalog(version: "\(specification.version)@\(date)", ratingRule: bands, products: products)
     }

@@ -52,6 +52,23 @@ public struct Product: Sendable, Codable, Equatable {
     public var riskRating: ProductRiskRating
     /// The annualised volatility the rating was derived from (informational), if any.
     public var ratedVolatility: Double?
+    /// Annual expense ratio (a fraction: 0.0005 is 5 bp), for funds; `nil` when not stated.
+    public var expenseRatio: Double?
+
+    /// A product.
+    public init(
+        symbol: String, name: String, assetClass: String, currency: String, lotSize: Double, riskRating: ProductRiskRating,
+        ratedVolatility: Double? = nil, expenseRatio: Double? = nil
+    ) {
+        self.symbol = symbol
+        self.name = name
+        self.assetClass = assetClass
+        self.currency = currency
+        self.lotSize = lotSize
+        self.riskRating = riskRating
+        self.ratedVolatility = ratedVolatility
+        self.expenseRatio = expenseRatio
+    }
 
     /// `true` for the risk-free cash product.
     public var isCash: Bool { assetClass == "cash" }
