@@ -128,18 +128,21 @@ public struct AssetUniverse: Sendable {
             MarketDataError(.invalidUniverse, file: specificationPath, field: "members[\(k)].\(field)", message: message, fix: fix)
         }
         guard !spec.members.isEmpty else {
-            throw MarketDataError(.invalidUniverse, file: specificationPath, field: "members", message: "the universe has no members",
+            throw MarketDataError(
+                .invalidUniverse, file: specificationPath, field: "members", message: "the universe has no members",
                 fix: "list at least two members")
         }
         guard spec.frequency == .monthly else {
-            throw MarketDataError(.invalidUniverse, file: specificationPath, field: "frequency",
+            throw MarketDataError(
+                .invalidUniverse, file: specificationPath, field: "frequency",
                 message: "only monthly universes are supported, not \(spec.frequency)", fix: "set \"frequency\": \"monthly\"")
         }
         let r = spec.ratingRule
         guard r.months >= 12, r.upperBounds.count == 4, zip(r.upperBounds, r.upperBounds.dropFirst()).allSatisfy({ $0 < $1 }),
             r.upperBounds.allSatisfy({ $0 > 0 })
         else {
-            throw MarketDataError(.invalidUniverse, file: specificationPath, field: "ratingRule",
+            throw MarketDataError(
+                .invalidUniverse, file: specificationPath, field: "ratingRule",
                 message: "the rating rule needs at least 12 months and four increasing positive bounds",
                 fix: "for example \"months\": 36, \"upperBounds\": [0.03, 0.08, 0.15, 0.25]")
         }
@@ -172,7 +175,8 @@ public struct AssetUniverse: Sendable {
             let t = try table(s.file, s.kind)
             func column(_ name: String, _ field: String) throws(MarketDataError) -> Int {
                 guard let j = t.index(of: name) else {
-                    throw bad(k, field, "\(path) has no column \(name) (it has \(t.symbols.joined(separator: ", ")))",
+                    throw bad(
+                        k, field, "\(path) has no column \(name) (it has \(t.symbols.joined(separator: ", ")))",
                         "name a column of the file")
                 }
                 return j
@@ -193,7 +197,8 @@ public struct AssetUniverse: Sendable {
                 levels = PriceTable(unchecked: [m.symbol], dates: t.dates, values: v)
             case .returns, .percentReturns:
                 guard let names = s.columns, !names.isEmpty else {
-                    throw bad(k, "source.columns", "a return member names one or more columns (summed)",
+                    throw bad(
+                        k, "source.columns", "a return member names one or more columns (summed)",
                         "for example \"columns\": [\"Mkt_RF\", \"RF\"]")
                 }
                 var v = [Double](repeating: 0, count: t.rowCount)
@@ -224,7 +229,8 @@ public struct AssetUniverse: Sendable {
             for (i, d) in levels.dates.enumerated() where !levels[i, 0].isNaN {
                 let key = d.year * 12 + d.month - 1
                 if byMonth[key] != nil {
-                    throw MarketDataError(.invalidUniverse, file: path, field: m.symbol, date: d,
+                    throw MarketDataError(
+                        .invalidUniverse, file: path, field: m.symbol, date: d,
                         message: "two values fall in the month of \(d)", fix: "supply monthly data (one row a month), or sample it first")
                 }
                 byMonth[key] = levels[i, 0]
@@ -238,8 +244,10 @@ public struct AssetUniverse: Sendable {
         let start = series.map { $0.byMonth.keys.min()! }.max()!
         let end = series.map { $0.byMonth.keys.max()! }.min()!
         guard end - start >= 12 else {
-            throw MarketDataError(.invalidUniverse, file: specificationPath, field: "members",
-                message: "the members share \(Swift.max(0, end - start + 1)) months (\(coverage.map { "\($0.key) \($0.value.lowerBound)..\($0.value.upperBound)" }.sorted().joined(separator: "; ")))",
+            throw MarketDataError(
+                .invalidUniverse, file: specificationPath, field: "members",
+                message:
+                    "the members share \(Swift.max(0, end - start + 1)) months (\(coverage.map { "\($0.key) \($0.value.lowerBound)..\($0.value.upperBound)" }.sorted().joined(separator: "; ")))",
                 fix: "choose members whose histories overlap by at least a year")
         }
         let months = end - start + 1
@@ -247,7 +255,8 @@ public struct AssetUniverse: Sendable {
         for (j, s) in series.enumerated() {
             for i in 0..<months {
                 guard let v = s.byMonth[start + i] else {
-                    throw MarketDataError(.invalidUniverse, file: specificationPath, field: s.symbol, date: monthEnd(start + i),
+                    throw MarketDataError(
+                        .invalidUniverse, file: specificationPath, field: s.symbol, date: monthEnd(start + i),
                         message: "\(s.symbol) has no value for \(monthEnd(start + i)), inside the period all members cover",
                         fix: "fill the gap in the member's source, or leave the member out")
                 }
@@ -288,7 +297,8 @@ public struct AssetUniverse: Sendable {
             }
             if m.assetClass == "cash" { rating = .r1 }
             products.append(
-                Product(symbol: m.symbol, name: m.name, assetClass: m.assetClass, currency: specification.currency, lotSize: m.lotSize,
+                Product(
+                    symbol: m.symbol, name: m.name, assetClass: m.assetClass, currency: specification.currency, lotSize: m.lotSize,
                     riskRating: rating, ratedVolatility: sigma.map { ($0 * 10_000).rounded() / 10_000 }, expenseRatio: m.expenseRatio))
         }
         return ProductCatalog(version: "\(specification.version)@\(date)", ratingRule: bands, products: products)

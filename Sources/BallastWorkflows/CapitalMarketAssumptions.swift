@@ -259,7 +259,8 @@ public struct CapitalMarketAssumptions: Sendable, Codable, Equatable {
 
     /// The assumptions as a distribution for the optimiser (monthly data, annualised).
     public func distribution() throws(RiskModelError) -> ReturnDistribution {
-        try ReturnDistribution(assets: symbols, expectedReturns: assets.map(\.expectedReturn), covariance: covarianceMatrix, periodsPerYear: 12)
+        try ReturnDistribution(
+            assets: symbols, expectedReturns: assets.map(\.expectedReturn), covariance: covarianceMatrix, periodsPerYear: 12)
     }
 
     /// The digest of the content: the canonical JSON (sorted keys) of the assumptions with an
@@ -284,7 +285,8 @@ public struct CapitalMarketAssumptions: Sendable, Codable, Equatable {
     ///   content no longer matches its digest (edited after it was built).
     public static func read(path: String) throws(InvestmentProcessError) -> CapitalMarketAssumptions {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw InvestmentProcessError(file: path, message: "no such file or it cannot be read",
+            throw InvestmentProcessError(
+                file: path, message: "no such file or it cannot be read",
                 fix: "check the path; `ballast assumptions build` writes one")
         }
         let a: CapitalMarketAssumptions
@@ -295,11 +297,13 @@ public struct CapitalMarketAssumptions: Sendable, Codable, Equatable {
             throw InvestmentProcessError(file: path, message: "not valid JSON", fix: "rebuild the file with `ballast assumptions build`")
         }
         guard a.format == "ballast-assumptions-v1" else {
-            throw InvestmentProcessError(file: path, field: "format", message: "format `\(a.format)` is not ballast-assumptions-v1",
+            throw InvestmentProcessError(
+                file: path, field: "format", message: "format `\(a.format)` is not ballast-assumptions-v1",
                 fix: "rebuild the file with this version of ballast")
         }
         guard a.contentDigest == a.digest else {
-            throw InvestmentProcessError(file: path, field: "digest",
+            throw InvestmentProcessError(
+                file: path, field: "digest",
                 message: "the assumptions' content does not match their digest: the file was changed after it was built",
                 fix: "rebuild the assumptions with `ballast assumptions build` (and approve them again) instead of editing numbers by hand")
         }
@@ -323,7 +327,8 @@ public struct AssumptionsBuilder: Sendable {
     /// - Throws: ``InvestmentProcessError`` or `MarketDataError` naming the file and field.
     public init(path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw InvestmentProcessError(file: path, message: "no such file or it cannot be read",
+            throw InvestmentProcessError(
+                file: path, message: "no such file or it cannot be read",
                 fix: "check the path; the bundled specification is market-data/multi-asset/assumptions.json")
         }
         let spec: AssumptionsSpecification
@@ -366,18 +371,22 @@ public struct AssumptionsBuilder: Sendable {
         let s = specification
         let symbols = Set(universe.levels.symbols)
         guard s.effectiveMinimumMonths >= 24, s.effectiveWindowMonths >= s.effectiveMinimumMonths else {
-            throw fail("windowMonths", "the window (\(s.effectiveWindowMonths) months, at least \(s.effectiveMinimumMonths)) is too short",
+            throw fail(
+                "windowMonths", "the window (\(s.effectiveWindowMonths) months, at least \(s.effectiveMinimumMonths)) is too short",
                 "use at least 24 months, and a window no shorter than minimumMonths")
         }
         let e = s.expectedReturns
         if let rf = e.riskFreeRate, !(rf > -0.05 && rf < 0.3) {
-            throw fail("expectedReturns.riskFreeRate", "risk-free rate \(rf) is outside -5% to 30% a year", "write it as a fraction: 0.02 is 2%")
+            throw fail(
+                "expectedReturns.riskFreeRate", "risk-free rate \(rf) is outside -5% to 30% a year", "write it as a fraction: 0.02 is 2%")
         }
         if let c = e.cashMember, !symbols.contains(c) {
-            throw fail("expectedReturns.cashMember", "\(c) is not a member of the universe", "name a member such as \(cashSymbol ?? "TBILLS")")
+            throw fail(
+                "expectedReturns.cashMember", "\(c) is not a member of the universe", "name a member such as \(cashSymbol ?? "TBILLS")")
         }
         if e.riskFreeRate == nil && cashSymbol == nil {
-            throw fail("expectedReturns.riskFreeRate", "no risk-free rate is given and the universe has no cash member",
+            throw fail(
+                "expectedReturns.riskFreeRate", "no risk-free rate is given and the universe has no cash member",
                 "give riskFreeRate, or a cash member in the universe")
         }
         switch e.method {
@@ -398,14 +407,16 @@ public struct AssumptionsBuilder: Sendable {
                 throw fail("expectedReturns.marketWeights", "the market weights sum to 0", "give the members' market values or shares")
             }
             guard let src = e.marketWeightsSource, !src.trimmingCharacters(in: .whitespaces).isEmpty else {
-                throw fail("expectedReturns.marketWeightsSource", "the source of the market weights is not stated",
+                throw fail(
+                    "expectedReturns.marketWeightsSource", "the source of the market weights is not stated",
                     "say where the weights come from, so that the committee can check them")
             }
             switch (e.riskAversion, e.marketSharpeRatio) {
             case (let d?, nil) where d > 0 && d < 50: break
             case (nil, let sr?) where sr > 0 && sr < 2: break
             default:
-                throw fail("expectedReturns.riskAversion", "give either riskAversion (0 to 50) or marketSharpeRatio (0 to 2), not both",
+                throw fail(
+                    "expectedReturns.riskAversion", "give either riskAversion (0 to 50) or marketSharpeRatio (0 to 2), not both",
                     "for example \"marketSharpeRatio\": 0.35")
             }
             if let t = e.tau, !(t > 0 && t <= 1) {
@@ -418,23 +429,27 @@ public struct AssumptionsBuilder: Sendable {
                 }
                 if v.kind == .yield {
                     guard let a = v.asset, universe.yields[a] != nil else {
-                        throw fail(f + ".asset", "a yield view names a member made from par yields (\(v.asset ?? "none given"))",
+                        throw fail(
+                            f + ".asset", "a yield view names a member made from par yields (\(v.asset ?? "none given"))",
                             "name one of \(universe.yields.keys.sorted().joined(separator: ", "))")
                     }
                     if v.expectedReturn != nil {
-                        throw fail(f + ".expectedReturn", "a yield view takes its return from the yield at the date",
+                        throw fail(
+                            f + ".expectedReturn", "a yield view takes its return from the yield at the date",
                             "leave expectedReturn out of a yield view")
                     }
                 } else {
                     guard let r = v.expectedReturn, r.isFinite && abs(r) < 0.5 else {
-                        throw fail(f + ".expectedReturn", "\(v.expectedReturn.map { "\($0)" } ?? "no return") is not a plausible annual return",
+                        throw fail(
+                            f + ".expectedReturn", "\(v.expectedReturn.map { "\($0)" } ?? "no return") is not a plausible annual return",
                             "write it as a fraction: 0.05 is 5%")
                     }
                 }
                 let named = v.kind == .relative ? [v.long, v.short] : [v.asset]
                 for n in named {
                     guard let n, symbols.contains(n) else {
-                        throw fail(f, "the view names \(n ?? "no member") (\(v.kind == .absolute ? "asset" : "long and short"))",
+                        throw fail(
+                            f, "the view names \(n ?? "no member") (\(v.kind == .absolute ? "asset" : "long and short"))",
                             "name members of the universe: \(universe.levels.symbols.joined(separator: ", "))")
                     }
                 }
@@ -463,7 +478,8 @@ public struct AssumptionsBuilder: Sendable {
         }
         let months = min(specification.effectiveWindowMonths, last)
         guard months >= specification.effectiveMinimumMonths else {
-            throw fail("asOf", "only \(months) monthly returns up to \(date) (the rule needs \(specification.effectiveMinimumMonths))",
+            throw fail(
+                "asOf", "only \(months) monthly returns up to \(date) (the rule needs \(specification.effectiveMinimumMonths))",
                 "choose a date at least \(specification.effectiveMinimumMonths) months after \(levels.dates[0])")
         }
         let table = levels.selectingRows((last - months)..<(last + 1))
@@ -630,11 +646,15 @@ public struct AssumptionsDiff: Sendable, Codable, Equatable {
         let after = Set(b.symbols)
         for x in b.assets {
             let o = before[x.symbol]
-            out.append(.init(symbol: x.symbol, assetClass: x.assetClass, expectedReturn: [o?.expectedReturn, x.expectedReturn],
-                volatility: [o?.volatility, x.volatility]))
+            out.append(
+                .init(
+                    symbol: x.symbol, assetClass: x.assetClass, expectedReturn: [o?.expectedReturn, x.expectedReturn],
+                    volatility: [o?.volatility, x.volatility]))
         }
         for x in a.assets where !after.contains(x.symbol) {
-            out.append(.init(symbol: x.symbol, assetClass: x.assetClass, expectedReturn: [x.expectedReturn, nil], volatility: [x.volatility, nil]))
+            out.append(
+                .init(
+                    symbol: x.symbol, assetClass: x.assetClass, expectedReturn: [x.expectedReturn, nil], volatility: [x.volatility, nil]))
         }
         changes = out
         var m: [String] = []
@@ -642,7 +662,9 @@ public struct AssumptionsDiff: Sendable, Codable, Equatable {
         note("window", "\(a.window.start)..\(a.window.end)", "\(b.window.start)..\(b.window.end)")
         note("covariance", a.method.covariance, b.method.covariance)
         note("expected returns", a.method.expectedReturns, b.method.expectedReturns)
-        note("risk aversion", a.method.riskAversion.map { String(format: "%.4f", $0) } ?? "-", b.method.riskAversion.map { String(format: "%.4f", $0) } ?? "-")
+        note(
+            "risk aversion", a.method.riskAversion.map { String(format: "%.4f", $0) } ?? "-",
+            b.method.riskAversion.map { String(format: "%.4f", $0) } ?? "-")
         note("tau", a.method.tau.map { "\($0)" } ?? "-", b.method.tau.map { "\($0)" } ?? "-")
         note("risk-free rate", String(format: "%.4f", a.method.riskFreeRate), String(format: "%.4f", b.method.riskFreeRate))
         note("views", a.method.views?.count ?? 0, b.method.views?.count ?? 0)

@@ -69,7 +69,8 @@ public struct InvestmentPolicy: Sendable, Codable, Equatable {
     /// - Throws: ``InvestmentProcessError`` naming the field.
     public static func read(path: String) throws(InvestmentProcessError) -> InvestmentPolicy {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw InvestmentProcessError(file: path, message: "no such file or it cannot be read",
+            throw InvestmentProcessError(
+                file: path, message: "no such file or it cannot be read",
                 fix: "check the path; the bundled policy is market-data/multi-asset/policy.json")
         }
         let p: InvestmentPolicy
@@ -108,7 +109,8 @@ public struct InvestmentPolicy: Sendable, Codable, Equatable {
                 throw fail("levels[\(k)].volatilityCap", "\(l.volatilityCap) is outside (0, 1)", "write it as a fraction: 0.08 is 8%")
             }
             if k > 0 && l.volatilityCap < levels[k - 1].volatilityCap {
-                throw fail("levels[\(k)].volatilityCap", "the cap of \(l.label) is below that of \(levels[k - 1].label)",
+                throw fail(
+                    "levels[\(k)].volatilityCap", "the cap of \(l.label) is below that of \(levels[k - 1].label)",
                     "give caps that rise with the level")
             }
             guard l.cashFloor >= 0 && l.cashFloor <= maximumProductWeight else {
@@ -116,12 +118,14 @@ public struct InvestmentPolicy: Sendable, Codable, Equatable {
             }
             for (name, b) in l.bounds.sorted(by: { $0.key < $1.key }) {
                 guard b.count == 2, b[0] >= 0, b[0] <= b[1], b[1] <= 1 else {
-                    throw fail("levels[\(k)].bounds.\(name)", "bounds \(b) are not [min, max] within 0 to 1", "write for example [0.2, 0.6]")
+                    throw fail(
+                        "levels[\(k)].bounds.\(name)", "bounds \(b) are not [min, max] within 0 to 1", "write for example [0.2, 0.6]")
                 }
             }
         }
         for (k, g) in (glidePath ?? []).enumerated() where !(g.yearsToGoal > 0 && (1...levels.count).contains(g.maximumLevel)) {
-            throw fail("glidePath[\(k)]", "a step needs years to goal above 0 and a level from 1 to \(levels.count)",
+            throw fail(
+                "glidePath[\(k)]", "a step needs years to goal above 0 and a level from 1 to \(levels.count)",
                 "for example {\"yearsToGoal\": 3, \"maximumLevel\": 2}")
         }
     }
@@ -226,7 +230,8 @@ public struct ModelMenuBuilder: Sendable {
             let members = symbols.filter { classes.contains(classOf($0)) }
             if members.isEmpty {
                 if b[0] > 0 {
-                    throw InvestmentProcessError(field: "levels[\(level.level - 1)].bounds.\(name)",
+                    throw InvestmentProcessError(
+                        field: "levels[\(level.level - 1)].bounds.\(name)",
                         message: "\(level.label) must hold at least \(b[0]) of \(name), but no product belongs to it",
                         fix: "name an asset class of the universe or a class group")
                 }
@@ -257,7 +262,7 @@ public struct ModelMenuBuilder: Sendable {
     func solve(_ d: ReturnDistribution, cap: Double, _ c: PortfolioConstraints) throws(OptimizationError) -> OptimizationResult {
         do {
             return try MeanVarianceProblem(distribution: d, objective: .efficientRisk(targetVolatility: cap), constraints: c).solve()
-        } catch where error.code == .targetOutOfRange {
+        } catch  where error.code == .targetOutOfRange {
             return try MeanVarianceProblem(distribution: d, objective: .minimumVolatility, constraints: c).solve()
         }
     }
@@ -268,7 +273,8 @@ public struct ModelMenuBuilder: Sendable {
         var notes: [String] = []
         let before = previous?.portfolios.first { $0.level == level.level }?.weights
         func failure(_ e: OptimizationError) -> InvestmentProcessError {
-            InvestmentProcessError(field: "levels[\(level.level - 1)]",
+            InvestmentProcessError(
+                field: "levels[\(level.level - 1)]",
                 message: "the limits of \(level.label) admit no portfolio: \(e.message)", fix: "loosen the level's bounds in the policy")
         }
         var anchor: [String: Double]?
@@ -354,7 +360,8 @@ public struct ModelMenuBuilder: Sendable {
 
     /// The average of the level's models over simulated histories.
     func resampledAverage(
-        _ level: InvestmentPolicy.Level, base: PortfolioConstraints, distribution: ReturnDistribution, resampling: InvestmentPolicy.Resampling
+        _ level: InvestmentPolicy.Level, base: PortfolioConstraints, distribution: ReturnDistribution,
+        resampling: InvestmentPolicy.Resampling
     ) throws -> [String: Double] {
         let n = distribution.assets.count
         let t = assumptions.window.observations
@@ -403,7 +410,8 @@ public struct ModelMenuBuilder: Sendable {
             solved += 1
         }
         guard solved > 0 else {
-            throw InvestmentProcessError(field: "resampling", message: "no simulated history of \(level.label) could be optimised",
+            throw InvestmentProcessError(
+                field: "resampling", message: "no simulated history of \(level.label) could be optimised",
                 fix: "check the level's limits, or turn resampling off")
         }
         return Dictionary(uniqueKeysWithValues: zip(distribution.assets, sum.map { $0 / Double(solved) }))

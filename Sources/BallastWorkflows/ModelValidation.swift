@@ -36,7 +36,8 @@ public struct ModelValidation: Sendable {
         let n = levels.rowCount
         let first = assumptions.specification.effectiveMinimumMonths
         guard first + 12 < n else {
-            throw InvestmentProcessError(message: "the universe has \(n - 1) months; validation needs \(first + 12)",
+            throw InvestmentProcessError(
+                message: "the universe has \(n - 1) months; validation needs \(first + 12)",
                 fix: "use a longer universe or a shorter minimumMonths")
         }
         let reviews = Array(stride(from: first, to: n - 1, by: reviewMonths))

@@ -182,8 +182,9 @@ struct UniverseTests {
             _ = try AssetUniverse.load(spec, folder: folder)
             Issue.record("column Mkt is not in the file")
         } catch {
-            #expect(error.code == .invalidUniverse && error.description.contains("members[5].source.columns")
-                && error.description.contains("Mkt_RF"))
+            #expect(
+                error.code == .invalidUniverse && error.description.contains("members[5].source.columns")
+                    && error.description.contains("Mkt_RF"))
         }
     }
 }

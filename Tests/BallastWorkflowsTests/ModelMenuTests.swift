@@ -36,7 +36,9 @@ struct ModelMenuTests {
                 let eq = { (x: MenuPortfolio) in (x.assetClassWeights["us-equity"] ?? 0) + (x.assetClassWeights["world-equity"] ?? 0) }
                 #expect(eq(p[k]) >= eq(p[k - 1]) - 1e-9, "equity share rises with the level")
             }
-            #expect(p[0].assetClassWeights["cash"] ?? 0 < 1 && p[0].assetClassWeights["government-bonds"] ?? 0 > 0, "C1 holds short bonds and cash")
+            #expect(
+                p[0].assetClassWeights["cash"] ?? 0 < 1 && p[0].assetClassWeights["government-bonds"] ?? 0 > 0,
+                "C1 holds short bonds and cash")
             #expect(p[2].assetClassWeights.values.filter { $0 >= 0.05 }.count >= 4, "C3 holds four classes of 5% or more")
         }
     }
@@ -50,9 +52,11 @@ struct ModelMenuTests {
             let t = try #require(x.turnover)
             let relaxed = x.notes.contains { $0.contains("turnover limit") }
             #expect(t <= 0.15 + 1e-7 || relaxed, "\(x.label) turnover \(t)")
-            let unconstrained = 0.5 * Set(free.portfolios[k].weights.keys).union(before.portfolios[k].weights.keys).reduce(0) {
-                $0 + abs((free.portfolios[k].weights[$1] ?? 0) - (before.portfolios[k].weights[$1] ?? 0))
-            }
+            let unconstrained =
+                0.5
+                * Set(free.portfolios[k].weights.keys).union(before.portfolios[k].weights.keys).reduce(0) {
+                    $0 + abs((free.portfolios[k].weights[$1] ?? 0) - (before.portfolios[k].weights[$1] ?? 0))
+                }
             #expect(t <= unconstrained + 1e-7)
         }
     }
@@ -118,8 +122,10 @@ struct MenuBacktestTests {
         var policy = try InvestmentPolicy.read(path: folder + "/policy.json")
         policy.resampling = nil
         let day = try #require(MarketDate(iso: "2007-06-30"))
-        let live = try ModelMenuBuilder(assumptions: try builder.build(asOf: day), policy: policy, catalog: builder.universe.catalog(asOf: day))
-            .build().portfolios[2].weights
+        let live = try ModelMenuBuilder(
+            assumptions: try builder.build(asOf: day), policy: policy, catalog: builder.universe.catalog(asOf: day)
+        )
+        .build().portfolios[2].weights
         let levels = builder.universe.levels
         let history = PriceHistory(levels, through: try #require(levels.lastIndex(onOrBefore: day)))
         let decided = try MenuLevelStrategy(level: 3, assumptions: builder, policy: policy).targetWeights(history: history)

@@ -132,7 +132,8 @@ struct AssumptionsDiffCommand: ParsableCommand {
 /// Writes text to a file, with a message in the user's terms when it cannot.
 func writeFile(_ text: String, to path: String) throws {
     do { try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-        throw InvestmentProcessError(file: path, message: "cannot write the file (\(error.localizedDescription))",
+        throw InvestmentProcessError(
+            file: path, message: "cannot write the file (\(error.localizedDescription))",
             fix: "choose a folder you may write to")
     }
 }

@@ -61,19 +61,23 @@ struct ModelsBuildCommand: ParsableCommand {
             if let assumptions {
                 a = try CapitalMarketAssumptions.read(path: assumptions)
                 if a.approval.status != .approved && !output.quiet {
-                    printError("warning: \(assumptions) is a draft; approve it with `ballast assumptions approve` before it is used for advice")
+                    printError(
+                        "warning: \(assumptions) is a draft; approve it with `ballast assumptions approve` before it is used for advice")
                 }
             } else {
                 a = try builder.build(asOf: asOf)
             }
             var prior: ModelMenu?
             if let previous {
-                guard let d = FileManager.default.contents(atPath: previous), let m = try? JSONDecoder().decode(ModelMenu.self, from: d) else {
-                    throw InvestmentProcessError(file: previous, message: "not a model menu", fix: "pass the JSON of `ballast models build --format json`")
+                guard let d = FileManager.default.contents(atPath: previous), let m = try? JSONDecoder().decode(ModelMenu.self, from: d)
+                else {
+                    throw InvestmentProcessError(
+                        file: previous, message: "not a model menu", fix: "pass the JSON of `ballast models build --format json`")
                 }
                 prior = m
             }
-            return try ModelMenuBuilder(assumptions: a, policy: policy, catalog: builder.universe.catalog(asOf: a.asOf), previous: prior).build()
+            return try ModelMenuBuilder(assumptions: a, policy: policy, catalog: builder.universe.catalog(asOf: a.asOf), previous: prior)
+                .build()
         }
         if output.format == .json { print(try jsonString(menu)) } else { print(InvestmentProcessText.menu(menu), terminator: "") }
     }

@@ -40,8 +40,12 @@ enum InvestmentProcessText {
         var out = "\(d.versions[0]) -> \(d.versions[1])\n\n"
         var t = TextTable(["member", "class", "expected before", "after", "change", "volatility before", "after"])
         for c in d.changes {
-            let change = c.expectedReturn[0].flatMap { a in c.expectedReturn[1].map { b in String(format: "%+.2f pp", (b - a) * 100) } } ?? "n/a"
-            t.add([c.symbol, c.assetClass, pct(c.expectedReturn[0]), pct(c.expectedReturn[1]), change, pct(c.volatility[0]), pct(c.volatility[1])])
+            let change =
+                c.expectedReturn[0].flatMap { a in c.expectedReturn[1].map { b in String(format: "%+.2f pp", (b - a) * 100) } } ?? "n/a"
+            t.add([
+                c.symbol, c.assetClass, pct(c.expectedReturn[0]), pct(c.expectedReturn[1]), change, pct(c.volatility[0]),
+                pct(c.volatility[1]),
+            ])
         }
         out += t.render()
         out += d.methodChanges.isEmpty ? "\nmethod: unchanged\n" : "\nmethod:\n" + d.methodChanges.map { "  \($0)\n" }.joined()
@@ -56,8 +60,10 @@ enum InvestmentProcessText {
             let c = p.assetClassWeights
             let equity = (c["us-equity"] ?? 0) + (c["world-equity"] ?? 0)
             let bonds = (c["government-bonds"] ?? 0) + (c["foreign-bonds"] ?? 0)
-            t.add([p.label, pct(p.expectedReturn), pct(p.volatility), pct(p.volatilityCap, 0), pct(equity, 1), pct(bonds, 1),
-                pct(c["cash"] ?? 0, 1), pct(p.turnover, 1)])
+            t.add([
+                p.label, pct(p.expectedReturn), pct(p.volatility), pct(p.volatilityCap, 0), pct(equity, 1), pct(bonds, 1),
+                pct(c["cash"] ?? 0, 1), pct(p.turnover, 1),
+            ])
         }
         out += t.render() + "\n"
         let symbols = Array(Set(m.portfolios.flatMap { $0.weights.keys })).sorted()
@@ -72,12 +78,16 @@ enum InvestmentProcessText {
     static func validation(_ r: ValidationReport) -> String {
         var out = "walk-forward \(r.start)..\(r.end), reviews every \(r.reviewMonths) months (\(r.reviews.count)), \(r.method),"
         out += " costs \(number(r.costBasisPoints, digits: 3)) bp\n\n"
-        var t = TextTable(["level", "cap", "realised vol", "x cap", "return", "max drawdown", "model turnover/yr", "cost drag",
-            "36m vol > cap", "largest weight"])
+        var t = TextTable([
+            "level", "cap", "realised vol", "x cap", "return", "max drawdown", "model turnover/yr", "cost drag",
+            "36m vol > cap", "largest weight",
+        ])
         for l in r.levels {
-            t.add([l.label, pct(l.volatilityCap, 0), pct(l.realisedVolatility), String(format: "%.2f", l.volatilityToCap), pct(l.annualReturn),
+            t.add([
+                l.label, pct(l.volatilityCap, 0), pct(l.realisedVolatility), String(format: "%.2f", l.volatilityToCap), pct(l.annualReturn),
                 pct(l.maximumDrawdown, 1), pct(l.annualModelTurnover, 1), pct(l.costDrag), pct(l.capBreachShare, 0),
-                pct(l.largestProductWeight, 1)])
+                pct(l.largestProductWeight, 1),
+            ])
         }
         return out + t.render()
     }
