@@ -48,7 +48,8 @@ struct FirstLineTable {
     ///   - line: the line number of this occurrence (at least 1).
     mutating func firstLine(of id: UnsafeRawBufferPointer, hash: UInt64, line: Int) -> Int? {
         precondition(line >= 1, "line numbers count from 1")
-        if (count + 1) * 2 > lines.count { grow() }
+        // Grown at three quarters full: linear probing stays short with a well-mixed hash.
+        if (count + 1) * 4 > lines.count * 3 { grow() }
         let mask = lines.count - 1
         var slot = Int(truncatingIfNeeded: hash) & mask
         while lines[slot] != 0 {
