@@ -112,9 +112,6 @@ public enum PriceCSV {
 private struct Parser {
     let bytes: UnsafeBufferPointer<UInt8>
     let source: String
-    /// Exact powers of ten 10^0 ... 10^22, held here so the hot loop reads a local array
-    /// rather than a lazily initialised global.
-    let powers: [Double] = powersOfTen
     var position = 0
     var line = 0
     /// Whether zero and negative values are data (returns, yields) rather than errors.
@@ -281,10 +278,9 @@ private struct Parser {
     /// path (values it wrote are then overwritten). Returns the date and the position after
     /// the line terminator.
     ///
-    /// A simple row is `YYYY-MM-DD` and fields that are empty or `digits[.digits]` with at
-    /// most 15 digits in all, separated by commas and ended by LF, CRLF or the end of the
-    /// file. Such a number is `m / 10^f` with `m < 10^15` and `f <= 15`, both exact doubles,
-    /// so one division gives the correctly rounded value (Clinger's fast path).
+    /// A simple row is `YYYY-MM-DD` and fields that are empty or positive finite numbers
+    /// (read by ``DecimalText`` with the plain syntax, as the general path reads them),
+    /// separated by commas and ended by LF, CRLF or the end of the file.
     @inline(__always)
     func fastRow(at start: Int, fields n: Int, into out: UnsafeMutableBufferPointer<Double>, row: Int, stride: Int) -> (MarketDate, Int)? {
         guard start &+ 11 <= bytes.count, bytes[start &+ 10] == 44, let date = MarketDate.parseISO(bytes[start..<(start &+ 10)]) else {
@@ -294,67 +290,44 @@ private struct Parser {
         let end = base + bytes.count
         var p = base + start + 11
         var slot = out.baseAddress! + row
-        return powers.withUnsafeBufferPointer { powers -> (MarketDate, Int)? in
-            var k = 1
-            var done: (MarketDate, Int)?? = nil
-            /// Moves past the delimiter after a field. Returns false at the end of the row, with
-            /// `done` holding the result (nil when the row is not simple).
-            func advance() -> Bool {
-                slot += stride
-                if k < n {
-                    guard p < end, p.pointee == 44 else {
-                        done = .some(nil)
-                        return false
-                    }
-                    p += 1
-                    k &+= 1
-                    return true
-                }
-                if p == end {
-                    done = (date, p - base)
-                } else if p.pointee == 10 {
-                    done = (date, p + 1 - base)
-                } else if p.pointee == 13 && p + 1 < end && (p + 1).pointee == 10 {
-                    done = (date, p + 2 - base)
-                } else {
+        var k = 1
+        var done: (MarketDate, Int)?? = nil
+        /// Moves past the delimiter after a field. Returns false at the end of the row, with
+        /// `done` holding the result (nil when the row is not simple).
+        func advance() -> Bool {
+            slot += stride
+            if k < n {
+                guard p < end, p.pointee == 44 else {
                     done = .some(nil)
+                    return false
                 }
-                return false
+                p += 1
+                k &+= 1
+                return true
             }
-            func finish() -> (MarketDate, Int)? { done ?? nil }
-            while true {
-                let fieldStart = p
-                var mantissa: UInt64 = 0
-                var d: UInt8 = 0
-                while p < end {
-                    d = p.pointee &- 48
-                    if d >= 10 { break }
-                    mantissa = mantissa &* 10 &+ UInt64(d)
-                    p += 1
-                }
-                var digits = p - fieldStart
-                var fraction = 0
-                if p < end && p.pointee == 46 {
-                    p += 1
-                    let fractionStart = p
-                    while p < end {
-                        d = p.pointee &- 48
-                        if d >= 10 { break }
-                        mantissa = mantissa &* 10 &+ UInt64(d)
-                        p += 1
-                    }
-                    fraction = p - fractionStart
-                    digits = digits &+ fraction
-                    if digits == 0 { return nil }  // a lone "."
-                }
-                if digits > 0 {
-                    if digits > 15 || mantissa == 0 { return nil }
-                    slot.pointee = Double(mantissa) / powers[fraction]
-                } else {
-                    slot.pointee = .nan
-                }
-                if !advance() { return finish() }
+            if p == end {
+                done = (date, p - base)
+            } else if p.pointee == 10 {
+                done = (date, p + 1 - base)
+            } else if p.pointee == 13 && p + 1 < end && (p + 1).pointee == 10 {
+                done = (date, p + 2 - base)
+            } else {
+                done = .some(nil)
             }
+            return false
+        }
+        while true {
+            if p < end && p.pointee != 44 && p.pointee != 10 && p.pointee != 13 {
+                // A price that is not a positive finite number goes to the general path, which names it.
+                guard let (v, after) = DecimalText.scan(bytes, from: p - base, syntax: .plain), v > 0, v.isFinite else {
+                    return nil
+                }
+                slot.pointee = v
+                p = base + after
+            } else {
+                slot.pointee = .nan
+            }
+            if !advance() { return done ?? nil }
         }
     }
 
@@ -405,76 +378,7 @@ private struct Parser {
         }
     }
 
-    /// Parses a decimal number; nil when the field is not one.
-    ///
-    /// Fast path (Clinger): at most 15 significant digits and at most 22 decimals give a
-    /// mantissa and a power of ten that are both exact doubles, so one division is correctly
-    /// rounded. Anything else goes to `strtod`, which is correctly rounded too.
+    /// Parses a decimal number (``DecimalText/Syntax/plain``); nil when the field is not one.
     @inline(__always)
-    func parseNumber(_ r: Range<Int>) -> Double? {
-        var i = r.lowerBound
-        let end = r.upperBound
-        var negative = false
-        if bytes[i] == 45 || bytes[i] == 43 {
-            negative = bytes[i] == 45
-            i += 1
-        }
-        var mantissa: UInt64 = 0
-        var digits = 0
-        var fraction = 0
-        var sawDigit = false
-        var sawPoint = false
-        while i < end {
-            let c = bytes[i]
-            if c >= 48 && c <= 57 {
-                sawDigit = true
-                if mantissa == 0 && c == 48 {
-                    if sawPoint { fraction += 1 }
-                } else {
-                    mantissa = mantissa &* 10 &+ UInt64(c - 48)
-                    digits += 1
-                    if sawPoint { fraction += 1 }
-                }
-            } else if c == 46 && !sawPoint {
-                sawPoint = true
-            } else {
-                break
-            }
-            i += 1
-        }
-        if i == end && sawDigit && digits <= 15 && fraction <= 22 {
-            let v = Double(mantissa) / powers[fraction]
-            return negative ? -v : v
-        }
-        return slowParse(r)
-    }
-
-    func slowParse(_ r: Range<Int>) -> Double? {
-        // Only plain decimal syntax with an optional exponent is a price; strtod would also
-        // accept hex, "nan" and "inf", which are rejected here on purpose.
-        var sawDigit = false
-        for k in r {
-            let c = bytes[k]
-            switch c {
-            case 48...57: sawDigit = true
-            case 43, 45, 46, 69, 101: continue
-            default: return nil
-            }
-        }
-        guard sawDigit else { return nil }
-        var buffer = [CChar](repeating: 0, count: r.count + 1)
-        for (o, k) in r.enumerated() { buffer[o] = CChar(bitPattern: bytes[k]) }
-        return buffer.withUnsafeBufferPointer { p -> Double? in
-            var endPointer: UnsafeMutablePointer<CChar>? = nil
-            let v = strtod(p.baseAddress!, &endPointer)
-            guard let endPointer, endPointer - UnsafeMutablePointer(mutating: p.baseAddress!) == r.count else { return nil }
-            return v
-        }
-    }
-}
-
-private let powersOfTen: [Double] = (0...22).map { e in
-    var v = 1.0
-    for _ in 0..<e { v *= 10 }
-    return v
+    func parseNumber(_ r: Range<Int>) -> Double? { DecimalText.parse(bytes, r, syntax: .plain) }
 }

@@ -107,7 +107,8 @@ extension Account {
     static func checkAmounts(id: String, cash: Double, flow: Double?, lastRebalance: MarketDate?, asOf: MarketDate)
         throws(RebalanceError)
     {
-        for (field, v) in [("cash", cash), ("cashFlow.amount", flow ?? 0)] where !isCents(v) {
+        if !isCents(cash) || !isCents(flow ?? 0) {
+            let (field, v) = isCents(cash) ? ("cashFlow.amount", flow ?? 0) : ("cash", cash)
             throw RebalanceError(
                 accountId: id, field: field, "\(v) has more than 2 decimals; amounts are kept in cents: round it to the cent")
         }
@@ -126,14 +127,22 @@ extension Account {
         return (v * 100).rounded() / 100 == v
     }
 
+    /// Whether `q` passes ``checkQuantity(id:symbol:_:lotSize:)`` (non-finite, negative and
+    /// huge quantities pass, for the planner's own messages).
+    @inline(__always)
+    static func isWholeLots(_ q: Double, lotSize lot: Double) -> Bool {
+        guard q.isFinite, q >= 0, q < 1e15 else { return true }
+        let step = lot >= 1 && lot.rounded() == lot ? 1 : lot
+        let units = q / step
+        return abs(units - units.rounded()) <= 1e-9 * Swift.max(1, units)
+    }
+
     /// A held quantity is a whole number of units of a product with a whole lot size, or a
     /// multiple of a fractional lot size.
     @inline(__always)
     static func checkQuantity(id: String, symbol: String, _ q: Double, lotSize lot: Double) throws(RebalanceError) {
-        guard q.isFinite, q >= 0, q < 1e15 else { return }
+        guard !isWholeLots(q, lotSize: lot) else { return }
         let step = lot >= 1 && lot.rounded() == lot ? 1 : lot
-        let units = q / step
-        guard abs(units - units.rounded()) > 1e-9 * Swift.max(1, units) else { return }
         throw RebalanceError(
             accountId: id, field: "holdings.\(symbol)",
             (step == 1

@@ -179,15 +179,11 @@ public struct BatchPlanner: Sendable {
         guard let account = parser.account(self, held: &scratch.held, present: &scratch.present) else { return nil }
         // The account checks of the general path (Account.validate): a line that fails them is
         // left to it, which names the problem.
-        guard
-            (try? Account.checkAmounts(
-                id: account.id, cash: account.cash, flow: account.flow, lastRebalance: account.lastRebalance, asOf: asOf)) != nil
-        else { return nil }
+        guard Account.isCents(account.cash), Account.isCents(account.flow) else { return nil }
+        if let last = account.lastRebalance, last > asOf { return nil }
         if !fractional {
             for i in 0..<u where scratch.present[i] {
-                guard (try? Account.checkQuantity(id: account.id, symbol: names[i], scratch.held[i], lotSize: lot[i])) != nil else {
-                    return nil
-                }
+                guard Account.isWholeLots(scratch.held[i], lotSize: lot[i]) else { return nil }
             }
         }
         let model = models[account.model]
@@ -300,8 +296,6 @@ private struct ParsedAccount {
     var lastRebalance: MarketDate?
 }
 
-private let powersOfTen: [Double] = (0...22).map { pow(10, Double($0)) }
-
 private struct LineParser {
     let bytes: UnsafeBufferPointer<UInt8>
     var i = 0
@@ -334,64 +328,12 @@ private struct LineParser {
         return start..<(i - 1)
     }
 
-    /// A JSON number, correctly rounded (Clinger's fast path, else the standard library).
+    /// A JSON number, correctly rounded (``DecimalText``, the price files' reader too).
+    @inline(__always)
     mutating func number() -> Double? {
         skipSpace()
-        let start = i
-        var negative = false
-        if i < bytes.count && bytes[i] == 45 {
-            negative = true
-            i += 1
-        }
-        var mantissa: UInt64 = 0
-        var digits = 0
-        var fraction = 0
-        var simple = true
-        var sawDigit = false
-        let integerStart = i
-        while i < bytes.count {
-            let d = bytes[i] &- 48
-            if d < 10 {
-                sawDigit = true
-                if mantissa != 0 || d != 0 { digits += 1 }
-                mantissa = mantissa &* 10 &+ UInt64(d)
-                i += 1
-            } else {
-                break
-            }
-        }
-        // JSON's grammar, as the general path reads it: digits before the point, no leading zeros.
-        let integerDigits = i - integerStart
-        if integerDigits == 0 || (integerDigits > 1 && bytes[integerStart] == 48) { return nil }
-        if i < bytes.count && bytes[i] == 46 {
-            i += 1
-            if i == bytes.count || (bytes[i] &- 48) >= 10 { return nil }
-            while i < bytes.count {
-                let d = bytes[i] &- 48
-                if d < 10 {
-                    sawDigit = true
-                    if mantissa != 0 || d != 0 { digits += 1 }
-                    mantissa = mantissa &* 10 &+ UInt64(d)
-                    fraction += 1
-                    i += 1
-                } else {
-                    break
-                }
-            }
-        }
-        if i < bytes.count && (bytes[i] == 101 || bytes[i] == 69) {
-            simple = false
-            i += 1
-            while i < bytes.count, (bytes[i] &- 48) < 10 || bytes[i] == 43 || bytes[i] == 45 { i += 1 }
-        }
-        guard sawDigit else { return nil }
-        if simple && digits <= 15 && fraction <= 22 {
-            let v = Double(mantissa) / powersOfTen[fraction]
-            return negative ? -v : v
-        }
-        guard let v = Double(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)), v.isFinite else {
-            return nil
-        }
+        guard let (v, end) = DecimalText.scan(bytes, from: i, syntax: .json), v.isFinite else { return nil }
+        i = end
         return v
     }
 

@@ -339,7 +339,8 @@ public struct RebalancePlanner: Sendable {
         }
         var notes: [String] = []
         // What kept each asset from its desired value (see `Binding`).
-        var bound = [Binding](repeating: [], count: n)
+        // Raw bits: an array of a standard-library element type needs no metadata look-up per plan.
+        var bound = [UInt8](repeating: 0, count: n)
         // Turnover limit: scale every change by the same factor.
         if let limit = policy.maximumTurnover {
             let turnover = (0..<n).reduce(0.0) { $0 + abs(desired[$1] - Double(value[$1])) } / 2 / Double(total)
@@ -355,7 +356,7 @@ public struct RebalancePlanner: Sendable {
                 let f = limit / turnover
                 for i in 0..<n where desired[i] != Double(value[i]) {
                     desired[i] = Double(value[i]) + f * (desired[i] - Double(value[i]))
-                    bound[i].insert(.turnover)
+                    bound[i] |= Binding.turnover.rawValue
                 }
                 notes.append("turnover limited to \(percentString(limit)) (would have been \(percentString(turnover)))")
             }
@@ -390,19 +391,19 @@ public struct RebalancePlanner: Sendable {
                 if edge[i] && units < maxUnits && Double(value[i]) - (units + 1) * step >= low[i] - 1e-6 {
                     units += 1  // band edge: one more lot lands inside it
                 } else {
-                    bound[i].insert(.lots)  // the band is narrower than a lot
+                    bound[i] |= Binding.lots.rawValue  // the band is narrower than a lot
                 }
             }
             if units <= 0 { continue }
             let proceeds = Self.cents(units * unit[i] * price[i])
             if proceeds < minimumTrade {
                 skippedSmall = true
-                bound[i].insert(.minimumTrade)
+                bound[i] |= Binding.minimumTrade.rawValue
                 continue
             }
             let fee = cost(proceeds)
             if fee >= proceeds {
-                bound[i].insert(.costs)
+                bound[i] |= Binding.costs.rawValue
                 continue
             }
             quantity[i] -= units * unit[i]
@@ -432,7 +433,7 @@ public struct RebalancePlanner: Sendable {
                 cash += proceeds - fee
                 value[i] = Self.cents(quantity[i] * price[i])
                 sold[i] = true
-                bound[i].insert(.withdrawal)
+                bound[i] |= Binding.withdrawal.rawValue
                 trades.append(
                     CoreTrade(
                         asset: i, side: .sell, quantity: roundQuantity(units * unit[i]), value: proceeds, cost: fee,
@@ -455,7 +456,7 @@ public struct RebalancePlanner: Sendable {
                 if edge[i] && Double(value[i]) + (units + 1) * step <= high[i] + 1e-6 {
                     units += 1  // band edge: one more lot lands inside it
                 } else {
-                    bound[i].insert(.lots)  // the band is narrower than a lot
+                    bound[i] |= Binding.lots.rawValue  // the band is narrower than a lot
                 }
             }
             while units > 0 {
@@ -464,13 +465,13 @@ public struct RebalancePlanner: Sendable {
                 // Not enough cash: the most that fits.
                 let affordable = (Double(cash - buffer - cost(spend)) / step).rounded(.down)
                 units = Swift.min(units - 1, Swift.max(affordable, 0))
-                bound[i].insert(.cash)
+                bound[i] |= Binding.cash.rawValue
             }
             guard units > 0 else { continue }
             let spend = Self.cents(units * unit[i] * price[i])
             if spend < minimumTrade {
                 skippedSmall = true
-                bound[i].insert(.minimumTrade)
+                bound[i] |= Binding.minimumTrade.rawValue
                 continue
             }
             let fee = cost(spend)
@@ -491,7 +492,7 @@ public struct RebalancePlanner: Sendable {
             for i in 0..<n {
                 let half = bandHalfWidth(target: targetWeight[i])
                 guard abs(Self.fraction(value[i], of: totalAfter) - targetWeight[i]) > half + 1e-9 else { continue }
-                var why = bound[i]
+                var why = Binding(rawValue: bound[i])
                 // The costs paid shrink the account, which can carry an asset over its edge.
                 if costs > 0 && abs(Double(value[i]) / Double(totalAfter + costs) - targetWeight[i]) <= half + 1e-9 {
                     why.insert(.costs)

@@ -446,6 +446,8 @@ public struct BatchRebalancer: Sendable {
         /// The offset in the part's output just after this line's record (and newline).
         var end: Int
         var id: String?
+        /// ``FirstLineTable/hash(_:)`` of the id, computed by the worker.
+        var idHash: UInt64 = 0
         var number: Int
         /// `nil` for a line before a resume's checkpoint (its id only, no output).
         var status: PlanStatus?
@@ -474,7 +476,7 @@ public struct BatchRebalancer: Sendable {
         var outTail: [UInt8]
         var errTail: [UInt8]
         /// The line of each account id's first occurrence (the duplicate check).
-        var firstLine: [String: Int] = [:]
+        var firstLine = FirstLineTable()
         var lastWritten = (lines: 0, time: "")
     }
 
@@ -533,10 +535,8 @@ public struct BatchRebalancer: Sendable {
             var duplicates: [(Int, Int)] = []  // (index in part.lines, first line)
             for (k, l) in part.lines.enumerated() {
                 guard let id = l.id else { continue }
-                if let first = state.firstLine[id] {
+                if let first = state.firstLine.firstLine(of: id, hash: l.idHash, line: l.number) {
                     if l.status != nil && l.status != .error { duplicates.append((k, first)) }
-                } else {
-                    state.firstLine[id] = l.number
                 }
             }
             guard !duplicates.isEmpty else { return }
@@ -945,9 +945,11 @@ public struct BatchRebalancer: Sendable {
                         }
                         let line = UnsafeBufferPointer(rebasing: bytes[s[k]..<e[k]])
                         if only[k] {
+                            let id = identity(of: line)
                             part.lines.append(
                                 LineInfo(
-                                    end: part.output.count, id: identity(of: line), number: nums[k], status: nil, turnover: 0, cost: 0))
+                                    end: part.output.count, id: id, idHash: id.map(FirstLineTable.hash) ?? 0, number: nums[k],
+                                    status: nil, turnover: 0, cost: 0))
                             continue
                         }
                         let status: PlanStatus
@@ -985,8 +987,8 @@ public struct BatchRebalancer: Sendable {
                         part.counts.cost += lineCost
                         part.lines.append(
                             LineInfo(
-                                end: part.output.count, id: accountId, number: nums[k], status: status, turnover: lineTurnover,
-                                cost: lineCost))
+                                end: part.output.count, id: accountId, idHash: accountId.map(FirstLineTable.hash) ?? 0,
+                                number: nums[k], status: status, turnover: lineTurnover, cost: lineCost))
                         part.counts.lines += 1
                         part.counts.count(status)
                     }
