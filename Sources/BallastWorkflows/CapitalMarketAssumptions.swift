@@ -672,3 +672,33 @@ public struct AssumptionsDiff: Sendable, Codable, Equatable {
         methodChanges = m
     }
 }
+
+extension CapitalMarketAssumptions {
+    /// What was done to a set of assumptions, for the audit trail.
+    public enum AuditAction: String, Sendable, Codable {
+        /// Built from a specification.
+        case build = "assumptions build"
+        /// Approved.
+        case approve = "assumptions approve"
+    }
+
+    /// The audit record of building or approving these assumptions: the inputs' digests, the
+    /// parameters as given, and as outputs the version, the content digest and the approval.
+    public func auditEntry(_ action: AuditAction, engineVersion: String, parameters: [String: String] = [:]) -> AuditEntry {
+        struct Outputs: Encodable {
+            let version: String
+            let asOf: String
+            let digest: String
+            let approval: Approval
+            let expectedReturns: [String: Double]
+        }
+        var inputDigests: [String: String] = [:]
+        for i in inputs { inputDigests[i.file] = i.sha256 }
+        let outputs = Outputs(
+            version: version, asOf: asOf.description, digest: digest, approval: approval,
+            expectedReturns: Dictionary(uniqueKeysWithValues: assets.map { ($0.symbol, $0.expectedReturn) }))
+        return AuditEntry(
+            command: action.rawValue, engineVersion: engineVersion, inputs: inputDigests, parameters: parameters,
+            outputs: AuditDigest.canonicalJSON(outputs))
+    }
+}

@@ -23,7 +23,7 @@ struct AssumptionsBuildCommand: ParsableCommand {
             formed (equilibrium from market weights with Black-Litterman views, or the historical,
             James-Stein or CAPM alternatives). The file written carries the digests of every input,
             the method and its parameters, the author and an approval block (draft until approved
-            with `ballast assumptions approve`). The table shows per member the expected return used,
+            with `ballast assumptions approve`). Building and approving each write an audit record. The table shows per member the expected return used,
             the equilibrium prior, the historical mean and the volatility.
 
             EXAMPLES
@@ -42,11 +42,16 @@ struct AssumptionsBuildCommand: ParsableCommand {
     var output: String?
 
     @OptionGroup var data: DataOptions
+    @OptionGroup(title: "Audit trail") var audit: AuditOptions
     @OptionGroup(title: "Output") var format: OutputOptions
 
     func run() throws {
         let a = try reportingErrors { () throws -> CapitalMarketAssumptions in
-            try AssumptionsBuilder(path: try bundled(spec)).build(asOf: asOf)
+            let a = try AssumptionsBuilder(path: try bundled(spec)).build(asOf: asOf)
+            var parameters = ["spec": spec]
+            if let asOf { parameters["asOf"] = asOf.description }
+            _ = try audit.open()?.append([a.auditEntry(.build, engineVersion: BallastVersion.current, parameters: parameters)])
+            return a
         }
         let json = String(decoding: try CapitalMarketAssumptions.encoder.encode(a), as: UTF8.self) + "\n"
         if let output {
@@ -85,6 +90,8 @@ struct AssumptionsApproveCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A note for the record.", valueName: "text"))
     var note: String?
 
+    @OptionGroup(title: "Audit trail") var audit: AuditOptions
+
     func validate() throws {
         if by.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--by needs the approver's name") }
     }
@@ -95,6 +102,9 @@ struct AssumptionsApproveCommand: ParsableCommand {
             let stamp = ISO8601DateFormatter().string(from: Date())
             a.approval = .init(status: .approved, approvedBy: by, approvedAt: stamp, note: note)
             try writeFile(String(decoding: try CapitalMarketAssumptions.encoder.encode(a), as: UTF8.self) + "\n", to: file)
+            var parameters = ["file": file, "by": by]
+            if let note { parameters["note"] = note }
+            _ = try audit.open()?.append([a.auditEntry(.approve, engineVersion: BallastVersion.current, parameters: parameters)])
             print("approved \(a.version) (digest \(a.digest.prefix(12))) by \(by) at \(stamp)")
         }
     }
