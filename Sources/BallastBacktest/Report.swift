@@ -162,7 +162,10 @@ public enum BacktestReport {
 
     static func f(_ x: Double) -> String { String(format: "%.1f", x) }
 
-    static func lineChart(
+    /// A line chart (SVG, 900 x 260) of named series over dates: the one chart of Ballast's
+    /// reports. Each series is (name, values, colour); `logScale` for growth paths, `fill` for
+    /// areas down to zero (drawdowns); `format` labels the value axis.
+    public static func lineChart(
         dates: [MarketDate], series: [(String, [Double], String)], logScale: Bool = false, fill: Bool = false,
         format: (Double) -> String
     ) -> String {
@@ -194,13 +197,15 @@ public enum BacktestReport {
             } else {
                 s += "<polyline points=\"\(points)\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"1.5\"/>"
             }
-            s += "<rect x=\"\(f(left + 10 + Double(k) * 260))\" y=\"14\" width=\"12\" height=\"4\" fill=\"\(colour)\"/>"
-            s += "<text x=\"\(f(left + 28 + Double(k) * 260))\" y=\"20\">\(escape(String(name.prefix(38))))</text>"
+            let step = min(260, (width - left - 20) / Double(max(series.count, 1)))
+            s += "<rect x=\"\(f(left + 10 + Double(k) * step))\" y=\"14\" width=\"12\" height=\"4\" fill=\"\(colour)\"/>"
+            s += "<text x=\"\(f(left + 28 + Double(k) * step))\" y=\"20\">\(escape(String(name.prefix(38))))</text>"
         }
         return s + "</svg>\n"
     }
 
-    static let palette = [
+    /// The colours of chart series, in order.
+    public static let palette = [
         "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#aec7e8", "#ffbb78",
         "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5",
     ]

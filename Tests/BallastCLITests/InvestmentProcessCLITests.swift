@@ -71,4 +71,17 @@ struct InvestmentProcessCLITests {
             }
         }
     }
+
+    @Test("models validate: the table and an HTML page with a chart per level, and the README's targets")
+    func validate() throws {
+        let html = try temporaryFile("validation.html", "")
+        let r = try ballast(["models", "validate", "--no-resampling", "--html", html, "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let levels = try #require(try r.json()["levels"] as? [[String: Any]])
+        #expect(levels.count == 5)
+        for l in levels { #expect(try #require(l["volatilityToCap"] as? Double) <= 1.25) }
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        #expect(page.components(separatedBy: "<svg").count == 7, "the value chart and one volatility chart per level")
+        #expect(try ballast(["models", "validate", "--review-months", "0"]).status == 2)
+    }
 }

@@ -217,7 +217,8 @@ struct FrontierChart {
         // Assets.
         for (i, a) in distribution.assets.enumerated() {
             s += "<circle cx=\"\(f(px(vols[i])))\" cy=\"\(f(py(rets[i])))\" r=\"3.5\" fill=\"#888\"/>\n"
-            s += "<text x=\"\(f(px(vols[i]) + 6))\" y=\"\(f(py(rets[i]) + 4))\" fill=\"#555\" font-size=\"11\">\(escape(a))</text>\n"
+            s +=
+                "<text x=\"\(f(px(vols[i]) + 6))\" y=\"\(f(py(rets[i]) + 4))\" fill=\"#555\" font-size=\"11\">\(BacktestReport.escape(a))</text>\n"
         }
         func mark(_ p: FrontierPoint?, _ label: String, _ color: String, leftOfPoint: Bool) {
             guard let p else { return }
@@ -233,10 +234,5 @@ struct FrontierChart {
         mark(maximumSharpe, "maximum Sharpe", "#d1495b", leftOfPoint: false)
         s += "</svg>\n"
         return s
-    }
-
-    func escape(_ t: String) -> String {
-        t.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
-            of: ">", with: "&gt;")
     }
 }

@@ -92,8 +92,36 @@ enum InvestmentProcessText {
         return out + t.render()
     }
 
-    /// The validation page. (Rendered with the report chart kit.)
+    /// The validation page: the table, the value of each level, and each level's trailing
+    /// volatility against its cap (the report charts).
     static func validationHTML(_ r: ValidationReport) -> String {
-        "<!doctype html><pre>" + validation(r).replacingOccurrences(of: "<", with: "&lt;") + "</pre>"
+        let e = BacktestReport.escape
+        var h =
+            "<!doctype html><html><head><meta charset=\"utf-8\"><title>Model validation</title><style>\(BacktestReport.style)</style></head><body>"
+        h += "<h1>Model validation, \(r.start) to \(r.end)</h1>"
+        h += "<p class=\"note\">\(e(r.universe)); assumptions: \(e(r.assumptions)); policy: \(e(r.policy)); \(e(r.method)); "
+        h +=
+            "re-built every \(r.reviewMonths) months from past data only, rebalanced monthly, \(number(r.costBasisPoints, digits: 3)) bp per trade and expense ratios.</p>"
+        h += "<table><tr><th>level</th><th>cap</th><th>realised volatility</th><th>x cap</th><th>annual return</th><th>max drawdown</th>"
+        h += "<th>model turnover / year</th><th>cost drag</th><th>36-month volatility above cap</th><th>largest weight</th></tr>"
+        for l in r.levels {
+            h += "<tr><td>\(l.label)</td><td>\(pct(l.volatilityCap, 0))</td><td>\(pct(l.realisedVolatility))</td>"
+            h += "<td>\(String(format: "%.2f", l.volatilityToCap))</td><td>\(pct(l.annualReturn))</td><td>\(pct(l.maximumDrawdown, 1))</td>"
+            h += "<td>\(pct(l.annualModelTurnover, 1))</td><td>\(pct(l.costDrag))</td><td>\(pct(l.capBreachShare, 0))</td>"
+            h += "<td>\(pct(l.largestProductWeight, 1))</td></tr>"
+        }
+        h += "</table><h2>Net value (start 100, log scale)</h2>"
+        if let dates = r.levels.first?.dates {
+            let series = r.levels.enumerated().map { (k, l) in (l.label, l.values, BacktestReport.palette[k]) }
+            h += BacktestReport.lineChart(dates: dates, series: series, logScale: true) { String(format: "%.0f", $0) }
+        }
+        for (k, l) in r.levels.enumerated() where !l.rollingDates.isEmpty {
+            h += "<h2>\(l.label): trailing 36-month volatility against the \(pct(l.volatilityCap, 0)) cap</h2>"
+            let cap = [Double](repeating: l.volatilityCap, count: l.rollingDates.count)
+            h += BacktestReport.lineChart(
+                dates: l.rollingDates, series: [("realised", l.rollingVolatility, BacktestReport.palette[k]), ("cap", cap, "#999")]
+            ) { pct($0, 1) }
+        }
+        return h + "</body></html>\n"
     }
 }
