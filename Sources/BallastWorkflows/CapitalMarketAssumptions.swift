@@ -337,7 +337,7 @@ public struct AssumptionsBuilder: Sendable {
             throw InvestmentProcessError(file: path, field: field, message: what, fix: "correct the specification at that field")
         }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
-        let universePath = folder.appendingPathComponent(spec.universe).path
+        let universePath = spec.universe.hasPrefix("/") ? spec.universe : folder.appendingPathComponent(spec.universe).path
         let universe = try AssetUniverse.load(path: universePath)
         let universeFolder = URL(fileURLWithPath: universePath).deletingLastPathComponent()
         var inputs = [CapitalMarketAssumptions.Input(file: URL(fileURLWithPath: path).lastPathComponent, sha256: AuditEntry.digest(data))]
@@ -492,8 +492,9 @@ public struct AssumptionsBuilder: Sendable {
     /// - Throws: ``InvestmentProcessError`` for a window too short, `RiskModelError` for an
     ///   estimation failure.
     public func build(asOf date: MarketDate? = nil) throws -> CapitalMarketAssumptions {
-        let day = date ?? universe.lastCommonDate
-        let returns = try window(asOf: day)
+        let returns = try window(asOf: date ?? universe.lastCommonDate)
+        // The assumptions are dated by the last month of data they use, never later.
+        let day = returns.dates.last!
         let symbols = returns.symbols
         let n = symbols.count
         let s = specification
@@ -581,20 +582,31 @@ public struct AssumptionsBuilder: Sendable {
             method.marketWeightsSource = e.marketWeightsSource
             method.expectedReturns = (e.views ?? []).isEmpty ? "equilibrium" : "equilibrium with Black-Litterman views"
         }
-        let vols = sigma.diagonal.map { max($0, 0).squareRoot() }
+        // Stored to 12 significant digits: the last bits of a BLAS reduction can differ from
+        // run to run (thread splits), and a governed file must be byte-identical when its inputs are.
+        let r12 = Self.significant12
+        let vols = sigma.diagonal.map { r12(max($0, 0).squareRoot()) }
         let assets = (0..<n).map { j in
             CapitalMarketAssumptions.Asset(
-                symbol: symbols[j], assetClass: universe.member(symbols[j])?.assetClass ?? "other", expectedReturn: mu[j],
-                volatility: vols[j], equilibriumReturn: prior?[j], historicalMean: historical[j])
+                symbol: symbols[j], assetClass: universe.member(symbols[j])?.assetClass ?? "other", expectedReturn: r12(mu[j]),
+                volatility: vols[j], equilibriumReturn: prior.map { r12($0[j]) }, historicalMean: r12(historical[j]))
         }
+        method.riskFreeRate = r12(method.riskFreeRate)
+        method.riskAversion = method.riskAversion.map(r12)
         let window = EstimationWindow(start: returns.dates.first!, end: returns.dates.last!, observations: returns.observationCount)
         var result = CapitalMarketAssumptions(
             format: "ballast-assumptions-v1", name: s.name, version: "\(s.version)@\(day)", author: s.author, asOf: day,
             universe: "\(universe.specification.name) \(universe.specification.version)", inputs: inputs, window: window,
-            method: method, assets: assets, covariance: (0..<n).map { i in (0..<n).map { sigma[i, $0] } },
+            method: method, assets: assets, covariance: (0..<n).map { i in (0..<n).map { r12(sigma[i, $0]) } },
             approval: .init(status: .draft), digest: "")
         result.digest = result.contentDigest
         return result
+    }
+
+    /// `x` rounded to 12 significant digits.
+    static func significant12(_ x: Double) -> Double {
+        guard x.isFinite, x != 0 else { return x }
+        return Double(String(format: "%.11e", x)) ?? x
     }
 
     /// Jorion's (1986) Bayes-Stein estimator: the sample mean shrunk toward the mean of the

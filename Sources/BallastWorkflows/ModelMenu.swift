@@ -246,8 +246,17 @@ public struct ModelMenuBuilder: Sendable {
     /// The menu.
     ///
     /// - Throws: ``InvestmentProcessError`` when a level's limits admit no portfolio (naming
-    ///   the level and the optimiser's reason).
+    ///   the level and the optimiser's reason), or a previous menu holds a product that is not
+    ///   in the assumptions.
     public func build() throws -> ModelMenu {
+        for p in previous?.portfolios ?? [] {
+            if let unknown = p.weights.keys.sorted().first(where: { !assumptions.symbols.contains($0) }) {
+                throw InvestmentProcessError(
+                    field: "previous menu, \(p.label)",
+                    message: "the previous menu holds \(unknown), which is not in the assumptions",
+                    fix: "pass a menu built on the same universe")
+            }
+        }
         let distribution = try assumptions.distribution()
         var portfolios: [MenuPortfolio] = []
         for level in policy.levels {
@@ -279,7 +288,18 @@ public struct ModelMenuBuilder: Sendable {
         }
         var anchor: [String: Double]?
         if let r = policy.resampling {
-            anchor = try resampledAverage(level, base: base, distribution: distribution, resampling: r)
+            var a = try resampledAverage(level, base: base, distribution: distribution, resampling: r)
+            // Against a previous menu, the average is first moved toward the previous model
+            // until its turnover is within the limit (a convex combination keeps every linear limit).
+            if let before, let t = policy.maximumTurnover {
+                let keys = Set(a.keys).union(before.keys)
+                let d = 0.5 * keys.reduce(0) { $0 + abs((a[$1] ?? 0) - (before[$1] ?? 0)) }
+                if d > t {
+                    let lambda = t / d
+                    for k in keys { a[k] = (before[k] ?? 0) + lambda * ((a[k] ?? 0) - (before[k] ?? 0)) }
+                }
+            }
+            anchor = a
         }
         var result: OptimizationResult?
         // Turnover first (a stable menu), then closeness to the resampled average.
@@ -293,7 +313,7 @@ public struct ModelMenuBuilder: Sendable {
                 attempts.append(c)
             }
         }
-        if let before, let t = policy.maximumTurnover {
+        if anchor == nil, let before, let t = policy.maximumTurnover {
             var c = base
             c.currentWeights = before
             c.turnoverLimit = 2 * t

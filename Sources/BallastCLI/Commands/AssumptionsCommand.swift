@@ -58,10 +58,14 @@ struct AssumptionsBuildCommand: ParsableCommand {
             try reportingErrors { try writeFile(json, to: output) }
             if !format.quiet { printError("note: wrote \(output) (\(a.version), draft; approve it with `ballast assumptions approve`)") }
         }
+        if let asOf, asOf > a.asOf, !format.quiet {
+            printError("warning: the data end on \(a.asOf), before --as-of \(asOf); the assumptions are dated \(a.asOf)")
+        }
         if format.format == .json {
             if output == nil { print(json, terminator: "") }
             return
         }
+        if output != nil && format.quiet { return }
         print(InvestmentProcessText.assumptions(a), terminator: "")
     }
 }

@@ -160,7 +160,8 @@ struct BondReturnsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The par yields file (wide CSV).", valueName: "file"))
     var yields: String
 
-    @Option(help: ArgumentHelp("The yields' unit: yields (fractions, 0.0783) or percent-yields (7.83).", valueName: "unit"))
+    @Option(
+        help: ArgumentHelp("The yields' unit: yields (fractions, 0.0783) or percent-yields (7.83).", valueName: "yields|percent-yields"))
     var values: SeriesKind = .yields
 
     @Option(help: ArgumentHelp("Comma-separated maturities in years.", valueName: "years"))
@@ -169,14 +170,19 @@ struct BondReturnsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("daily, weekly or monthly.", valueName: "frequency"))
     var frequency: Frequency = .monthly
 
-    @Option(help: ArgumentHelp("csv or json.", valueName: "format"))
+    @Option(help: ArgumentHelp("csv or json.", valueName: "csv|json"))
     var format: OutputFormat = .csv
 
     @OptionGroup var data: DataOptions
 
     func validate() throws {
         guard values == .yields || values == .percentYields else { throw ValidationError("--values must be yields or percent-yields") }
-        guard !parsedMaturities.isEmpty else { throw ValidationError("--maturities must list years, for example 2,5,10,30") }
+        let m = parsedMaturities
+        guard !m.isEmpty else { throw ValidationError("--maturities must list years, for example 2,5,10,30") }
+        if let bad = m.first(where: { !($0 >= 0.5 && $0 <= 50 && ($0 * 2).rounded() == $0 * 2) }) {
+            throw ValidationError("--maturities: \(bad) is not a whole number of half-years from 0.5 to 50")
+        }
+        guard Set(m).count == m.count else { throw ValidationError("--maturities lists a maturity twice") }
         guard format != .table else { throw ValidationError("--format must be csv or json") }
     }
 

@@ -2,10 +2,29 @@ import ArgumentParser
 import Ballast
 import Foundation
 
-/// `ballast models`: the model portfolio of every risk level.
+/// `ballast models`: the level models, the model menu and its validation.
 struct ModelsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "models",
+        abstract: "Build the model portfolio of each risk level C1-C5, the multi-asset model menu, and its validation.",
+        discussion: """
+            `ballast models` (the same as `ballast models levels`) builds the level models on the stock
+            universe; `models build` and `models validate` work on the multi-asset universe.
+
+            EXAMPLES
+              ballast models
+              ballast models build
+              ballast models validate --no-resampling
+            """,
+        subcommands: [ModelsLevelsCommand.self, ModelsBuildCommand.self, ModelsValidateCommand.self],
+        defaultSubcommand: ModelsLevelsCommand.self
+    )
+}
+
+/// `ballast models levels`: the model portfolio of every risk level.
+struct ModelsLevelsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "levels",
         abstract: "Build the model portfolio of each risk level C1-C5.",
         discussion: """
             The level models, exactly as `recommend` and `rebalance` build and trade to them: for each
@@ -19,8 +38,7 @@ struct ModelsCommand: ParsableCommand {
               ballast models
               ballast models --as-of 2020-12-31 --format json
               ballast models --prices market-data/sp500_20.csv --years 5
-            """,
-        subcommands: [ModelsBuildCommand.self, ModelsValidateCommand.self]
+            """
     )
 
     @Option(

@@ -55,13 +55,14 @@ enum InvestmentProcessText {
     /// The menu: one row per level, then the weights by product.
     static func menu(_ m: ModelMenu) -> String {
         var out = "model menu from \(m.assumptionsVersion), policy \(m.policyVersion), \(m.method)\n\n"
-        var t = TextTable(["level", "expected", "volatility", "cap", "equity", "bonds", "cash", "turnover"])
+        var t = TextTable(["level", "expected", "volatility", "cap", "equity", "bonds", "real assets", "cash", "turnover"])
         for p in m.portfolios {
             let c = p.assetClassWeights
             let equity = (c["us-equity"] ?? 0) + (c["world-equity"] ?? 0)
             let bonds = (c["government-bonds"] ?? 0) + (c["foreign-bonds"] ?? 0)
+            let real = (c["real-estate"] ?? 0) + (c["gold"] ?? 0) + (c["commodities"] ?? 0)
             t.add([
-                p.label, pct(p.expectedReturn), pct(p.volatility), pct(p.volatilityCap, 0), pct(equity, 1), pct(bonds, 1),
+                p.label, pct(p.expectedReturn), pct(p.volatility), pct(p.volatilityCap, 0), pct(equity, 1), pct(bonds, 1), pct(real, 1),
                 pct(c["cash"] ?? 0, 1), pct(p.turnover, 1),
             ])
         }
