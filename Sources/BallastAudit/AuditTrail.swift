@@ -187,7 +187,19 @@ public final class AuditTrail: Sendable {
             config.busyMode = .timeout(30)
             queue = try DatabaseQueue(path: path, configuration: config)
             try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
-            try Self.migrator.migrate(queue)
+            // Two processes opening a new database at once can both see it unmigrated; the one
+            // that loses finds the tables made by the other. Migrating again then sees the
+            // migrations recorded and applies only what is missing.
+            var attempt = 0
+            while true {
+                do {
+                    try Self.migrator.migrate(queue)
+                    break
+                } catch  where attempt < 3 && "\(error)".contains("already exists") {
+                    attempt += 1
+                    usleep(20_000)
+                }
+            }
         } catch {
             throw AuditError("\(path): cannot open the audit database: \(error)")
         }

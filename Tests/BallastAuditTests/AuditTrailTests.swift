@@ -195,3 +195,24 @@ struct AuditTrailTests {
         #expect(!v.intact && v.problem?.contains("the database file is damaged") == true, "\(v)")
     }
 }
+
+@Suite("Audit trail opened concurrently")
+struct AuditConcurrentOpenTests {
+    @Test("eight writers opening one new database at once all succeed, and all eight records are there")
+    func concurrentOpen() async throws {
+        for round in 0..<5 {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-race-\(getpid())-\(round).sqlite").path
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for k in 0..<8 {
+                    group.addTask {
+                        let trail = try AuditTrail(path: path)
+                        _ = try trail.append([AuditEntry(command: "profile", engineVersion: "test", outputs: "{\"k\":\(k)}")])
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try AuditTrail(path: path).list(customer: nil, since: nil, limit: nil).count == 8)
+        }
+    }
+}
