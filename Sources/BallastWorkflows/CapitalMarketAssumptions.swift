@@ -32,6 +32,25 @@ public struct InvestmentProcessError: Error, Sendable, Equatable, CustomStringCo
     }
 }
 
+/// Reads and decodes one of the investment process's JSON files (a specification, a set of
+/// assumptions, a policy), with errors naming the file and the field; returns the value and
+/// the bytes read (for their digest).
+func decodeProcessFile<T: Decodable>(_ type: T.Type, path: String, missingFix: String, fieldFix: String)
+    throws(InvestmentProcessError) -> (T, Data)
+{
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw InvestmentProcessError(file: path, message: "no such file or it cannot be read", fix: missingFix)
+    }
+    do {
+        return (try JSONDecoder().decode(T.self, from: data), data)
+    } catch let e as DecodingError {
+        let (field, what) = describe(e)
+        throw InvestmentProcessError(file: path, field: field.isEmpty ? nil : field, message: what, fix: fieldFix)
+    } catch {
+        throw InvestmentProcessError(file: path, message: "not valid JSON", fix: "check the file's syntax")
+    }
+}
+
 /// How a set of capital-market assumptions is made: the rule, written in a file
 /// (`market-data/multi-asset/assumptions.json` for the bundled universe), applied to the
 /// universe's data up to a date. The same rule builds the live assumptions and, at every
@@ -284,18 +303,9 @@ public struct CapitalMarketAssumptions: Sendable, Codable, Equatable {
     /// - Throws: ``InvestmentProcessError`` for an unreadable or malformed file, or one whose
     ///   content no longer matches its digest (edited after it was built).
     public static func read(path: String) throws(InvestmentProcessError) -> CapitalMarketAssumptions {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw InvestmentProcessError(
-                file: path, message: "no such file or it cannot be read",
-                fix: "check the path; `ballast assumptions build` writes one")
-        }
-        let a: CapitalMarketAssumptions
-        do { a = try JSONDecoder().decode(CapitalMarketAssumptions.self, from: data) } catch let e as DecodingError {
-            let (field, what) = describe(e)
-            throw InvestmentProcessError(file: path, field: field, message: what, fix: "rebuild the file with `ballast assumptions build`")
-        } catch {
-            throw InvestmentProcessError(file: path, message: "not valid JSON", fix: "rebuild the file with `ballast assumptions build`")
-        }
+        let (a, _) = try decodeProcessFile(
+            CapitalMarketAssumptions.self, path: path, missingFix: "check the path; `ballast assumptions build` writes one",
+            fieldFix: "rebuild the file with `ballast assumptions build`")
         guard a.format == "ballast-assumptions-v1" else {
             throw InvestmentProcessError(
                 file: path, field: "format", message: "format `\(a.format)` is not ballast-assumptions-v1",
@@ -326,16 +336,10 @@ public struct AssumptionsBuilder: Sendable {
     ///
     /// - Throws: ``InvestmentProcessError`` or `MarketDataError` naming the file and field.
     public init(path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw InvestmentProcessError(
-                file: path, message: "no such file or it cannot be read",
-                fix: "check the path; the bundled specification is market-data/multi-asset/assumptions.json")
-        }
-        let spec: AssumptionsSpecification
-        do { spec = try JSONDecoder().decode(AssumptionsSpecification.self, from: data) } catch let e as DecodingError {
-            let (field, what) = describe(e)
-            throw InvestmentProcessError(file: path, field: field, message: what, fix: "correct the specification at that field")
-        }
+        let (spec, data) = try decodeProcessFile(
+            AssumptionsSpecification.self, path: path,
+            missingFix: "check the path; the bundled specification is market-data/multi-asset/assumptions.json",
+            fieldFix: "correct the specification at that field")
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         let universePath = spec.universe.hasPrefix("/") ? spec.universe : folder.appendingPathComponent(spec.universe).path
         let universe = try AssetUniverse.load(path: universePath)

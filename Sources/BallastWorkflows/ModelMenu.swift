@@ -68,18 +68,9 @@ public struct InvestmentPolicy: Sendable, Codable, Equatable {
     ///
     /// - Throws: ``InvestmentProcessError`` naming the field.
     public static func read(path: String) throws(InvestmentProcessError) -> InvestmentPolicy {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw InvestmentProcessError(
-                file: path, message: "no such file or it cannot be read",
-                fix: "check the path; the bundled policy is market-data/multi-asset/policy.json")
-        }
-        let p: InvestmentPolicy
-        do { p = try JSONDecoder().decode(InvestmentPolicy.self, from: data) } catch let e as DecodingError {
-            let (field, what) = describe(e)
-            throw InvestmentProcessError(file: path, field: field, message: what, fix: "correct the policy at that field")
-        } catch {
-            throw InvestmentProcessError(file: path, message: "not valid JSON", fix: "check the file's syntax")
-        }
+        let (p, _) = try decodeProcessFile(
+            InvestmentPolicy.self, path: path, missingFix: "check the path; the bundled policy is market-data/multi-asset/policy.json",
+            fieldFix: "correct the policy at that field")
         try p.validate(source: path)
         return p
     }
