@@ -77,8 +77,8 @@ public struct UniverseRatingRule: Sendable, Codable, Equatable {
 public struct AssetUniverse: Sendable {
     /// The specification it was loaded from.
     public var specification: UniverseSpecification
-    /// Total-return index levels (100 where each series starts), one column per member, at
-    /// calendar month ends, over the months every member covers.
+    /// Total-return index levels (100 on the first month every member covers: the unit price
+    /// of the fund that tracks the member), one column per member, at calendar month ends.
     public var levels: PriceTable
     /// Each member's own first and last month with data, before the common period is cut.
     public var coverage: [String: ClosedRange<MarketDate>]
@@ -260,7 +260,9 @@ public struct AssetUniverse: Sendable {
                         message: "\(s.symbol) has no value for \(monthEnd(start + i)), inside the period all members cover",
                         fix: "fill the gap in the member's source, or leave the member out")
                 }
-                values[i + j * months] = v
+                // Each member's level is 100 on the first common month: the unit price of
+                // the fund that tracks it (only ratios of levels are ever read otherwise).
+                values[i + j * months] = v / s.byMonth[start]! * 100
             }
         }
         let dates = (0..<months).map { monthEnd(start + $0) }

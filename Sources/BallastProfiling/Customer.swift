@@ -97,14 +97,18 @@ public struct CustomerFile: Sendable, Equatable, Codable {
     public var requestedProducts: [String]
     /// Past trades and account views, for the behaviour signals.
     public var behaviour: BehaviourHistory?
+    /// The date the money is for (retirement, a purchase), if the customer has one: the
+    /// investment policy's glide path lowers the level as it approaches.
+    public var goalDate: MarketDate?
 
     /// A customer from values (no validation; ``read(path:questionnaire:catalog:asOf:)`` validates files).
     public init(
         id: String, answers: [String: String], holdings: [String: Double] = [:], cash: Double = 0, personal: PersonalData? = nil,
         birthDate: MarketDate? = nil, financial: FinancialFacts? = nil, requestedProducts: [String] = [],
         behaviour: BehaviourHistory? = nil,
-        demonstrates: String? = nil
+        demonstrates: String? = nil, goalDate: MarketDate? = nil
     ) {
+        self.goalDate = goalDate
         self.id = id
         self.answers = answers
         self.holdings = holdings
@@ -150,6 +154,7 @@ public struct CustomerFile: Sendable, Equatable, Codable {
         var issues: [ProfilingIssue] = []
         let known: Set<String> = [
             "id", "demonstrates", "personal", "birthDate", "answers", "financial", "holdings", "cash", "requestedProducts", "behaviour",
+            "goalDate",
         ]
         for key in root.keys.sorted() where !known.contains(key) {
             issues.append(ProfilingIssue(key, "unknown field; the fields are \(known.sorted().joined(separator: ", "))"))
@@ -321,9 +326,15 @@ public struct CustomerFile: Sendable, Equatable, Codable {
                 issues.append(ProfilingIssue("behaviour", "must be an object {trades, accountViews}"))
             }
         }
+        // The goal lies ahead (or has just passed): a date, not checked against the as-of date.
+        var goal: MarketDate?
+        if let g = string(root["goalDate"], "goalDate") {
+            goal = MarketDate(iso: g)
+            if goal == nil { issues.append(ProfilingIssue("goalDate", "`\(g)` is not a date; write YYYY-MM-DD")) }
+        }
         if !issues.isEmpty { throw ProfilingError(file: source, issues.sorted { $0.path < $1.path }) }
         return CustomerFile(
             id: id, answers: answers, holdings: holdings, cash: cash, personal: personal, birthDate: birth, financial: financial,
-            requestedProducts: requested, behaviour: behaviour, demonstrates: root["demonstrates"] as? String)
+            requestedProducts: requested, behaviour: behaviour, demonstrates: root["demonstrates"] as? String, goalDate: goal)
     }
 }

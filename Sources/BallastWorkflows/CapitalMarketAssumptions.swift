@@ -542,7 +542,7 @@ public struct AssumptionsBuilder: Sendable {
             mu = try CAPMReturn(market: market, riskFreeRate: rf, compounding: false).estimate(returns)
         case .equilibrium:
             let raw = e.marketWeights!
-            let total = raw.values.reduce(0, +)
+            let total = symbols.reduce(0) { $0 + raw[$1]! }  // in the universe's order: the same sum every run
             let w = symbols.map { raw[$0]! / total }
             let delta: Double
             if let d = e.riskAversion {

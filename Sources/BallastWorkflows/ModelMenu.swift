@@ -4,6 +4,7 @@ import BallastMarketData
 import BallastOptimization
 import BallastRiskModels
 import Foundation
+import Synchronization
 
 /// An investment policy: what each risk level's model portfolio may hold, written in a file
 /// (`market-data/multi-asset/policy.json` for the bundled universe) that an investment
@@ -239,7 +240,10 @@ public struct ModelMenuBuilder: Sendable {
     /// - Throws: ``InvestmentProcessError`` when a level's limits admit no portfolio (naming
     ///   the level and the optimiser's reason), or a previous menu holds a product that is not
     ///   in the assumptions.
-    public func build() throws -> ModelMenu {
+    public func build() throws -> ModelMenu { try buildWithResults().menu }
+
+    /// The menu and the optimiser's result of each of its portfolios.
+    func buildWithResults() throws -> (menu: ModelMenu, results: [OptimizationResult]) {
         for p in previous?.portfolios ?? [] {
             if let unknown = p.weights.keys.sorted().first(where: { !assumptions.symbols.contains($0) }) {
                 throw InvestmentProcessError(
@@ -250,13 +254,17 @@ public struct ModelMenuBuilder: Sendable {
         }
         let distribution = try assumptions.distribution()
         var portfolios: [MenuPortfolio] = []
+        var results: [OptimizationResult] = []
         for level in policy.levels {
-            portfolios.append(try portfolio(level, distribution: distribution))
+            let (p, r) = try portfolio(level, distribution: distribution)
+            portfolios.append(p)
+            results.append(r)
         }
         let method = policy.resampling.map { "resampled (\($0.draws) draws, seed \($0.seed))" } ?? "mean-variance"
-        return ModelMenu(
+        let menu = ModelMenu(
             assumptionsVersion: assumptions.version, policyVersion: policy.version, asOf: assumptions.asOf, method: method,
             portfolios: portfolios)
+        return (menu, results)
     }
 
     func solve(_ d: ReturnDistribution, cap: Double, _ c: PortfolioConstraints) throws(OptimizationError) -> OptimizationResult {
@@ -267,13 +275,19 @@ public struct ModelMenuBuilder: Sendable {
         }
     }
 
-    func portfolio(_ level: InvestmentPolicy.Level, distribution: ReturnDistribution) throws -> MenuPortfolio {
+    func portfolio(_ level: InvestmentPolicy.Level, distribution: ReturnDistribution) throws -> (MenuPortfolio, OptimizationResult) {
         let base = try constraints(level)
         let symbols = distribution.assets
         var notes: [String] = []
         let before = previous?.portfolios.first { $0.level == level.level }?.weights
         func failure(_ e: OptimizationError) -> InvestmentProcessError {
-            InvestmentProcessError(
+            // A solver that stops short of its tolerance is not the policy's fault: say which it is.
+            if e.code == .solverFailure {
+                return InvestmentProcessError(
+                    field: "levels[\(level.level - 1)]",
+                    message: "the optimiser did not reach its tolerance for \(level.label): \(e.message)", fix: e.fix)
+            }
+            return InvestmentProcessError(
                 field: "levels[\(level.level - 1)]",
                 message: "the limits of \(level.label) admit no portfolio: \(e.message)", fix: "loosen the level's bounds in the policy")
         }
@@ -283,7 +297,7 @@ public struct ModelMenuBuilder: Sendable {
             // Against a previous menu, the average is first moved toward the previous model
             // until its turnover is within the limit (a convex combination keeps every linear limit).
             if let before, let t = policy.maximumTurnover {
-                let keys = Set(a.keys).union(before.keys)
+                let keys = Set(a.keys).union(before.keys).sorted()  // a fixed order: the same sum every run
                 let d = 0.5 * keys.reduce(0) { $0 + abs((a[$1] ?? 0) - (before[$1] ?? 0)) }
                 if d > t {
                     let lambda = t / d
@@ -342,11 +356,12 @@ public struct ModelMenuBuilder: Sendable {
             notes.append("no portfolio within the limits is as calm as the cap; this is the least volatile one")
         }
         let turnover = before.map { b in
-            0.5 * Set(b.keys).union(weights.keys).reduce(0) { $0 + abs((weights[$1] ?? 0) - (b[$1] ?? 0)) }
+            0.5 * Set(b.keys).union(weights.keys).sorted().reduce(0) { $0 + abs((weights[$1] ?? 0) - (b[$1] ?? 0)) }
         }
-        return MenuPortfolio(
+        let portfolio = MenuPortfolio(
             level: level.level, label: level.label, weights: weights, assetClassWeights: classes, expectedReturn: result.expectedReturn,
             volatility: result.volatility, volatilityCap: level.volatilityCap, turnover: turnover, notes: notes + result.warnings)
+        return (portfolio, result)
     }
 
     /// The first limit a result breaks (beyond 1e-7), or nil: the optimiser's fallback of
@@ -378,16 +393,20 @@ public struct ModelMenuBuilder: Sendable {
         let t = assumptions.window.observations
         let monthlyMean = distribution.expectedReturns.map { $0 / 12 }
         let chol = try Cholesky(distribution.covariance.scaled(by: 1.0 / 12))
-        var g = SeededGenerator(seed: resampling.seed &+ UInt64(level.level))
-        var sum = [Double](repeating: 0, count: n)
-        var solved = 0
+        // Each draw has its own generator, seeded in order from the policy's seed, so the
+        // draws run in parallel and the average is the same on any number of cores.
+        var seeder = SeededGenerator(seed: resampling.seed &+ UInt64(level.level))
+        let seeds = (0..<resampling.draws).map { _ in seeder.next() }
         var c = base
         c.minimumWeight = 0  // dust is removed once, on the average
-        var x = [Double](repeating: 0, count: t * n)
-        for _ in 0..<resampling.draws {
+        let constraints = c
+        let outcomes = Mutex([[Double]?](repeating: nil, count: resampling.draws))
+        DispatchQueue.concurrentPerform(iterations: resampling.draws) { k in
+            var g = SeededGenerator(seed: seeds[k])
+            var x = [Double](repeating: 0, count: t * n)
+            var z = [Double](repeating: 0, count: n)
             // t draws of N(mu, Sigma): x_i = mu + L z_i.
             for i in 0..<t {
-                var z = [Double](repeating: 0, count: n)
                 for j in 0..<n { z[j] = g.normal() }
                 for a in 0..<n {
                     var v = monthlyMean[a]
@@ -412,12 +431,19 @@ public struct ModelMenuBuilder: Sendable {
                     cov[b, a] = v
                 }
             }
+            // A simulated history the optimiser cannot solve is left out of the average.
             guard
                 let d = try? ReturnDistribution(
                     assets: distribution.assets, expectedReturns: mean.map { $0 * 12 }, covariance: cov, periodsPerYear: 12),
-                let r = try? solve(d, cap: level.volatilityCap, c)
-            else { continue }
-            for a in 0..<n { sum[a] += r.weights[a] }
+                let r = try? solve(d, cap: level.volatilityCap, constraints)
+            else { return }
+            outcomes.withLock { $0[k] = r.weights }
+        }
+        var sum = [Double](repeating: 0, count: n)
+        var solved = 0
+        for w in outcomes.withLock({ $0 }) {
+            guard let w else { continue }
+            for a in 0..<n { sum[a] += w[a] }
             solved += 1
         }
         guard solved > 0 else {
@@ -426,39 +452,5 @@ public struct ModelMenuBuilder: Sendable {
                 fix: "check the level's limits, or turn resampling off")
         }
         return Dictionary(uniqueKeysWithValues: zip(distribution.assets, sum.map { $0 / Double(solved) }))
-    }
-}
-
-/// The model of one level of the menu, re-built at each decision date of a back-test by the
-/// same rule as live: assumptions from the specification on the universe's data up to the
-/// date, then the menu under the policy, with the product ratings of that date.
-public struct MenuLevelStrategy: AllocationStrategy {
-    /// The level (1 to 5).
-    public var level: Int
-    /// The assumptions rule and its universe.
-    public var assumptions: AssumptionsBuilder
-    /// The investment policy.
-    public var policy: InvestmentPolicy
-
-    /// A strategy for one level.
-    public init(level: Int, assumptions: AssumptionsBuilder, policy: InvestmentPolicy) {
-        self.level = level
-        self.assumptions = assumptions
-        self.policy = policy
-    }
-
-    /// `level C3 of the model menu (Ballast house view)`.
-    public var name: String { "level C\(level) of the model menu (\(assumptions.specification.name))" }
-
-    /// The level's model built from the data the back-test has seen by its date.
-    public func targetWeights(history: PriceHistory) throws -> [String: Double] {
-        var builder = assumptions
-        builder.universe.levels = history.all
-        let a = try builder.build(asOf: history.date)
-        let menu = try ModelMenuBuilder(assumptions: a, policy: policy, catalog: builder.universe.catalog(asOf: history.date)).build()
-        guard let p = menu.portfolios.first(where: { $0.level == level }) else {
-            throw InvestmentProcessError(field: "levels", message: "the policy has no level \(level)", fix: "choose a level of the policy")
-        }
-        return p.weights
     }
 }

@@ -40,23 +40,11 @@ public struct ModelValidation: Sendable {
                 message: "the universe has \(n - 1) months; validation needs \(first + 12)",
                 fix: "use a longer universe or a shorter minimumMonths")
         }
-        let reviews = Array(stride(from: first, to: n - 1, by: reviewMonths))
-        var menus: [ModelMenu] = []
-        var previous: ModelMenu?
-        for (k, i) in reviews.enumerated() {
-            let day = levels.dates[i]
-            do {
-                let a = try assumptions.build(asOf: day)
-                let menu = try ModelMenuBuilder(
-                    assumptions: a, policy: policy, catalog: assumptions.universe.catalog(asOf: day), previous: previous
-                ).build()
-                menus.append(menu)
-                previous = menu
-            } catch let e as InvestmentProcessError {
-                throw InvestmentProcessError(file: e.file, field: e.field, message: "on \(day): " + e.message, fix: e.fix)
-            }
-            progress?(k + 1, reviews.count)
-        }
+        // The reviews of the live rule (``InvestmentProcess``), each held until the next.
+        let process = InvestmentProcess(assumptions: assumptions, policy: policy, reviewMonths: reviewMonths)
+        let walked = try process.reviews(through: levels.dates[n - 2], progress: progress)
+        let menus = walked.map(\.menu)
+        let reviews = walked.map { levels.lastIndex(onOrBefore: $0.date)! }
         let expense = symbols.map { assumptions.universe.member($0)?.expenseRatio ?? 0 }
         var out: [LevelValidation] = []
         for (li, level) in policy.levels.enumerated() {

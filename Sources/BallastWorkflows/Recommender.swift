@@ -43,6 +43,32 @@ public struct Recommendation: Sendable {
     public var warnings: [String]
     /// The audit record's identifier (empty when no audit trail is kept).
     public var auditRecordId: String
+    /// The version of the capital-market assumptions the model was built on (`nil` for the
+    /// stock rule, which estimates on the spot).
+    public var assumptionsVersion: String?
+    /// The review of the model menu in force on the date (`nil` for the stock rule).
+    public var menuReviewDate: MarketDate?
+    /// Where the customer is on the policy's glide path (`nil` without a goal date or a
+    /// glide path).
+    public var glidePath: GlidePathPosition?
+}
+
+/// Where a customer with a goal date stands on the policy's glide path.
+public struct GlidePathPosition: Sendable, Codable, Equatable {
+    /// The customer's goal date.
+    public var goalDate: MarketDate
+    /// Years from the recommendation's date to the goal (negative once it has passed).
+    public var yearsToGoal: Double
+    /// The level the profile gives.
+    public var profileLevel: String
+    /// The level whose model is recommended: the profile's, or lower when a step applies.
+    public var modelLevel: String
+    /// The step that lowered the level, if one did.
+    public var step: InvestmentPolicy.GlideStep?
+    /// The next step ahead that would lower the level further, if any.
+    public var nextStep: InvestmentPolicy.GlideStep?
+    /// The policy's whole schedule.
+    public var schedule: [InvestmentPolicy.GlideStep]
 }
 
 /// Profiles a customer, picks the suitability-checked model portfolio of their level, plans the
@@ -78,6 +104,11 @@ public struct Recommender: Sendable {
         public var policy = RebalancePolicy()
         /// Where recommendation records are written (default: none).
         public var auditor: any RecommendationAuditor = NoAuditTrail()
+        /// The investment process whose model menu is recommended. When set, it replaces
+        /// ``rule``: the products, prices and ratings are the universe's, the model is the
+        /// level's portfolio of the menu in force on the date (after the glide path), and the
+        /// back-test holds each review's menu. When `nil`, the stock rule builds the model.
+        public var process: InvestmentProcess?
 
         /// Settings with the defaults documented on each property.
         ///
@@ -100,12 +131,33 @@ public struct Recommender: Sendable {
             self.market = market
             self.keyBytes = pseudonymKey.withUnsafeBytes { Array($0) }
         }
+
+        /// Settings that recommend the model menu of `process`: its universe's prices and
+        /// catalogue, its policy's limits.
+        ///
+        /// - Parameters:
+        ///   - questionnaire: the risk questionnaire.
+        ///   - levels: the levels' parameters (their caps, ratings and cash floors are
+        ///     replaced by the policy's).
+        ///   - process: the investment process.
+        ///   - market: the market index's daily closes.
+        ///   - pseudonymKey: the secret of the pseudonymous references.
+        ///
+        /// - Throws: ``InvestmentProcessError`` when the policy lacks one of the levels.
+        public init(
+            questionnaire: Questionnaire, levels: RiskLevels, process: InvestmentProcess, market: PriceTable,
+            pseudonymKey: some ContiguousBytes
+        ) throws {
+            self.init(
+                questionnaire: questionnaire, levels: try process.levels(levels), catalog: process.catalogInForce(asOf: process.lastDate),
+                prices: process.prices,
+                market: market, pseudonymKey: pseudonymKey)
+            self.process = process
+        }
     }
 
     /// The inputs shared by every recommendation.
     public var settings: Settings
-
-    /// What each profile flag means for the adviser.
 
     /// A recommender with these settings.
     public init(settings: Settings) { self.settings = settings }
@@ -124,25 +176,14 @@ public struct Recommender: Sendable {
         // Every figure is as of the last prices on or before the requested date.
         let resolved = try s.prices.resolveAsOf(asOf)
         let day = resolved.date
+        let catalogOnDay = s.process?.catalogInForce(asOf: day) ?? s.catalog
         var signals: BehaviourSignals?
         if customer.behaviour != nil || !customer.holdings.isEmpty {
-            signals = BehaviourAnalyzer(market: s.market, prices: [s.prices], catalog: s.catalog).signals(for: customer, asOf: day)
+            signals = BehaviourAnalyzer(market: s.market, prices: [s.prices], catalog: catalogOnDay).signals(for: customer, asOf: day)
         }
         let reference = Privacy.pseudonym(of: customer.id, key: s.pseudonymKey)
         let profile = RiskProfiler(questionnaire: s.questionnaire, levels: s.levels).profile(
             customer, behaviour: signals, asOf: day, pseudonym: reference)
-        // The model portfolio, as the live models are built.
-        let builder = try s.rule.builder(prices: s.prices, through: day, catalog: s.catalog, levels: s.levels)
-        let distribution = builder.distribution
-        let portfolio = try builder.portfolio(for: profile.parameters)
-        let suitability = Suitability.check(
-            weights: portfolio.weights, volatility: portfolio.result.volatility, level: profile.parameters, catalog: s.catalog,
-            requested: customer.requestedProducts, acknowledged: acknowledgedRiskWarning)
-        // The plan from today's holdings (the account is named by the pseudonym only).
-        var policy = s.policy
-        policy.trigger = .calendar
-        policy.destination = .target
-        let lots = Dictionary(uniqueKeysWithValues: s.catalog.products.map { ($0.symbol, $0.lotSize) })
         // A new customer with no holdings and no cash invests the amount recorded as
         // `financial.investableAmount`: the plan is the purchase plan for it.
         var deposit: CashFlow?
@@ -157,19 +198,33 @@ public struct Recommender: Sendable {
             }
             deposit = CashFlow(amount: amount)
         }
-        let account = Account(id: reference, model: profile.label, cash: customer.cash, holdings: customer.holdings, cashFlow: deposit)
+        // The model portfolio: the menu in force on the date (after the glide path), or the
+        // stock rule's model built on the spot.
+        let built = try model(for: profile, customer: customer, on: day)
+        let portfolio = built.portfolio
+        let catalog = built.catalog
+        let suitability = Suitability.check(
+            weights: portfolio.weights, volatility: portfolio.result.volatility, level: portfolio.level, catalog: catalog,
+            requested: customer.requestedProducts, acknowledged: acknowledgedRiskWarning)
+        // The plan from today's holdings (the account is named by the pseudonym only).
+        var policy = s.policy
+        policy.trigger = .calendar
+        policy.destination = .target
+        let lots = Dictionary(uniqueKeysWithValues: catalog.products.map { ($0.symbol, $0.lotSize) })
+        let account = Account(
+            id: reference, model: portfolio.level.label, cash: customer.cash, holdings: customer.holdings, cashFlow: deposit)
         // The same account checks as every account file: cash to the cent, whole lots.
         try account.validate(asOf: day, lotSizes: lots, fractionalDecimals: s.policy.fractionalDecimals)
         let plan = try RebalancePlanner(policy: policy, lotSizes: lots).plan(
             for: account, toward: portfolio.weights.filter { $0.value > 0 }, at: s.prices.lastPrices(onOrBefore: day), asOf: day)
         // The same rule, walked forward over the last years, sized with lots and costs as the
         // live plan is.
-        var test = Backtest(
-            prices: s.prices, strategy: LevelStrategy(level: profile.parameters, levels: s.levels, catalog: s.catalog, rule: s.rule))
+        var test = Backtest(prices: s.prices, strategy: built.strategy)
         test.sizing = .planner(lotSizes: lots)
         test.start = day.adding(months: -12 * s.backtestYears)
+        if let first = built.firstDecision, first > test.start! { test.start = first }
         test.end = day
-        test.schedule = .calendar(.quarterly)
+        test.schedule = built.schedule
         test.cashRate = s.cashRate
         test.riskFreeRate = s.cashRate
         test.policy = s.policy
@@ -191,11 +246,85 @@ public struct Recommender: Sendable {
             )
         }
         if let stale = resolved.staleness { warnings.append(stale) }
+        if let g = built.glidePath, let step = g.step {
+            warnings.append(
+                String(
+                    format:
+                        "the goal is %.1f years away: by the policy's glide path (at most %@ within %g years of the goal) the model is %@, not the profile's %@",
+                    g.yearsToGoal, "C\(step.maximumLevel)", step.yearsToGoal, g.modelLevel, g.profileLevel))
+        }
+        if let g = built.glidePath, g.yearsToGoal < 0 {
+            warnings.append("the goal date \(g.goalDate) has passed; record the customer's next goal")
+        }
         var recommendation = Recommendation(
-            profile: profile, portfolio: portfolio, suitability: suitability, plan: plan, backtest: backtest, distribution: distribution,
-            constraints: builder.constraints(for: profile.parameters),
-            warnings: warnings, auditRecordId: "")
+            profile: profile, portfolio: portfolio, suitability: suitability, plan: plan, backtest: backtest,
+            distribution: built.distribution, constraints: built.constraints,
+            warnings: warnings, auditRecordId: "", assumptionsVersion: built.assumptionsVersion, menuReviewDate: built.reviewDate,
+            glidePath: built.glidePath)
         recommendation.auditRecordId = try s.auditor.record(recommendation, customer: customer, settings: s)
         return recommendation
+    }
+}
+
+extension Recommender {
+    /// The model a recommendation trades to, and the back-test strategy that replays its rule.
+    struct BuiltModel {
+        var portfolio: ModelPortfolio
+        var catalog: ProductCatalog
+        var distribution: ReturnDistribution
+        var constraints: PortfolioConstraints
+        var strategy: any AllocationStrategy
+        var schedule: RebalanceSchedule
+        var firstDecision: MarketDate?
+        var assumptionsVersion: String?
+        var reviewDate: MarketDate?
+        var glidePath: GlidePathPosition?
+    }
+
+    /// The level's model on `day`: from the process's menu in force (the glide path applied),
+    /// or from the stock rule.
+    func model(for profile: RiskProfile, customer: CustomerFile, on day: MarketDate) throws -> BuiltModel {
+        let s = settings
+        guard let process = s.process else {
+            let builder = try s.rule.builder(prices: s.prices, through: day, catalog: s.catalog, levels: s.levels)
+            return BuiltModel(
+                portfolio: try builder.portfolio(for: profile.parameters), catalog: s.catalog, distribution: builder.distribution,
+                constraints: builder.constraints(for: profile.parameters),
+                strategy: LevelStrategy(level: profile.parameters, levels: s.levels, catalog: s.catalog, rule: s.rule),
+                schedule: .calendar(.quarterly))
+        }
+        // The glide path: the goal's distance lowers the level by the policy's schedule.
+        var glide: GlidePathPosition?
+        var level = profile.parameters.level
+        if let goal = customer.goalDate, let schedule = process.policy.glidePath, !schedule.isEmpty {
+            let years = Double(goal.dayNumber - day.dayNumber) / 365.25
+            let (applied, step) = process.policy.glideLevel(for: level, yearsToGoal: years)
+            let ahead = schedule.filter { $0.yearsToGoal <= years && $0.maximumLevel < applied }.max { $0.yearsToGoal < $1.yearsToGoal }
+            glide = GlidePathPosition(
+                goalDate: goal, yearsToGoal: (years * 100).rounded() / 100, profileLevel: profile.label, modelLevel: "C\(applied)",
+                step: step, nextStep: ahead, schedule: schedule.sorted { $0.yearsToGoal > $1.yearsToGoal })
+            level = applied
+        }
+        guard let base = s.levels.levels.first(where: { $0.level == level }) else {
+            throw InvestmentProcessError(
+                field: "levels", message: "the levels file has no level \(level)", fix: "list every level of the policy in the levels file")
+        }
+        let parameters = try process.parameters(base)
+        let reviews = try process.reviews(through: day)
+        let live = reviews.last!
+        let (menuPortfolio, result) = try live.portfolio(level: level)
+        _ = menuPortfolio
+        let suitability = Suitability.check(
+            weights: Dictionary(uniqueKeysWithValues: zip(result.assets, result.weights).map { ($0, $1) }), volatility: result.volatility,
+            level: parameters, catalog: live.catalog)
+        let distribution = try live.assumptions.distribution()
+        let constraints = try ModelMenuBuilder(assumptions: live.assumptions, policy: process.policy, catalog: live.catalog)
+            .constraints(try process.policyLevel(level))
+        return BuiltModel(
+            portfolio: ModelPortfolio(level: parameters, result: result, suitability: suitability),
+            catalog: live.catalog, distribution: distribution, constraints: constraints,
+            strategy: MenuReviewStrategy(level: level, reviews: reviews, processName: process.assumptions.specification.name),
+            schedule: .calendar(.monthly), firstDecision: reviews.first?.date, assumptionsVersion: live.assumptions.version,
+            reviewDate: live.date, glidePath: glide)
     }
 }

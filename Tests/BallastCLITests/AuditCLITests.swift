@@ -42,10 +42,11 @@ struct AuditCLITests {
         _ = try ballast(["audit", "keygen", "--out", key])
         _ = try ballast(["audit", "keygen", "--out", other])
         let book = dir + "/book.jsonl"
-        _ = try ballast(["generate-accounts", "--count", "300", "--seed", "4", "--out", book])
+        _ = try ballast(["generate-accounts", "--universe", "stocks", "--count", "300", "--seed", "4", "--out", book])
         func batch(_ name: String) throws -> CLIResult {
             try ballast([
-                "rebalance", "--accounts", book, "--out", dir + "/\(name).jsonl", "--as-of", "2022-12-28", "--quiet", "--audit-db", db,
+                "rebalance", "--universe", "stocks", "--accounts", book, "--out", dir + "/\(name).jsonl", "--as-of", "2022-12-28",
+                "--quiet", "--audit-db", db,
                 "--signing-key", key,
             ])
         }
@@ -69,7 +70,8 @@ struct AuditCLITests {
 
         // A record appended without the key: the chain is intact, the signed head is stale.
         let forged = try ballast([
-            "rebalance", "--accounts", book, "--out", dir + "/third.jsonl", "--as-of", "2022-12-28", "--quiet", "--audit-db", db,
+            "rebalance", "--universe", "stocks", "--accounts", book, "--out", dir + "/third.jsonl", "--as-of", "2022-12-28", "--quiet",
+            "--audit-db", db,
         ])
         #expect(forged.status == 0)
         #expect(try ballast(["audit", "verify", "--audit-db", db]).status == 0)
@@ -96,12 +98,13 @@ struct AuditCLITests {
         let dir = try folder("raw-id")
         let db = dir + "/audit.sqlite"
         let r = try ballast([
-            "rebalance", "--account", "profiles/accounts/drifted-balanced.json", "--as-of", "2022-12-28", "--audit-db", db,
+            "rebalance", "--universe", "stocks", "--account", "profiles/stock-accounts/drifted-balanced.json", "--as-of", "2022-12-28",
+            "--audit-db", db,
         ])
         #expect(r.status == 0, "\(r.stderr)")
         let account =
             try JSONSerialization.jsonObject(
-                with: Data(contentsOf: TestSupport.root.appendingPathComponent("profiles/accounts/drifted-balanced.json")))
+                with: Data(contentsOf: TestSupport.root.appendingPathComponent("profiles/stock-accounts/drifted-balanced.json")))
             as! [String: Any]
         let id = try #require(account["id"] as? String)
         _ = try ballast(["audit", "verify", "--audit-db", db])  // folds the write-ahead log into the file

@@ -95,7 +95,7 @@ struct SparkExampleTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-spark-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let book = dir.appendingPathComponent("book.jsonl").path
-        _ = try ballast(["generate-accounts", "--count", "2000", "--seed", "4", "--broken", "3", "--out", book])
+        _ = try ballast(["generate-accounts", "--universe", "stocks", "--count", "2000", "--seed", "4", "--broken", "3", "--out", book])
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["python3", TestSupport.path("Examples/spark/rebalance_book.py"), ballastBinary.path, book, "--shards", "4"]
@@ -336,14 +336,14 @@ struct CLITests {
             let personal = (raw["personal"] as? [String: String] ?? [:]).values.filter { $0.count >= 2 }
             let id = raw["id"] as! String
             for format in ["json", "table"] {
-                let r = try ballast(["profile", path, "--as-of", "2022-12-28", "--format", format])
+                let r = try ballast(["profile", path, "--format", format])
                 #expect(r.status == 0 || f == "c1-asks-for-r4.json", "\(f): \(r.stderr)")
                 for value in personal + [id] {
                     #expect(!r.stdout.contains(value) && !r.stderr.contains(value), "\(f) leaks \(value)")
                 }
             }
         }
-        let json = try ballast(["profile", "profiles/customers/panic-seller.json", "--as-of", "2022-12-28", "--format", "json"]).json()
+        let json = try ballast(["profile", "profiles/customers/panic-seller.json", "--format", "json"]).json()
         #expect(json["label"] as? String == "C3")
         #expect((json["customerRef"] as? String)?.hasPrefix("cust-") == true)
         #expect((json["flags"] as? [String])?.contains("panic-selling") == true)
@@ -351,14 +351,14 @@ struct CLITests {
         #expect(scores["willingness"] != nil && scores["capacity"] != nil && scores["consistency"] != nil)
         let parameters = try #require(json["parameters"] as? [String: Any])
         #expect(parameters["maxProductRating"] as? String == "R3")
-        #expect(json["reassessBy"] as? String == "2023-03-28")
+        #expect(json["reassessBy"] as? String == "2010-06-30", "three months after the universe's last date, 2010-03-31")
         #expect((json["explanation"] as? [[String: Any]])?.isEmpty == false)
     }
 
     @Test("suitability: C1 asking for an R4 product is refused even with the acknowledgement")
     func suitability() throws {
         let refused = try ballast([
-            "profile", "profiles/customers/c1-asks-for-r4.json", "--as-of", "2022-12-28", "--acknowledge-risk-warning",
+            "profile", "profiles/customers/c1-asks-for-r4.json", "--acknowledge-risk-warning",
         ])
         #expect(refused.status == 1)
         #expect(refused.stdout.contains("NOT suitable"))
@@ -374,9 +374,32 @@ struct CLITests {
         for p in ["answers.q1", "answers.q99", "answers.q2", "cash", "holdings.NOPE"] { #expect(r.stderr.contains(p), "\(p)") }
     }
 
-    @Test("models: every level, nested and monotone")
+    @Test("models: the menu in force, one entry per level with the caller's fields, risk rising from C1 to C5")
+    func menu() throws {
+        let r = try ballast(["models", "--format", "json", "--no-resampling"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        #expect(list.map { $0["label"] as? String } == ["C1", "C2", "C3", "C4", "C5"])
+        var previous = -1.0
+        for m in list {
+            for key in ["level", "weights", "assetClassWeights", "expectedReturn", "volatility", "volatilityCap", "assumptionsVersion"] {
+                #expect(m[key] != nil, "\(key)")
+            }
+            let weights = try #require(m["weights"] as? [String: Double])
+            #expect(abs(weights.values.reduce(0, +) - 1) < 1e-12)
+            #expect(weights.values.allSatisfy { $0 >= 0.02 - 1e-12 && $0 <= 0.5 + 1e-12 }, "\(weights)")
+            let vol = m["volatility"] as! Double
+            #expect(vol <= (m["volatilityCap"] as! Double) + 1e-9 && vol >= previous - 1e-9)
+            previous = vol
+        }
+        let c1 = try #require(list.first?["assetClassWeights"] as? [String: Double])
+        #expect((c1["cash"] ?? 0) > 0 && (c1["government-bonds"] ?? 0) > 0, "C1 holds short bonds and cash: \(c1)")
+        #expect(r.stdout.contains("\"assumptionsVersion\" : \"2026.12-1@2010-01-31\""), "the review in force on 2010-03-31")
+    }
+
+    @Test("models levels: every stock level, nested and monotone")
     func models() throws {
-        let r = try ballast(["models", "--format", "json"])
+        let r = try ballast(["models", "levels", "--format", "json"])
         #expect(r.status == 0, "\(r.stderr)")
         let list = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
         #expect(list.count == 5)
@@ -433,7 +456,8 @@ struct CLITests {
     @Test("rebalance: a plan for one account, money conserved to the cent")
     func rebalance() throws {
         let r = try ballast([
-            "rebalance", "--account", "profiles/accounts/drifted-balanced.json", "--as-of", "2022-12-28", "--format", "json", "--cost-bps",
+            "rebalance", "--universe", "stocks", "--account", "profiles/stock-accounts/drifted-balanced.json", "--as-of", "2022-12-28",
+            "--format", "json", "--cost-bps",
             "10",
         ])
         #expect(r.status == 0, "\(r.stderr)")
@@ -451,11 +475,15 @@ struct CLITests {
         }
         #expect(cash == cents(plan["cashAfter"]))
         #expect((plan["driftAfter"] as! Double) < (plan["driftBefore"] as! Double))
-        let table = try ballast(["rebalance", "--account", "profiles/accounts/drifted-balanced.json", "--as-of", "2022-12-28"])
+        let table = try ballast([
+            "rebalance", "--universe", "stocks", "--account", "profiles/stock-accounts/drifted-balanced.json", "--as-of", "2022-12-28",
+        ])
         #expect(table.stdout.contains("Trades (sells first)"))
-        let missing = try ballast(["rebalance", "--account", "no-such-account.json"])
+        let missing = try ballast(["rebalance", "--universe", "stocks", "--account", "no-such-account.json"])
         #expect(missing.status == 1)
-        let badPolicy = try ballast(["rebalance", "--account", "profiles/accounts/drifted-balanced.json", "--band=-1"])
+        let badPolicy = try ballast([
+            "rebalance", "--universe", "stocks", "--account", "profiles/stock-accounts/drifted-balanced.json", "--band=-1",
+        ])
         #expect(badPolicy.status == 2, "a bad flag is a usage error")
         #expect(badPolicy.stderr.contains("--band"))
     }
@@ -466,11 +494,15 @@ struct CLITests {
         try? FileManager.default.removeItem(at: dir)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let book = dir.appendingPathComponent("book.jsonl").path
-        let gen = try ballast(["generate-accounts", "--count", "12000", "--seed", "11", "--broken", "4", "--out", book])
+        let gen = try ballast([
+            "generate-accounts", "--universe", "stocks", "--count", "12000", "--seed", "11", "--broken", "4", "--out", book,
+        ])
         #expect(gen.status == 0)
         // Uninterrupted reference run.
         let reference = dir.appendingPathComponent("reference.jsonl").path
-        let full = try ballast(["rebalance", "--accounts", book, "--out", reference, "--as-of", "2022-12-28", "--jobs", "2"])
+        let full = try ballast([
+            "rebalance", "--universe", "stocks", "--accounts", book, "--out", reference, "--as-of", "2022-12-28", "--jobs", "2",
+        ])
         #expect(full.status == 1, "some lines are broken on purpose")
         #expect(full.stderr.contains("12000 accounts") && full.stderr.contains("4 errors"))
         let referenceText = try String(contentsOfFile: reference, encoding: .utf8)
@@ -487,7 +519,8 @@ struct CLITests {
         p.executableURL = ballastBinary
         let crashAudit = dir.appendingPathComponent("audit.sqlite").path
         p.arguments = [
-            "rebalance", "--accounts", "-", "--out", out, "--as-of", "2022-12-28", "--jobs", "2", "--quiet", "--audit-db", crashAudit,
+            "rebalance", "--universe", "stocks", "--accounts", "-", "--out", out, "--as-of", "2022-12-28", "--jobs", "2", "--quiet",
+            "--audit-db", crashAudit,
         ]
         p.currentDirectoryURL = TestSupport.root
         var env = ProcessInfo.processInfo.environment
@@ -513,11 +546,14 @@ struct CLITests {
         let tornHandle = try #require(FileHandle(forUpdatingAtPath: torn))
         try tornHandle.truncate(atOffset: try tornHandle.seekToEnd() / 2)
         try tornHandle.close()
-        let refused = try ballast(["rebalance", "--accounts", book, "--out", torn, "--as-of", "2022-12-28", "--resume", "--no-audit"])
+        let refused = try ballast([
+            "rebalance", "--universe", "stocks", "--accounts", book, "--out", torn, "--as-of", "2022-12-28", "--resume", "--no-audit",
+        ])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("does not hold what the checkpoint recorded"))
         let resumed = try ballast([
-            "rebalance", "--accounts", book, "--out", out, "--as-of", "2022-12-28", "--jobs", "2", "--resume", "--audit-db", crashAudit,
+            "rebalance", "--universe", "stocks", "--accounts", book, "--out", out, "--as-of", "2022-12-28", "--jobs", "2", "--resume",
+            "--audit-db", crashAudit,
         ])
         #expect(resumed.status == 1)
         #expect(resumed.stderr.contains("12000 accounts") && resumed.stderr.contains("4 errors"), "counts carry over the restart")
@@ -526,7 +562,8 @@ struct CLITests {
         #expect(FileManager.default.fileExists(atPath: out + ".checkpoint"), "kept, marked finished")
         // Resuming the finished run again changes nothing and records nothing.
         let again = try ballast([
-            "rebalance", "--accounts", book, "--out", out, "--as-of", "2022-12-28", "--jobs", "2", "--resume", "--audit-db", crashAudit,
+            "rebalance", "--universe", "stocks", "--accounts", book, "--out", out, "--as-of", "2022-12-28", "--jobs", "2", "--resume",
+            "--audit-db", crashAudit,
         ])
         #expect(again.status == 1 && again.stderr.contains("12000 accounts"))
         #expect(try String(contentsOfFile: out, encoding: .utf8) == referenceText)
@@ -543,16 +580,21 @@ struct CLITests {
         #expect(verified.status == 0 && verified.stdout.contains("chain intact"), "\(verified.stdout)")
         // --fsync gives the same output.
         let durable = dir.appendingPathComponent("durable.jsonl").path
-        let synced = try ballast(["rebalance", "--accounts", book, "--out", durable, "--as-of", "2022-12-28", "--fsync", "--quiet"])
+        let synced = try ballast([
+            "rebalance", "--universe", "stocks", "--accounts", book, "--out", durable, "--as-of", "2022-12-28", "--fsync", "--quiet",
+        ])
         #expect(synced.status == 1)
         #expect(try String(contentsOfFile: durable, encoding: .utf8) == referenceText)
         // As a pipe stage.
         let small = dir.appendingPathComponent("small.jsonl").path
-        _ = try ballast(["generate-accounts", "--count", "50", "--seed", "2", "--out", small])
+        _ = try ballast(["generate-accounts", "--universe", "stocks", "--count", "50", "--seed", "2", "--out", small])
         let piped = Process()
         piped.executableURL = ballastBinary
         let pipeAudit = dir.appendingPathComponent("pipe-audit.sqlite").path
-        piped.arguments = ["rebalance", "--accounts", "-", "--out", "-", "--as-of", "2022-12-28", "--quiet", "--audit-db", pipeAudit]
+        piped.arguments = [
+            "rebalance", "--universe", "stocks", "--accounts", "-", "--out", "-", "--as-of", "2022-12-28", "--quiet", "--audit-db",
+            pipeAudit,
+        ]
         piped.currentDirectoryURL = TestSupport.root
         piped.standardInput = FileHandle(forReadingAtPath: small)
         let pipe = Pipe()
@@ -590,8 +632,8 @@ struct CLITests {
     @Test("every command's output fits 100 columns and carries no colour codes when redirected, even without NO_COLOR")
     func layout() throws {
         let commands = [
-            ["profile", "profiles/customers/panic-seller.json", "--as-of", "2022-12-28"], ["models"],
-            ["rebalance", "--account", "profiles/accounts/drifted-balanced.json", "--as-of", "2022-12-28"],
+            ["profile", "profiles/customers/panic-seller.json"], ["models", "--no-resampling"],
+            ["rebalance", "--universe", "stocks", "--account", "profiles/stock-accounts/drifted-balanced.json", "--as-of", "2022-12-28"],
             ["risk-model", "--start", "2013-01-01"], ["optimize", "--start", "2018-01-01", "--objective", "max-sharpe"],
             ["frontier", "--start", "2018-01-01", "--exact"], ["backtest", "--strategy", "equal-weight", "--start", "2016-01-01"],
             ["data", "inspect", "market-data/factors_etf5.csv"], ["risk-model", "--start", "2030-01-01"],

@@ -66,7 +66,8 @@ struct MalformedInputTests {
         let out = dir.appendingPathComponent("plans.jsonl").path
         let errors = dir.appendingPathComponent("errors.jsonl").path
         let r = try ballast([
-            "rebalance", "--accounts", Self.dir + "accounts.jsonl", "--out", out, "--errors", errors, "--as-of", "2022-12-28", "--no-audit",
+            "rebalance", "--universe", "stocks", "--accounts", Self.dir + "accounts.jsonl", "--out", out, "--errors", errors, "--as-of",
+            "2022-12-28", "--no-audit",
         ])
         #expect(r.status == 1, "\(r.stderr)")
         let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
@@ -85,7 +86,8 @@ struct MalformedInputTests {
     @Test("policy files", arguments: [("policy-wrong-types.json", "trigger"), ("policy-negative.json", "absoluteBand")])
     func policies(_ file: String, _ message: String) throws {
         let r = try ballast([
-            "rebalance", "--account", "profiles/accounts/drifted-balanced.json", "--policy", Self.dir + file, "--no-audit",
+            "rebalance", "--universe", "stocks", "--account", "profiles/stock-accounts/drifted-balanced.json", "--policy", Self.dir + file,
+            "--no-audit",
         ])
         #expect(r.status == 1, "\(r.stderr)")
         #expect(r.stderr.contains(message), "\(r.stderr)")

@@ -12,13 +12,13 @@ struct PrivacyCLITests {
         try? FileManager.default.removeItem(at: dir)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let audit = dir.appendingPathComponent("audit.sqlite").path
-        let customers = try FileManager.default.contentsOfDirectory(atPath: TestSupport.path("profiles/customers")).filter {
+        let customers = try FileManager.default.contentsOfDirectory(atPath: TestSupport.path("profiles/stock-customers")).filter {
             $0.hasSuffix(".json")
         }
         var secrets: [String] = []
         var texts: [String] = []
         for name in customers.sorted() {
-            let path = "profiles/customers/" + name
+            let path = "profiles/stock-customers/" + name
             let data =
                 try JSONSerialization.jsonObject(with: try Data(contentsOf: TestSupport.root.appendingPathComponent(path)))
                 as! [String: Any]
@@ -26,8 +26,10 @@ struct PrivacyCLITests {
             secrets.append(data["id"] as! String)
             let report = dir.appendingPathComponent(name + ".html").path
             for args in [
-                ["profile", path, "--as-of", "2022-12-28"], ["profile", path, "--as-of", "2022-12-28", "--format", "json"],
-                ["recommend", path, "--years", "2", "--report", report], ["recommend", path, "--years", "2", "--format", "json"],
+                ["profile", path, "--as-of", "2022-12-28", "--universe", "stocks"],
+                ["profile", path, "--as-of", "2022-12-28", "--universe", "stocks", "--format", "json"],
+                ["recommend", path, "--years", "2", "--report", report, "--universe", "stocks"],
+                ["recommend", path, "--years", "2", "--format", "json", "--universe", "stocks"],
             ] {
                 let r = try ballast(args + ["--audit-db", audit])
                 texts += [r.stdout, r.stderr]

@@ -36,13 +36,15 @@ struct TrustCLITests {
 
     @Test("an all-cash back-test has no Sharpe ratio: null in JSON, n/a in the table, never a 15-digit number")
     func undefinedSharpeOfCash() throws {
-        let json = try ballast(["recommend", "profiles/customers/conservative-retiree.json", "--format", "json", "--no-audit"])
+        let json = try ballast([
+            "recommend", "profiles/stock-customers/conservative-retiree.json", "--universe", "stocks", "--format", "json", "--no-audit",
+        ])
         #expect(json.status == 0, "\(json.stderr)")
         let backtest = try #require(try json.json()["backtest"] as? [String: Any])
         let metrics = try #require(backtest["metrics"] as? [String: Any])
         #expect(metrics.keys.contains("sharpeRatio") && metrics["sharpeRatio"] is NSNull, "\(String(describing: metrics["sharpeRatio"]))")
         #expect((metrics["undefined"] as? [String: String])?["sharpeRatio"] != nil)
-        let table = try ballast(["recommend", "profiles/customers/conservative-retiree.json", "--no-audit"])
+        let table = try ballast(["recommend", "profiles/stock-customers/conservative-retiree.json", "--universe", "stocks", "--no-audit"])
         let modelRow = try #require(table.stdout.split(separator: "\n").first { $0.hasPrefix("model ") })
         #expect(modelRow.contains("n/a"), "\(modelRow)")
         #expect(!table.stdout.contains("e+") && !modelRow.contains("-227"), "\(modelRow)")
@@ -51,14 +53,18 @@ struct TrustCLITests {
 
     @Test("back-test and recommendation share one risk-free rate, stated in the output")
     func oneRiskFreeRate() throws {
-        let bt = try ballast(["backtest", "--strategy", "level:3", "--start", "2018-01-01", "--format", "json", "--no-audit"])
+        let bt = try ballast([
+            "backtest", "--strategy", "level:3", "--universe", "stocks", "--start", "2018-01-01", "--format", "json", "--no-audit",
+        ])
         #expect(bt.status == 0, "\(bt.stderr)")
         let conventions = try #require(try bt.json()["conventions"] as? [String: Any])
-        let rec = try ballast(["recommend", "profiles/customers/balanced-saver.json", "--format", "json", "--no-audit"])
+        let rec = try ballast([
+            "recommend", "profiles/stock-customers/balanced-saver.json", "--universe", "stocks", "--format", "json", "--no-audit",
+        ])
         let recConventions = try #require((try rec.json()["backtest"] as? [String: Any])?["conventions"] as? [String: Any])
         #expect(conventions["annualRiskFreeRate"] as? Double == 0.02)
         #expect(recConventions["annualRiskFreeRate"] as? Double == conventions["annualRiskFreeRate"] as? Double)
-        let table = try ballast(["backtest", "--strategy", "level:3", "--start", "2018-01-01", "--no-audit"])
+        let table = try ballast(["backtest", "--strategy", "level:3", "--universe", "stocks", "--start", "2018-01-01", "--no-audit"])
         #expect(table.stdout.contains("Risk-free rate 2.00% a year"))
     }
 
@@ -92,17 +98,18 @@ struct TrustCLITests {
         let inspect = try ballast(["data", "inspect", path])
         #expect(inspect.stderr.contains("implausible price: \(path): AAPL on 2020-03-02"), "\(inspect.stderr)")
         // The level models leave the suspect product out instead of fleeing to cash.
-        let models = try ballast(["models", "--prices", path, "market-data/factors_etf5.csv", "--format", "json"])
+        let models = try ballast(["models", "levels", "--prices", path, "market-data/factors_etf5.csv", "--format", "json"])
         let list = try #require(try JSONSerialization.jsonObject(with: Data(models.stdout.utf8)) as? [[String: Any]])
         let c3 = try #require(list.first { $0["label"] as? String == "C3" }?["weights"] as? [String: Double])
         #expect((c3["CASH"] ?? 1) < 0.9 && c3["AAPL"] == nil, "\(c3)")
         let plan = try ballast([
-            "rebalance", "--account", "profiles/accounts/drifted-balanced.json", "--prices", path, "market-data/factors_etf5.csv",
+            "rebalance", "--universe", "stocks", "--account", "profiles/stock-accounts/drifted-balanced.json", "--prices", path,
+            "market-data/factors_etf5.csv",
             "--as-of", "2020-03-02", "--no-audit",
         ])
         #expect(plan.status == 1 && plan.stderr.contains("refusing to trade on implausible prices"), "\(plan.stderr)")
         let rec = try ballast([
-            "recommend", "profiles/customers/balanced-saver.json", "--prices", path, "market-data/factors_etf5.csv", "--as-of",
+            "recommend", "profiles/stock-customers/balanced-saver.json", "--prices", path, "market-data/factors_etf5.csv", "--as-of",
             "2020-03-02",
             "--no-audit",
         ])
@@ -137,7 +144,7 @@ struct SingularityCLITests {
 @Suite("One model per level, wherever it is shown or traded")
 struct ModelConsistencyCLITests {
     func modelsJSON(_ arguments: [String]) throws -> [[String: Any]] {
-        let r = try ballast(["models", "--format", "json"] + arguments)
+        let r = try ballast(["models", "levels", "--format", "json"] + arguments)
         #expect(r.status == 0, "\(r.stderr)")
         return try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
     }
@@ -174,7 +181,8 @@ struct ModelConsistencyCLITests {
         let c3 = try #require(models.first { $0["label"] as? String == "C3" }?["weights"] as? [String: Double])
         for asOf in ["2022-12-28", "2026-01-15"] {
             let plan = try ballast([
-                "rebalance", "--account", "profiles/accounts/drifted-balanced.json", "--as-of", asOf, "--format", "json", "--no-audit",
+                "rebalance", "--universe", "stocks", "--account", "profiles/stock-accounts/drifted-balanced.json", "--as-of", asOf,
+                "--format", "json", "--no-audit",
             ])
             #expect(plan.status == 0, "\(plan.stderr)")
             if asOf > "2022-12-28" { #expect(plan.stderr.contains("the prices end on 2022-12-28"), "\(plan.stderr)") }
@@ -182,17 +190,45 @@ struct ModelConsistencyCLITests {
             for (s, w) in c3 where w > 0 { #expect(abs((target[s] ?? 0) - w) < 1e-12, "\(asOf) \(s)") }
             #expect(Set(target.filter { $0.value > 0 }.keys) == Set(c3.filter { $0.value > 0 }.keys))
         }
-        let rec = try ballast(["recommend", "profiles/customers/balanced-saver.json", "--format", "json", "--no-audit"])
+        let rec = try ballast([
+            "recommend", "profiles/stock-customers/balanced-saver.json", "--universe", "stocks", "--format", "json", "--no-audit",
+        ])
         let portfolio = try #require(try rec.json()["portfolio"] as? [String: Any])
         let weights = try #require(portfolio["weights"] as? [String: Double])
         for (s, w) in c3 where w > 0 { #expect(abs((weights[s] ?? 0) - w) < 1e-12, "recommend \(s)") }
+    }
+
+    @Test("on the multi-asset universe too, models, recommend, rebalance and the level back-test hold the same C3")
+    func sameMenuWeights() throws {
+        let models = try ballast(["models", "--format", "json", "--no-resampling"])
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(models.stdout.utf8)) as? [[String: Any]], "\(models.stderr)")
+        let c3 = try #require(list.first { $0["label"] as? String == "C3" }?["weights"] as? [String: Double])
+        let plan = try ballast([
+            "rebalance", "--account", "profiles/accounts/drifted-balanced.json", "--format", "json", "--no-audit", "--no-resampling",
+        ])
+        let target = try #require(try plan.json()["targetWeights"] as? [String: Double], "\(plan.stderr)")
+        let rec = try ballast(["recommend", "profiles/customers/balanced-saver.json", "--format", "json", "--no-audit", "--no-resampling"])
+        let r = try rec.json()
+        let weights = try #require((r["portfolio"] as? [String: Any])?["weights"] as? [String: Double], "\(rec.stderr)")
+        #expect(r["assumptionsVersion"] as? String == list[2]["assumptionsVersion"] as? String)
+        for s in Set(c3.keys).union(target.filter { $0.value > 0 }.keys).union(weights.keys) {
+            #expect(abs((target[s] ?? 0) - (c3[s] ?? 0)) < 1e-12, "rebalance \(s)")
+            #expect(abs((weights[s] ?? 0) - (c3[s] ?? 0)) < 1e-12, "recommend \(s)")
+        }
+        let bt = try ballast(["backtest", "--strategy", "level:3", "--no-resampling", "--format", "json", "--no-audit"])
+        #expect(bt.status == 0, "\(bt.stderr)")
+        #expect((try bt.json()["strategy"] as? String)?.contains("model menu") == true)
     }
 
     @Test("profile defaults to the data's last date, as recommend does")
     func profileAsOf() throws {
         let profile = try ballast(["profile", "profiles/customers/balanced-saver.json", "--format", "json", "--no-audit"])
         #expect(profile.status == 0, "\(profile.stderr)")
-        #expect(try profile.json()["asOf"] as? String == "2022-12-28")
+        #expect(try profile.json()["asOf"] as? String == "2010-03-31", "the multi-asset universe's last common date")
+        let stocks = try ballast([
+            "profile", "profiles/stock-customers/balanced-saver.json", "--universe", "stocks", "--format", "json", "--no-audit",
+        ])
+        #expect(try stocks.json()["asOf"] as? String == "2022-12-28")
     }
 }
 
@@ -211,7 +247,7 @@ struct WeightsFileCLITests {
         let models = try temporaryFile("models-\(abs(body.hashValue)).json", #"{"M1": \#(body)}"#)
         let account = try temporaryFile(
             "acct-\(abs(body.hashValue)).json", #"{"id": "A-1", "model": "M1", "cash": 1000, "holdings": {"AAPL": 1}}"#)
-        let rb = try ballast(["rebalance", "--account", account, "--models", models, "--no-audit"])
+        let rb = try ballast(["rebalance", "--universe", "stocks", "--account", account, "--models", models, "--no-audit"])
         #expect(rb.status == 1 && rb.stderr.contains("model M1: ") && rb.stderr.contains(message), "\(rb.stderr)")
     }
 
@@ -220,8 +256,13 @@ struct WeightsFileCLITests {
         let fixed = try temporaryFile("weights-cash.json", #"{"AAPL": 0.4, "MSFT": 0.4, "CASH": 0.2}"#)
         let ok = try ballast(["backtest", "--strategy", "fixed:\(fixed)", "--start", "2020-01-01", "--no-audit"])
         #expect(ok.status == 0, "\(ok.stderr)")
-        let early = try ballast(["backtest", "--strategy", "level:3", "--start", "1991-01-01", "--end", "1991-06-30", "--no-audit"])
+        let early = try ballast([
+            "backtest", "--strategy", "level:3", "--universe", "stocks", "--start", "1991-01-01", "--end", "1991-06-30", "--no-audit",
+        ])
         #expect(early.status == 1 && early.stderr.contains("first decision"), "\(early.stderr)")
+        // On the multi-asset universe there is no menu before the first review.
+        let beforeMenu = try ballast(["backtest", "--strategy", "level:3", "--end", "1993-06-30", "--no-resampling", "--no-audit"])
+        #expect(beforeMenu.status == 1 && beforeMenu.stderr.contains("1995-01-31"), "\(beforeMenu.stderr)")
     }
 }
 
@@ -235,14 +276,14 @@ struct ProspectCLITests {
         let withAmount = dir.appendingPathComponent("p1.json").path
         let q = try ballast(["questionnaire", "--id", "P-1", "--answers", answers, "--investable-amount", "100000", "--out", withAmount])
         #expect(q.status == 0, "\(q.stderr)")
-        let rec = try ballast(["recommend", withAmount, "--format", "json", "--no-audit"])
+        let rec = try ballast(["recommend", withAmount, "--format", "json", "--no-audit", "--no-resampling"])
         #expect(rec.status == 0, "\(rec.stderr)")
         let plan = try #require(try rec.json()["plan"] as? [String: Any])
         let trades = try #require(plan["trades"] as? [[String: Any]])
         #expect(!trades.isEmpty && trades.allSatisfy { $0["side"] as? String == "buy" })
         let without = dir.appendingPathComponent("p2.json").path
         _ = try ballast(["questionnaire", "--id", "P-2", "--answers", answers, "--out", without])
-        let refused = try ballast(["recommend", without, "--no-audit"])
+        let refused = try ballast(["recommend", without, "--no-audit", "--no-resampling"])
         #expect(refused.status == 1 && refused.stderr.contains("financial.investableAmount"), "\(refused.stderr)")
     }
 }

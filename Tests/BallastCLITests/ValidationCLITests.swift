@@ -21,13 +21,16 @@ struct ValidationCLITests {
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: book)
         let dotted = Self.dir.path + "/./book.jsonl"
         for out in [book, link, dotted] {
-            let r = try ballast(["rebalance", "--accounts", book, "--out", out, "--as-of", "2022-12-28", "--no-audit"])
+            let r = try ballast([
+                "rebalance", "--universe", "stocks", "--accounts", book, "--out", out, "--as-of", "2022-12-28", "--no-audit",
+            ])
             #expect(r.status == 2, "\(out): \(r.stderr)")
             #expect(r.stderr.contains("--out") && r.stderr.contains("--accounts") && r.stderr.contains(out), "\(r.stderr)")
             #expect(try String(contentsOfFile: book, encoding: .utf8) == Self.account + "\n", "the book is untouched")
         }
         let errors = try ballast([
-            "rebalance", "--accounts", book, "--out", Self.dir.appendingPathComponent("plans.jsonl").path, "--errors", link, "--no-audit",
+            "rebalance", "--universe", "stocks", "--accounts", book, "--out", Self.dir.appendingPathComponent("plans.jsonl").path,
+            "--errors", link, "--no-audit",
         ])
         #expect(errors.status == 2 && errors.stderr.contains("--errors"), "\(errors.stderr)")
         let prices = Self.dir.appendingPathComponent("prices.csv").path
@@ -40,10 +43,10 @@ struct ValidationCLITests {
 
     @Test("out-of-range flags are usage errors (exit 2) in every command; the same values in a policy file exit 1")
     func ranges() throws {
-        let account = "profiles/accounts/drifted-balanced.json"
+        let account = "profiles/stock-accounts/drifted-balanced.json"
         for bps in ["10000", "1000", "nan", "-1"] {
             let commands: [[String]] = [
-                ["rebalance", "--account", account, "--cost-bps", bps],
+                ["rebalance", "--universe", "stocks", "--account", account, "--cost-bps", bps],
                 ["backtest", "--strategy", "equal-weight", "--cost-bps", bps],
                 ["recommend", "profiles/customers/balanced-saver.json", "--cost-bps", bps],
             ]
@@ -55,16 +58,19 @@ struct ValidationCLITests {
         }
         let policy = Self.dir.appendingPathComponent("policy.json").path
         try #"{"costBasisPoints": 10000}"#.write(toFile: policy, atomically: true, encoding: .utf8)
-        let file = try ballast(["rebalance", "--account", account, "--policy", policy, "--no-audit"])
+        let file = try ballast(["rebalance", "--universe", "stocks", "--account", account, "--policy", policy, "--no-audit"])
         #expect(file.status == 1 && file.stderr.contains(policy) && file.stderr.contains("costBasisPoints"), "\(file.stderr)")
-        let fine = try ballast(["rebalance", "--account", account, "--cost-bps", "999", "--no-audit", "--as-of", "2022-12-28"])
+        let fine = try ballast([
+            "rebalance", "--universe", "stocks", "--account", account, "--cost-bps", "999", "--no-audit", "--as-of", "2022-12-28",
+        ])
         #expect(fine.status == 0, "\(fine.stderr)")
     }
 
     @Test("a minimum trade above the account's value: no trades, status below-minimum-trade, and a warning")
     func minimumTrade() throws {
         let r = try ballast([
-            "rebalance", "--account", "profiles/accounts/drifted-balanced.json", "--min-trade", "1e9", "--format", "json", "--as-of",
+            "rebalance", "--universe", "stocks", "--account", "profiles/stock-accounts/drifted-balanced.json", "--min-trade", "1e9",
+            "--format", "json", "--as-of",
             "2022-12-28", "--no-audit",
         ])
         #expect(r.status == 0, "\(r.stderr)")
@@ -91,7 +97,9 @@ struct ValidationCLITests {
         let book = Self.dir.appendingPathComponent("lines.jsonl").path
         try (lines.joined(separator: "\n") + "\n").write(toFile: book, atomically: true, encoding: .utf8)
         let out = Self.dir.appendingPathComponent("lines-plans.jsonl").path
-        let r = try ballast(["rebalance", "--accounts", book, "--out", out, "--as-of", "2022-12-28", "--no-audit", "--jobs", "2"])
+        let r = try ballast([
+            "rebalance", "--universe", "stocks", "--accounts", book, "--out", out, "--as-of", "2022-12-28", "--no-audit", "--jobs", "2",
+        ])
         #expect(r.status == 1, "\(r.stderr)")
         let records = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map {
             try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])

@@ -181,7 +181,7 @@ struct ValidationTests {
 
     @Test("every sample customer is valid")
     func samples() throws {
-        let dir = TestSupport.path("profiles/customers")
+        let dir = TestSupport.path("profiles/stock-customers")
         let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".json") }
         #expect(files.count >= 8)
         for f in files {
@@ -199,7 +199,7 @@ struct BehaviourTests {
 
     func customer(_ name: String) throws -> CustomerFile {
         try CustomerFile.read(
-            path: TestSupport.path("profiles/customers/\(name).json"), questionnaire: questionnaire, catalog: catalog, asOf: asOf)
+            path: TestSupport.path("profiles/stock-customers/\(name).json"), questionnaire: questionnaire, catalog: catalog, asOf: asOf)
     }
 
     @Test func panicSeller() throws {

@@ -20,7 +20,7 @@ struct RecommenderTests {
 
     static func customer(_ name: String) throws -> CustomerFile {
         try CustomerFile.read(
-            path: TestSupport.path("profiles/customers/\(name)"), questionnaire: settings.questionnaire, catalog: settings.catalog,
+            path: TestSupport.path("profiles/stock-customers/\(name)"), questionnaire: settings.questionnaire, catalog: settings.catalog,
             asOf: MarketDate(iso: "2022-12-28")!)
     }
 

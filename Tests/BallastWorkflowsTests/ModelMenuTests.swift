@@ -115,27 +115,42 @@ struct ModelValidationTests {
 
 @Suite("Model menu in back-tests")
 struct MenuBacktestTests {
-    @Test("the back-test's decision on a date is the menu built live on that date, to 1e-12, and a monthly back-test runs on it")
-    func liveEqualsBacktest() throws {
+    @Test("the reviews up to a date never read later data, and the back-test holds each review's menu until the next")
+    func noLookAheadAndHeldMenus() throws {
         let folder = TestSupport.path("market-data/multi-asset")
-        let builder = try AssumptionsBuilder(path: folder + "/assumptions.json")
         var policy = try InvestmentPolicy.read(path: folder + "/policy.json")
         policy.resampling = nil
-        let day = try #require(MarketDate(iso: "2007-06-30"))
-        let live = try ModelMenuBuilder(
-            assumptions: try builder.build(asOf: day), policy: policy, catalog: builder.universe.catalog(asOf: day)
-        )
-        .build().portfolios[2].weights
-        let levels = builder.universe.levels
-        let history = PriceHistory(levels, through: try #require(levels.lastIndex(onOrBefore: day)))
-        let decided = try MenuLevelStrategy(level: 3, assumptions: builder, policy: policy).targetWeights(history: history)
-        #expect(Set(decided.keys) == Set(live.keys))
-        for (s, w) in live { #expect(abs((decided[s] ?? -1) - w) <= 1e-12, "\(s)") }
-        var b = Backtest(prices: levels, strategy: MenuLevelStrategy(level: 3, assumptions: builder, policy: policy))
-        b.start = try #require(MarketDate(iso: "2005-01-31"))
-        b.schedule = .calendar(.annual)
+        let process = InvestmentProcess(assumptions: try AssumptionsBuilder(path: folder + "/assumptions.json"), policy: policy)
+        let day = try #require(MarketDate(iso: "1998-03-31"))
+        let walked = try process.reviews(through: day)
+        #expect(walked.map(\.date.description) == ["1995-01-31", "1996-01-31", "1997-01-31", "1998-01-31"])
+        // The same walk on a universe whose later months are changed (every level after the
+        // date doubled, month by month) gives the same menus, to the bit.
+        var altered = process
+        let levels = process.prices
+        let last = try #require(levels.lastIndex(onOrBefore: day))
+        var values = [Double](repeating: 0, count: levels.rowCount * levels.symbolCount)
+        for j in 0..<levels.symbolCount {
+            for i in 0..<levels.rowCount { values[i + j * levels.rowCount] = levels[i, j] * (i > last ? pow(2, Double(i - last)) : 1) }
+        }
+        altered.assumptions.universe.levels = try PriceTable(symbols: levels.symbols, dates: levels.dates, values: values)
+        let again = try altered.reviews(through: day)
+        #expect(again.map(\.menu) == walked.map(\.menu))
+        #expect(again.map(\.assumptions.digest) == walked.map(\.assumptions.digest))
+        // A monthly back-test of C3 holds each review's weights from its date to the next.
+        let strategy = MenuReviewStrategy(level: 3, reviews: walked, processName: "test")
+        var b = Backtest(prices: levels, strategy: strategy)
+        b.start = walked[0].date
+        b.end = day
+        b.schedule = .calendar(.monthly)
         let r = try b.run()
-        #expect(!r.events.isEmpty && r.events.allSatisfy { $0.failure == nil })
-        #expect(r.dates.count == 63 && r.values.allSatisfy { $0 > 0 })
+        #expect(r.events.allSatisfy { $0.failure == nil })
+        #expect(r.conventions.periodsPerYear == 12)
+        for k in [0, 11, 12, 30] {
+            let d = levels.dates[levels.lastIndex(onOrBefore: walked[0].date)! + k]
+            let held = try strategy.targetWeights(history: PriceHistory(levels, through: levels.lastIndex(onOrBefore: d)!))
+            let review = walked.last { $0.date <= d }!
+            #expect(held == (try review.portfolio(level: 3).0.weights), "\(d)")
+        }
     }
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A golden recommendation for the bundled customer profiles/customers/balanced-saver.json on
+"""A golden recommendation on the stock demonstration universe for profiles/stock-customers/balanced-saver.json on
 the bundled data as of 2022-12-28, computed independently of Ballast:
 
 - the willingness and capacity scores and the level, from the rules written in
@@ -103,7 +103,7 @@ def model(mu, sigma, assets, catalog, level):
 
 
 def main():
-    customer = load("profiles/customers/balanced-saver.json")
+    customer = load("profiles/stock-customers/balanced-saver.json")
     scores, level = profile(customer, load("profiles/questionnaire-v1.json"), load("profiles/levels.json"))
     catalog = load("market-data/catalog.json")
     stocks = pd.read_csv(os.path.join(ROOT, "market-data/sp500_20.csv"), index_col=0, parse_dates=True)
@@ -116,7 +116,7 @@ def main():
     weights = model(mu, sigma, list(table.columns), catalog, level)
     w = np.array([weights[a] for a in table.columns])
     out = {
-        "customer": "profiles/customers/balanced-saver.json",
+        "customer": "profiles/stock-customers/balanced-saver.json",
         "asOf": "2022-12-28",
         "willingness": scores["willingness"],
         "capacity": scores["capacity"],

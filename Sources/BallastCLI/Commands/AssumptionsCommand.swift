@@ -45,6 +45,10 @@ struct AssumptionsBuildCommand: ParsableCommand {
     @OptionGroup(title: "Audit trail") var audit: AuditOptions
     @OptionGroup(title: "Output") var format: OutputOptions
 
+    func validate() throws {
+        if format.format == .csv { throw ValidationError("assumptions prints table or json") }
+    }
+
     func run() throws {
         let a = try reportingErrors { () throws -> CapitalMarketAssumptions in
             let a = try AssumptionsBuilder(path: try bundled(spec)).build(asOf: asOf)
@@ -103,6 +107,14 @@ struct AssumptionsApproveCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             var a = try CapitalMarketAssumptions.read(path: file)
+            // An approval is a record: a second one never silently replaces the first.
+            if a.approval.status == .approved {
+                throw InvestmentProcessError(
+                    file: file, field: "approval",
+                    message:
+                        "\(a.version) is already approved by \(a.approval.approvedBy ?? "someone") at \(a.approval.approvedAt ?? "an unrecorded time")",
+                    fix: "build a new version with `ballast assumptions build` to change anything; the approval stays as recorded")
+            }
             let stamp = ISO8601DateFormatter().string(from: Date())
             a.approval = .init(status: .approved, approvedBy: by, approvedAt: stamp, note: note)
             try writeFile(String(decoding: try CapitalMarketAssumptions.encoder.encode(a), as: UTF8.self) + "\n", to: file)
@@ -134,6 +146,10 @@ struct AssumptionsDiffCommand: ParsableCommand {
     var after: String
 
     @OptionGroup(title: "Output") var format: OutputOptions
+
+    func validate() throws {
+        if format.format == .csv { throw ValidationError("assumptions prints table or json") }
+    }
 
     func run() throws {
         let d = try reportingErrors {

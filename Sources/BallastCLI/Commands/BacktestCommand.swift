@@ -43,19 +43,23 @@ struct BacktestCommand: ParsableCommand {
             little history) is listed with its reason and the fallback (keep the previous holdings).
 
             Strategies: equal-weight, buy-and-hold (equal weights bought once), fixed:FILE (a JSON object
-            {symbol: weight}), level:N (the risk level's model portfolio re-built by the live model rule),
+            {symbol: weight}), level:N (the risk level's model: on the multi-asset universe, the menu of
+            each review of the investment process, as `recommend` trades to it; with --prices or
+            --universe stocks, the stock level model re-built by the live rule at each rebalancing),
             or FILE.json ({"objective": "min-volatility"|"max-sharpe"|"max-utility", "covariance":
             "ledoit-wolf", "window": 252, "maxWeight": 0.2, ...}). Rebalancing: monthly, quarterly,
             annually, never, threshold:X (any weight more than X from target), or monthly+threshold:X.
 
-            Metrics follow empyrical's conventions (252 periods a year, the risk-free rate applied per
-            period), named in the output under "conventions".
+            Metrics follow empyrical's conventions (periods a year from the data: 252 for daily prices,
+            12 for the monthly multi-asset universe; the risk-free rate applied per period), named in the
+            output under "conventions".
 
             --grid FILE runs many variants in parallel: {"strategies": ["equal-weight", "level:3"],
             "rebalance": ["monthly", "threshold:0.05"], "costBps": [0, 10]} (every combination).
 
             EXAMPLES
               ballast backtest --strategy equal-weight --rebalance monthly
+              ballast backtest --strategy level:3 --sizing lots --cost-bps 10
               ballast backtest --strategy level:3 --prices market-data/sp500_20.csv market-data/factors_etf5.csv --start 2016-01-01
               ballast backtest --strategy Examples/strategies/min-vol-lw.json --start 1991-01-01 --report report.html
               ballast backtest --strategy equal-weight --rebalance threshold:0.05 --cost-bps 10 --sizing lots --csv out/
@@ -139,6 +143,7 @@ struct BacktestCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Parallel variants for --grid.", valueName: "n"))
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @OptionGroup(title: "Model source") var source: ModelSourceOptions
     @OptionGroup(title: "Price checks") var check: PriceCheckOptions
     @OptionGroup(title: "Profiling files") var files: ProfilingFiles
     @OptionGroup(title: "Audit trail") var audit: AuditOptions
@@ -181,6 +186,7 @@ struct BacktestCommand: ParsableCommand {
     }
 
     func validate() throws {
+        try source.check(prices: prices)
         if (strategy == nil) == (grid == nil) { throw ValidationError("give --strategy (one back-test) or --grid FILE (many)") }
         if output.format == .csv { throw ValidationError("backtest prints table or json; use --csv DIR for CSV files") }
         if !(capital > 0) || !capital.isFinite { throw ValidationError("--capital must be positive") }
@@ -241,8 +247,14 @@ struct BacktestCommand: ParsableCommand {
         return CashFlowSchedule(amount: amount, period: period)
     }
 
+    /// Whether `spec` runs on the multi-asset universe: level:N unless --prices or --universe
+    /// stocks say otherwise, any strategy with --universe multi-asset.
+    func usesProcess(_ spec: String) -> Bool {
+        prices.isEmpty && (source.universe == .multiAsset || (source.universe == nil && spec.hasPrefix("level:")))
+    }
+
     /// The strategy and any schedule it imposes (buy and hold never rebalances).
-    func makeStrategy(_ spec: String, symbols: [String]) throws -> (any AllocationStrategy, RebalanceSchedule?) {
+    func makeStrategy(_ spec: String, symbols: [String], files cache: Files) throws -> (any AllocationStrategy, RebalanceSchedule?) {
         if spec == "equal-weight" { return (EqualWeight(), nil) }
         if spec == "buy-and-hold" { return (EqualWeight(), .never) }
         if spec.hasPrefix("fixed:") {
@@ -253,6 +265,14 @@ struct BacktestCommand: ParsableCommand {
         if spec.hasPrefix("level:") {
             guard let n = Int(spec.dropFirst(6)), (1...5).contains(n) else {
                 throw InputFileError(description: "strategy \(spec): the level is 1 to 5, as in level:3")
+            }
+            if usesProcess(spec) {
+                // The menu of each review, as `recommend` and `rebalance` trade to it.
+                let process = try cache.process(source)
+                let reviews = try cache.reviews(through: end ?? process.lastDate)
+                return (
+                    MenuReviewStrategy(level: n, reviews: reviews, processName: process.assumptions.specification.name), nil
+                )
             }
             let levels = try files.loadLevels()
             return (LevelStrategy(level: levels.parameters(n), levels: levels, catalog: try files.loadCatalog()), nil)
@@ -301,6 +321,27 @@ struct BacktestCommand: ParsableCommand {
 
         init(check: PriceCheckOptions) { self.check = check }
 
+        private var loadedProcess: InvestmentProcess?
+        private var walked: (MarketDate, [MenuReview])?
+
+        /// The investment process, read once.
+        func process(_ source: ModelSourceOptions) throws -> InvestmentProcess {
+            if let loadedProcess { return loadedProcess }
+            let (builder, policy) = try source.process.load()
+            let p = InvestmentProcess(assumptions: builder, policy: policy)
+            loadedProcess = p
+            return p
+        }
+
+        /// The process's reviews up to `date`, walked once.
+        func reviews(through date: MarketDate) throws -> [MenuReview] {
+            if let walked, walked.0 == date { return walked.1 }
+            guard let loadedProcess else { return [] }
+            let r = try loadedProcess.reviews(through: date)
+            walked = (date, r)
+            return r
+        }
+
         func table(_ paths: [String]) throws -> PriceTable {
             if let t = tables[paths] { return t }
             let table = try check.load(paths).table
@@ -310,6 +351,7 @@ struct BacktestCommand: ParsableCommand {
     }
 
     func loadPrices(for spec: String, from files: Files) throws -> PriceTable {
+        if usesProcess(spec) { return try files.process(source).prices }
         var paths = prices
         if paths.isEmpty {
             paths = ["market-data/sp500_20.csv"]
@@ -321,9 +363,12 @@ struct BacktestCommand: ParsableCommand {
     func makeBacktest(strategy spec: String, rebalance: String, costBps: Double, files shared: Files? = nil) throws -> Backtest {
         let cache = shared ?? Files(check: check)
         let table = try loadPrices(for: spec, from: cache)
-        let (strategy, forced) = try makeStrategy(spec, symbols: table.symbols)
+        let (strategy, forced) = try makeStrategy(spec, symbols: table.symbols, files: cache)
         var b = Backtest(prices: table, strategy: strategy)
         b.start = start
+        if usesProcess(spec), start == nil, let first = (strategy as? MenuReviewStrategy)?.reviews.first?.date {
+            b.start = first  // the first review: there is no menu before it
+        }
         b.end = end
         b.schedule = try forced ?? Self.schedule(rebalance)
         b.execution = execution
@@ -332,7 +377,7 @@ struct BacktestCommand: ParsableCommand {
         b.policy.minimumCost = minCost
         b.policy.minimumTradeValue = minTrade
         if sizing == .lots {
-            let catalog = try files.loadCatalog()
+            let catalog = try usesProcess(spec) ? cache.process(source).catalogInForce(asOf: table.dates.last!) : files.loadCatalog()
             b.sizing = .planner(lotSizes: Dictionary(uniqueKeysWithValues: catalog.products.map { ($0.symbol, $0.lotSize) }))
         }
         b.initialCapital = capital
@@ -348,7 +393,7 @@ struct BacktestCommand: ParsableCommand {
         if benchmark.hasPrefix("strategy:") {
             var other = b
             other.benchmark = nil
-            let (s, forced) = try makeStrategy(String(benchmark.dropFirst(9)), symbols: table.symbols)
+            let (s, forced) = try makeStrategy(String(benchmark.dropFirst(9)), symbols: table.symbols, files: cache)
             other.strategy = s
             if let forced { other.schedule = forced }
             let r = try other.run()

@@ -45,8 +45,8 @@ struct GenerateAccountsCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let catalog = try files.loadCatalog()
             let prices = try market.load()
+            let catalog = try market.catalog(prices, files: files)
             let (priceAt, day) = (prices.prices, prices.day)
             let targets = try market.loadTargets(prices, catalog: catalog, files: files)
             let lots = Dictionary(uniqueKeysWithValues: catalog.products.map { ($0.symbol, $0.lotSize) })

@@ -7,17 +7,133 @@ struct ProcessOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Assumptions specification (default: the bundled multi-asset rule).", valueName: "file"))
     var spec = "market-data/multi-asset/assumptions.json"
 
-    @Option(help: ArgumentHelp("Investment policy (default: the bundled multi-asset policy).", valueName: "file"))
+    @Option(
+        name: .customLong("investment-policy"),
+        help: ArgumentHelp("Investment policy (default: the bundled multi-asset policy).", valueName: "file"))
     var policy = "market-data/multi-asset/policy.json"
 
     @Flag(help: "Plain mean-variance instead of the policy's resampling.")
     var noResampling = false
 
     func load() throws -> (AssumptionsBuilder, InvestmentPolicy) {
+        // Small problems, draws in parallel: BLAS threads would only contend with them.
+        BLASThreads.set(1)
         let builder = try AssumptionsBuilder(path: try bundled(spec))
         var p = try InvestmentPolicy.read(path: try bundled(policy))
         if noResampling { p.resampling = nil }
         return (builder, p)
+    }
+}
+
+/// The product universe a command works on.
+enum UniverseChoice: String, ExpressibleByArgument, CaseIterable {
+    /// The investment process: the model menu from governed assumptions.
+    case multiAsset = "multi-asset"
+    /// The stock demonstration universe: 20 US stocks and 5 factor ETFs, the level models
+    /// estimated on the spot.
+    case stocks
+}
+
+/// `--universe` with the investment process's inputs: where the models come from.
+struct ModelSourceOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "multi-asset: the model menu of the investment process (default); stocks: 20 US stocks and 5 factor ETFs with level models estimated on the spot (the default when --prices is given).",
+            valueName: "universe"))
+    var universe: UniverseChoice?
+
+    @OptionGroup var process: ProcessOptions
+
+    /// The universe in effect.
+    func effective(prices: [String]) -> UniverseChoice { universe ?? (prices.isEmpty ? .multiAsset : .stocks) }
+
+    func check(prices: [String]) throws {
+        if universe == .multiAsset && !prices.isEmpty {
+            throw ValidationError(
+                "--prices replaces the multi-asset universe's data; give --universe stocks with price files, or your own universe through --spec"
+            )
+        }
+    }
+
+    /// The process when the multi-asset universe is in effect.
+    func process(prices: [String]) throws -> InvestmentProcess? {
+        guard effective(prices: prices) == .multiAsset else { return nil }
+        let (builder, policy) = try process.load()
+        return InvestmentProcess(assumptions: builder, policy: policy)
+    }
+}
+
+/// `ballast models menu` (and `ballast models`): the menu in force on a date.
+struct ModelsMenuCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "menu",
+        abstract: "The model menu (C1-C5) in force on a date: the portfolios recommend and rebalance trade to.",
+        discussion: """
+            The investment process reviews the menu every 12 months from the first month with enough
+            history for the assumptions: at each review the assumptions are built from data up to that
+            month only and the menu against the previous review's, within the policy's turnover limit.
+            The menu in force on --as-of (default: the universe's last common date) is the last review's;
+            it is what `recommend`, `rebalance`, `generate-accounts` and `backtest --strategy level:N`
+            use. --format json prints a list with, per level, level, label, weights (by product),
+            assetClassWeights (by class), expectedReturn, volatility, volatilityCap, assumptionsVersion,
+            policyVersion and reviewDate.
+
+            EXAMPLES
+              ballast models
+              ballast models --as-of 2005-06-30 --format json
+              ballast models --no-resampling
+            """
+    )
+
+    @OptionGroup var process: ProcessOptions
+
+    @Option(help: ArgumentHelp("Date of the menu (default: the universe's last common date).", valueName: "date"))
+    var asOf: MarketDate?
+
+    @OptionGroup var data: DataOptions
+    @OptionGroup(title: "Output") var output: OutputOptions
+
+    func validate() throws {
+        if output.format == .csv { throw ValidationError("models prints table or json") }
+    }
+
+    /// One level of `models --format json`.
+    struct Row: Encodable {
+        var level: Int
+        var label: String
+        var weights: [String: Double]
+        var assetClassWeights: [String: Double]
+        var expectedReturn: Double
+        var volatility: Double
+        var volatilityCap: Double
+        var assumptionsVersion: String
+        var policyVersion: String
+        var reviewDate: MarketDate
+        var notes: [String]
+    }
+
+    func run() throws {
+        let (review, day) = try reportingErrors { () throws -> (MenuReview, MarketDate) in
+            let (builder, policy) = try process.load()
+            let p = InvestmentProcess(assumptions: builder, policy: policy)
+            let day = try p.prices.resolveAsOf(asOf).date
+            return (try p.review(asOf: day), day)
+        }
+        let m = review.menu
+        switch output.format {
+        case .json:
+            print(
+                try jsonString(
+                    m.portfolios.map {
+                        Row(
+                            level: $0.level, label: $0.label, weights: $0.weights, assetClassWeights: $0.assetClassWeights,
+                            expectedReturn: $0.expectedReturn, volatility: $0.volatility, volatilityCap: $0.volatilityCap,
+                            assumptionsVersion: m.assumptionsVersion, policyVersion: m.policyVersion, reviewDate: m.asOf, notes: $0.notes)
+                    }))
+        default:
+            print("Model menu in force on \(day): the review of \(m.asOf)\n")
+            print(InvestmentProcessText.menu(m), terminator: "")
+        }
     }
 }
 
@@ -53,6 +169,10 @@ struct ModelsBuildCommand: ParsableCommand {
 
     @OptionGroup var data: DataOptions
     @OptionGroup(title: "Output") var output: OutputOptions
+
+    func validate() throws {
+        if output.format == .csv { throw ValidationError("models build prints table or json") }
+    }
 
     func run() throws {
         let menu = try reportingErrors { () throws -> ModelMenu in
@@ -116,6 +236,7 @@ struct ModelsValidateCommand: ParsableCommand {
     @OptionGroup(title: "Output") var output: OutputOptions
 
     func validate() throws {
+        if output.format == .csv { throw ValidationError("models validate prints table or json") }
         if !(1...60).contains(reviewMonths) { throw ValidationError("--review-months must be from 1 to 60") }
         if !(costBps >= 0 && costBps < 1000) { throw ValidationError("--cost-bps must be from 0 to 1000") }
     }

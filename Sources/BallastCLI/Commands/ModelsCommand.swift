@@ -8,16 +8,19 @@ struct ModelsCommand: ParsableCommand {
         commandName: "models",
         abstract: "Build the model portfolio of each risk level C1-C5, the multi-asset model menu, and its validation.",
         discussion: """
-            `ballast models` (the same as `ballast models levels`) builds the level models on the stock
-            universe; `models build` and `models validate` work on the multi-asset universe.
+            `ballast models` (the same as `ballast models menu`) shows the multi-asset model menu in force,
+            the portfolios `recommend` and `rebalance` trade to; `models build` builds a menu at a review
+            (against a previous one), `models validate` walks the rule forward over history, and
+            `models levels` builds the level models of the stock demonstration universe.
 
             EXAMPLES
               ballast models
-              ballast models build
+              ballast models build --as-of 2008-12-31
               ballast models validate --no-resampling
+              ballast models levels --as-of 2020-12-31
             """,
-        subcommands: [ModelsLevelsCommand.self, ModelsBuildCommand.self, ModelsValidateCommand.self],
-        defaultSubcommand: ModelsLevelsCommand.self
+        subcommands: [ModelsMenuCommand.self, ModelsBuildCommand.self, ModelsValidateCommand.self, ModelsLevelsCommand.self],
+        defaultSubcommand: ModelsMenuCommand.self
     )
 }
 
@@ -25,9 +28,10 @@ struct ModelsCommand: ParsableCommand {
 struct ModelsLevelsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "levels",
-        abstract: "Build the model portfolio of each risk level C1-C5.",
+        abstract: "Build the model portfolio of each risk level C1-C5 on the stock demonstration universe.",
         discussion: """
-            The level models, exactly as `recommend` and `rebalance` build and trade to them: for each
+            The level models of the stock universe (20 US stocks and 5 factor ETFs), exactly as
+            `recommend --universe stocks` and `rebalance --universe stocks` build and trade to them: for each
             level, the maximum-return portfolio among the products the level allows (rating at most its
             maximum) plus cash, with volatility within the level's cap, at least its cash share and at most
             its risky share, every position 0 or at least 0.5%. Expected returns are the mean and the
@@ -35,9 +39,9 @@ struct ModelsLevelsCommand: ParsableCommand {
             (default: the last common date of the --prices files); cash earns --risk-free-rate.
 
             EXAMPLES
-              ballast models
-              ballast models --as-of 2020-12-31 --format json
-              ballast models --prices market-data/sp500_20.csv --years 5
+              ballast models levels
+              ballast models levels --as-of 2020-12-31 --format json
+              ballast models levels --prices market-data/sp500_20.csv --years 5
             """
     )
 

@@ -44,10 +44,15 @@ struct ProfileCommand: ParsableCommand {
             Products the customer asks for ("requestedProducts") are checked for suitability; products
             above the level need --acknowledge-risk-warning, and a C1 customer can never take them.
 
+            On the multi-asset universe (the default) the products, their ratings and the levels' limits
+            are the investment process's, as in `recommend`; with --universe stocks (or --prices), the
+            stock catalogue and the levels file's.
+
             EXAMPLES
-              ballast profile profiles/customers/balanced-saver.json --as-of 2022-12-28
-              ballast profile profiles/customers/panic-seller.json --as-of 2022-12-28 --format json
-              ballast profile profiles/customers/c1-asks-for-r4.json --as-of 2022-12-28 --acknowledge-risk-warning
+              ballast profile profiles/customers/balanced-saver.json
+              ballast profile profiles/customers/panic-seller.json --format json
+              ballast profile profiles/customers/c1-asks-for-r4.json --acknowledge-risk-warning
+              ballast profile profiles/stock-customers/panic-seller.json --universe stocks --as-of 2022-12-28
             """
     )
 
@@ -68,9 +73,11 @@ struct ProfileCommand: ParsableCommand {
 
     @Option(
         parsing: .upToNextOption,
-        help: ArgumentHelp("Product prices for the behaviour signals (turnover, concentration).", valueName: "file"))
-    var prices: [String] = TargetOptions.bundledPrices
+        help: ArgumentHelp(
+            "Product prices for the behaviour signals (turnover, concentration; implies --universe stocks).", valueName: "file"))
+    var prices: [String] = []
 
+    @OptionGroup(title: "Model source") var source: ModelSourceOptions
     @OptionGroup(title: "Price checks") var check: PriceCheckOptions
 
     @OptionGroup(title: "Profiling files") var files: ProfilingFiles
@@ -79,6 +86,7 @@ struct ProfileCommand: ParsableCommand {
 
     func validate() throws {
         if output.format == .csv { throw ValidationError("profile prints table or json") }
+        try source.check(prices: prices)
     }
 
     /// Appends the assessment to the audit trail.
@@ -122,11 +130,11 @@ struct ProfileCommand: ParsableCommand {
 
     static func assess(
         customerPath: String, asOf: MarketDate, files: ProfilingFiles, market: PriceTable, prices: @autoclosure () throws -> PriceTable,
-        acknowledged: Bool
+        acknowledged: Bool, process: InvestmentProcess? = nil
     ) throws -> Assessment {
         let q = try files.loadQuestionnaire()
-        let levels = try files.loadLevels()
-        let catalog = try files.loadCatalog()
+        let levels = try process.map { try $0.levels(try files.loadLevels()) } ?? files.loadLevels()
+        let catalog = try process?.catalogInForce(asOf: asOf) ?? files.loadCatalog()
         let customer = try CustomerFile.read(path: try bundled(customerPath), questionnaire: q, catalog: catalog, asOf: asOf)
         var signals: BehaviourSignals?
         if customer.behaviour != nil || !customer.holdings.isEmpty {
@@ -147,12 +155,15 @@ struct ProfileCommand: ParsableCommand {
     func run() throws {
         let a = try reportingErrors {
             let marketTable = try check.load([market]).table
-            let resolved = try marketTable.resolveAsOf(asOf)
+            let process = try source.process(prices: prices)
+            // The default date is the product data's last, as in recommend.
+            let resolved = try (process?.prices ?? marketTable).resolveAsOf(asOf)
             if let stale = resolved.staleness { printError("warning: \(stale)") }
             let day = resolved.date
             let a = try Self.assess(
-                customerPath: customer, asOf: day, files: files, market: marketTable, prices: try check.load(prices).table,
-                acknowledged: acknowledgeRiskWarning)
+                customerPath: customer, asOf: day, files: files, market: marketTable,
+                prices: try process?.prices ?? check.load(prices.isEmpty ? TargetOptions.bundledPrices : prices).table,
+                acknowledged: acknowledgeRiskWarning, process: process)
             try record(a, asOf: day)
             return a
         }

@@ -137,6 +137,11 @@ struct RebalanceCommand: ParsableCommand {
     {
         var parameters = ["asOf": day.description, "prices": market.priceMap ?? market.prices.joined(separator: " ")]
         if let models = market.models { parameters["models"] = models }
+        parameters["universe"] = market.source.effective(prices: market.prices).rawValue
+        if market.source.effective(prices: market.prices) == .multiAsset {
+            parameters["assumptionsSpecification"] = market.source.process.spec
+            parameters["investmentPolicy"] = market.source.process.policy
+        }
         if let accounts { parameters["accounts"] = accounts }
         if let out { parameters["out"] = out }
         return (
@@ -234,8 +239,8 @@ struct RebalanceCommand: ParsableCommand {
     func run() throws {
         if let accounts, let out {
             let counts = try reportingErrors { () throws -> BatchSummary in
-                let catalog = try files.loadCatalog()
                 let prices = try market.load()
+                let catalog = try market.catalog(prices, files: files)
                 let (priceAt, day) = (prices.prices, prices.day)
                 let targets = try market.loadTargets(prices, catalog: catalog, files: files)
                 let lots = Dictionary(uniqueKeysWithValues: catalog.products.map { ($0.symbol, $0.lotSize) })
@@ -287,8 +292,8 @@ struct RebalanceCommand: ParsableCommand {
             do throws(RebalanceError) { acct = try Account.decode(json: data) } catch {
                 throw InputFileError(description: "\(account): " + (error.field.map { "\($0): " } ?? "") + error.message)
             }
-            let catalog = try files.loadCatalog()
             let prices = try market.load()
+            let catalog = try market.catalog(prices, files: files)
             let (priceAt, day) = (prices.prices, prices.day)
             let policy = try effectivePolicy()
             let lots = Dictionary(uniqueKeysWithValues: catalog.products.map { ($0.symbol, $0.lotSize) })

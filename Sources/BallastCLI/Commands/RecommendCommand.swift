@@ -9,22 +9,31 @@ struct RecommendCommand: ParsableCommand {
         commandName: "recommend",
         abstract: "Profile a customer, pick their level's model portfolio, plan the trades and back-test the model.",
         discussion: """
-            One screen for the adviser: the risk level and why, current against target allocation by
-            product and asset class, the trades from the customer's holdings and cash, the model's
-            expected return and volatility, the back-test of the level's model rule over the last
-            --years (re-built each quarter from trailing prices, against the S&P 500 index), and every
-            warning. Personal data never appears: the customer is named by a pseudonymous reference
-            (HMAC-SHA256 of the id) and a masked name.
+            One screen for the adviser: the risk level and why, where the customer stands on the glide
+            path to their goal date, current against target allocation by product and asset class, the
+            trades from the customer's holdings and cash, the model's expected return and volatility, the
+            back-test of the level's model over the last --years, and every warning. Personal data never
+            appears: the customer is named by a pseudonymous reference (HMAC-SHA256 of the id) and a
+            masked name.
+
+            The model is the level's portfolio of the multi-asset model menu in force on the date (see
+            `ballast models`): capital-market assumptions and the investment policy, reviewed every 12
+            months; the date defaults to the universe's last common date and the back-test holds each
+            review's menu, rebalanced monthly, against the S&P 500 index. With --universe stocks (or
+            --prices), the level model of the stock demonstration universe is estimated on the spot
+            and re-built each quarter in the back-test.
 
             --format json prints {"profile", "portfolio", "suitability", "plan", "backtest",
-            "warnings", "auditRecordId"} with the field names of `profile`, `rebalance` and `backtest`.
+            "warnings", "auditRecordId", "assumptionsVersion", "menuReviewDate", "glidePath"} with the
+            field names of `profile`, `rebalance` and `backtest`.
             --report FILE.html writes a self-contained page with the allocation, the efficient frontier
             with the chosen portfolio marked, and the back-test charts.
 
             EXAMPLES
               ballast recommend profiles/customers/balanced-saver.json
-              ballast recommend profiles/customers/panic-seller.json --as-of 2022-06-30 --format json
+              ballast recommend profiles/customers/panic-seller.json --as-of 2009-06-30 --format json
               ballast recommend profiles/customers/growth-investor.json --years 5 --report recommendation.html
+              ballast recommend profiles/customers/conservative-retiree.json --universe stocks --as-of 2022-12-28
 
             EXIT CODES
               0 recommended, 1 bad input, unsuitable request or data problem (the message says which),
@@ -37,8 +46,8 @@ struct RecommendCommand: ParsableCommand {
 
     @Option(
         name: .long, parsing: .upToNextOption,
-        help: ArgumentHelp("Product price files (joined on dates).", valueName: "file"))
-    var prices: [String] = ["market-data/sp500_20.csv", "market-data/factors_etf5.csv"]
+        help: ArgumentHelp("Product price files (joined on dates; implies --universe stocks).", valueName: "file"))
+    var prices: [String] = []
 
     @Option(help: ArgumentHelp("Market index (behaviour signals, benchmark).", valueName: "file"))
     var market: String = "market-data/sp500_index.csv"
@@ -58,6 +67,7 @@ struct RecommendCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write a self-contained HTML page here.", valueName: "file"))
     var report: String?
 
+    @OptionGroup(title: "Model source") var source: ModelSourceOptions
     @OptionGroup(title: "Price checks") var check: PriceCheckOptions
     @OptionGroup(title: "Profiling files") var files: ProfilingFiles
     @OptionGroup(title: "Audit trail") var audit: AuditOptions
@@ -65,6 +75,7 @@ struct RecommendCommand: ParsableCommand {
 
     func validate() throws {
         if output.format == .csv { throw ValidationError("recommend prints table or json") }
+        try source.check(prices: prices)
         if !(1...30).contains(years) { throw ValidationError("--years must be between 1 and 30") }
         var policy = RebalancePolicy()
         policy.costBasisPoints = costBps
@@ -80,18 +91,33 @@ struct RecommendCommand: ParsableCommand {
 
     func run() throws {
         let (recommendation, customerFile, catalog) = try reportingErrors { () throws -> (Recommendation, CustomerFile, ProductCatalog) in
-            let set = try check.load(prices)
-            let table = set.table
+            let process = try source.process(prices: prices)
+            let table: PriceTable
+            if let process {
+                table = process.prices
+            } else {
+                let set = try check.load(prices.isEmpty ? TargetOptions.bundledPrices : prices)
+                table = set.table
+                let day = try table.resolveAsOf(asOf).date
+                try PriceCheckOptions.refuseTrading(set, on: day)
+            }
             let resolved = try table.resolveAsOf(asOf)
             if let stale = resolved.staleness, !output.quiet { printError("warning: \(stale)") }
             let day = resolved.date
-            try PriceCheckOptions.refuseTrading(set, on: day)
             let questionnaire = try files.loadQuestionnaire()
-            let catalog = try files.loadCatalog()
+            let catalog = try process?.catalogInForce(asOf: day) ?? files.loadCatalog()
             let customerFile = try CustomerFile.read(path: try bundled(customer), questionnaire: questionnaire, catalog: catalog, asOf: day)
-            var settings = Recommender.Settings(
-                questionnaire: questionnaire, levels: try files.loadLevels(), catalog: catalog, prices: table,
-                market: try PriceCSV.read(path: try bundled(market)), pseudonymKey: try Privacy.pseudonymKey(keyFile: files.keyFile))
+            let market = try PriceCSV.read(path: try bundled(market))
+            let key = try Privacy.pseudonymKey(keyFile: files.keyFile)
+            var settings =
+                if let process {
+                    try Recommender.Settings(
+                        questionnaire: questionnaire, levels: try files.loadLevels(), process: process, market: market, pseudonymKey: key)
+                } else {
+                    Recommender.Settings(
+                        questionnaire: questionnaire, levels: try files.loadLevels(), catalog: catalog, prices: table, market: market,
+                        pseudonymKey: key)
+                }
             settings.backtestYears = years
             settings.policy.costBasisPoints = costBps
             if let trail = try audit.open() {
@@ -100,7 +126,12 @@ struct RecommendCommand: ParsableCommand {
                     parameters: [
                         "asOf": day.description, "years": String(years), "costBps": String(costBps),
                         "acknowledgeRiskWarning": String(acknowledgeRiskWarning), "prices": prices.joined(separator: " "),
-                    ], customerDigest: Digest.json(CustomerInputs(customerFile)))
+                        "universe": source.effective(prices: prices).rawValue,
+                    ].merging(
+                        process.map { _ in
+                            ["assumptionsSpecification": source.process.spec, "investmentPolicy": source.process.policy]
+                        } ?? [:]
+                    ) { a, _ in a }, customerDigest: Digest.json(CustomerInputs(customerFile)))
             }
             let r = try Recommender(settings: settings).recommend(
                 customerFile, asOf: asOf ?? day, acknowledgedRiskWarning: acknowledgeRiskWarning)
@@ -132,6 +163,15 @@ struct RecommendCommand: ParsableCommand {
         // The scores, the deciding rule and whatever moved the level; not the steps that changed nothing.
         let reasons = p.explanation.dropLast().filter { !$0.effect.contains("sets no cap") }.prefix(5)
         for step in reasons { out += wrapped("  - \(step.rule): \(step.effect)") + "\n" }
+        if let g = r.glidePath {
+            let ahead = g.nextStep.map { String(format: "; at %g years it falls to C%d", $0.yearsToGoal, $0.maximumLevel) } ?? ""
+            out +=
+                wrapped(
+                    String(
+                        format: "Glide path: goal %@, %.1f years away: model level %@ (profile %@)%@", g.goalDate.description,
+                        g.yearsToGoal,
+                        g.modelLevel, g.profileLevel, ahead)) + "\n"
+        }
         // Allocation by product.
         let target = r.portfolio.weights
         let symbols = Set(target.filter { $0.value > 1e-6 }.keys).union(r.plan.weightsBefore.filter { $0.value > 1e-6 }.keys).sorted {
@@ -160,8 +200,11 @@ struct RecommendCommand: ParsableCommand {
                     }
                     .joined(separator: ", ")) + "\n"
         out += String(
-            format: "model: expected return %.1f%%, volatility %.1f%% (level cap %.0f%%)\n", r.portfolio.result.expectedReturn * 100,
-            r.portfolio.result.volatility * 100, p.parameters.volatilityCap * 100)
+            format: "%@ model: expected return %.1f%%, volatility %.1f%% (level cap %.0f%%)\n", r.portfolio.level.label,
+            r.portfolio.result.expectedReturn * 100, r.portfolio.result.volatility * 100, r.portfolio.level.volatilityCap * 100)
+        if let v = r.assumptionsVersion, let review = r.menuReviewDate {
+            out += wrapped("model menu of the review of \(review), on capital-market assumptions \(v)") + "\n"
+        }
         // Trades.
         if r.plan.trades.isEmpty {
             out += "\nNo trades: the holdings already match the model.\n"
@@ -188,7 +231,10 @@ struct RecommendCommand: ParsableCommand {
         // Back-test.
         let b = r.backtest
         let m = b.metrics
-        out += "\nBack-test \(b.dates.first!) to \(b.dates.last!): the \(p.label) model rule re-built each quarter\n"
+        out +=
+            r.assumptionsVersion == nil
+            ? "\nBack-test \(b.dates.first!) to \(b.dates.last!): the \(p.label) model rule re-built each quarter\n"
+            : "\nBack-test \(b.dates.first!) to \(b.dates.last!): the \(r.portfolio.level.label) model of each review, rebalanced monthly\n"
         var bt = TextTable(["", "CAGR", "volatility", "Sharpe", "max drawdown"])
         bt.add([
             "model", percent(m.cagr), percent(m.annualVolatility),
@@ -238,6 +284,9 @@ struct RecommendationJSON: Encodable {
     var warnings: [String]
     @ExplicitNull var auditRecordId: String?
     var engineVersion = BallastVersion.current
+    @ExplicitNull var assumptionsVersion: String?
+    @ExplicitNull var menuReviewDate: MarketDate?
+    @ExplicitNull var glidePath: GlidePathPosition?
 
     init(_ r: Recommendation) {
         profile = ProfileReport(r.profile, suitability: nil)
@@ -253,5 +302,8 @@ struct RecommendationJSON: Encodable {
             benchmarkMetrics: b.benchmarkMetrics.map { MetricsJSON($0, result: nil) }, conventions: b.conventions)
         warnings = r.warnings
         auditRecordId = r.auditRecordId.isEmpty ? nil : r.auditRecordId
+        assumptionsVersion = r.assumptionsVersion
+        menuReviewDate = r.menuReviewDate
+        glidePath = r.glidePath
     }
 }

@@ -58,6 +58,9 @@ struct TrailRecorder: RecommendationAuditor {
         let cashAfter: Double
         @ExplicitNull var backtestCagr: Double?
         let backtestMaxDrawdown: Double
+        @ExplicitNull var modelLevel: String?
+        @ExplicitNull var assumptionsVersion: String?
+        @ExplicitNull var menuReviewDate: MarketDate?
     }
 
     func record(_ r: Recommendation, customer: CustomerFile, settings: Recommender.Settings) throws -> String {
@@ -65,14 +68,21 @@ struct TrailRecorder: RecommendationAuditor {
             level: r.profile.label, weights: r.portfolio.weights.filter { $0.value > 0 }, expectedReturn: r.portfolio.result.expectedReturn,
             volatility: r.portfolio.result.volatility, trades: r.plan.trades, cashAfter: r.plan.cashAfter,
             backtestCagr: r.backtest.metrics.cagr,
-            backtestMaxDrawdown: r.backtest.metrics.maxDrawdown)
+            backtestMaxDrawdown: r.backtest.metrics.maxDrawdown, modelLevel: r.portfolio.level.label,
+            assumptionsVersion: r.assumptionsVersion, menuReviewDate: r.menuReviewDate)
         let entry = AuditEntry(
             command: "recommend", engineVersion: BallastVersion.current, customerRef: r.profile.customerRef, accountRef: r.plan.accountId,
             inputs: [
                 "customer": customerDigest, "prices": Digest.prices(settings.prices), "market": Digest.prices(settings.market),
                 "questionnaire": Digest.json(settings.questionnaire), "levels": Digest.json(settings.levels),
                 "catalog": Digest.json(settings.catalog),
-            ], parameters: parameters, outputs: auditJSON(outputs), suitability: auditJSON(r.suitability), warnings: r.warnings,
+            ].merging(
+                settings.process.map { p in
+                    Dictionary(uniqueKeysWithValues: p.assumptions.inputs.map { ("assumptions:" + $0.file, $0.sha256) })
+                        .merging(["investmentPolicy": Digest.json(p.policy)]) { a, _ in a }
+                } ?? [:]
+            ) { a, _ in a }, parameters: parameters, outputs: auditJSON(outputs), suitability: auditJSON(r.suitability),
+            warnings: r.warnings,
             acknowledged: r.suitability.acknowledged)
         return String(try trail.append([entry])[0])
     }

@@ -12,8 +12,13 @@ struct TargetOptions: ParsableArguments {
     var priceMap: String?
 
     @Option(
-        parsing: .upToNextOption, help: ArgumentHelp("Price files; the last row on or before --as-of is used.", valueName: "file"))
-    var prices: [String] = ["market-data/sp500_20.csv", "market-data/factors_etf5.csv"]
+        parsing: .upToNextOption,
+        help: ArgumentHelp(
+            "Price files; the last row on or before --as-of is used (implies --universe stocks; default: the universe's prices).",
+            valueName: "file"))
+    var prices: [String] = []
+
+    @OptionGroup(title: "Model source") var source: ModelSourceOptions
 
     @Option(
         help: ArgumentHelp(
@@ -29,14 +34,34 @@ struct TargetOptions: ParsableArguments {
         var prices: [String: Double]
         /// The date of the plan: the last date of the prices on or before `--as-of`.
         var day: MarketDate
-        /// The price history (the bundled files when prices come from a map).
+        /// The price history (the universe's, or the bundled files when prices come from a map).
         var history: PriceTable
+        /// The investment process whose menu is traded to (`nil`: the stock universe).
+        var process: InvestmentProcess?
+        /// The products and their ratings on the date, when the process supplies them.
+        var catalog: ProductCatalog?
     }
+
+    /// The catalogue of the run: the process's on the date, or the catalogue file.
+    func catalog(_ market: Market, files: ProfilingFiles) throws -> ProductCatalog {
+        try market.catalog ?? files.loadCatalog()
+    }
+
+    func validate() throws { try source.check(prices: prices) }
 
     /// The prices in force at the date (the last on or before it in the files, or the map)
     /// and the history, with the date resolved as every command resolves `--as-of`
     /// (`PriceTable.resolveAsOf`): a stale date is a warning that names the staleness.
     func load() throws -> Market {
+        let process = try source.process(prices: prices)
+        if let process, priceMap == nil {
+            let resolved = try process.prices.resolveAsOf(asOf)
+            if let stale = resolved.staleness { printError("warning: \(stale)") }
+            let day = resolved.date
+            return Market(
+                prices: process.prices.lastPrices(onOrBefore: day), day: day, history: process.prices, process: process,
+                catalog: process.catalogInForce(asOf: day))
+        }
         if let priceMap {
             guard let d = FileManager.default.contents(atPath: priceMap), let m = try? JSONDecoder().decode([String: Double].self, from: d)
             else {
@@ -47,7 +72,7 @@ struct TargetOptions: ParsableArguments {
             }
             // The models are built on the bundled history up to the same date, and each mapped
             // price is checked against the last close there by the same rule as price files.
-            let history = try check.load(Self.bundledPrices).table
+            let history = try process?.prices ?? check.load(Self.bundledPrices).table
             let resolved = try history.resolveAsOf(asOf)
             let closes = history.lastPrices(onOrBefore: resolved.date)
             for (s, p) in m.sorted(by: { $0.key < $1.key }) {
@@ -61,9 +86,11 @@ struct TargetOptions: ParsableArguments {
                     )
                 }
             }
-            return Market(prices: m, day: asOf ?? resolved.date, history: history)
+            return Market(
+                prices: m, day: asOf ?? resolved.date, history: history, process: process,
+                catalog: process?.catalogInForce(asOf: asOf ?? resolved.date))
         }
-        let set = try check.load(prices)
+        let set = try check.load(prices.isEmpty ? Self.bundledPrices : prices)
         let resolved = try set.table.resolveAsOf(asOf)
         if let stale = resolved.staleness { printError("warning: \(stale)") }
         let day = resolved.date
@@ -83,6 +110,13 @@ struct TargetOptions: ParsableArguments {
         if let models { return try TargetWeights.read(models: try bundled(models), known: Set(market.prices.keys)) }
         let levels = try files.loadLevels()
         let day = try market.history.resolveAsOf(market.day).date
+        if let process = market.process {
+            // The menu in force on the date, as `recommend` trades to it.
+            let menu = try process.review(asOf: day).menu
+            var out: [String: [String: Double]] = [:]
+            for p in menu.portfolios where only == nil || only == p.label { out[p.label] = p.weights }
+            return out
+        }
         let builder = try ModelPortfolioBuilder(prices: market.history, through: day, catalog: catalog, levels: levels)
         var out: [String: [String: Double]] = [:]
         for level in levels.levels where only == nil || only == level.label {
