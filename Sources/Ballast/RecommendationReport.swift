@@ -22,14 +22,23 @@ public enum RecommendationReport {
             """
         for step in p.explanation { s += "<li>\(e(step.rule)): \(e(step.effect))</li>" }
         s += "</ul>\n"
+        if let g = r.glidePath {
+            s += String(
+                format: "<p><b>Glide path</b>: goal %@, %.1f years away: the model is %@ (profile %@)%@.</p>\n", g.goalDate.description,
+                g.yearsToGoal, e(g.modelLevel), e(g.profileLevel),
+                g.nextStep.map { String(format: "; at %g years it falls to C%d", $0.yearsToGoal, $0.maximumLevel) } ?? "")
+        }
+        if let v = r.assumptionsVersion, let review = r.menuReviewDate {
+            s += "<p>Model menu of the review of \(review), on capital-market assumptions \(e(v)).</p>\n"
+        }
         if !r.warnings.isEmpty {
             s += "<h2>Warnings</h2><ul>" + r.warnings.map { "<li>\(e($0))</li>" }.joined() + "</ul>\n"
         }
         s += "<h2>Allocation</h2>\n" + allocationChart(r, catalog: catalog)
         s += String(
-            format: "<p>Model: expected return %.1f%%, volatility %.1f%% (level cap %.0f%%).</p>\n",
+            format: "<p>%@ model: expected return %.1f%%, volatility %.1f%% (level cap %.0f%%).</p>\n", e(r.portfolio.level.label),
             r.portfolio.result.expectedReturn * 100,
-            r.portfolio.result.volatility * 100, p.parameters.volatilityCap * 100)
+            r.portfolio.result.volatility * 100, r.portfolio.level.volatilityCap * 100)
         s += "<h2>Efficient frontier under the level's constraints</h2>\n" + frontierChart(r, catalog: catalog)
         if !r.plan.trades.isEmpty {
             s += "<h2>Trades</h2><table><tr><th>side</th><th>product</th><th>quantity</th><th>price</th><th>value</th><th>cost</th></tr>\n"
@@ -84,7 +93,7 @@ public enum RecommendationReport {
         }
         let vols = frontier.points.map(\.volatility) + [r.portfolio.result.volatility]
         let rets = frontier.points.map(\.expectedReturn) + [r.portfolio.result.expectedReturn]
-        let (v0, v1) = (0.0, max(vols.max()!, r.profile.parameters.volatilityCap) * 1.1)
+        let (v0, v1) = (0.0, max(vols.max()!, r.portfolio.level.volatilityCap) * 1.1)
         let (r0, r1) = (min(rets.min()!, 0), rets.max()! * 1.1 + 1e-9)
         let (w, h, left, bottom) = (900.0, 340.0, 70.0, 46.0)
         let x: (Double) -> Double = { left + (w - left - 20) * ($0 - v0) / (v1 - v0) }
@@ -99,14 +108,14 @@ public enum RecommendationReport {
             s += "<text x=\"\(f(left - 6))\" y=\"\(f(y(rr) + 4))\" text-anchor=\"end\">\(String(format: "%.1f%%", rr * 100))</text>"
             s += "<line x1=\"\(f(left))\" y1=\"\(f(y(rr)))\" x2=\"\(f(w - 20))\" y2=\"\(f(y(rr)))\" stroke=\"#eee\"/>"
         }
-        let cap = r.profile.parameters.volatilityCap
+        let cap = r.portfolio.level.volatilityCap
         s += "<line x1=\"\(f(x(cap)))\" y1=\"10\" x2=\"\(f(x(cap)))\" y2=\"\(f(h - bottom))\" stroke=\"#d62728\" stroke-dasharray=\"4 3\"/>"
         s += "<text x=\"\(f(x(cap) + 4))\" y=\"22\" fill=\"#d62728\">volatility cap \(String(format: "%.0f%%", cap * 100))</text>"
         let points = frontier.points.map { "\(f(x($0.volatility))),\(f(y($0.expectedReturn)))" }.joined(separator: " ")
         s += "<polyline points=\"\(points)\" fill=\"none\" stroke=\"#1f5fa8\" stroke-width=\"2\"/>"
         let (cx, cy) = (x(r.portfolio.result.volatility), y(r.portfolio.result.expectedReturn))
         s += "<circle cx=\"\(f(cx))\" cy=\"\(f(cy))\" r=\"6\" fill=\"#ff7f0e\" stroke=\"#222\"/>"
-        s += "<text x=\"\(f(cx + 9))\" y=\"\(f(cy - 8))\">\(BacktestReport.escape(r.profile.label)) model</text>"
+        s += "<text x=\"\(f(cx + 9))\" y=\"\(f(cy - 8))\">\(BacktestReport.escape(r.portfolio.level.label)) model</text>"
         s +=
             "<text x=\"\(f(w / 2))\" y=\"\(f(h - 6))\" text-anchor=\"middle\" fill=\"#666\">annual volatility; vertical: expected annual return</text>"
         return s + "</svg>\n"

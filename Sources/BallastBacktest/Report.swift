@@ -245,11 +245,18 @@ public enum BacktestReport {
         let m = r.metrics
         let b = r.benchmarkMetrics
         func cell(_ x: Double?, _ pct: Bool) -> String { x.map { pct ? percent($0) : String(format: "%.2f", $0) } ?? "n/a" }
+        // The period of the data (VaR is per period, drawdowns last periods).
+        let (period, periods) =
+            switch r.conventions.periodsPerYear {
+            case 12: ("monthly", "months")
+            case 52: ("weekly", "weeks")
+            default: ("daily", "trading days")
+            }
         let rows: [(String, (PerformanceMetrics) -> Double?, Bool)] = [
             ("Total return", { $0.totalReturn }, true), ("CAGR", { $0.cagr }, true), ("Annual volatility", { $0.annualVolatility }, true),
             ("Sharpe ratio", { $0.sharpeRatio }, false), ("Sortino ratio", { $0.sortinoRatio }, false),
             ("Maximum drawdown", { $0.maxDrawdown }, true), ("Calmar ratio", { $0.calmarRatio }, false),
-            ("VaR 95% (daily)", { $0.valueAtRisk95 }, true), ("CVaR 95% (daily)", { $0.conditionalValueAtRisk95 }, true),
+            ("VaR 95% (\(period))", { $0.valueAtRisk95 }, true), ("CVaR 95% (\(period))", { $0.conditionalValueAtRisk95 }, true),
             ("Tracking error", { $0.trackingError }, true), ("Information ratio", { $0.informationRatio }, false),
             ("Beta", { $0.beta }, false), ("Alpha", { $0.alpha }, true),
         ]
@@ -261,7 +268,7 @@ public enum BacktestReport {
         }
         if let d = m.maxDrawdownPeriod {
             s +=
-                "<tr><td>Drawdown dates</td><td colspan=\"2\">peak \(d.peak), trough \(d.trough), \(d.recovery.map { "recovered \($0)" } ?? "not recovered"), \(d.length) trading days</td></tr>\n"
+                "<tr><td>Drawdown dates</td><td colspan=\"2\">peak \(d.peak), trough \(d.trough), \(d.recovery.map { "recovered \($0)" } ?? "not recovered"), \(d.length) \(periods)</td></tr>\n"
         }
         s += "<tr><td>Turnover (a year)</td><td>\(percent(r.turnover))</td></tr>\n"
         s += "<tr><td>Costs</td><td>\(String(format: "%.2f", r.totalCosts))</td></tr>\n"
