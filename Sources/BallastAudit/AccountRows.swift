@@ -1,3 +1,4 @@
+import CBallastSHA256
 import Crypto
 import Foundation
 import GRDB
@@ -71,20 +72,23 @@ public struct AuditAccountRow: Sendable, Equatable {
     public static func merkleRoot(_ leaves: [AuditHash]) -> String {
         guard !leaves.isEmpty else { return String(repeating: "0", count: 64) }
         var level = leaves
-        while level.count > 1 {
-            var next: [AuditHash] = []
-            next.reserveCapacity((level.count + 1) / 2)
+        var count = level.count
+        // Each level is written over the one below it (node k of a level from nodes 2k, 2k+1).
+        // 72 bytes: byte 7 is the node's 1 byte, the children follow at 8 and 40.
+        var node: (UInt64, AuditHash, AuditHash) = (0, level[0], level[0])
+        withUnsafeMutableBytes(of: &node.0) { $0[7] = 1 }
+        while count > 1 {
             var k = 0
-            while k + 1 < level.count {
-                var h = SHA256()
-                h.update(data: [1])
-                withUnsafeBytes(of: level[k].words) { h.update(bufferPointer: $0) }
-                withUnsafeBytes(of: level[k + 1].words) { h.update(bufferPointer: $0) }
-                next.append(AuditHash(h.finalize()))
+            while k + 1 < count {
+                node.1 = level[k]
+                node.2 = level[k + 1]
+                level[k / 2] = withUnsafeBytes(of: &node) { raw in
+                    AuditHash(sha256Of: UnsafeRawBufferPointer(rebasing: raw[7..<72]))
+                }
                 k += 2
             }
-            if k < level.count { next.append(level[k]) }
-            level = next
+            if k < count { level[k / 2] = level[k] }
+            count = (count + 1) / 2
         }
         return level[0].hex
     }
@@ -295,6 +299,15 @@ public struct AuditHash: Sendable, Hashable {
     public init(_ digest: SHA256Digest) {
         words = (0, 0, 0, 0)
         digest.withUnsafeBytes { raw in withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: raw) } }
+    }
+
+    /// SHA-256 of `bytes` by the trail's own one-call routine (the same digest as swift-crypto's,
+    /// without a hashing object per message; checked against it in the tests).
+    init(sha256Of bytes: UnsafeRawBufferPointer) {
+        words = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &words) { out in
+            ballast_sha256(bytes.baseAddress, bytes.count, out.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        }
     }
 
     /// The digest held in 32 bytes; `nil` for any other length.

@@ -126,6 +126,10 @@ struct AuditTrailTests {
                 "INSERT INTO account SELECT 5, 1, accountRef, accountDigest, planDigest, status, NULL FROM account WHERE line = 8", 5
             ),
             ("row-digest-short", "UPDATE account SET planDigest = x'00' WHERE block = 11 AND line = 1", 11),
+            // The same bytes under another storage type, and text where the trail writes NULL or an integer.
+            ("row-status-blob", "UPDATE account SET status = CAST(status AS BLOB) WHERE block = 12 AND line = 6", 12),
+            ("row-digest-text", "UPDATE account SET accountDigest = CAST(accountDigest AS TEXT) WHERE block = 11 AND line = 5", 11),
+            ("row-duplicate-text", "UPDATE account SET duplicateOfLine = 'none' WHERE block = 11 AND line = 1", 11),
             (
                 "hash-null",
                 "CREATE TABLE r2 AS SELECT * FROM record; DROP TABLE record; ALTER TABLE r2 RENAME TO record; UPDATE record SET hash = NULL WHERE id = 4",
