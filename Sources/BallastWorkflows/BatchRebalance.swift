@@ -293,9 +293,7 @@ public struct BatchAuditContext: Sendable {
 
     /// `acct-` and the first 24 hex digits of the keyed pseudonym of `account:ID`: the same
     /// account gets the same reference in every run with the same key.
-    public func accountReference(_ id: String) -> String {
-        "acct-" + Privacy.pseudonym(of: "account:" + id, key: SymmetricKey(data: key)).dropFirst(5)
-    }
+    public func accountReference(_ id: String) -> String { AuditAccountPseudonyms(key: key).reference(id) }
 }
 
 // MARK: - The workflow
@@ -794,6 +792,8 @@ public struct BatchRebalancer: Sendable {
             state: WriterState(counts: counts, outTail: outTail, errTail: errTail)
         )
         let audit = self.audit
+        // The pseudonym key is set up once for the run, not once per account.
+        let pseudonyms = audit.map { AuditAccountPseudonyms(key: $0.key) }
         // Two sets of parts: the workers fill one while the writer empties the other.
         let sets = [(0..<workers).map { _ in Part() }, (0..<workers).map { _ in Part() }]
         let free = [DispatchSemaphore(value: 1), DispatchSemaphore(value: 1)]
@@ -973,13 +973,13 @@ public struct BatchRebalancer: Sendable {
                             accountId = r.accountId
                             (lineTurnover, lineCost) = (r.turnover, r.cost)
                         }
-                        if let audit {
+                        if let pseudonyms {
                             let plan = UnsafeRawBufferPointer(rebasing: part.output.bytes[outputStart..<part.output.count])
                             part.records.append(
                                 BatchAccountRecord(
-                                    line: nums[k], accountRef: accountId.map(audit.accountReference),
-                                    accountDigest: AuditHash(of: UnsafeRawBufferPointer(line)),
-                                    planDigest: AuditHash(of: plan),
+                                    line: nums[k], accountRef: accountId.map(pseudonyms.reference),
+                                    accountDigest: AuditHash(sha256Of: UnsafeRawBufferPointer(line)),
+                                    planDigest: AuditHash(sha256Of: plan),
                                     status: status.rawValue))
                         }
                         part.output.append(10)

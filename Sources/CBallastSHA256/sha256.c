@@ -129,8 +129,12 @@ int ballast_sha256_uses_sha_extensions(void) { return 0; }
 
 typedef void (*compressor)(uint32_t state[8], const uint8_t *p, size_t blocks);
 
-static void sha256_with(compressor run, const void *data, size_t count, uint8_t digest[32]) {
-    uint32_t state[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+static const uint32_t initial[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+
+// Continues from `start`, the state after `before` bytes (a multiple of 64), over `count` bytes.
+static void sha256_from(compressor run, const uint32_t start[8], uint64_t before, const void *data, size_t count, uint8_t digest[32]) {
+    uint32_t state[8];
+    memcpy(state, start, sizeof state);
     const uint8_t *p = (const uint8_t *)data;
     size_t full = count / 64;
     if (full > 0) run(state, p, full);
@@ -141,7 +145,7 @@ static void sha256_with(compressor run, const void *data, size_t count, uint8_t 
     if (rest > 0) memcpy(last, p + 64 * full, rest);
     last[rest] = 0x80;
     size_t blocks = rest < 56 ? 1 : 2;
-    uint64_t bits = (uint64_t)count * 8;
+    uint64_t bits = (before + (uint64_t)count) * 8;
     for (int k = 0; k < 8; k++) last[64 * blocks - 1 - k] = (uint8_t)(bits >> (8 * k));
     run(state, last, blocks);
     for (int k = 0; k < 8; k++) {
@@ -152,8 +156,33 @@ static void sha256_with(compressor run, const void *data, size_t count, uint8_t 
     }
 }
 
-void ballast_sha256(const void *data, size_t count, uint8_t digest[32]) { sha256_with(compress, data, count, digest); }
+void ballast_sha256(const void *data, size_t count, uint8_t digest[32]) { sha256_from(compress, initial, 0, data, count, digest); }
 
 void ballast_sha256_portable(const void *data, size_t count, uint8_t digest[32]) {
-    sha256_with(compress_portable, data, count, digest);
+    sha256_from(compress_portable, initial, 0, data, count, digest);
+}
+
+// HMAC (RFC 2104) with SHA-256: the key, hashed first when longer than a block, padded with
+// zeros to 64 bytes and XORed with 0x36 (inner) and 0x5c (outer); each padded key is one block.
+void ballast_hmac_sha256_prepare(const void *key, size_t count, ballast_hmac_sha256_key *prepared) {
+    uint8_t block[64];
+    memset(block, 0, sizeof block);
+    if (count > 64) {
+        ballast_sha256(key, count, block);
+    } else if (count > 0) {
+        memcpy(block, key, count);
+    }
+    uint8_t pad[64];
+    for (int k = 0; k < 64; k++) pad[k] = block[k] ^ 0x36;
+    memcpy(prepared->inner, initial, sizeof initial);
+    compress(prepared->inner, pad, 1);
+    for (int k = 0; k < 64; k++) pad[k] = block[k] ^ 0x5c;
+    memcpy(prepared->outer, initial, sizeof initial);
+    compress(prepared->outer, pad, 1);
+}
+
+void ballast_hmac_sha256(const ballast_hmac_sha256_key *key, const void *data, size_t count, uint8_t mac[32]) {
+    uint8_t inner[32];
+    sha256_from(compress, key->inner, 64, data, count, inner);
+    sha256_from(compress, key->outer, 64, inner, 32, mac);
 }

@@ -78,4 +78,37 @@ struct AuditHashingTests {
         }
         #expect(bytes == [0] + Array(row.canonical.utf8))
     }
+
+    @Test("a row's leaf built from bytes equals the hash of its canonical text (escapes, no reference, a duplicate's line)")
+    func fastLeaf() {
+        let rows = [
+            AuditAccountRow(
+                line: 1, accountRef: "acct-0123", accountDigest: AuditHash(SHA256.hash(data: [1])),
+                planDigest: AuditHash(SHA256.hash(data: [2])), status: "rebalanced"),
+            AuditAccountRow(
+                line: 987_654_321, accountRef: nil, accountDigest: AuditHash(SHA256.hash(data: [3])),
+                planDigest: AuditHash(SHA256.hash(data: [4])), status: "error", duplicateOfLine: 12),
+            AuditAccountRow(
+                line: 0, accountRef: "", accountDigest: AuditHash(SHA256.hash(data: [5])), planDigest: AuditHash(SHA256.hash(data: [6])),
+                status: "a\\b\nc é"),
+        ]
+        // Over 4,096 rows the leaves are computed in parallel chunks.
+        let many = (0..<5000).map { k in rows[k % 3] }
+        let expected = many.map(\.leafHash)
+        #expect(AuditAccountRow.leaves(many) == expected)
+        #expect(AuditAccountRow.leaves(rows) == rows.map(\.leafHash))
+    }
+
+    @Test("account pseudonyms equal HMAC-SHA-256 by swift-crypto for keys shorter than, as long as and longer than a block")
+    func pseudonyms() {
+        for keyLength in [16, 32, 63, 64, 65, 100] {
+            let key = Self.bytes(keyLength, seed: UInt64(1000 + keyLength))
+            let references = AuditAccountPseudonyms(key: key)
+            for id in ["ACC-00000001", "", "ü-ñ-\u{1F600}", String(repeating: "x", count: 300)] {
+                let mac = HMAC<SHA256>.authenticationCode(for: Array(("account:" + id).utf8), using: SymmetricKey(data: key))
+                let expected = "acct-" + AuditEntry.hex(mac).prefix(24)
+                #expect(references.reference(id) == expected, "key \(keyLength) bytes, id \(id.prefix(20))")
+            }
+        }
+    }
 }
