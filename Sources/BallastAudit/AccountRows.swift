@@ -230,9 +230,10 @@ extension AuditTrail {
     public func accounts(block: Int64) throws(AuditError) -> [AuditAccountRow] {
         do {
             return try queue.read { db in
-                try Row.fetchAll(
-                    db, sql: "SELECT * FROM account WHERE block = ? ORDER BY line", arguments: [block]
-                ).map { try Self.accountRow($0) }
+                let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM account WHERE block = ? ORDER BY line", arguments: [block])
+                var rows: [AuditAccountRow] = []
+                while let row = try cursor.next() { rows.append(try Self.accountRow(row)) }
+                return rows
             }
         } catch {
             throw AuditError("\(path): cannot read the audit trail: \(error)")
@@ -249,7 +250,8 @@ extension AuditTrail {
                 let record = try Self.record(row)
                 var accounts: [AuditAccountRow] = []
                 if record.entry.command == Self.blockCommand {
-                    accounts = try Row.fetchAll(rows, arguments: [record.id]).map { try Self.accountRow($0) }
+                    let cursor = try Row.fetchCursor(rows, arguments: [record.id])
+                    while let row = try cursor.next() { accounts.append(try Self.accountRow(row)) }
                 }
                 try body(record, accounts)
             }
@@ -263,11 +265,18 @@ extension AuditTrail {
             }
             return h
         }
-        guard let line = row["line"] as Int?, let status = row["status"] as String? else {
-            throw AuditError("an account row has no line or status")
+        guard let line = row["line"] as Int?, case .text(let status) = field(row, "status") else {
+            throw AuditError("an account row has no line, or its status is not valid UTF-8 text (the database was edited)")
+        }
+        let ref: String?
+        switch field(row, "accountRef") {
+        case .null: ref = nil
+        case .text(let text): ref = text
+        case .invalid, .other:
+            throw AuditError("the account row of line \(line): accountRef is not valid UTF-8 text (the database was edited)")
         }
         return AuditAccountRow(
-            line: line, accountRef: row["accountRef"], accountDigest: try digest(row["accountDigest"]),
+            line: line, accountRef: ref, accountDigest: try digest(row["accountDigest"]),
             planDigest: try digest(row["planDigest"]), status: status, duplicateOfLine: row["duplicateOfLine"])
     }
 }

@@ -431,11 +431,27 @@ public final class AuditTrail: Sendable {
 
     static func record(_ row: Row) throws -> AuditRecord {
         let id = integer(row, "id") ?? 0
+        func invalid(_ column: String) -> AuditError {
+            AuditError(
+                "record \(id): \(column) is not valid UTF-8 text (the database was edited); it is refused rather than shown with "
+                    + "its bytes replaced; run `ballast audit verify`")
+        }
         func required(_ column: String) throws -> String {
-            guard let value = text(row, column) else {
+            switch field(row, column) {
+            case .text(let value): return value
+            case .invalid: throw invalid(column)
+            case .null, .other:
                 throw AuditError("record \(id): \(column) is missing or not text (the database was edited); run `ballast audit verify`")
             }
-            return value
+        }
+        func optional(_ column: String) throws -> String? {
+            switch field(row, column) {
+            case .text(let value): return value
+            case .null: return nil
+            case .invalid: throw invalid(column)
+            case .other:
+                throw AuditError("record \(id): \(column) is not text (the database was edited); run `ballast audit verify`")
+            }
         }
         func decode<T: Decodable>(_ column: String, _: T.Type) throws -> T {
             guard let value = try? JSONDecoder().decode(T.self, from: Data(try required(column).utf8)) else {
@@ -446,19 +462,59 @@ public final class AuditTrail: Sendable {
         }
         var e = AuditEntry(command: try required("command"), engineVersion: try required("engineVersion"), outputs: try required("outputs"))
         e.time = try required("time")
-        e.customerRef = text(row, "customerRef")
-        e.accountRef = text(row, "accountRef")
+        e.customerRef = try optional("customerRef")
+        e.accountRef = try optional("accountRef")
         e.inputs = try decode("inputs", [String: String].self)
         e.parameters = try decode("parameters", [String: String].self)
-        e.suitability = text(row, "suitability")
+        e.suitability = try optional("suitability")
         e.warnings = try decode("warnings", [String].self)
         e.acknowledged = integer(row, "acknowledged") == 1
         return AuditRecord(id: id, entry: e, previousHash: try required("previousHash"), hash: try required("hash"))
     }
 
-    /// A column's text, `nil` when it is NULL or not text (never a crash on what an edit left).
+    /// What a column of a stored row holds.
+    enum Field {
+        case null
+        /// Text whose stored bytes are valid UTF-8 without a NUL: exactly these bytes.
+        case text(String)
+        /// Text whose stored bytes are not valid UTF-8 (or hold a NUL): never read as other text.
+        case invalid
+        /// An integer, a real or a blob.
+        case other
+    }
+
+    /// A column of a row read from a statement (a cursor's row: its stored bytes are still
+    /// there), checked byte for byte: SQLite's text is not decoded with replacement characters.
+    static func field(_ row: Row, _ column: String) -> Field {
+        switch (row[column] as DatabaseValue?)?.storage {
+        case nil, .null: return .null
+        case .string: return checked(try? row.withUnsafeData(named: column, validated))
+        default: return .other
+        }
+    }
+
+    /// A column by index (see the column-name variant).
+    static func field(_ row: Row, _ index: Int) -> Field {
+        switch (row[index] as DatabaseValue).storage {
+        case .null: return .null
+        case .string: return checked(try? row.withUnsafeData(atIndex: index, validated))
+        default: return .other
+        }
+    }
+
+    /// Stored text bytes as a `String` when they are valid UTF-8 without a NUL.
+    static func validated(_ data: Data?) -> String? {
+        guard let data else { return "" }
+        guard !data.contains(0) else { return nil }
+        return String(validating: data, as: UTF8.self)
+    }
+
+    static func checked(_ text: String??) -> Field { (text ?? nil).map(Field.text) ?? .invalid }
+
+    /// A column's text, `nil` when it is NULL, not text or not valid UTF-8 (never a crash on
+    /// what an edit left).
     static func text(_ row: Row, _ column: String) -> String? {
-        guard case .string(let s) = (row[column] as DatabaseValue?)?.storage else { return nil }
+        guard case .text(let s) = field(row, column) else { return nil }
         return s
     }
 
@@ -470,7 +526,7 @@ public final class AuditTrail: Sendable {
 
     /// A column's text by index.
     static func text(_ row: Row, _ index: Int) -> String? {
-        guard case .string(let s) = (row[index] as DatabaseValue).storage else { return nil }
+        guard case .text(let s) = field(row, index) else { return nil }
         return s
     }
 
@@ -494,7 +550,15 @@ public final class AuditTrail: Sendable {
         }
         sql += " ORDER BY id"
         if let limit { sql += " LIMIT \(limit)" }
-        do { return try queue.read { db in try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.record) } } catch {
+        // Through a cursor: each row's stored bytes are checked before they become text.
+        do {
+            return try queue.read { db in
+                let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+                var records: [AuditRecord] = []
+                while let row = try cursor.next() { records.append(try Self.record(row)) }
+                return records
+            }
+        } catch {
             throw AuditError("\(path): cannot read the audit trail: \(error)")
         }
     }
@@ -502,7 +566,10 @@ public final class AuditTrail: Sendable {
     /// One record.
     public func record(id: Int64) throws(AuditError) -> AuditRecord? {
         do {
-            return try queue.read { db in try Row.fetchOne(db, sql: "SELECT * FROM record WHERE id = ?", arguments: [id]).map(Self.record) }
+            return try queue.read { db in
+                let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM record WHERE id = ?", arguments: [id])
+                return try cursor.next().map { try Self.record($0) }
+            }
         } catch {
             throw AuditError("\(path): cannot read the audit trail: \(error)")
         }
@@ -598,8 +665,14 @@ public final class AuditTrail: Sendable {
                 broken(id, "its link to record \(id - 1) does not match (a record was inserted, removed or moved)")
                 break
             }
-            if ["customerRef", "accountRef", "suitability"].contains(where: { Self.text(row, $0) == "" }) {
-                broken(id, "an optional field holds empty text where the trail writes NULL (edited)")
+            if ["customerRef", "accountRef", "suitability"].contains(where: {
+                switch Self.field(row, $0) {
+                case .null: return false
+                case .text(let s): return s.isEmpty
+                case .invalid, .other: return true
+                }
+            }) {
+                broken(id, "an optional field holds empty text where the trail writes NULL, or something other than text (edited)")
                 break
             }
             guard let text = Self.canonical(row, id: id, previousHash: previousHash) else {

@@ -154,6 +154,36 @@ struct AuditTrailTests {
         #expect(v.firstBroken == first, "\(name): \(v.problem ?? "")")
     }
 
+    @Test(
+        "text that is not valid UTF-8 (or holds a NUL) is refused by list, show and export, naming the record and the field, never shown with its bytes replaced",
+        arguments: [
+            ("outputs", "UPDATE record SET outputs = CAST(x'7b226b223a31ff7d' AS TEXT) WHERE id = 7", Int64(7)),
+            ("customerRef", "UPDATE record SET customerRef = CAST(x'637573742dfe' AS TEXT) WHERE id = 4", 4),
+            ("outputs", "UPDATE record SET outputs = CAST(x'7b7d007b7d' AS TEXT) WHERE id = 5", 5),
+        ])
+    func notText(_ column: String, _ sql: String, _ id: Int64) throws {
+        let trail = try withBlocks("not-utf8-\(id)")
+        try tamper(trail, sql)
+        let reader = try AuditTrail(readOnlyAt: trail.path)
+        for attempt in [
+            { _ = try reader.list() }, { _ = try reader.record(id: id) }, { try reader.forEachRecordWithAccounts { _, _ in } },
+        ] {
+            let error = #expect(throws: AuditError.self) { try attempt() }
+            #expect(error?.message.contains("record \(id): \(column) is not valid UTF-8 text") == true, "\(error?.message ?? "")")
+        }
+        #expect(try reader.record(id: id - 1) != nil, "the records around it still read")
+        let v = try reader.verify()
+        #expect(!v.intact && v.firstBroken == id, "\(v)")
+    }
+
+    @Test("an account row's status or reference that is not valid UTF-8 is refused by export")
+    func accountRowNotText() throws {
+        let trail = try withBlocks("row-not-utf8")
+        try tamper(trail, "UPDATE account SET status = CAST(x'72656261ff' AS TEXT) WHERE block = 11 AND line = 4")
+        let error = #expect(throws: AuditError.self) { try AuditTrail(readOnlyAt: trail.path).forEachRecordWithAccounts { _, _ in } }
+        #expect(error?.message.contains("not valid UTF-8 text") == true, "\(error?.message ?? "")")
+    }
+
     @Test("a read-only copy verifies (read-only file and folder); a missing or empty database is an error, and nothing is created")
     func readOnly() throws {
         let trail = try withBlocks("readonly")
