@@ -360,6 +360,10 @@ public struct BatchRebalancer: Sendable {
     /// refused before anything is written, and standard input that grows past it stops the run
     /// at the line that crosses it.
     public var maxInputBytes: UInt64 = 1 << 38
+    /// The clock that stamps the audit records (default the system's). Each block record is
+    /// stamped when the writer commits it, never earlier than the record before it, so that the
+    /// chain's order and its times agree even when the system clock steps back.
+    public var clock: @Sendable () -> Date = { Date() }
     /// A kill point for crash tests (`nil`: none).
     public var faultInjection: BatchFaultInjection?
 
@@ -535,6 +539,8 @@ public struct BatchRebalancer: Sendable {
         /// The line of each account id's first occurrence (the duplicate check).
         var firstLine = FirstLineTable()
         var lastWritten = (lines: 0, time: "")
+        /// The time of the last audit record written (block records are never stamped earlier).
+        var lastStamp = ""
     }
 
     /// Writes blocks in order on its own queue, keeps the counts, saves checkpoints.
@@ -548,6 +554,7 @@ public struct BatchRebalancer: Sendable {
         let engineVersion: String
         let options: [String: String]
         let fault: BatchFaultInjection?
+        let clock: @Sendable () -> Date
         let blocks = Mutex(0)
         let outputPath: String
         let state: Mutex<WriterState>
@@ -558,9 +565,10 @@ public struct BatchRebalancer: Sendable {
         init(
             out: FileHandle, err: FileHandle?, checkpoints: (any BatchCheckpointStore)?, durable: Bool, audit: (any BatchAuditSink)?,
             run: String, engineVersion: String, options: [String: String], fault: BatchFaultInjection?, outputPath: String,
-            state: WriterState
+            state: WriterState, clock: @escaping @Sendable () -> Date
         ) {
             self.fault = fault
+            self.clock = clock
             self.engineVersion = engineVersion
             self.options = options
             self.out = out
@@ -574,6 +582,14 @@ public struct BatchRebalancer: Sendable {
         }
 
         var failed: (any Error)? { failure.withLock { $0 } }
+
+        /// The time of a record committed now: the clock's, or the last record's when the clock
+        /// stepped back.
+        func stamp(_ state: inout WriterState) -> String {
+            let now = AuditEntry.timestamp(clock())
+            state.lastStamp = max(now, state.lastStamp)
+            return state.lastStamp
+        }
 
         static func keepTail(_ tail: inout [UInt8], _ bytes: UnsafeRawBufferPointer) {
             if bytes.count >= 4096 {
@@ -643,7 +659,7 @@ public struct BatchRebalancer: Sendable {
         }
 
         /// Writes the parts of one block, then records that the input up to `linesDone` is done.
-        func write(_ parts: [Part], linesDone: Int, input: (bytes: UInt64, digest: String), time: String, checkpoint: Bool = true) {
+        func write(_ parts: [Part], linesDone: Int, input: (bytes: UInt64, digest: String), checkpoint: Bool = true) {
             guard failed == nil else { return }
             do {
                 try state.withLock { state in
@@ -670,6 +686,7 @@ public struct BatchRebalancer: Sendable {
                     }
                     fault?.reached(.afterOutputWrite, block: block)
                     let records = parts.flatMap(\.records)
+                    let time = stamp(&state)
                     guard let checkpoints else {
                         // A pipe stage has no checkpoint, but its accounts are recorded all the same.
                         if let audit { try audit.recordBlock(records, run: run, engineVersion: engineVersion, time: time, progress: nil) }
@@ -844,16 +861,20 @@ public struct BatchRebalancer: Sendable {
         }
         let workers = max(1, jobs)
         var runId = ""
+        var runTime = ""
         if let audit {
-            runId = try audit.sink.beginBatch(
-                AuditEntry(
-                    command: "rebalance-batch", engineVersion: engineVersion, inputs: audit.inputs,
-                    parameters: audit.parameters.merging(["resumedAtLine": String(skip)]) { $1 }, outputs: "{}"))
+            let run = AuditEntry(
+                command: "rebalance-batch", engineVersion: engineVersion, inputs: audit.inputs,
+                parameters: audit.parameters.merging(["resumedAtLine": String(skip)]) { $1 }, outputs: "{}", time: clock())
+            runTime = run.time
+            runId = try audit.sink.beginBatch(run)
         }
+        var writerState = WriterState(counts: counts, outTail: outTail, errTail: errTail)
+        writerState.lastStamp = runTime
         let writer = Writer(
             out: outHandle, err: errHandle, checkpoints: checkpointStore, durable: durable, audit: audit?.sink, run: runId,
             engineVersion: engineVersion, options: optionDigests, fault: faultInjection, outputPath: absoluteOutput,
-            state: WriterState(counts: counts, outTail: outTail, errTail: errTail)
+            state: writerState, clock: clock
         )
         let audit = self.audit
         // The pseudonym key is set up once for the run, not once per account.
@@ -1114,11 +1135,10 @@ public struct BatchRebalancer: Sendable {
             let done = linesRead
             let release = free[current]
             let (read, size, finished) = (bytesRead, inputSize, atEnd)
-            let time = AuditEntry.timestamp(Date())
             let pastResume = done > skip
             let inputSoFar = (inputConsumed, AuditHash(inputHasher.finalize()).hex)
             writer.queue.async {
-                writer.write(parts, linesDone: done, input: inputSoFar, time: time, checkpoint: pastResume)
+                writer.write(parts, linesDone: done, input: inputSoFar, checkpoint: pastResume)
                 release.signal()
                 if let progress {
                     let c = writer.state.withLock { $0.counts }
@@ -1148,7 +1168,7 @@ public struct BatchRebalancer: Sendable {
             }
             if let audit {
                 try audit.sink.recordBlock(
-                    [], run: runId, engineVersion: engineVersion, time: AuditEntry.timestamp(Date()),
+                    [], run: runId, engineVersion: engineVersion, time: writer.state.withLock { writer.stamp(&$0) },
                     progress: (absoluteOutput, String(decoding: try JSONEncoder().encode(final), as: UTF8.self)))
             }
             try checkpointStore?.save(final)

@@ -13,6 +13,8 @@ final class MemorySink: BatchAuditSink {
         var runs: [AuditEntry] = []
         var accounts: [BatchAccountRecord] = []
         var progress: [String: String] = [:]
+        /// The time of each block record, in the order recorded.
+        var blockTimes: [String] = []
     }
     let state = Mutex(State())
 
@@ -29,6 +31,7 @@ final class MemorySink: BatchAuditSink {
     ) throws {
         state.withLock {
             $0.accounts += accounts
+            $0.blockTimes.append(time)
             if let progress { $0.progress[progress.output] = progress.checkpoint }
         }
     }
@@ -197,6 +200,32 @@ struct BatchRebalancerTests {
             error?.message.contains("larger than 1000, the largest input allowed (raise it with --max-input-bytes") == true,
             "\(error?.message ?? "")")
         #expect((try? String(contentsOfFile: dir + "/plans.jsonl", encoding: .utf8))?.isEmpty ?? true)
+    }
+
+    @Test("each block record is stamped by the clock when it is written, never earlier than the record before it (a clock stepping back)")
+    func stampedInChainOrder() throws {
+        let dir = try folder("stamps")
+        let input = try book(40, in: dir)
+        var b = rebalancer(input, dir + "/plans.jsonl")
+        let sink = MemorySink()
+        b.audit = BatchAuditContext(sink: sink, key: Array("a test key of 32 bytes, no more.".utf8), inputs: [:], parameters: [:])
+        // A clock one second later at every reading, except the fourth, which steps an hour back.
+        let readings = Mutex(0)
+        let start = Date(timeIntervalSince1970: 1_796_000_000)
+        b.clock = {
+            let k = readings.withLock {
+                $0 += 1
+                return $0
+            }
+            return start.addingTimeInterval(k == 4 ? -3600 : Double(k))
+        }
+        _ = try b.run()
+        let (run, times) = sink.state.withLock { ($0.runs[0].time, $0.blockTimes) }
+        #expect(run == AuditEntry.timestamp(start.addingTimeInterval(1)), "the run record is stamped by the same clock")
+        #expect(times.count > 3)
+        #expect(times == times.sorted() && times.allSatisfy { $0 >= run }, "chain order and time order agree: \(times)")
+        #expect(Set(times).count == times.count - 1, "each block its own time, the one after the step back held at the one before")
+        #expect(times[1] == AuditEntry.timestamp(start.addingTimeInterval(3)))
     }
 
     @Test("a book that grows while it is read stops the run with a message naming the sizes; --resume completes it once it is whole")
