@@ -21,6 +21,7 @@ let package = Package(
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
         .target(name: "BallastLinearAlgebra", dependencies: ["CBallastLAPACK"]),
+        .target(name: "CBallastSHA256"),
         .target(name: "BallastMarketData"),
         .target(name: "BallastRiskModels", dependencies: ["BallastLinearAlgebra", "BallastMarketData"]),
         .target(name: "BallastRebalancing", dependencies: ["BallastMarketData"]),
@@ -28,7 +29,10 @@ let package = Package(
         .target(name: "BallastOptimization", dependencies: ["BallastLinearAlgebra", "BallastMarketData", "BallastRiskModels"]),
         .target(
             name: "BallastAudit",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "CBallastSHA256", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .target(
             name: "BallastBacktest",
@@ -85,7 +89,11 @@ let package = Package(
             ]
         ),
         .testTarget(
-            name: "BallastAuditTests", dependencies: ["BallastAudit", .product(name: "GRDB", package: "GRDB.swift")]
+            name: "BallastAuditTests",
+            dependencies: [
+                "BallastAudit", "CBallastSHA256", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .testTarget(name: "BallastTests", dependencies: ["Ballast", "BallastTestSupport"]),
         .testTarget(name: "BallastWorkflowsTests", dependencies: ["BallastWorkflows", "Ballast", "BallastTestSupport"]),

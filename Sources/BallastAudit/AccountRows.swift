@@ -1,6 +1,8 @@
+import CBallastSHA256
 import Crypto
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// One account of a batch block, as the trail stores it: compact (about 110 bytes), keyed by
 /// the block's record and the input line, and covered by the block record's Merkle root.
@@ -71,114 +73,38 @@ public struct AuditAccountRow: Sendable, Equatable {
     public static func merkleRoot(_ leaves: [AuditHash]) -> String {
         guard !leaves.isEmpty else { return String(repeating: "0", count: 64) }
         var level = leaves
-        while level.count > 1 {
-            var next: [AuditHash] = []
-            next.reserveCapacity((level.count + 1) / 2)
+        var count = level.count
+        // Each level is written over the one below it (node k of a level from nodes 2k, 2k+1).
+        // 72 bytes: byte 7 is the node's 1 byte, the children follow at 8 and 40.
+        var node: (UInt64, AuditHash, AuditHash) = (0, level[0], level[0])
+        withUnsafeMutableBytes(of: &node.0) { $0[7] = 1 }
+        while count > 1 {
             var k = 0
-            while k + 1 < level.count {
-                var h = SHA256()
-                h.update(data: [1])
-                withUnsafeBytes(of: level[k].words) { h.update(bufferPointer: $0) }
-                withUnsafeBytes(of: level[k + 1].words) { h.update(bufferPointer: $0) }
-                next.append(AuditHash(h.finalize()))
+            while k + 1 < count {
+                node.1 = level[k]
+                node.2 = level[k + 1]
+                level[k / 2] = withUnsafeBytes(of: &node) { raw in
+                    AuditHash(sha256Of: UnsafeRawBufferPointer(rebasing: raw[7..<72]))
+                }
                 k += 2
             }
-            if k < level.count { next.append(level[k]) }
-            level = next
+            if k < count { level[k / 2] = level[k] }
+            count = (count + 1) / 2
         }
         return level[0].hex
     }
 
-    /// The leaf hash of a stored account row (columns block, line, accountRef, accountDigest,
-    /// planDigest, status, duplicateOfLine) built straight from the stored bytes; `nil` when
-    /// the row needs the general path (escaped text, a digest that is not 32 bytes, a NULL
-    /// where a value belongs).
-    static func appendCanonical(stored a: Row, to buffer: inout [UInt8]) throws -> Bool {
-        let start = buffer.count
-        guard let line = AuditTrail.integer(a, 1), !a.hasNull(atIndex: 3), !a.hasNull(atIndex: 4), !a.hasNull(atIndex: 5) else {
-            return false
-        }
-        func fail() -> Bool {
-            buffer.removeSubrange(start...)
-            return false
-        }
-        buffer.append(contentsOf: "ballast-account-v1\n".utf8)
-        buffer.append(contentsOf: String(line).utf8)
-        buffer.append(10)
-        func plain(_ index: Int) throws -> Bool {
-            try a.withUnsafeData(atIndex: index) { d in
-                guard let d else { return false }
-                return d.withUnsafeBytes { raw in
-                    let bytes = raw.bindMemory(to: UInt8.self)
-                    guard !bytes.contains(92), !bytes.contains(10) else { return false }
-                    buffer.append(contentsOf: bytes)
-                    return true
-                }
-            }
-        }
-        func hex(_ index: Int) throws -> Bool {
-            try a.withUnsafeData(atIndex: index) { d in
-                guard let d, d.count == 32 else { return false }
-                let digits: StaticString = "0123456789abcdef"
-                d.withUnsafeBytes { raw in
-                    for b in raw {
-                        buffer.append(digits.utf8Start[Int(b >> 4)])
-                        buffer.append(digits.utf8Start[Int(b & 15)])
-                    }
-                }
-                return true
-            }
-        }
-        if a.hasNull(atIndex: 2) {
-            buffer.append(126)
-        } else {
-            buffer.append(61)
-            guard try plain(2) else { return fail() }
-        }
-        buffer.append(10)
-        guard try hex(3) else { return fail() }
-        buffer.append(10)
-        guard try hex(4) else { return fail() }
-        buffer.append(10)
-        guard try plain(5) else { return fail() }
-        buffer.append(10)
-        if a.hasNull(atIndex: 6) {
-            buffer.append(126)
-        } else {
-            guard let dup = AuditTrail.integer(a, 6) else { return fail() }
-            buffer.append(contentsOf: String(dup).utf8)
-        }
-        return true
-    }
-
-    /// The leaf hashes of canonical texts held back to back in `bytes` (text k ends at
-    /// `ends[k]`), computed in parallel for large blocks.
-    static func leaves(bytes: [UInt8], ends: [Int]) -> [AuditHash] {
-        @Sendable func leaf(_ k: Int, _ b: UnsafeRawBufferPointer) -> AuditHash {
-            var h = SHA256()
-            h.update(data: [0])
-            h.update(bufferPointer: UnsafeRawBufferPointer(rebasing: b[(k == 0 ? 0 : ends[k - 1])..<ends[k]]))
-            return AuditHash(h.finalize())
-        }
-        return bytes.withUnsafeBytes { b in
-            guard ends.count > 4096 else { return (0..<ends.count).map { leaf($0, b) } }
-            var out = [AuditHash](repeating: AuditHash(SHA256.hash(data: [UInt8]())), count: ends.count)
-            let chunks = 8
-            let size = (ends.count + chunks - 1) / chunks
-            out.withUnsafeMutableBufferPointer { o in
-                nonisolated(unsafe) let o = o
-                nonisolated(unsafe) let b = b
-                DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                    for k in (c * size)..<min(ends.count, (c + 1) * size) { o[k] = leaf(k, b) }
-                }
-            }
-            return out
-        }
-    }
-
     /// The leaf hashes of rows, computed in parallel for large blocks.
     static func leaves(_ rows: [AuditAccountRow]) -> [AuditHash] {
-        guard rows.count > 4096 else { return rows.map(\.leafHash) }
+        @Sendable func hash(_ part: ArraySlice<AuditAccountRow>) -> [AuditHash] {
+            let scratch = CanonicalBytes(capacity: 512)
+            return part.map { row in
+                scratch.removeAll()
+                row.appendLeaf(to: scratch)
+                return AuditHash(sha256Of: scratch.bytes)
+            }
+        }
+        guard rows.count > 4096 else { return hash(rows[...]) }
         let chunks = 8
         let size = (rows.count + chunks - 1) / chunks
         var parts = [[AuditHash]](repeating: [], count: chunks)
@@ -187,10 +113,40 @@ public struct AuditAccountRow: Sendable, Equatable {
             DispatchQueue.concurrentPerform(iterations: chunks) { c in
                 let lo = c * size
                 let hi = min(rows.count, lo + size)
-                out[c] = lo < hi ? rows[lo..<hi].map(\.leafHash) : []
+                out[c] = lo < hi ? hash(rows[lo..<hi]) : []
             }
         }
         return parts.flatMap { $0 }
+    }
+
+    /// Appends a 0 byte (the leaf's domain prefix) and ``canonical`` to `out`, without
+    /// building the text as a `String`.
+    func appendLeaf(to out: CanonicalBytes) {
+        var ref = accountRef ?? ""
+        var status = status
+        ref.withUTF8 { ref in
+            status.withUTF8 { status in
+                out.reserve(1 + 19 + 20 + 2 + 2 * ref.count + 1 + 129 + 2 * status.count + 1 + 20)
+                out.append(0)
+                out.append("ballast-account-v1\n")
+                out.appendDecimal(Int64(line))
+                out.append(10)
+                if accountRef == nil {
+                    out.append(126)
+                } else {
+                    out.append(61)
+                    out.appendEscaped(UnsafeRawBufferPointer(ref))
+                }
+                out.append(10)
+                withUnsafeBytes(of: accountDigest.words) { out.appendHex($0) }
+                out.append(10)
+                withUnsafeBytes(of: planDigest.words) { out.appendHex($0) }
+                out.append(10)
+                out.appendEscaped(UnsafeRawBufferPointer(status))
+                out.append(10)
+                if let duplicateOfLine { out.appendDecimal(Int64(duplicateOfLine)) } else { out.append(126) }
+            }
+        }
     }
 }
 
@@ -227,21 +183,57 @@ extension AuditTrail {
                     """)
             let block = ids[0]
             try db.execute(sql: "UPDATE head SET accountRows = accountRows + ? WHERE one = 1", arguments: [rows.count])
+            // Bound straight through SQLite (no argument array per row); the values are copied
+            // by SQLite before each step.
+            let s = insert.sqliteStatement
+            let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
             for r in rows {
-                try insert.execute(arguments: [
-                    block, r.line, r.accountRef, r.accountDigest.data, r.planDigest.data, r.status, r.duplicateOfLine,
-                ])
+                sqlite3_reset(s)
+                sqlite3_bind_int64(s, 1, block)
+                sqlite3_bind_int64(s, 2, Int64(r.line))
+                if let ref = r.accountRef {
+                    Self.bind(ref, at: 3, of: s, transient)
+                } else {
+                    sqlite3_bind_null(s, 3)
+                }
+                withUnsafeBytes(of: r.accountDigest.words) { _ = sqlite3_bind_blob(s, 4, $0.baseAddress, 32, transient) }
+                withUnsafeBytes(of: r.planDigest.words) { _ = sqlite3_bind_blob(s, 5, $0.baseAddress, 32, transient) }
+                Self.bind(r.status, at: 6, of: s, transient)
+                if let dup = r.duplicateOfLine { sqlite3_bind_int64(s, 7, Int64(dup)) } else { sqlite3_bind_null(s, 7) }
+                let rc = sqlite3_step(s)
+                guard rc == SQLITE_DONE else {
+                    let message = String(cString: sqlite3_errmsg(sqlite3_db_handle(s)))
+                    sqlite3_reset(s)
+                    throw AuditError("cannot store account row (line \(r.line)): \(message)")
+                }
             }
+            sqlite3_reset(s)
+            sqlite3_clear_bindings(s)
         }[0]
+    }
+
+    /// Binds `text` (copied by SQLite) to parameter `index` of statement `s`; empty text stays text.
+    static func bind(_ text: String, at index: Int32, of s: OpaquePointer, _ transient: sqlite3_destructor_type) {
+        var text = text
+        text.withUTF8 { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { c in
+                if let base = c.baseAddress {
+                    _ = sqlite3_bind_text(s, index, base, Int32(c.count), transient)
+                } else {
+                    _ = sqlite3_bind_text(s, index, "", 0, transient)
+                }
+            }
+        }
     }
 
     /// The account rows of a block record, in line order.
     public func accounts(block: Int64) throws(AuditError) -> [AuditAccountRow] {
         do {
             return try queue.read { db in
-                try Row.fetchAll(
-                    db, sql: "SELECT * FROM account WHERE block = ? ORDER BY line", arguments: [block]
-                ).map { try Self.accountRow($0) }
+                let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM account WHERE block = ? ORDER BY line", arguments: [block])
+                var rows: [AuditAccountRow] = []
+                while let row = try cursor.next() { rows.append(try Self.accountRow(row)) }
+                return rows
             }
         } catch {
             throw AuditError("\(path): cannot read the audit trail: \(error)")
@@ -258,7 +250,8 @@ extension AuditTrail {
                 let record = try Self.record(row)
                 var accounts: [AuditAccountRow] = []
                 if record.entry.command == Self.blockCommand {
-                    accounts = try Row.fetchAll(rows, arguments: [record.id]).map { try Self.accountRow($0) }
+                    let cursor = try Row.fetchCursor(rows, arguments: [record.id])
+                    while let row = try cursor.next() { accounts.append(try Self.accountRow(row)) }
                 }
                 try body(record, accounts)
             }
@@ -272,11 +265,18 @@ extension AuditTrail {
             }
             return h
         }
-        guard let line = row["line"] as Int?, let status = row["status"] as String? else {
-            throw AuditError("an account row has no line or status")
+        guard let line = row["line"] as Int?, case .text(let status) = field(row, "status") else {
+            throw AuditError("an account row has no line, or its status is not valid UTF-8 text (the database was edited)")
+        }
+        let ref: String?
+        switch field(row, "accountRef") {
+        case .null: ref = nil
+        case .text(let text): ref = text
+        case .invalid, .other:
+            throw AuditError("the account row of line \(line): accountRef is not valid UTF-8 text (the database was edited)")
         }
         return AuditAccountRow(
-            line: line, accountRef: row["accountRef"], accountDigest: try digest(row["accountDigest"]),
+            line: line, accountRef: ref, accountDigest: try digest(row["accountDigest"]),
             planDigest: try digest(row["planDigest"]), status: status, duplicateOfLine: row["duplicateOfLine"])
     }
 }
@@ -295,6 +295,18 @@ public struct AuditHash: Sendable, Hashable {
     public init(_ digest: SHA256Digest) {
         words = (0, 0, 0, 0)
         digest.withUnsafeBytes { raw in withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: raw) } }
+    }
+
+    /// SHA-256 of `bytes` in one call (the trail's own routine: the same digest as swift-crypto's,
+    /// checked against it in the tests, without a hashing object per message; it uses the x86
+    /// SHA extensions when the processor has them).
+    ///
+    /// - Complexity: O(`bytes.count`).
+    public init(sha256Of bytes: UnsafeRawBufferPointer) {
+        words = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &words) { out in
+            ballast_sha256(bytes.baseAddress, bytes.count, out.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        }
     }
 
     /// The digest held in 32 bytes; `nil` for any other length.
@@ -319,4 +331,49 @@ public struct AuditHash: Sendable, Hashable {
 
     /// Hashes the bytes.
     public func hash(into hasher: inout Hasher) { withUnsafeBytes(of: words) { hasher.combine(bytes: $0) } }
+}
+
+/// The pseudonymous account references of one key, made ready once for many accounts:
+/// `acct-` and the first 24 hex digits of HMAC-SHA-256(key, `account:` + id), the same text
+/// as `Privacy.pseudonym(of: "account:" + id, key:)` with `acct-` for `cust-` (checked in the
+/// tests), without setting the key up again for every account.
+public struct AuditAccountPseudonyms: Sendable {
+    let key: ballast_hmac_sha256_key
+
+    /// References under `key` (any length; RFC 2104).
+    public init(key: [UInt8]) {
+        var prepared = ballast_hmac_sha256_key()
+        key.withUnsafeBytes { ballast_hmac_sha256_prepare($0.baseAddress, $0.count, &prepared) }
+        self.key = prepared
+    }
+
+    /// The reference of account `id`.
+    public func reference(_ id: String) -> String {
+        var id = id
+        return id.withUTF8 { id in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 8 + id.count) { message in
+                let scope: StaticString = "account:"
+                message.baseAddress!.update(from: scope.utf8Start, count: 8)
+                if let base = id.baseAddress { (message.baseAddress! + 8).update(from: base, count: id.count) }
+                var mac = AuditHash(sha256Of: UnsafeRawBufferPointer(start: nil, count: 0))
+                withUnsafeMutableBytes(of: &mac.words) { out in
+                    withUnsafePointer(to: key) { k in
+                        ballast_hmac_sha256(k, message.baseAddress, 8 + id.count, out.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                    }
+                }
+                return String(unsafeUninitializedCapacity: 29) { text in
+                    let prefix: StaticString = "acct-"
+                    let digits: StaticString = "0123456789abcdef"
+                    _ = text.initialize(from: UnsafeBufferPointer(start: prefix.utf8Start, count: 5))
+                    withUnsafeBytes(of: mac.words) { bytes in
+                        for k in 0..<12 {
+                            text[5 + 2 * k] = digits.utf8Start[Int(bytes[k] >> 4)]
+                            text[6 + 2 * k] = digits.utf8Start[Int(bytes[k] & 15)]
+                        }
+                    }
+                    return 29
+                }
+            }
+        }
+    }
 }

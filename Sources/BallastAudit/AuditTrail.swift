@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import Synchronization
 
 /// What one audited action produced, before it is chained into the trail.
 ///
@@ -222,10 +223,7 @@ public final class AuditTrail: Sendable {
             throw AuditError("\(path): the file is empty, not an audit trail (an emptied trail is not an intact one)")
         }
         do {
-            var config = Configuration()
-            config.readonly = true
-            config.busyMode = .timeout(30)
-            queue = try DatabaseQueue(path: path, configuration: config)
+            queue = try DatabaseQueue(path: path, configuration: Self.readOnlyConfiguration)
             let tables = try queue.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
             guard tables.contains("record"), tables.contains("head") else {
                 throw AuditError("\(path): not an audit database (it has no records table)")
@@ -235,6 +233,17 @@ public final class AuditTrail: Sendable {
         } catch {
             throw AuditError("\(path): cannot open the audit database for reading: \(error)")
         }
+    }
+
+    /// A reader's connection: read-only, waiting up to 30 s for a writer's lock, and reading the
+    /// file through memory mapping (SQLite's `mmap_size`, capped at 2 GiB by SQLite), which
+    /// spares a copy of every page read by `verify` and `export`.
+    static var readOnlyConfiguration: Configuration {
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(30)
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA mmap_size = 2147418112") }
+        return config
     }
 
     /// The schema and its migrations, in order. Never edit a registered migration; add one.
@@ -422,11 +431,27 @@ public final class AuditTrail: Sendable {
 
     static func record(_ row: Row) throws -> AuditRecord {
         let id = integer(row, "id") ?? 0
+        func invalid(_ column: String) -> AuditError {
+            AuditError(
+                "record \(id): \(column) is not valid UTF-8 text (the database was edited); it is refused rather than shown with "
+                    + "its bytes replaced; run `ballast audit verify`")
+        }
         func required(_ column: String) throws -> String {
-            guard let value = text(row, column) else {
+            switch field(row, column) {
+            case .text(let value): return value
+            case .invalid: throw invalid(column)
+            case .null, .other:
                 throw AuditError("record \(id): \(column) is missing or not text (the database was edited); run `ballast audit verify`")
             }
-            return value
+        }
+        func optional(_ column: String) throws -> String? {
+            switch field(row, column) {
+            case .text(let value): return value
+            case .null: return nil
+            case .invalid: throw invalid(column)
+            case .other:
+                throw AuditError("record \(id): \(column) is not text (the database was edited); run `ballast audit verify`")
+            }
         }
         func decode<T: Decodable>(_ column: String, _: T.Type) throws -> T {
             guard let value = try? JSONDecoder().decode(T.self, from: Data(try required(column).utf8)) else {
@@ -437,19 +462,59 @@ public final class AuditTrail: Sendable {
         }
         var e = AuditEntry(command: try required("command"), engineVersion: try required("engineVersion"), outputs: try required("outputs"))
         e.time = try required("time")
-        e.customerRef = text(row, "customerRef")
-        e.accountRef = text(row, "accountRef")
+        e.customerRef = try optional("customerRef")
+        e.accountRef = try optional("accountRef")
         e.inputs = try decode("inputs", [String: String].self)
         e.parameters = try decode("parameters", [String: String].self)
-        e.suitability = text(row, "suitability")
+        e.suitability = try optional("suitability")
         e.warnings = try decode("warnings", [String].self)
         e.acknowledged = integer(row, "acknowledged") == 1
         return AuditRecord(id: id, entry: e, previousHash: try required("previousHash"), hash: try required("hash"))
     }
 
-    /// A column's text, `nil` when it is NULL or not text (never a crash on what an edit left).
+    /// What a column of a stored row holds.
+    enum Field {
+        case null
+        /// Text whose stored bytes are valid UTF-8 without a NUL: exactly these bytes.
+        case text(String)
+        /// Text whose stored bytes are not valid UTF-8 (or hold a NUL): never read as other text.
+        case invalid
+        /// An integer, a real or a blob.
+        case other
+    }
+
+    /// A column of a row read from a statement (a cursor's row: its stored bytes are still
+    /// there), checked byte for byte: SQLite's text is not decoded with replacement characters.
+    static func field(_ row: Row, _ column: String) -> Field {
+        switch (row[column] as DatabaseValue?)?.storage {
+        case nil, .null: return .null
+        case .string: return checked(try? row.withUnsafeData(named: column, validated))
+        default: return .other
+        }
+    }
+
+    /// A column by index (see the column-name variant).
+    static func field(_ row: Row, _ index: Int) -> Field {
+        switch (row[index] as DatabaseValue).storage {
+        case .null: return .null
+        case .string: return checked(try? row.withUnsafeData(atIndex: index, validated))
+        default: return .other
+        }
+    }
+
+    /// Stored text bytes as a `String` when they are valid UTF-8 without a NUL.
+    static func validated(_ data: Data?) -> String? {
+        guard let data else { return "" }
+        guard !data.contains(0) else { return nil }
+        return String(validating: data, as: UTF8.self)
+    }
+
+    static func checked(_ text: String??) -> Field { (text ?? nil).map(Field.text) ?? .invalid }
+
+    /// A column's text, `nil` when it is NULL, not text or not valid UTF-8 (never a crash on
+    /// what an edit left).
     static func text(_ row: Row, _ column: String) -> String? {
-        guard case .string(let s) = (row[column] as DatabaseValue?)?.storage else { return nil }
+        guard case .text(let s) = field(row, column) else { return nil }
         return s
     }
 
@@ -461,7 +526,7 @@ public final class AuditTrail: Sendable {
 
     /// A column's text by index.
     static func text(_ row: Row, _ index: Int) -> String? {
-        guard case .string(let s) = (row[index] as DatabaseValue).storage else { return nil }
+        guard case .text(let s) = field(row, index) else { return nil }
         return s
     }
 
@@ -485,7 +550,15 @@ public final class AuditTrail: Sendable {
         }
         sql += " ORDER BY id"
         if let limit { sql += " LIMIT \(limit)" }
-        do { return try queue.read { db in try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.record) } } catch {
+        // Through a cursor: each row's stored bytes are checked before they become text.
+        do {
+            return try queue.read { db in
+                let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+                var records: [AuditRecord] = []
+                while let row = try cursor.next() { records.append(try Self.record(row)) }
+                return records
+            }
+        } catch {
             throw AuditError("\(path): cannot read the audit trail: \(error)")
         }
     }
@@ -493,7 +566,10 @@ public final class AuditTrail: Sendable {
     /// One record.
     public func record(id: Int64) throws(AuditError) -> AuditRecord? {
         do {
-            return try queue.read { db in try Row.fetchOne(db, sql: "SELECT * FROM record WHERE id = ?", arguments: [id]).map(Self.record) }
+            return try queue.read { db in
+                let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM record WHERE id = ?", arguments: [id])
+                return try cursor.next().map { try Self.record($0) }
+            }
         } catch {
             throw AuditError("\(path): cannot read the audit trail: \(error)")
         }
@@ -507,123 +583,161 @@ public final class AuditTrail: Sendable {
         }
     }
 
-    /// Runs SQLite's integrity check, then re-computes every hash, link and Merkle root, and
-    /// checks the head: names the first record that was edited, deleted, inserted or moved.
+    /// Runs SQLite's integrity check, re-computes every hash, link and Merkle root, and checks
+    /// the head: names the first record that was edited, deleted, inserted or moved.
+    ///
+    /// The work runs on three threads: the integrity check on its own connection, the chain
+    /// and the account rows read on the caller's, and the account rows' leaf and Merkle hashes
+    /// on a third, fed in chunks as they are read. A damaged file is reported as such whatever
+    /// the other two found; otherwise the first broken record in chain order is named.
     ///
     /// - Complexity: O(records + account rows).
     public func verify() throws(AuditError) -> AuditVerification {
-        do {
-            return try queue.read { db -> AuditVerification in
-                let integrity = try String.fetchAll(db, sql: "PRAGMA integrity_check")
-                if integrity != ["ok"] {
-                    return AuditVerification(
-                        intact: false, records: 0, firstBroken: 0,
-                        problem: "the database file is damaged: " + integrity.prefix(3).joined(separator: "; "), headHash: "")
-                }
-                let (count, lastId, lastHash) = try Self.head(db)
-                var expectedId: Int64 = 1
-                var previous = Self.zeroHash
-                var n = 0
-                func broken(_ id: Int64, _ problem: String) -> AuditVerification {
-                    AuditVerification(intact: false, records: n, firstBroken: id, problem: problem, headHash: lastHash)
-                }
-                let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM record ORDER BY id")
-                // The account rows of batch blocks, read alongside in (block, line) order.
-                let accounts = try Row.fetchCursor(
-                    db,
-                    sql:
-                        "SELECT block, line, accountRef, accountDigest, planDigest, status, duplicateOfLine FROM account ORDER BY block, line"
-                )
-                var scratch: [UInt8] = []
-                var ends: [Int] = []
-                var pending = try accounts.next()
-                var accountRows = 0
-                while let row = try cursor.next() {
-                    guard let id = Self.integer(row, "id"), let previousHash = Self.text(row, "previousHash"),
-                        let hash = Self.text(row, "hash")
-                    else {
-                        return broken(expectedId, "a record has no id, link or hash (the database was edited)")
-                    }
-                    let r = (id: id, previousHash: previousHash, hash: hash)
-                    n += 1
-                    if r.id != expectedId {
-                        return broken(
-                            expectedId,
-                            r.id > expectedId ? "record \(expectedId) is missing (deleted)" : "record \(r.id) appears out of order")
-                    }
-                    if r.previousHash != previous {
-                        return broken(r.id, "its link to record \(r.id - 1) does not match (a record was inserted, removed or moved)")
-                    }
-                    if ["customerRef", "accountRef", "suitability"].contains(where: { Self.text(row, $0) == "" }) {
-                        return broken(r.id, "an optional field holds empty text where the trail writes NULL (edited)")
-                    }
-                    guard let text = Self.canonical(row, id: r.id, previousHash: r.previousHash) else {
-                        return broken(r.id, "a required field is empty (NULL) or not text (the database was edited)")
-                    }
-                    if AuditEntry.digest(Data(text.utf8)) != r.hash { return broken(r.id, "its content does not match its hash (edited)") }
-                    // Account rows belong to a block record; one that points elsewhere was added.
-                    if let a = pending, (Self.integer(a, 0) ?? 0) < r.id {
-                        return broken(
-                            r.id, "an account row (line \(Self.integer(a, 1) ?? 0)) belongs to no batch block (an account row was added)")
-                    }
-                    if Self.text(row, "command") == Self.blockCommand {
-                        // The block's canonical texts back to back, then their hashes in parallel.
-                        scratch.removeAll(keepingCapacity: true)
-                        ends.removeAll(keepingCapacity: true)
-                        while let a = pending, Self.integer(a, 0) == r.id {
-                            if try !AuditAccountRow.appendCanonical(stored: a, to: &scratch) {
-                                // The general path: escaped text, or a field that is not what the trail writes.
-                                guard let line = Self.integer(a, 1).map(Int.init),
-                                    case .blob(let accountBytes) = (a[3] as DatabaseValue).storage,
-                                    let accountDigest = AuditHash(bytes: accountBytes),
-                                    case .blob(let planBytes) = (a[4] as DatabaseValue).storage,
-                                    let planDigest = AuditHash(bytes: planBytes), let status = Self.text(a, 5)
-                                else {
-                                    return broken(r.id, "one of its account rows has a missing or malformed field (edited)")
-                                }
-                                let row = AuditAccountRow(
-                                    line: line, accountRef: Self.text(a, 2), accountDigest: accountDigest, planDigest: planDigest,
-                                    status: status, duplicateOfLine: Self.integer(a, 6).map(Int.init))
-                                scratch.append(contentsOf: row.canonical.utf8)
-                            }
-                            ends.append(scratch.count)
-                            pending = try accounts.next()
-                        }
-                        let leaves = AuditAccountRow.leaves(bytes: scratch, ends: ends)
-                        accountRows += leaves.count
-                        let outputs = Self.text(row, "outputs") ?? ""
-                        if outputs != "{\"merkleRoot\":\"\(AuditAccountRow.merkleRoot(leaves))\"}" {
-                            return broken(
-                                r.id,
-                                "its \(leaves.count) account rows do not match its Merkle root (an account row was edited, added or removed)"
-                            )
-                        }
-                    }
-                    if let a = pending, (Self.integer(a, 0) ?? 0) <= r.id {
-                        return broken(
-                            r.id, "an account row (line \(Self.integer(a, 1) ?? 0)) belongs to no batch block (an account row was added)")
-                    }
-                    previous = r.hash
-                    expectedId += 1
-                }
-                if let a = pending {
-                    return broken(
-                        expectedId,
-                        "an account row (line \(Self.integer(a, 1) ?? 0)) belongs to no batch block (an account row was added)")
-                }
-                if Int64(n) != count || expectedId - 1 != lastId || previous != lastHash {
-                    return broken(
-                        expectedId,
-                        "the chain ends at record \(expectedId - 1) but the head records \(count) records ending at \(lastId) (records removed from or added to the end)"
-                    )
-                }
-                return AuditVerification(intact: true, records: n + accountRows, firstBroken: nil, problem: nil, headHash: lastHash)
+        // The integrity check reads the whole file: on its own connection, beside the chain.
+        final class Outcome: Sendable { let result = Mutex<Result<[String], any Error>?>(nil) }
+        let integrity = Outcome()
+        let checked = DispatchSemaphore(value: 0)
+        let path = self.path
+        let mainQueue = queue
+        Thread.detachNewThread {
+            let result = Result { () throws -> [String] in
+                // A second connection where the file allows one; the trail's own otherwise.
+                let checker = (try? DatabaseQueue(path: path, configuration: Self.readOnlyConfiguration)) ?? mainQueue
+                return try checker.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
             }
+            integrity.result.withLock { $0 = result }
+            checked.signal()
+        }
+        func damaged() throws -> AuditVerification? {
+            checked.wait()
+            checked.signal()
+            let lines = try integrity.result.withLock { try $0!.get() }
+            guard lines != ["ok"] else { return nil }
+            return AuditVerification(
+                intact: false, records: 0, firstBroken: 0,
+                problem: "the database file is damaged: " + lines.prefix(3).joined(separator: "; "), headHash: "")
+        }
+        let chain: Result<AuditVerification, any Error>
+        do { chain = .success(try queue.read { db in try Self.verifyChain(db) }) } catch { chain = .failure(error) }
+        do {
+            if let d = try damaged() { return d }
+            return try chain.get()
         } catch let e as AuditError {
             throw e
         } catch {
             throw AuditError("\(path): cannot read the audit trail: \(error)")
         }
+    }
+
+    /// The chain and account-row checks of ``verify()`` (everything but the integrity check).
+    static func verifyChain(_ db: Database) throws -> AuditVerification {
+        let (count, lastId, lastHash) = try Self.head(db)
+        var expectedId: Int64 = 1
+        var previous = Self.zeroHash
+        var n = 0
+        // The first problem found here, and whether it comes before the block's Merkle check
+        // (which the hasher makes) in the order the checks of one record are made.
+        var found: (id: Int64, records: Int, problem: String, beforeMerkle: Bool)?
+        let hasher = BlockHasher()
+        let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM record ORDER BY id")
+        // The account rows of batch blocks, read alongside in (block, line) order.
+        let accounts = try AccountScan(db)
+        var accountRows = 0
+        func orphan() -> String {
+            "an account row (line \(accounts.line ?? 0)) belongs to no batch block (an account row was added)"
+        }
+        chain: while let row = try cursor.next() {
+            func broken(_ id: Int64, _ problem: String, beforeMerkle: Bool = true) {
+                found = (id, n, problem, beforeMerkle)
+            }
+            guard let id = Self.integer(row, "id"), let previousHash = Self.text(row, "previousHash"),
+                let hash = Self.text(row, "hash")
+            else {
+                broken(expectedId, "a record has no id, link or hash (the database was edited)")
+                break
+            }
+            n += 1
+            if id != expectedId {
+                broken(expectedId, id > expectedId ? "record \(expectedId) is missing (deleted)" : "record \(id) appears out of order")
+                break
+            }
+            if previousHash != previous {
+                broken(id, "its link to record \(id - 1) does not match (a record was inserted, removed or moved)")
+                break
+            }
+            if ["customerRef", "accountRef", "suitability"].contains(where: {
+                switch Self.field(row, $0) {
+                case .null: return false
+                case .text(let s): return s.isEmpty
+                case .invalid, .other: return true
+                }
+            }) {
+                broken(id, "an optional field holds empty text where the trail writes NULL, or something other than text (edited)")
+                break
+            }
+            guard let text = Self.canonical(row, id: id, previousHash: previousHash) else {
+                broken(id, "a required field is empty (NULL) or not text (the database was edited)")
+                break
+            }
+            if AuditEntry.digest(Data(text.utf8)) != hash {
+                broken(id, "its content does not match its hash (edited)")
+                break
+            }
+            // Account rows belong to a block record; one that points elsewhere was added.
+            if accounts.hasRow, (accounts.block ?? 0) < id {
+                broken(id, orphan())
+                break
+            }
+            if Self.text(row, "command") == Self.blockCommand {
+                // The block's leaf texts, in chunks, to the hasher; then its end and root.
+                var chunk = hasher.take()
+                while accounts.hasRow, accounts.block == id {
+                    guard accounts.appendLeaf(to: chunk.bytes) else {
+                        hasher.discard(chunk)
+                        broken(id, "one of its account rows has a missing or malformed field (edited)")
+                        break chain
+                    }
+                    chunk.ends.append(chunk.bytes.count)
+                    accountRows += 1
+                    if chunk.ends.count == BlockHasher.Chunk.rows {
+                        hasher.hash(chunk)
+                        chunk = hasher.take()
+                    }
+                    try accounts.step()
+                }
+                hasher.hash(chunk)
+                hasher.end(block: id, outputs: Self.text(row, "outputs") ?? "")
+            }
+            if accounts.hasRow, (accounts.block ?? 0) <= id {
+                broken(id, orphan(), beforeMerkle: false)
+                break
+            }
+            previous = hash
+            expectedId += 1
+        }
+        if found == nil, accounts.hasRow {
+            found = (expectedId, n, orphan(), true)
+        }
+        if found == nil, Int64(n) != count || expectedId - 1 != lastId || previous != lastHash {
+            found = (
+                expectedId, n,
+                "the chain ends at record \(expectedId - 1) but the head records \(count) records ending at \(lastId) (records removed from or added to the end)",
+                true
+            )
+        }
+        // The hasher has seen only blocks up to the one the reading stopped at: its mismatch,
+        // when earlier (or the same record's, when the reader's problem comes after), is first.
+        if let m = hasher.finish(), found.map({ m.block < $0.id || (m.block == $0.id && !$0.beforeMerkle) }) ?? true {
+            return AuditVerification(
+                intact: false, records: Int(m.block), firstBroken: m.block,
+                problem: "its \(m.rows) account rows do not match its Merkle root (an account row was edited, added or removed)",
+                headHash: lastHash)
+        }
+        if let found {
+            return AuditVerification(
+                intact: false, records: found.records, firstBroken: found.id, problem: found.problem, headHash: lastHash)
+        }
+        return AuditVerification(intact: true, records: n + accountRows, firstBroken: nil, problem: nil, headHash: lastHash)
     }
 
     /// The canonical text of a stored record, `nil` when a required column is NULL or not text.

@@ -237,9 +237,13 @@ public struct ProfilingError: Error, Sendable, Equatable, CustomStringConvertibl
         self.issues = issues
     }
 
-    /// The file and every issue, one per line.
+    /// The file and its issues, one per line: the first 20, then how many more there are
+    /// (``issues`` holds them all).
     public var description: String {
-        let head = (file.map { "\($0): " } ?? "") + "\(issues.count) problem\(issues.count == 1 ? "" : "s")"
-        return head + "\n" + issues.map { "  - \($0)" }.joined(separator: "\n")
+        let head = (file.map { "\($0): " } ?? "") + "\(MessageList.grouped(issues.count)) problem\(issues.count == 1 ? "" : "s")"
+        let limit = MessageList.defaultLimit
+        var lines = issues.prefix(limit).map { "  - \($0)" }
+        if issues.count > limit { lines.append("  - and \(MessageList.grouped(issues.count - limit)) more") }
+        return head + "\n" + lines.joined(separator: "\n")
     }
 }

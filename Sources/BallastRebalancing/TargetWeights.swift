@@ -138,6 +138,6 @@ public struct TargetWeightsError: Error, Sendable, Equatable, CustomStringConver
     /// Each problem, with the model and symbol it concerns.
     public var problems: [String]
 
-    /// `file: problem; problem`.
-    public var description: String { "\(source): " + problems.joined(separator: "; ") }
+    /// `file: problem; problem`, the first 20 problems and then how many more there are.
+    public var description: String { "\(source): " + MessageList.joined(problems, separator: "; ") }
 }

@@ -293,9 +293,7 @@ public struct BatchAuditContext: Sendable {
 
     /// `acct-` and the first 24 hex digits of the keyed pseudonym of `account:ID`: the same
     /// account gets the same reference in every run with the same key.
-    public func accountReference(_ id: String) -> String {
-        "acct-" + Privacy.pseudonym(of: "account:" + id, key: SymmetricKey(data: key)).dropFirst(5)
-    }
+    public func accountReference(_ id: String) -> String { AuditAccountPseudonyms(key: key).reference(id) }
 }
 
 // MARK: - The workflow
@@ -354,6 +352,18 @@ public struct BatchRebalancer: Sendable {
     /// error record and its bytes are dropped as they are read, so that memory stays bounded
     /// by this limit plus two blocks.
     public var maxLineBytes = 1 << 20
+    /// The longest field of an account line, in bytes (default 64 KiB): a key, a text or a
+    /// number longer than this makes the line an error record naming the field, its line and its
+    /// account id. Checked only on lines longer than the limit, so ordinary lines cost nothing.
+    public var maxFieldBytes = 1 << 16
+    /// The largest input read, in bytes (default 256 GiB): a book file larger than this is
+    /// refused before anything is written, and standard input that grows past it stops the run
+    /// at the line that crosses it.
+    public var maxInputBytes: UInt64 = 1 << 38
+    /// The clock that stamps the audit records (default the system's). Each block record is
+    /// stamped when the writer commits it, never earlier than the record before it, so that the
+    /// chain's order and its times agree even when the system clock steps back.
+    public var clock: @Sendable () -> Date = { Date() }
     /// A kill point for crash tests (`nil`: none).
     public var faultInjection: BatchFaultInjection?
 
@@ -390,12 +400,17 @@ public struct BatchRebalancer: Sendable {
 
     // MARK: Planning one line (the general path)
 
-    /// Plans one input line; returns the output line and the error line, if any.
-    func process(line: String, number: Int) -> (
+    /// Plans one input line; returns the output line and the error line, if any. An
+    /// `unterminated` line (the input's last, without a line end) that cannot be planned says so.
+    func process(line: String, number: Int, unterminated: Bool = false) -> (
         output: String, error: String?, status: PlanStatus, turnover: Double, cost: Double, accountId: String?
     ) {
         func failure(_ id: String?, _ reason: String) -> (String, String?, PlanStatus, Double, Double, String?) {
-            let text = Self.errorRecord(line: number, accountId: id, reason)
+            let cut =
+                unterminated
+                ? "the input ends in the middle of this line (no line end after it: the file was cut short or was still being written); "
+                : ""
+            let text = Self.errorRecord(line: number, accountId: id, cut + reason)
             return (text, text, .error, 0, 0, id)
         }
         let account: Account
@@ -425,6 +440,52 @@ public struct BatchRebalancer: Sendable {
         if let id { record["accountId"] = id }
         return (try? JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) }
             ?? "{\"status\":\"error\"}"
+    }
+
+    /// The longest field of a JSON line (a key, a text between quotes, or a bare number or
+    /// word) with its length in bytes and a name for messages: `key "holdings"` for a value
+    /// (the key it belongs to, shortened), `a key` for a key. `nil` for a line without fields.
+    ///
+    /// - Complexity: O(line length), one pass.
+    static func longestField(in line: UnsafeBufferPointer<UInt8>) -> (bytes: Int, name: String)? {
+        var best: (bytes: Int, start: Int, isKey: Bool, key: Range<Int>?)?
+        var lastKey: Range<Int>?
+        var k = 0
+        while k < line.count {
+            let c = line[k]
+            var token: Range<Int>
+            var quoted = false
+            if c == 34 {
+                // A text: up to the closing quote, skipping escaped characters.
+                var j = k + 1
+                while j < line.count && line[j] != 34 { j += line[j] == 92 ? 2 : 1 }
+                token = (k + 1)..<min(j, line.count)
+                quoted = true
+                k = j + 1
+            } else if c == 123 || c == 125 || c == 91 || c == 93 || c == 44 || c == 58 || c == 32 || c == 9 || c == 13 {
+                k += 1
+                continue
+            } else {
+                var j = k
+                while j < line.count && ![123, 125, 91, 93, 44, 58, 32, 9, 13, 34].contains(line[j]) { j += 1 }
+                token = k..<j
+                k = j
+            }
+            // A key is a text followed by a colon.
+            var n = k
+            while n < line.count && (line[n] == 32 || line[n] == 9) { n += 1 }
+            let isKey = quoted && n < line.count && line[n] == 58
+            if best == nil || token.count > best!.bytes {
+                best = (token.count, token.lowerBound, isKey, isKey ? nil : lastKey)
+            }
+            if isKey { lastKey = token }
+        }
+        guard let best else { return nil }
+        if best.isKey { return (best.bytes, "a key") }
+        guard let key = best.key else { return (best.bytes, "a value") }
+        let name = String(
+            decoding: UnsafeBufferPointer(rebasing: line[key.lowerBound..<min(key.upperBound, key.lowerBound + 40)]), as: UTF8.self)
+        return (best.bytes, name + (key.count > 40 ? "..." : ""))
     }
 
     /// The id of a line that cannot be planned, when its top-level `id` can be read at all.
@@ -478,6 +539,8 @@ public struct BatchRebalancer: Sendable {
         /// The line of each account id's first occurrence (the duplicate check).
         var firstLine = FirstLineTable()
         var lastWritten = (lines: 0, time: "")
+        /// The time of the last audit record written (block records are never stamped earlier).
+        var lastStamp = ""
     }
 
     /// Writes blocks in order on its own queue, keeps the counts, saves checkpoints.
@@ -491,6 +554,7 @@ public struct BatchRebalancer: Sendable {
         let engineVersion: String
         let options: [String: String]
         let fault: BatchFaultInjection?
+        let clock: @Sendable () -> Date
         let blocks = Mutex(0)
         let outputPath: String
         let state: Mutex<WriterState>
@@ -501,9 +565,10 @@ public struct BatchRebalancer: Sendable {
         init(
             out: FileHandle, err: FileHandle?, checkpoints: (any BatchCheckpointStore)?, durable: Bool, audit: (any BatchAuditSink)?,
             run: String, engineVersion: String, options: [String: String], fault: BatchFaultInjection?, outputPath: String,
-            state: WriterState
+            state: WriterState, clock: @escaping @Sendable () -> Date
         ) {
             self.fault = fault
+            self.clock = clock
             self.engineVersion = engineVersion
             self.options = options
             self.out = out
@@ -517,6 +582,14 @@ public struct BatchRebalancer: Sendable {
         }
 
         var failed: (any Error)? { failure.withLock { $0 } }
+
+        /// The time of a record committed now: the clock's, or the last record's when the clock
+        /// stepped back.
+        func stamp(_ state: inout WriterState) -> String {
+            let now = AuditEntry.timestamp(clock())
+            state.lastStamp = max(now, state.lastStamp)
+            return state.lastStamp
+        }
 
         static func keepTail(_ tail: inout [UInt8], _ bytes: UnsafeRawBufferPointer) {
             if bytes.count >= 4096 {
@@ -586,7 +659,7 @@ public struct BatchRebalancer: Sendable {
         }
 
         /// Writes the parts of one block, then records that the input up to `linesDone` is done.
-        func write(_ parts: [Part], linesDone: Int, input: (bytes: UInt64, digest: String), time: String, checkpoint: Bool = true) {
+        func write(_ parts: [Part], linesDone: Int, input: (bytes: UInt64, digest: String), checkpoint: Bool = true) {
             guard failed == nil else { return }
             do {
                 try state.withLock { state in
@@ -613,6 +686,7 @@ public struct BatchRebalancer: Sendable {
                     }
                     fault?.reached(.afterOutputWrite, block: block)
                     let records = parts.flatMap(\.records)
+                    let time = stamp(&state)
                     guard let checkpoints else {
                         // A pipe stage has no checkpoint, but its accounts are recorded all the same.
                         if let audit { try audit.recordBlock(records, run: run, engineVersion: engineVersion, time: time, progress: nil) }
@@ -774,6 +848,11 @@ public struct BatchRebalancer: Sendable {
             }
             inputHandle = h
             inputSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.uint64Value
+            if let size = inputSize, size > maxInputBytes {
+                throw BatchRebalanceError(
+                    "\(path): \(size) bytes, larger than \(maxInputBytes), the largest input allowed (raise it with --max-input-bytes, or split the book); nothing was planned"
+                )
+            }
         }
         let fast: BatchPlanner?
         do { fast = try BatchPlanner(planner: planner, targets: targets, prices: prices, asOf: asOf) } catch {
@@ -782,18 +861,24 @@ public struct BatchRebalancer: Sendable {
         }
         let workers = max(1, jobs)
         var runId = ""
+        var runTime = ""
         if let audit {
-            runId = try audit.sink.beginBatch(
-                AuditEntry(
-                    command: "rebalance-batch", engineVersion: engineVersion, inputs: audit.inputs,
-                    parameters: audit.parameters.merging(["resumedAtLine": String(skip)]) { $1 }, outputs: "{}"))
+            let run = AuditEntry(
+                command: "rebalance-batch", engineVersion: engineVersion, inputs: audit.inputs,
+                parameters: audit.parameters.merging(["resumedAtLine": String(skip)]) { $1 }, outputs: "{}", time: clock())
+            runTime = run.time
+            runId = try audit.sink.beginBatch(run)
         }
+        var writerState = WriterState(counts: counts, outTail: outTail, errTail: errTail)
+        writerState.lastStamp = runTime
         let writer = Writer(
             out: outHandle, err: errHandle, checkpoints: checkpointStore, durable: durable, audit: audit?.sink, run: runId,
             engineVersion: engineVersion, options: optionDigests, fault: faultInjection, outputPath: absoluteOutput,
-            state: WriterState(counts: counts, outTail: outTail, errTail: errTail)
+            state: writerState, clock: clock
         )
         let audit = self.audit
+        // The pseudonym key is set up once for the run, not once per account.
+        let pseudonyms = audit.map { AuditAccountPseudonyms(key: $0.key) }
         // Two sets of parts: the workers fill one while the writer empties the other.
         let sets = [(0..<workers).map { _ in Part() }, (0..<workers).map { _ in Part() }]
         let free = [DispatchSemaphore(value: 1), DispatchSemaphore(value: 1)]
@@ -819,10 +904,29 @@ public struct BatchRebalancer: Sendable {
             let got = try readBlock(inputHandle.fileDescriptor, into: &buffer, upTo: blockSize)
             if got == 0 { atEnd = true }
             bytesRead += UInt64(got)
+            if bytesRead > maxInputBytes {
+                // A pipe that goes on past the limit: the blocks before are written and checkpointed.
+                writer.queue.sync {}
+                throw BatchRebalanceError(
+                    "\(inputName): more than \(maxInputBytes) bytes, the largest input allowed, after line \(linesRead) (raise it with --max-input-bytes); the lines before are planned"
+                )
+            }
+            if got == 0, case .file(let path) = input, let size = inputSize, bytesRead != size {
+                // Another process was still writing the book (or cut it short): its end is not
+                // a book's end. The blocks before it are checkpointed; the tail is not planned.
+                writer.queue.sync {}
+                throw BatchRebalanceError(
+                    bytesRead > size
+                        ? "\(path): the file grew while it was read (\(size) bytes when the run started, \(bytesRead) read): it was still being written; wait until it is complete, then run again with --resume"
+                        : "\(path): the file shrank while it was read (\(size) bytes when the run started, only \(bytesRead) there at the end): it was cut short or replaced; run again without --resume once it is complete"
+                )
+            }
             starts.removeAll(keepingCapacity: true)
             ends.removeAll(keepingCapacity: true)
             numbers.removeAll(keepingCapacity: true)
             idOnly.removeAll(keepingCapacity: true)
+            // The block's index of a last line without a line end (-1: none).
+            var unterminated = -1
             var consumed = 0
             let limit = maxLineBytes
             buffer.withUnsafeBufferPointer { b in
@@ -868,6 +972,7 @@ public struct BatchRebalancer: Sendable {
                         ends.append(end)
                         numbers.append(linesRead)
                         idOnly.append(linesRead <= skip)
+                        if hit == nil { unterminated = starts.count - 1 }
                     }
                     p = min(newline + 1, b.count)
                 }
@@ -900,7 +1005,7 @@ public struct BatchRebalancer: Sendable {
             free[current].wait()
             let count = starts.count
             let slice = (count + workers - 1) / workers
-            let (s, e, nums, only) = (starts, ends, numbers, idOnly)
+            let (s, e, nums, only, cut) = (starts, ends, numbers, idOnly, unterminated)
             buffer.withUnsafeBufferPointer { b in
                 nonisolated(unsafe) let bytes = b
                 DispatchQueue.concurrentPerform(iterations: workers) { w in
@@ -944,6 +1049,37 @@ public struct BatchRebalancer: Sendable {
                             continue
                         }
                         let line = UnsafeBufferPointer(rebasing: bytes[s[k]..<e[k]])
+                        if !only[k], line.count > maxFieldBytes, let field = Self.longestField(in: line), field.bytes > maxFieldBytes {
+                            // A field over the limit: an error record naming it, the line and the account.
+                            let id = identity(of: line).flatMap { $0.utf8.count <= maxFieldBytes ? $0 : nil }
+                            var text = Self.errorRecord(
+                                line: nums[k], accountId: id,
+                                "\(field.name): \(field.bytes) bytes, longer than \(maxFieldBytes), the longest field allowed (raise it with --max-field-bytes); the line is not planned"
+                            )
+                            text.withUTF8 {
+                                part.output.append(UnsafeRawBufferPointer($0))
+                                part.errors.append(UnsafeRawBufferPointer($0))
+                            }
+                            part.errors.append(10)
+                            if let pseudonyms {
+                                var record = text
+                                part.records.append(
+                                    BatchAccountRecord(
+                                        line: nums[k], accountRef: id.map(pseudonyms.reference),
+                                        accountDigest: AuditHash(sha256Of: UnsafeRawBufferPointer(line)),
+                                        planDigest: record.withUTF8 { AuditHash(sha256Of: UnsafeRawBufferPointer($0)) },
+                                        status: PlanStatus.error.rawValue))
+                            }
+                            part.output.append(10)
+                            part.lines.append(
+                                LineInfo(
+                                    end: part.output.count, id: id, idHash: id.map(FirstLineTable.hash) ?? 0, number: nums[k],
+                                    status: .error,
+                                    turnover: 0, cost: 0))
+                            part.counts.lines += 1
+                            part.counts.errors += 1
+                            continue
+                        }
                         if only[k] {
                             let id = identity(of: line)
                             part.lines.append(
@@ -957,12 +1093,13 @@ public struct BatchRebalancer: Sendable {
                         var lineCost = 0.0
                         let outputStart = part.output.count
                         var accountId: String?
-                        if let o = fast?.plan(line: line, into: part.output, scratch: &part.scratch) {
+                        // A last line without a line end takes the general path, so that its error names the cut.
+                        if k != cut, let o = fast?.plan(line: line, into: part.output, scratch: &part.scratch) {
                             accountId = o.accountId
                             status = o.status
                             (lineTurnover, lineCost) = (o.turnover, o.estimatedCost)
                         } else {
-                            let r = process(line: String(decoding: line, as: UTF8.self), number: nums[k])
+                            let r = process(line: String(decoding: line, as: UTF8.self), number: nums[k], unterminated: k == cut)
                             var text = r.output
                             text.withUTF8 { part.output.append(UnsafeRawBufferPointer($0)) }
                             if var error = r.error {
@@ -973,13 +1110,13 @@ public struct BatchRebalancer: Sendable {
                             accountId = r.accountId
                             (lineTurnover, lineCost) = (r.turnover, r.cost)
                         }
-                        if let audit {
+                        if let pseudonyms {
                             let plan = UnsafeRawBufferPointer(rebasing: part.output.bytes[outputStart..<part.output.count])
                             part.records.append(
                                 BatchAccountRecord(
-                                    line: nums[k], accountRef: accountId.map(audit.accountReference),
-                                    accountDigest: AuditHash(of: UnsafeRawBufferPointer(line)),
-                                    planDigest: AuditHash(of: plan),
+                                    line: nums[k], accountRef: accountId.map(pseudonyms.reference),
+                                    accountDigest: AuditHash(sha256Of: UnsafeRawBufferPointer(line)),
+                                    planDigest: AuditHash(sha256Of: plan),
                                     status: status.rawValue))
                         }
                         part.output.append(10)
@@ -998,11 +1135,10 @@ public struct BatchRebalancer: Sendable {
             let done = linesRead
             let release = free[current]
             let (read, size, finished) = (bytesRead, inputSize, atEnd)
-            let time = AuditEntry.timestamp(Date())
             let pastResume = done > skip
             let inputSoFar = (inputConsumed, AuditHash(inputHasher.finalize()).hex)
             writer.queue.async {
-                writer.write(parts, linesDone: done, input: inputSoFar, time: time, checkpoint: pastResume)
+                writer.write(parts, linesDone: done, input: inputSoFar, checkpoint: pastResume)
                 release.signal()
                 if let progress {
                     let c = writer.state.withLock { $0.counts }
@@ -1032,7 +1168,7 @@ public struct BatchRebalancer: Sendable {
             }
             if let audit {
                 try audit.sink.recordBlock(
-                    [], run: runId, engineVersion: engineVersion, time: AuditEntry.timestamp(Date()),
+                    [], run: runId, engineVersion: engineVersion, time: writer.state.withLock { writer.stamp(&$0) },
                     progress: (absoluteOutput, String(decoding: try JSONEncoder().encode(final), as: UTF8.self)))
             }
             try checkpointStore?.save(final)

@@ -126,6 +126,10 @@ struct AuditTrailTests {
                 "INSERT INTO account SELECT 5, 1, accountRef, accountDigest, planDigest, status, NULL FROM account WHERE line = 8", 5
             ),
             ("row-digest-short", "UPDATE account SET planDigest = x'00' WHERE block = 11 AND line = 1", 11),
+            // The same bytes under another storage type, and text where the trail writes NULL or an integer.
+            ("row-status-blob", "UPDATE account SET status = CAST(status AS BLOB) WHERE block = 12 AND line = 6", 12),
+            ("row-digest-text", "UPDATE account SET accountDigest = CAST(accountDigest AS TEXT) WHERE block = 11 AND line = 5", 11),
+            ("row-duplicate-text", "UPDATE account SET duplicateOfLine = 'none' WHERE block = 11 AND line = 1", 11),
             (
                 "hash-null",
                 "CREATE TABLE r2 AS SELECT * FROM record; DROP TABLE record; ALTER TABLE r2 RENAME TO record; UPDATE record SET hash = NULL WHERE id = 4",
@@ -148,6 +152,36 @@ struct AuditTrailTests {
         _ = try? trail.record(id: first)
         #expect(!v.intact, "\(name)")
         #expect(v.firstBroken == first, "\(name): \(v.problem ?? "")")
+    }
+
+    @Test(
+        "text that is not valid UTF-8 (or holds a NUL) is refused by list, show and export, naming the record and the field, never shown with its bytes replaced",
+        arguments: [
+            ("outputs", "UPDATE record SET outputs = CAST(x'7b226b223a31ff7d' AS TEXT) WHERE id = 7", Int64(7)),
+            ("customerRef", "UPDATE record SET customerRef = CAST(x'637573742dfe' AS TEXT) WHERE id = 4", 4),
+            ("outputs", "UPDATE record SET outputs = CAST(x'7b7d007b7d' AS TEXT) WHERE id = 5", 5),
+        ])
+    func notText(_ column: String, _ sql: String, _ id: Int64) throws {
+        let trail = try withBlocks("not-utf8-\(id)")
+        try tamper(trail, sql)
+        let reader = try AuditTrail(readOnlyAt: trail.path)
+        for attempt in [
+            { _ = try reader.list() }, { _ = try reader.record(id: id) }, { try reader.forEachRecordWithAccounts { _, _ in } },
+        ] {
+            let error = #expect(throws: AuditError.self) { try attempt() }
+            #expect(error?.message.contains("record \(id): \(column) is not valid UTF-8 text") == true, "\(error?.message ?? "")")
+        }
+        #expect(try reader.record(id: id - 1) != nil, "the records around it still read")
+        let v = try reader.verify()
+        #expect(!v.intact && v.firstBroken == id, "\(v)")
+    }
+
+    @Test("an account row's status or reference that is not valid UTF-8 is refused by export")
+    func accountRowNotText() throws {
+        let trail = try withBlocks("row-not-utf8")
+        try tamper(trail, "UPDATE account SET status = CAST(x'72656261ff' AS TEXT) WHERE block = 11 AND line = 4")
+        let error = #expect(throws: AuditError.self) { try AuditTrail(readOnlyAt: trail.path).forEachRecordWithAccounts { _, _ in } }
+        #expect(error?.message.contains("not valid UTF-8 text") == true, "\(error?.message ?? "")")
     }
 
     @Test("a read-only copy verifies (read-only file and folder); a missing or empty database is an error, and nothing is created")

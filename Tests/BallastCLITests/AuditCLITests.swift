@@ -34,6 +34,35 @@ struct AuditCLITests {
     }
 
     @Test(
+        "batch input limits from the command line: --max-field-bytes makes an error record naming the field, --max-input-bytes refuses a larger book"
+    )
+    func inputLimits() throws {
+        let dir = try folder("limits")
+        let book = dir + "/book.jsonl"
+        _ = try ballast(["generate-accounts", "--count", "3", "--seed", "5", "--out", book])
+        var text = try String(contentsOfFile: book, encoding: .utf8)
+        text += "{\"id\":\"ACC-LONG\",\"model\":\"C3\",\"cash\":10,\"holdings\":{\"" + String(repeating: "Z", count: 500) + "\":1}}\n"
+        try text.write(toFile: book, atomically: true, encoding: .utf8)
+        let r = try ballast([
+            "rebalance", "--accounts", book, "--out", dir + "/plans.jsonl", "--as-of", "2022-12-28", "--quiet", "--no-audit",
+            "--max-field-bytes", "400",
+        ])
+        #expect(r.status == 1, "\(r.stderr)")
+        let last = try String(contentsOfFile: dir + "/plans.jsonl", encoding: .utf8).split(separator: "\n").last ?? ""
+        #expect(
+            last.contains("\"accountId\":\"ACC-LONG\"") && last.contains("\"line\":4")
+                && last.contains("a key: 500 bytes, longer than 400, the longest field allowed (raise it with --max-field-bytes)"),
+            "\(last)")
+        let big = try ballast([
+            "rebalance", "--accounts", book, "--out", dir + "/plans2.jsonl", "--as-of", "2022-12-28", "--quiet", "--no-audit",
+            "--max-input-bytes", "100",
+        ])
+        #expect(
+            big.status == 1 && big.stderr.contains("larger than 100, the largest input allowed (raise it with --max-input-bytes"),
+            "\(big.stderr)")
+    }
+
+    @Test(
         "signed heads and anchors: the trail verifies with its public key and anchors, and fails with another key, after an unsigned append, a truncation or an older copy"
     )
     func anchoring() throws {

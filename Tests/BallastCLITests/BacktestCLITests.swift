@@ -66,6 +66,21 @@ struct BacktestCLITests {
         }
     }
 
+    @Test(
+        "a report that cannot be written (a full disk) exits 1 naming the file and the reason, and no audit record is written",
+        .enabled(if: FileManager.default.fileExists(atPath: "/dev/full")))
+    func reportNotWritten() throws {
+        let db = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-full-backtest-\(getpid()).sqlite").path
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) }
+        let r = try ballast([
+            "backtest", "--strategy", "equal-weight", "--start", "2021-01-01", "--report", "/dev/full", "--audit-db", db, "--quiet",
+        ])
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(r.stderr.contains("/dev/full: cannot write the report (No space left on device)"), "\(r.stderr)")
+        let list = try ballast(["audit", "list", "--audit-db", db, "--format", "json"])
+        #expect(list.status != 0 || !list.stdout.contains("\"backtest\""), "\(list.stdout)")
+    }
+
     @Test("CSV files, an offline HTML report, and a grid")
     func filesAndGrid() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-backtest-\(getpid())").path

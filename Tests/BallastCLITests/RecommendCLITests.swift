@@ -88,6 +88,21 @@ struct RecommendCLITests {
         }
     }
 
+    @Test(
+        "a report that cannot be written (a full disk) exits 1 naming the file and the reason, and the recommendation is not recorded",
+        .enabled(if: FileManager.default.fileExists(atPath: "/dev/full")))
+    func reportNotWritten() throws {
+        let db = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-full-recommend-\(getpid()).sqlite").path
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) }
+        let r = try ballast([
+            "recommend", "profiles/customers/growth-investor.json", "--years", "3", "--report", "/dev/full", "--audit-db", db, "--quiet",
+        ])
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(r.stderr.contains("/dev/full: cannot write the report (No space left on device)"), "\(r.stderr)")
+        let list = try ballast(["audit", "list", "--audit-db", db, "--format", "json"])
+        #expect(list.status != 0 || !list.stdout.contains("\"recommend\""), "\(list.stdout)")
+    }
+
     @Test("report: one offline page with allocation, frontier and back-test charts")
     func report() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-recommend-\(getpid()).html").path

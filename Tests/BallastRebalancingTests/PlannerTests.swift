@@ -538,3 +538,13 @@ struct NothingToTradeTests {
         #expect(plan.status == .withinBand && plan.notes.contains { $0.contains("no trade is needed") }, "\(plan.status) \(plan.notes)")
     }
 }
+
+@Suite("Target weight errors")
+struct TargetWeightsErrorTests {
+    @Test("a models file with 25,000 problems names the first 20 and counts the rest")
+    func capped() {
+        let e = TargetWeightsError(source: "models.json", problems: (1...25_000).map { "model M\($0): weights sum to 0.9, not 1" })
+        #expect(e.description.hasSuffix("; and 24,980 more"))
+        #expect(e.description.components(separatedBy: "; ").count == 21)
+    }
+}

@@ -13,6 +13,8 @@ final class MemorySink: BatchAuditSink {
         var runs: [AuditEntry] = []
         var accounts: [BatchAccountRecord] = []
         var progress: [String: String] = [:]
+        /// The time of each block record, in the order recorded.
+        var blockTimes: [String] = []
     }
     let state = Mutex(State())
 
@@ -29,6 +31,7 @@ final class MemorySink: BatchAuditSink {
     ) throws {
         state.withLock {
             $0.accounts += accounts
+            $0.blockTimes.append(time)
             if let progress { $0.progress[progress.output] = progress.checkpoint }
         }
     }
@@ -133,6 +136,125 @@ struct BatchRebalancerTests {
         #expect(records.allSatisfy { $0.accountRef?.hasPrefix("acct-") == true && !($0.accountRef!.contains("A-")) })
         #expect(reports.withLock { $0.last?.finished == true && $0.last?.lines == 40 })
         #expect(try FileCheckpointStore(path: dir + "/plans.jsonl.checkpoint").load()?.finished == true, "a finished run is marked so")
+    }
+
+    @Test("a book that ends in the middle of a line gets an error record saying so; a complete last line without a line end is planned")
+    func endsMidLine() throws {
+        let dir = try folder("cut")
+        let input = try book(10, in: dir)
+        let whole = try String(contentsOfFile: input, encoding: .utf8)
+        try (whole + "{\"id\":\"A-11\",\"model\":\"M\",\"cash\":10").write(toFile: input, atomically: true, encoding: .utf8)
+        _ = try rebalancer(input, dir + "/plans.jsonl").run()
+        let lines = try String(contentsOfFile: dir + "/plans.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 11)
+        #expect(lines[10].contains("the input ends in the middle of this line") && lines[10].contains("\"line\":11"), "\(lines[10])")
+        try (whole + "{\"id\":\"A-11\",\"model\":\"M\",\"cash\":10,\"holdings\":{}}").write(
+            toFile: input, atomically: true, encoding: .utf8)
+        _ = try rebalancer(input, dir + "/plans2.jsonl").run()
+        let again = try String(contentsOfFile: dir + "/plans2.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(again.count == 11 && !again[10].contains("error"), "\(again[10])")
+    }
+
+    @Test(
+        "a field longer than the field limit makes its line an error record naming the field, the line and the account id; the rest are planned"
+    )
+    func fieldLimit() throws {
+        let dir = try folder("field")
+        let input = try book(5, in: dir)
+        var text = try String(contentsOfFile: input, encoding: .utf8)
+        let long = String(repeating: "x", count: 300)
+        text += "{\"id\":\"A-6\",\"model\":\"M\",\"cash\":10,\"holdings\":{},\"note\":\"\(long)\"}\n"
+        text += "{\"id\":\"\(long)\",\"model\":\"M\",\"cash\":10,\"holdings\":{}}\n"
+        text += "{\"id\":\"A-8\",\"model\":\"M\",\"cash\":10,\"holdings\":{}}\n"
+        try text.write(toFile: input, atomically: true, encoding: .utf8)
+        var b = rebalancer(input, dir + "/plans.jsonl")
+        b.maxFieldBytes = 200
+        let sink = MemorySink()
+        b.audit = BatchAuditContext(sink: sink, key: Array("a test key of 32 bytes, no more.".utf8), inputs: [:], parameters: [:])
+        let summary = try b.run()
+        let lines = try String(contentsOfFile: dir + "/plans.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 8 && summary.lines == 8)
+        #expect(
+            lines[5].contains("\"accountId\":\"A-6\"") && lines[5].contains("\"line\":6")
+                && lines[5].contains("note: 300 bytes, longer than 200, the longest field allowed (raise it with --max-field-bytes)"),
+            "\(lines[5])")
+        #expect(lines[6].contains("id: 300 bytes") && !lines[6].contains("accountId"), "an id over the limit is not echoed: \(lines[6])")
+        #expect(!lines[7].contains("error"), "\(lines[7])")
+        #expect(sink.state.withLock { $0.accounts.map(\.status) }[5] == "error")
+        var big = rebalancer(input, dir + "/plans-big.jsonl")
+        big.maxFieldBytes = 400
+        _ = try big.run()
+        // Under a higher limit the line is read, and fails only for what it holds (an unknown field).
+        let raised = try String(contentsOfFile: dir + "/plans-big.jsonl", encoding: .utf8).split(separator: "\n")[5]
+        #expect(!raised.contains("the longest field allowed") && raised.contains("unknown field"), "\(raised)")
+    }
+
+    @Test("a book file larger than the input limit is refused before anything is planned, naming its size and the option")
+    func inputLimit() throws {
+        let dir = try folder("input-limit")
+        let input = try book(20, in: dir)
+        var b = rebalancer(input, dir + "/plans.jsonl")
+        b.maxInputBytes = 1000
+        let error = #expect(throws: BatchRebalanceError.self) { try b.run() }
+        #expect(
+            error?.message.contains("larger than 1000, the largest input allowed (raise it with --max-input-bytes") == true,
+            "\(error?.message ?? "")")
+        #expect((try? String(contentsOfFile: dir + "/plans.jsonl", encoding: .utf8))?.isEmpty ?? true)
+    }
+
+    @Test("each block record is stamped by the clock when it is written, never earlier than the record before it (a clock stepping back)")
+    func stampedInChainOrder() throws {
+        let dir = try folder("stamps")
+        let input = try book(40, in: dir)
+        var b = rebalancer(input, dir + "/plans.jsonl")
+        let sink = MemorySink()
+        b.audit = BatchAuditContext(sink: sink, key: Array("a test key of 32 bytes, no more.".utf8), inputs: [:], parameters: [:])
+        // A clock one second later at every reading, except the fourth, which steps an hour back.
+        let readings = Mutex(0)
+        let start = Date(timeIntervalSince1970: 1_796_000_000)
+        b.clock = {
+            let k = readings.withLock {
+                $0 += 1
+                return $0
+            }
+            return start.addingTimeInterval(k == 4 ? -3600 : Double(k))
+        }
+        _ = try b.run()
+        let (run, times) = sink.state.withLock { ($0.runs[0].time, $0.blockTimes) }
+        #expect(run == AuditEntry.timestamp(start.addingTimeInterval(1)), "the run record is stamped by the same clock")
+        #expect(times.count > 3)
+        #expect(times == times.sorted() && times.allSatisfy { $0 >= run }, "chain order and time order agree: \(times)")
+        #expect(Set(times).count == times.count - 1, "each block its own time, the one after the step back held at the one before")
+        #expect(times[1] == AuditEntry.timestamp(start.addingTimeInterval(3)))
+    }
+
+    @Test("a book that grows while it is read stops the run with a message naming the sizes; --resume completes it once it is whole")
+    func growsWhileRead() throws {
+        let dir = try folder("grows")
+        let input = try book(60, in: dir)
+        let extra = (61...70).map { "{\"id\":\"A-\($0)\",\"model\":\"M\",\"cash\":\(1000 + $0),\"holdings\":{}}\n" }.joined()
+        var b = rebalancer(input, dir + "/plans.jsonl")
+        let appended = Mutex(false)
+        // Another process still writing the book: more lines arrive after the first block.
+        b.progress = { _ in
+            let first = appended.withLock { done in
+                defer { done = true }
+                return !done
+            }
+            if first, let h = FileHandle(forWritingAtPath: input) {
+                h.seekToEndOfFile()
+                h.write(Data(extra.utf8))
+                h.closeFile()
+            }
+        }
+        let error = #expect(throws: BatchRebalanceError.self) { try b.run() }
+        #expect(error?.message.contains("book.jsonl: the file grew while it was read") == true, "\(error?.message ?? "")")
+        var again = rebalancer(input, dir + "/plans.jsonl")
+        again.resume = true
+        let summary = try again.run()
+        #expect(summary.lines == 70)
+        let lines = try String(contentsOfFile: dir + "/plans.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 70 && lines[69].contains("A-70"))
     }
 
     @Test("a resume whose checkpoint is missing continues from the audit sink's progress: output identical, one record per line")

@@ -418,14 +418,15 @@ struct BacktestCommand: ParsableCommand {
                         "the back-test's first decision (\(first.decided)) failed: \(failure); nothing was invested, so there is no result to show"
                 )
             }
+            // The files first: a result that could not be written is not recorded.
+            if let csv { try writeCSV(result, to: csv) }
+            if let report {
+                try writeOutput(BacktestReport.html(result, logScale: logScale), to: report, what: "the report")
+                if !output.quiet { printError("wrote \(report)") }
+            }
             try record(
                 prices: b.prices, outputs: auditJSON(MetricsJSON(result.metrics, result: result)),
                 warnings: result.failures.map { "\($0.decided): \($0.failure ?? "") -> \($0.fallback ?? "")" })
-            if let csv { try writeCSV(result, to: csv) }
-            if let report {
-                try Data(BacktestReport.html(result, logScale: logScale).utf8).write(to: URL(fileURLWithPath: report))
-                if !output.quiet { printError("wrote \(report)") }
-            }
             switch output.format {
             case .json: print(try jsonString(BacktestJSON(result)))
             default: print(Self.table(result), terminator: "")
@@ -511,7 +512,7 @@ struct BacktestCommand: ParsableCommand {
         var trades = "date,symbol,side,quantity,price,value,cost\n"
         for t in r.trades { trades += "\(t.date),\(t.symbol),\(t.side.rawValue),\(t.quantity),\(t.price),\(t.value),\(t.cost)\n" }
         for (name, text) in [("nav.csv", nav), ("weights.csv", weights), ("trades.csv", trades)] {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: dir).appendingPathComponent(name))
+            try writeOutput(text, to: URL(fileURLWithPath: dir).appendingPathComponent(name).path, what: name)
         }
         if !output.quiet { printError("wrote nav.csv, weights.csv and trades.csv in \(dir)") }
     }

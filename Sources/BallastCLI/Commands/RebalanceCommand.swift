@@ -85,6 +85,18 @@ struct RebalanceCommand: ParsableCommand {
             valueName: "n"))
     var maxLineBytes: Int = 1 << 20
 
+    @Option(
+        help: ArgumentHelp(
+            "Batch mode: the longest field (key, text or number) of an account line, in bytes (default 65536); a line with a longer one becomes an error record naming it.",
+            valueName: "n"))
+    var maxFieldBytes: Int = 1 << 16
+
+    @Option(
+        help: ArgumentHelp(
+            "Batch mode: the largest input read, in bytes (default 274877906944, 256 GiB); a larger book file is refused, standard input stops there.",
+            valueName: "n"))
+    var maxInputBytes: UInt64 = 1 << 38
+
     @Option(help: ArgumentHelp("Policy file (JSON).", valueName: "file"))
     var policy: String?
 
@@ -162,6 +174,8 @@ struct RebalanceCommand: ParsableCommand {
         if resume && out == "-" { throw ValidationError("--resume needs an output file, not standard output") }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if maxLineBytes < 64 { throw ValidationError("--max-line-bytes must be at least 64") }
+        if maxFieldBytes < 16 { throw ValidationError("--max-field-bytes must be at least 16") }
+        if maxInputBytes < 1 { throw ValidationError("--max-input-bytes must be at least 1") }
         try refuseOverwriting(inputs: inputPaths, outputs: outputPaths)
     }
 
@@ -252,6 +266,8 @@ struct RebalanceCommand: ParsableCommand {
                 batch.resume = resume
                 batch.durable = fsync
                 batch.maxLineBytes = maxLineBytes
+                batch.maxFieldBytes = maxFieldBytes
+                batch.maxInputBytes = maxInputBytes
                 // Crash tests (Benchmarks/kill_harness.py): a deterministic kill point and a block size.
                 let env = ProcessInfo.processInfo.environment
                 if let kill = env["BALLAST_BATCH_KILL_AT"] {

@@ -120,8 +120,11 @@ struct RecommendCommand: ParsableCommand {
                 }
             settings.backtestYears = years
             settings.policy.costBasisPoints = costBps
+            // The record is appended once the report is written (a result that could not be
+            // written is not recorded).
+            var recorder: TrailRecorder?
             if let trail = try audit.open() {
-                settings.auditor = TrailRecorder(
+                recorder = TrailRecorder(
                     trail: trail,
                     parameters: [
                         "asOf": day.description, "years": String(years), "costBps": String(costBps),
@@ -133,20 +136,19 @@ struct RecommendCommand: ParsableCommand {
                         } ?? [:]
                     ) { a, _ in a }, customerDigest: Digest.json(CustomerInputs(customerFile)))
             }
-            let r = try Recommender(settings: settings).recommend(
+            var r = try Recommender(settings: settings).recommend(
                 customerFile, asOf: asOf ?? day, acknowledgedRiskWarning: acknowledgeRiskWarning)
+            if let report {
+                try writeOutput(RecommendationReport.html(r, catalog: catalog), to: report, what: "the report")
+            }
+            if let recorder { r.auditRecordId = try recorder.record(r, customer: customerFile, settings: settings) }
             return (r, customerFile, catalog)
         }
         switch output.format {
         case .json: print(try jsonString(RecommendationJSON(recommendation)))
         default: print(Self.screen(recommendation, customer: customerFile, catalog: catalog), terminator: "")
         }
-        if let report {
-            try reportingErrors {
-                try Data(RecommendationReport.html(recommendation, catalog: catalog).utf8).write(to: URL(fileURLWithPath: report))
-            }
-            if !output.quiet { printError("wrote \(report)") }
-        }
+        if let report, !output.quiet { printError("wrote \(report)") }
         if !recommendation.suitability.passed {
             if !output.quiet { printError("error: the requested products are not suitable for level \(recommendation.profile.label)") }
             throw ExitCode(ExitStatus.dataError)
