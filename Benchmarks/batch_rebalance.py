@@ -81,7 +81,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="ballast-batch-bench-") as tmp:
         for n in sizes:
             book = os.path.join(tmp, f"book-{n}.jsonl")
-            run([binary, "generate-accounts", "--count", str(n), "--seed", "1", "--models", args.models,
+            run([binary, "generate-accounts", "--universe", "stocks", "--count", str(n), "--seed", "1", "--models", args.models,
                  "--as-of", args.as_of, "--out", book])
             rounds = []
             for r in range(args.rounds):
@@ -90,7 +90,7 @@ def main():
                     os.remove(out)
                 subprocess.run(["sync"])
                 time.sleep(1)
-                cmd = [binary, "rebalance", "--accounts", book, "--models", args.models, "--as-of", args.as_of,
+                cmd = [binary, "rebalance", "--universe", "stocks", "--accounts", book, "--models", args.models, "--as-of", args.as_of,
                        "--jobs", str(args.jobs), "--out", "-" if args.stdout_null else out]
                 if args.fsync:
                     cmd.append("--fsync")

@@ -42,9 +42,9 @@ def main():
     kills = 0
     with tempfile.TemporaryDirectory(prefix="ballast-kill-") as tmp:
         book = os.path.join(tmp, "book.jsonl")
-        subprocess.run([binary, "generate-accounts", "--count", str(args.accounts), "--seed", str(args.seed), "--broken", "5",
+        subprocess.run([binary, "generate-accounts", "--universe", "stocks", "--count", str(args.accounts), "--seed", str(args.seed), "--broken", "5",
                         "--out", book], cwd=ROOT, check=True, capture_output=True)
-        base = ["rebalance", "--accounts", book, "--as-of", "2022-12-28", "--jobs", "2", "--quiet"]
+        base = ["rebalance", "--universe", "stocks", "--accounts", book, "--as-of", "2022-12-28", "--jobs", "2", "--quiet"]
         reference = os.path.join(tmp, "reference.jsonl")
         started = time.time()
         subprocess.run([binary] + base + ["--out", reference, "--no-audit"], cwd=ROOT, capture_output=True)

@@ -13,15 +13,15 @@ jobs=${2:-$(nproc)}
 bin=${SOAK_BINARY:-.build/release/ballast}
 work=$(mktemp -d /tmp/ballast-soak-XXXXXX)
 trap 'rm -rf "$work"' EXIT
-$bin generate-accounts --count "$accounts" --seed 1 --models Benchmarks/data/models-10.json --as-of 2022-12-28 --out "$work/book.jsonl"
+$bin generate-accounts --universe stocks --count "$accounts" --seed 1 --models Benchmarks/data/models-10.json --as-of 2022-12-28 --out "$work/book.jsonl"
 sync
-/usr/bin/time -v $bin rebalance --accounts "$work/book.jsonl" --models Benchmarks/data/models-10.json --as-of 2022-12-28 \
+/usr/bin/time -v $bin rebalance --universe stocks --accounts "$work/book.jsonl" --models Benchmarks/data/models-10.json --as-of 2022-12-28 \
     --out "$work/plans-plain.jsonl" --jobs "$jobs" --no-audit --quiet 2>"$work/time-plain.txt" || true
 plain_wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$work/time-plain.txt")
 plain_seconds=$(awk -F: '{ if (NF == 3) print $1 * 3600 + $2 * 60 + $3; else print $1 * 60 + $2 }' <<<"$plain_wall")
 rm -f "$work/plans-plain.jsonl"
 sync
-/usr/bin/time -v $bin rebalance --accounts "$work/book.jsonl" --models Benchmarks/data/models-10.json --as-of 2022-12-28 \
+/usr/bin/time -v $bin rebalance --universe stocks --accounts "$work/book.jsonl" --models Benchmarks/data/models-10.json --as-of 2022-12-28 \
     --out "$work/plans.jsonl" --jobs "$jobs" --audit-db "$work/audit.sqlite" --quiet 2>"$work/time.txt" || true
 wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$work/time.txt")
 rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time.txt")

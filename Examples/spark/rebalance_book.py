@@ -32,7 +32,7 @@ def main():
     sc = spark.sparkContext
     lines = sc.textFile(os.path.abspath(args.book)).repartition(args.shards)
     # The command runs in the repository so that the bundled data and catalogue are found.
-    script = f"cd {shlex.quote(root)} && {shlex.quote(ballast)} rebalance --accounts - --out - --as-of {shlex.quote(args.as_of)} --quiet; exit 0"
+    script = f"cd {shlex.quote(root)} && {shlex.quote(ballast)} rebalance --universe stocks --accounts - --out - --as-of {shlex.quote(args.as_of)} --quiet; exit 0"
     command = "/bin/sh -c " + shlex.quote(script)
     plans = lines.pipe(command).collect()
     spark.stop()

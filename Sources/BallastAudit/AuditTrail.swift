@@ -187,7 +187,19 @@ public final class AuditTrail: Sendable {
             var config = Configuration()
             config.busyMode = .timeout(30)
             queue = try DatabaseQueue(path: path, configuration: config)
-            try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
+            // Switching a new database to WAL needs it alone for a moment: a process opening it
+            // at the same instant can see "locked" (or an I/O error while the other creates the
+            // log file) past the busy timeout; it tries again, briefly.
+            var tries = 0
+            while true {
+                do {
+                    try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
+                    break
+                } catch  where tries < 100 && ["locked", "busy", "disk I/O"].contains(where: { "\(error)".contains($0) }) {
+                    tries += 1
+                    usleep(20_000)
+                }
+            }
             // Two processes opening a new database at once can both see it unmigrated; the one
             // that loses finds the tables made by the other. Migrating again then sees the
             // migrations recorded and applies only what is missing.

@@ -39,12 +39,13 @@ struct AuditCLITests {
     func inputLimits() throws {
         let dir = try folder("limits")
         let book = dir + "/book.jsonl"
-        _ = try ballast(["generate-accounts", "--count", "3", "--seed", "5", "--out", book])
+        _ = try ballast(["generate-accounts", "--universe", "stocks", "--count", "3", "--seed", "5", "--out", book])
         var text = try String(contentsOfFile: book, encoding: .utf8)
         text += "{\"id\":\"ACC-LONG\",\"model\":\"C3\",\"cash\":10,\"holdings\":{\"" + String(repeating: "Z", count: 500) + "\":1}}\n"
         try text.write(toFile: book, atomically: true, encoding: .utf8)
         let r = try ballast([
-            "rebalance", "--accounts", book, "--out", dir + "/plans.jsonl", "--as-of", "2022-12-28", "--quiet", "--no-audit",
+            "rebalance", "--universe", "stocks", "--accounts", book, "--out", dir + "/plans.jsonl", "--as-of", "2022-12-28", "--quiet",
+            "--no-audit",
             "--max-field-bytes", "400",
         ])
         #expect(r.status == 1, "\(r.stderr)")
@@ -54,7 +55,8 @@ struct AuditCLITests {
                 && last.contains("a key: 500 bytes, longer than 400, the longest field allowed (raise it with --max-field-bytes)"),
             "\(last)")
         let big = try ballast([
-            "rebalance", "--accounts", book, "--out", dir + "/plans2.jsonl", "--as-of", "2022-12-28", "--quiet", "--no-audit",
+            "rebalance", "--universe", "stocks", "--accounts", book, "--out", dir + "/plans2.jsonl", "--as-of", "2022-12-28", "--quiet",
+            "--no-audit",
             "--max-input-bytes", "100",
         ])
         #expect(

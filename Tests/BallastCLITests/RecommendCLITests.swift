@@ -96,6 +96,7 @@ struct RecommendCLITests {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) }
         let r = try ballast([
             "recommend", "profiles/customers/growth-investor.json", "--years", "3", "--report", "/dev/full", "--audit-db", db, "--quiet",
+            "--no-resampling",
         ])
         #expect(r.status == 1, "\(r.stderr)")
         #expect(r.stderr.contains("/dev/full: cannot write the report (No space left on device)"), "\(r.stderr)")

@@ -8,8 +8,8 @@ struct GenerateAccountsCommand: ParsableCommand {
         commandName: "generate-accounts",
         abstract: "Write a synthetic account book as JSON Lines (seeded, reproducible).",
         discussion: """
-            Each account follows a model portfolio (from --models, default the five level models C1-C5
-            built on the bundled data): its holdings are the model's products, bought at target weights
+            Each account follows a model portfolio (from --models, default the five levels C1-C5 of the
+            model menu in force, or the stock level models with --universe stocks): its holdings are the model's products, bought at target weights
             some months ago (1 to 12, the last-rebalance date) and drifted since with the market (each
             holding moved by a lognormal factor with 20% annual volatility), in whole lots at the prices
             of --as-of. Account values are lognormal around 100,000. One account in ten also holds an
@@ -20,6 +20,7 @@ struct GenerateAccountsCommand: ParsableCommand {
             EXAMPLES
               ballast generate-accounts --count 1000 --seed 7 --out book.jsonl
               ballast generate-accounts --count 1000000 --seed 1 --broken 10 --out big.jsonl
+              ballast generate-accounts --universe stocks --count 1000 --seed 7 --as-of 2022-12-28 --out stocks.jsonl
             """
     )
 

@@ -13,11 +13,13 @@ struct RebalanceCommand: ParsableCommand {
         commandName: "rebalance",
         abstract: "Plan the trades that bring an account back to its model portfolio.",
         discussion: """
-            The account file: {"id": "A-1", "model": "C3", "cash": 1000, "holdings": {"AAPL": 10},
-            "cashFlow": {"amount": 5000}, "lastRebalance": "2022-06-30"}. The target weights come from
+            The account file: {"id": "A-1", "model": "C3", "cash": 1000, "holdings": {"USEQ": 10},
+            "cashFlow": {"amount": 5000}, "lastRebalance": "2009-06-30"}. The target weights come from
             --models (a JSON object of model id to {symbol: weight}) or, for a risk level label such as C3,
-            from the level's model portfolio built on the bundled data. Prices are the last row on or
-            before --as-of in the --prices files, or a JSON map given with --price-map.
+            from the level's model of the menu in force on --as-of (see `ballast models`; the default date
+            is the multi-asset universe's last, 2010-03-31). Prices are the universe's on or before --as-of,
+            the last row on or before it in the --prices files (with --universe stocks), or a JSON map
+            given with --price-map.
 
             The policy comes from --policy (JSON with the fields of the flags below, in camelCase) and the
             flags, which override it. Limits: --cost-bps from 0 to below 1000 (10% of a trade), amounts
@@ -45,9 +47,10 @@ struct RebalanceCommand: ParsableCommand {
             internal errors.
 
             EXAMPLES
-              ballast rebalance --account account.json --as-of 2022-12-28
-              ballast rebalance --accounts book.jsonl --out plans.jsonl --errors errors.jsonl --as-of 2022-12-28
-              cat book.jsonl | ballast rebalance --accounts - --out - --as-of 2022-12-28 > plans.jsonl
+              ballast rebalance --account profiles/accounts/drifted-balanced.json
+              ballast rebalance --accounts book.jsonl --out plans.jsonl --errors errors.jsonl
+              cat book.jsonl | ballast rebalance --accounts - --out - > plans.jsonl
+              ballast rebalance --account profiles/stock-accounts/drifted-balanced.json --universe stocks --as-of 2022-12-28
               ballast rebalance --account account.json --trigger portfolio-drift --drift-threshold 0.03
               ballast rebalance --account account.json --destination band-edge --cost-bps 10 --format json
             """
