@@ -79,7 +79,9 @@ public struct InvestmentProcess: Sendable {
 
     /// The reviews up to `date`, each with its assumptions, catalogue and menu.
     ///
-    /// - Parameter progress: called after each review with (done, total).
+    /// - Parameters:
+    ///   - date: the last date; the reviews on or before it are walked.
+    ///   - progress: called after each review with (done, total).
     /// - Throws: ``InvestmentProcessError`` when there is no review by `date` or a menu cannot
     ///   be built (the message names the review date); `RiskModelError` for an estimation failure.
     public func reviews(through date: MarketDate, progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> [MenuReview] {
