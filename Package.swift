@@ -47,10 +47,18 @@ let package = Package(
             ]
         ),
         .target(
+            name: "BallastReports",
+            dependencies: [
+                "BallastMarketData", "BallastRiskModels", "BallastOptimization", "BallastProfiling", "BallastRebalancing",
+                "BallastBacktest",
+                "BallastWorkflows",
+            ]
+        ),
+        .target(
             name: "Ballast",
             dependencies: [
                 "BallastLinearAlgebra", "BallastMarketData", "BallastRiskModels", "BallastOptimization", "BallastProfiling",
-                "BallastRebalancing", "BallastBacktest", "BallastAudit", "BallastWorkflows",
+                "BallastRebalancing", "BallastBacktest", "BallastAudit", "BallastWorkflows", "BallastReports",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
             ]
         ),

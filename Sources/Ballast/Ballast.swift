@@ -5,5 +5,6 @@
 @_exported import BallastOptimization
 @_exported import BallastProfiling
 @_exported import BallastRebalancing
+@_exported import BallastReports
 @_exported import BallastRiskModels
 @_exported import BallastWorkflows

@@ -141,6 +141,9 @@ public struct BacktestResult: Sendable {
     public var schedule: String
     /// The price table's symbols (the columns of ``weights``).
     public var symbols: [String]
+    /// The name of the cash column of ``weights`` (its last), and the key of cash in the
+    /// target weights a strategy returns.
+    public static let cashColumn = "CASH"
     /// Every close of the back-test.
     public var dates: [MarketDate]
     /// Portfolio value at each close.
@@ -278,7 +281,7 @@ public struct Backtest: Sendable {
             var cashWeight = 0.0
             for (s, x) in w {
                 guard x.isFinite, x >= -1e-12 else { return (0, 0, 0, "weight \(x) for \(s) is not a non-negative number") }
-                if s == "CASH" {
+                if s == BacktestResult.cashColumn {
                     cashWeight += x
                     continue
                 }
@@ -301,7 +304,7 @@ public struct Backtest: Sendable {
                     if prices[k, i].isFinite && prices[k, i] > 0 { priceMap[symbols[i]] = prices[k, i] }
                     if desired[i] > 0 { targetMap[symbols[i]] = desired[i] }
                 }
-                targetMap["CASH"] = max(0, 1 - desired.reduce(0, +))
+                targetMap[BacktestResult.cashColumn] = max(0, 1 - desired.reduce(0, +))
                 let account = Account(id: "backtest", cash: max(cash, 0), holdings: holdings)
                 let plan: RebalancePlan
                 do { plan = try planner.plan(for: account, toward: targetMap, at: priceMap, asOf: date) } catch {
@@ -388,7 +391,7 @@ public struct Backtest: Sendable {
                     totalCosts += r.cost
                     if p.reason != "initial" { turnoverSum += r.turnover }
                     target = symbols.map { p.weights[$0] ?? 0 }
-                    targetCash = p.weights["CASH"] ?? 0
+                    targetCash = p.weights[BacktestResult.cashColumn] ?? 0
                 }
                 pending = nil
             }
@@ -443,7 +446,7 @@ public struct Backtest: Sendable {
                             totalCosts += r.cost
                             if reason != "initial" { turnoverSum += r.turnover }
                             target = symbols.map { w[$0] ?? 0 }
-                            targetCash = w["CASH"] ?? 0
+                            targetCash = w[BacktestResult.cashColumn] ?? 0
                         }
                     }
                 } else {

@@ -51,7 +51,7 @@ public struct FixedWeights: AllocationStrategy {
 
     /// The weights, after checking that every weighted symbol has a price on the decision date.
     public func targetWeights(history: PriceHistory) throws -> [String: Double] {
-        for (s, w) in weights where s != "CASH" && w > 0 && history.price(s) == nil {
+        for (s, w) in weights where s != BacktestResult.cashColumn && w > 0 && history.price(s) == nil {
             throw BacktestError("\(s) has no price on \(history.date)")
         }
         return weights

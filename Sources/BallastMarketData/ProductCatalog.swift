@@ -106,6 +106,13 @@ public struct ProductCatalog: Sendable, Codable, Equatable {
     /// The product with a symbol, if any.
     public func product(_ symbol: String) -> Product? { products.first { $0.symbol == symbol } }
 
+    /// The symbol of the first cash product (asset class `cash`), if any.
+    public var cashSymbol: String? { products.first(where: \.isCash)?.symbol }
+
+    /// Each product's lot size by symbol: the one lot map the planner, the back-test and the
+    /// batch rebalancer size trades with.
+    public var lotSizes: [String: Double] { Dictionary(products.map { ($0.symbol, $0.lotSize) }, uniquingKeysWith: { a, _ in a }) }
+
     /// Reads a catalogue from JSON.
     ///
     /// - Throws: ``MarketDataError/Code/invalidCatalog`` naming the JSON path and the fix, or

@@ -11,6 +11,16 @@ public struct ModelPortfolio: Sendable, Equatable {
     public var result: OptimizationResult
     /// The portfolio's products and volatility checked against the level.
     public var suitability: SuitabilityResult
+    /// The symbol that holds the portfolio's cash (the catalogue's cash product).
+    public var cashSymbol: String
+
+    /// A model portfolio.
+    public init(level: LevelParameters, result: OptimizationResult, suitability: SuitabilityResult, cashSymbol: String) {
+        self.level = level
+        self.result = result
+        self.suitability = suitability
+        self.cashSymbol = cashSymbol
+    }
 
     /// Weights by symbol (zeros included).
     public var weights: [String: Double] { Dictionary(uniqueKeysWithValues: zip(result.assets, result.weights).map { ($0, $1) }) }
@@ -169,7 +179,7 @@ public struct ModelPortfolioBuilder: Sendable {
     }
 
     /// The cash product's symbol in the catalogue (`CASH` by default).
-    var cashSymbol: String { catalog.products.first { $0.isCash }?.symbol ?? "CASH" }
+    var cashSymbol: String { catalog.cashSymbol ?? "CASH" }
 
     /// The constraints a level imposes on the distribution's assets plus cash.
     public func constraints(for level: LevelParameters) -> PortfolioConstraints {
@@ -204,7 +214,7 @@ public struct ModelPortfolioBuilder: Sendable {
         }
         let weights = Dictionary(uniqueKeysWithValues: zip(result.assets, result.weights).map { ($0, $1) })
         let suitability = Suitability.check(weights: weights, volatility: result.volatility, level: level, catalog: catalog)
-        return ModelPortfolio(level: level, result: result, suitability: suitability)
+        return ModelPortfolio(level: level, result: result, suitability: suitability, cashSymbol: cashSymbol)
     }
 
     /// The model portfolios of all levels, C1 to C5.

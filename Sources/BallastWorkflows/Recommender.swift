@@ -210,7 +210,7 @@ public struct Recommender: Sendable {
         var policy = s.policy
         policy.trigger = .calendar
         policy.destination = .target
-        let lots = Dictionary(uniqueKeysWithValues: catalog.products.map { ($0.symbol, $0.lotSize) })
+        let lots = catalog.lotSizes
         let account = Account(
             id: reference, model: portfolio.level.label, cash: customer.cash, holdings: customer.holdings, cashFlow: deposit)
         // The same account checks as every account file: cash to the cent, whole lots.
@@ -321,7 +321,8 @@ extension Recommender {
         let constraints = try ModelMenuBuilder(assumptions: live.assumptions, policy: process.policy, catalog: live.catalog)
             .constraints(try process.policyLevel(level))
         return BuiltModel(
-            portfolio: ModelPortfolio(level: parameters, result: result, suitability: suitability),
+            portfolio: ModelPortfolio(
+                level: parameters, result: result, suitability: suitability, cashSymbol: live.catalog.cashSymbol ?? result.assets.last!),
             catalog: live.catalog, distribution: distribution, constraints: constraints,
             strategy: MenuReviewStrategy(level: level, reviews: reviews, processName: process.assumptions.specification.name),
             schedule: .calendar(.monthly), firstDecision: reviews.first?.date, assumptionsVersion: live.assumptions.version,

@@ -155,7 +155,7 @@ struct AssumptionsDiffCommand: ParsableCommand {
         let d = try reportingErrors {
             AssumptionsDiff(try CapitalMarketAssumptions.read(path: before), try CapitalMarketAssumptions.read(path: after))
         }
-        if format.format == .json { print(try jsonString(d)) } else { print(InvestmentProcessText.diff(d), terminator: "") }
+        if format.format == .json { print(try ResultJSON.string(d)) } else { print(InvestmentProcessText.diff(d), terminator: "") }
     }
 }
 

@@ -102,7 +102,7 @@ struct DataInspectCommand: ParsableCommand {
         }
         switch output.format {
         case .json:
-            print(try jsonString(summary))
+            print(try ResultJSON.string(summary))
         case .csv:
             print("symbol,prices,missing,first_valid_date,last_valid_date,returns,annual_return,annual_volatility")
             for s in summary.symbols {
@@ -118,7 +118,7 @@ struct DataInspectCommand: ParsableCommand {
             for s in summary.symbols {
                 t.add([
                     s.symbol, "\(s.prices)", "\(s.missing)", s.firstValidDate ?? "-", s.lastValidDate ?? "-",
-                    s.annualReturn.map { percent($0) } ?? "n/a", s.annualVolatility.map { percent($0) } ?? "n/a",
+                    s.annualReturn.map { TextFormat.percent($0) } ?? "n/a", s.annualVolatility.map { TextFormat.percent($0) } ?? "n/a",
                 ])
             }
             print(t.render(), terminator: "")

@@ -50,7 +50,7 @@ struct GenerateAccountsCommand: ParsableCommand {
             let catalog = try market.catalog(prices, files: files)
             let (priceAt, day) = (prices.prices, prices.day)
             let targets = try market.loadTargets(prices, catalog: catalog, files: files)
-            let lots = Dictionary(uniqueKeysWithValues: catalog.products.map { ($0.symbol, $0.lotSize) })
+            let lots = catalog.lotSizes
             for (model, weights) in targets {
                 for s in weights.keys where s != "CASH" && priceAt[s] == nil {
                     throw InputFileError(description: "model \(model): no price for \(s) on or before \(day)")

@@ -123,7 +123,7 @@ struct ModelsMenuCommand: ParsableCommand {
         switch output.format {
         case .json:
             print(
-                try jsonString(
+                try ResultJSON.string(
                     m.portfolios.map {
                         Row(
                             level: $0.level, label: $0.label, weights: $0.weights, assetClassWeights: $0.assetClassWeights,
@@ -199,7 +199,7 @@ struct ModelsBuildCommand: ParsableCommand {
             return try ModelMenuBuilder(assumptions: a, policy: policy, catalog: builder.universe.catalog(asOf: a.asOf), previous: prior)
                 .build()
         }
-        if output.format == .json { print(try jsonString(menu)) } else { print(InvestmentProcessText.menu(menu), terminator: "") }
+        if output.format == .json { print(try ResultJSON.string(menu)) } else { print(InvestmentProcessText.menu(menu), terminator: "") }
     }
 }
 
@@ -255,7 +255,11 @@ struct ModelsValidateCommand: ParsableCommand {
             }
         }
         if let html { try reportingErrors { try writeFile(InvestmentProcessText.validationHTML(report), to: html) } }
-        if output.format == .json { print(try jsonString(report)) } else { print(InvestmentProcessText.validation(report), terminator: "") }
+        if output.format == .json {
+            print(try ResultJSON.string(report))
+        } else {
+            print(InvestmentProcessText.validation(report), terminator: "")
+        }
     }
 }
 
@@ -329,7 +333,9 @@ struct BondReturnsCommand: ParsableCommand {
             }
             var cols: [String: [Double?]] = [:]
             for (j, s) in r.symbols.enumerated() { cols[s] = r.prices(atColumn: j).map { $0.isNaN ? nil : $0 } }
-            print(try jsonString(Out(frequency: frequency.rawValue, symbols: r.symbols, dates: r.dates.map(\.description), returns: cols)))
+            print(
+                try ResultJSON.string(
+                    Out(frequency: frequency.rawValue, symbols: r.symbols, dates: r.dates.map(\.description), returns: cols)))
         } else {
             print(PriceCSV.format(r), terminator: "")
         }

@@ -85,50 +85,9 @@ struct ModelsLevelsCommand: ParsableCommand {
             printError("warning: \(b.level.label) has a lower expected return than \(a.level.label); check levels.json")
         }
         switch output.format {
-        case .json: print(try jsonString(models.map { ModelReport($0, asOf: day) }))
-        default:
-            print("Level models as of \(day) (Ledoit-Wolf on \(years) years of daily prices; cash at \(percent(riskFreeRate)))\n")
-            var t = TextTable(["level", "max rating", "vol cap", "exp. return", "volatility", "cash", "largest weights"])
-            for m in models {
-                let cashSymbol = m.result.assets.last ?? "CASH"
-                let cash = m.result.weight(of: cashSymbol)
-                let top = zip(m.result.assets, m.result.weights).filter { $0.1 > 0 && $0.0 != cashSymbol }.sorted {
-                    $0.1 > $1.1
-                }.prefix(3)
-                t.add([
-                    m.level.label, m.level.maxProductRating.description, percent(m.level.volatilityCap, digits: 0),
-                    percent(m.result.expectedReturn),
-                    percent(m.result.volatility), percent(cash, digits: 0),
-                    top.map { "\($0.0) \(String(format: "%.0f%%", $0.1 * 100))" }.joined(separator: ", "),
-                ])
-            }
-            print(t.render(), terminator: "")
+        case .json: print(try ResultJSON.string(models.map { ModelReport($0, asOf: day) }))
+        default: print(ModelScreen.levels(models, asOf: day, years: years, cashRate: riskFreeRate), terminator: "")
         }
-    }
-}
-
-/// The JSON of one model portfolio.
-struct ModelReport: Encodable {
-    let level: Int
-    let label: String
-    let maxProductRating: String
-    let volatilityCap: Double
-    let expectedReturn: Double
-    let volatility: Double
-    let weights: [String: Double]
-    let suitability: SuitabilityResult
-    let asOf: MarketDate
-
-    init(_ m: ModelPortfolio, asOf: MarketDate) {
-        self.asOf = asOf
-        level = m.level.level
-        label = m.level.label
-        maxProductRating = m.level.maxProductRating.description
-        volatilityCap = m.level.volatilityCap
-        expectedReturn = m.result.expectedReturn
-        volatility = m.result.volatility
-        weights = m.weights
-        suitability = m.suitability
     }
 }
 

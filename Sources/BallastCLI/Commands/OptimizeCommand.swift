@@ -127,10 +127,10 @@ struct OptimizeCommand: ParsableCommand {
         }
         if !output.quiet { for w in result.warnings { printError("warning: \(w)") } }
         switch output.format {
-        case .json: print(try jsonString(OptimizationReport(result, allocation: allocation)))
+        case .json: print(try ResultJSON.string(OptimizationReport(result, allocation: allocation)))
         default:
-            print(table(result), terminator: "")
-            if let allocation { print("\n" + allocationTable(allocation), terminator: "") }
+            print(OptimizationScreen.text(result), terminator: "")
+            if let allocation { print("\n" + OptimizationScreen.allocation(allocation), terminator: "") }
         }
     }
 
@@ -146,85 +146,6 @@ struct OptimizeCommand: ParsableCommand {
             granularity: fractional.map { .fractional(decimals: $0) } ?? .lots, cashSymbol: cash ? "CASH" : nil)
     }
 
-    func allocationTable(_ a: DiscreteAllocation) -> String {
-        var t = TextTable(["asset", "quantity", "weight"])
-        for s in a.quantities.keys.sorted() {
-            t.add([s, String(format: "%g", a.quantities[s]!), percent(a.achievedWeights[s] ?? 0)])
-        }
-        var out = "Allocation: invested \(String(format: "%.2f", a.invested)), left over \(String(format: "%.2f", a.leftover))"
-        out += ", misallocated \(String(format: "%.2f", a.misallocation))\n\n"
-        return out + t.render()
-    }
-
-    func table(_ r: OptimizationResult) -> String {
-        var out = "Objective \(r.objective): \(r.status.rawValue)\n"
-        out += "  expected return  \(percent(r.expectedReturn))\n"
-        out += "  volatility       \(percent(r.volatility))\n"
-        out +=
-            "  Sharpe ratio     \(r.sharpeRatio.map { number($0) } ?? "n/a (zero volatility)") (risk-free rate \(percent(r.riskFreeRate)))\n"
-        out +=
-            "  solver           \(r.diagnostics.iterations) iterations, relative KKT residual \(String(format: "%.2e", r.diagnostics.relativeKKTResidual))"
-        out += r.diagnostics.polished ? ", polished\n\n" : "\n\n"
-        var t = TextTable(["asset", "weight"])
-        for (a, w) in zip(r.assets, r.weights) where abs(w) >= 5e-7 { t.add([a, percent(w)]) }
-        out += t.render()
-        let zero = zip(r.assets, r.weights).filter { abs($0.1) < 5e-7 }.map(\.0)
-        if !zero.isEmpty { out += "\nZero weight: " + zero.joined(separator: ", ") + "\n" }
-        return out
-    }
-}
-
-/// The JSON shape of `ballast optimize --format json`.
-struct OptimizationReport: Encodable {
-    struct Diagnostics: Encodable {
-        let iterations: Int
-        let solves: Int
-        let kktResidual: Double
-        let relativeKKTResidual: Double
-        let primalResidual: Double
-        let dualResidual: Double
-        let dualityGap: Double
-        let polished: Bool
-    }
-    let status: String
-    let objective: String
-    let weights: [String: Double]
-    let expectedReturn: Double
-    let volatility: Double
-    @ExplicitNull var sharpeRatio: Double?
-    let riskFreeRate: Double
-    let diagnostics: Diagnostics
-    let warnings: [String]
-    let engineVersion: String
-    let allocation: AllocationReport?
-
-    struct AllocationReport: Encodable {
-        let quantities: [String: Double]
-        let invested: Double
-        let leftover: Double
-        let misallocation: Double
-    }
-
-    init(_ r: OptimizationResult, allocation a: DiscreteAllocation? = nil) {
-        allocation = a.map {
-            AllocationReport(quantities: $0.quantities, invested: $0.invested, leftover: $0.leftover, misallocation: $0.misallocation)
-        }
-        status = r.status.rawValue
-        objective = r.objective.description
-        weights = Dictionary(uniqueKeysWithValues: zip(r.assets, r.weights).map { ($0, $1) })
-        expectedReturn = r.expectedReturn
-        volatility = r.volatility
-        sharpeRatio = r.sharpeRatio
-        riskFreeRate = r.riskFreeRate
-        let d = r.diagnostics
-        diagnostics = Diagnostics(
-            iterations: d.iterations, solves: d.solves, kktResidual: d.kktResidual, relativeKKTResidual: d.relativeKKTResidual,
-            primalResidual: d.primalResidual,
-            dualResidual: d.dualResidual,
-            dualityGap: d.dualityGap, polished: d.polished)
-        warnings = r.warnings
-        engineVersion = BallastVersion.current
-    }
 }
 
 // MARK: - Constraint options and files

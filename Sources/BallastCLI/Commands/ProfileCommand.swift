@@ -89,67 +89,17 @@ struct ProfileCommand: ParsableCommand {
         try source.check(prices: prices)
     }
 
-    /// Appends the assessment to the audit trail.
-    func record(_ a: Assessment, asOf: MarketDate) throws {
-        guard let trail = try audit.open() else { return }
-        let p = a.profile
-        struct Outputs: Encodable {
-            let level: Int
-            let label: String
-            let willingness: Double
-            let capacity: Double
-            let consistency: Double
-            let decidedBy: String
-            let flags: [String]
-            let reassessBy: String
-        }
-        let outputs = Outputs(
-            level: p.level, label: p.label, willingness: p.willingness, capacity: p.capacity, consistency: p.consistency,
-            decidedBy: p.decidedBy,
-            flags: p.flags.map(\.rawValue), reassessBy: p.reassessBy.description)
-        let entry = AuditEntry(
-            command: "profile", engineVersion: BallastVersion.current, customerRef: p.customerRef,
-            inputs: [
-                "customer": Digest.json(CustomerInputs(a.customer)), "questionnaire": Digest.file(files.questionnaire),
-                "levels": Digest.file(files.levels), "catalog": Digest.file(files.catalog), "market": Digest.file(market),
-            ],
-            parameters: [
-                "asOf": asOf.description, "acknowledgeRiskWarning": String(acknowledgeRiskWarning),
-                "questionnaireVersion": p.questionnaireVersion,
-            ],
-            outputs: auditJSON(outputs), suitability: a.suitability.map(auditJSON), warnings: a.suitability?.warning.map { [$0] } ?? [],
-            acknowledged: a.suitability?.acknowledged ?? false)
-        try trail.append([entry])
-    }
-
-    struct Assessment {
-        let customer: CustomerFile
-        let profile: RiskProfile
-        let suitability: SuitabilityResult?
-    }
-
+    /// Assesses the customer in the file at `customerPath` with these files.
     static func assess(
         customerPath: String, asOf: MarketDate, files: ProfilingFiles, market: PriceTable, prices: @autoclosure () throws -> PriceTable,
         acknowledged: Bool, process: InvestmentProcess? = nil
-    ) throws -> Assessment {
-        let q = try files.loadQuestionnaire()
+    ) throws -> ProfileAssessment {
         let levels = try process.map { try $0.levels(try files.loadLevels()) } ?? files.loadLevels()
-        let catalog = try process?.catalogInForce(asOf: asOf) ?? files.loadCatalog()
-        let customer = try CustomerFile.read(path: try bundled(customerPath), questionnaire: q, catalog: catalog, asOf: asOf)
-        var signals: BehaviourSignals?
-        if customer.behaviour != nil || !customer.holdings.isEmpty {
-            signals = BehaviourAnalyzer(market: market, prices: [try prices()], catalog: catalog).signals(for: customer, asOf: asOf)
-        }
-        let key = try Privacy.pseudonymKey(keyFile: files.keyFile)
-        let profile = RiskProfiler(questionnaire: q, levels: levels).profile(
-            customer, behaviour: signals, asOf: asOf, pseudonym: Privacy.pseudonym(of: customer.id, key: key))
-        var suitability: SuitabilityResult?
-        if !customer.requestedProducts.isEmpty {
-            suitability = Suitability.check(
-                weights: [:], volatility: nil, level: profile.parameters, catalog: catalog, requested: customer.requestedProducts,
-                acknowledged: acknowledged)
-        }
-        return Assessment(customer: customer, profile: profile, suitability: suitability)
+        let inputs = ProfileAssessment.Inputs(
+            questionnaire: try files.loadQuestionnaire(), levels: levels,
+            catalog: try process?.catalogInForce(asOf: asOf) ?? files.loadCatalog(), market: market, prices: try prices(),
+            pseudonymKey: try Privacy.pseudonymKey(keyFile: files.keyFile))
+        return try ProfileAssessment.assess(customerFile: try bundled(customerPath), asOf: asOf, inputs: inputs, acknowledged: acknowledged)
     }
 
     func run() throws {
@@ -164,86 +114,20 @@ struct ProfileCommand: ParsableCommand {
                 customerPath: customer, asOf: day, files: files, market: marketTable,
                 prices: try process?.prices ?? check.load(prices.isEmpty ? TargetOptions.bundledPrices : prices).table,
                 acknowledged: acknowledgeRiskWarning, process: process)
-            try record(a, asOf: day)
+            if let trail = try audit.open() {
+                let paths = try ["questionnaire": files.questionnaire, "levels": files.levels, "catalog": files.catalog, "market": market]
+                    .mapValues(bundled)
+                try trail.append([a.auditEntry(asOf: day, acknowledged: acknowledgeRiskWarning, files: paths)])
+            }
             return a
         }
         switch output.format {
-        case .json: print(try jsonString(ProfileReport(a.profile, suitability: a.suitability)))
-        default: print(Self.table(a), terminator: "")
+        case .json: print(try ResultJSON.string(ProfileReport(a.profile, suitability: a.suitability)))
+        default: print(RecommendationScreen.profile(a), terminator: "")
         }
         if let s = a.suitability, !s.passed {
             if !output.quiet, let w = s.warning { printError(w) }
             throw ExitCode(ExitStatus.dataError)
         }
-    }
-
-    static func table(_ a: Assessment) -> String {
-        let p = a.profile
-        var out = "Customer \(p.customerRef)"
-        if let name = a.customer.personal?.name { out += " (\(Privacy.maskName(name)))" }
-        out += "\nRisk level \(p.label) \(p.parameters.name.text("en")), decided by \(p.decidedBy)\n"
-        out += String(format: "  willingness %.0f/100, capacity %.0f/100, consistency %.0f/100\n", p.willingness, p.capacity, p.consistency)
-        out += "  allows products up to \(p.parameters.maxProductRating), volatility up to \(percent(p.parameters.volatilityCap))\n"
-        out += "  questionnaire \(p.questionnaireVersion), as of \(p.asOf), re-assess by \(p.reassessBy)\n"
-        if !p.flags.isEmpty { out += "  flags: " + p.flags.map(\.rawValue).joined(separator: ", ") + "\n" }
-        out += "\nWhy:\n"
-        for (k, step) in p.explanation.enumerated() {
-            out += wrapped("  \(k + 1). \(step.rule): \(step.effect)  [\(step.inputs)]", indent: 6) + "\n"
-        }
-        if let s = a.suitability {
-            out +=
-                "\nRequested products: " + (s.passed ? "suitable" + (s.acknowledged ? " (risk warning acknowledged)" : "") : "NOT suitable")
-                + "\n"
-            for issue in s.issues { out += "  - \(issue.message)\n" }
-        }
-        return out
-    }
-}
-
-/// The JSON shape of `ballast profile --format json`.
-struct ProfileReport: Encodable {
-    struct Scores: Encodable {
-        let willingness: Double
-        let capacity: Double
-        let consistency: Double
-    }
-    struct Parameters: Encodable {
-        let volatilityCap: Double
-        let riskAversion: Double
-        let maxRiskyShare: Double
-        let minCashShare: Double
-        let maxProductRating: String
-    }
-    let customerRef: String
-    let level: Int
-    let label: String
-    let scores: Scores
-    let decidedBy: String
-    let behaviour: BehaviourSignals?
-    let flags: [ProfileFlag]
-    let parameters: Parameters
-    let questionnaireVersion: String
-    let asOf: String
-    let reassessBy: String
-    let explanation: [ExplanationStep]
-    let suitability: SuitabilityResult?
-    let engineVersion = BallastVersion.current
-
-    init(_ p: RiskProfile, suitability: SuitabilityResult?) {
-        customerRef = p.customerRef
-        level = p.level
-        label = p.label
-        scores = Scores(willingness: p.willingness, capacity: p.capacity, consistency: p.consistency)
-        decidedBy = p.decidedBy
-        behaviour = p.behaviour
-        flags = p.flags
-        parameters = Parameters(
-            volatilityCap: p.parameters.volatilityCap, riskAversion: p.parameters.riskAversion, maxRiskyShare: p.parameters.maxRiskyShare,
-            minCashShare: p.parameters.minCashShare, maxProductRating: p.parameters.maxProductRating.description)
-        questionnaireVersion = p.questionnaireVersion
-        asOf = p.asOf.description
-        reassessBy = p.reassessBy.description
-        explanation = p.explanation
-        self.suitability = suitability
     }
 }

@@ -162,7 +162,7 @@ struct RebalanceCommand: ParsableCommand {
         return (
             [
                 "prices": Digest.json(priceAt), "models": Digest.json(targets), "policy": Digest.json(policy),
-                "catalog": Digest.file(files.catalog),
+                "catalog": Digest.file((try? bundled(files.catalog)) ?? files.catalog),
             ],
             parameters
         )
@@ -260,7 +260,7 @@ struct RebalanceCommand: ParsableCommand {
                 let catalog = try market.catalog(prices, files: files)
                 let (priceAt, day) = (prices.prices, prices.day)
                 let targets = try market.loadTargets(prices, catalog: catalog, files: files)
-                let lots = Dictionary(uniqueKeysWithValues: catalog.products.map { ($0.symbol, $0.lotSize) })
+                let lots = catalog.lotSizes
                 let policy = try effectivePolicy()
                 var batch = BatchRebalancer(
                     input: accounts == "-" ? .standardInput : .file(accounts), output: out == "-" ? .standardOutput : .file(out),
@@ -315,7 +315,7 @@ struct RebalanceCommand: ParsableCommand {
             let catalog = try market.catalog(prices, files: files)
             let (priceAt, day) = (prices.prices, prices.day)
             let policy = try effectivePolicy()
-            let lots = Dictionary(uniqueKeysWithValues: catalog.products.map { ($0.symbol, $0.lotSize) })
+            let lots = catalog.lotSizes
             do throws(RebalanceError) {
                 try acct.validate(asOf: day, lotSizes: lots, fractionalDecimals: policy.fractionalDecimals)
             } catch {
@@ -354,54 +354,9 @@ struct RebalanceCommand: ParsableCommand {
             printError("warning: account \(plan.accountId): \(plan.notes.last ?? "no trade placed: every trade is below the minimum")")
         }
         switch output.format {
-        case .json: print(try jsonString(PlanWithTarget(plan: plan, targetWeights: target)))
-        default: print(Self.table(plan, target: target), terminator: "")
+        case .json: print(try ResultJSON.string(PlanWithTarget(plan: plan, targetWeights: target)))
+        default: print(PlanScreen.text(plan, target: target), terminator: "")
         }
-    }
-
-    static func table(_ p: RebalancePlan, target: [String: Double]) -> String {
-        var out = "Account \(p.accountId): \(p.status.rawValue) — \(p.trigger)\n\n"
-        var t = TextTable(["asset", "current", "target", "after"])
-        let symbols = Set(p.weightsBefore.keys).union(target.keys).union(p.weightsAfter.keys).sorted { a, b in
-            a == "CASH" ? false : b == "CASH" ? true : a < b
-        }
-        for s in symbols {
-            let before = p.weightsBefore[s] ?? 0
-            let after = p.weightsAfter[s] ?? 0
-            let goal = target[s] ?? 0
-            if before < 1e-9 && after < 1e-9 && goal < 1e-9 { continue }
-            t.add([s, percent(before), percent(goal), percent(after)])
-        }
-        out += t.render()
-        out += String(format: "\ndrift %.2f%% -> %.2f%%, turnover %.2f%%\n", p.driftBefore * 100, p.driftAfter * 100, p.turnover * 100)
-        if !p.trades.isEmpty {
-            var trades = TextTable(["side", "asset", "quantity", "price", "value", "cost"])
-            for tr in p.trades {
-                trades.add([
-                    tr.side.rawValue, tr.symbol, String(format: "%g", tr.quantity), String(format: "%.2f", tr.price),
-                    String(format: "%.2f", tr.value), String(format: "%.2f", tr.cost),
-                ])
-            }
-            out += "\nTrades (sells first):\n" + trades.render()
-        }
-        out += String(format: "\ncash %.2f -> %.2f (left over), estimated costs %.2f\n", p.cashBefore, p.cashAfter, p.estimatedCost)
-        for n in p.notes { out += "note: \(n)\n" }
-        return out
-    }
-}
-
-/// The JSON of `rebalance --account ... --format json`: the plan's fields and the target
-/// weights it traded toward.
-struct PlanWithTarget: Encodable {
-    let plan: RebalancePlan
-    let targetWeights: [String: Double]
-
-    enum Keys: String, CodingKey { case targetWeights }
-
-    func encode(to encoder: any Encoder) throws {
-        try plan.encode(to: encoder)
-        var c = encoder.container(keyedBy: Keys.self)
-        try c.encode(targetWeights, forKey: .targetWeights)
     }
 }
 

@@ -99,7 +99,7 @@ struct RecommendCommand: ParsableCommand {
                 let set = try check.load(prices.isEmpty ? TargetOptions.bundledPrices : prices)
                 table = set.table
                 let day = try table.resolveAsOf(asOf).date
-                try PriceCheckOptions.refuseTrading(set, on: day)
+                try PriceCheck.refuseTrading(set, on: day)
             }
             let resolved = try table.resolveAsOf(asOf)
             if let stale = resolved.staleness, !output.quiet { printError("warning: \(stale)") }
@@ -122,9 +122,9 @@ struct RecommendCommand: ParsableCommand {
             settings.policy.costBasisPoints = costBps
             // The record is appended once the report is written (a result that could not be
             // written is not recorded).
-            var recorder: TrailRecorder?
+            var recorder: RecommendationTrailRecorder?
             if let trail = try audit.open() {
-                recorder = TrailRecorder(
+                recorder = RecommendationTrailRecorder(
                     trail: trail,
                     parameters: [
                         "asOf": day.description, "years": String(years), "costBps": String(costBps),
@@ -139,173 +139,19 @@ struct RecommendCommand: ParsableCommand {
             var r = try Recommender(settings: settings).recommend(
                 customerFile, asOf: asOf ?? day, acknowledgedRiskWarning: acknowledgeRiskWarning)
             if let report {
-                try writeOutput(RecommendationReport.html(r, catalog: catalog), to: report, what: "the report")
+                try ReportFile.write(RecommendationReport.html(r, catalog: catalog), to: report, what: "the report")
             }
             if let recorder { r.auditRecordId = try recorder.record(r, customer: customerFile, settings: settings) }
             return (r, customerFile, catalog)
         }
         switch output.format {
-        case .json: print(try jsonString(RecommendationJSON(recommendation)))
-        default: print(Self.screen(recommendation, customer: customerFile, catalog: catalog), terminator: "")
+        case .json: print(try ResultJSON.string(RecommendationJSON(recommendation)))
+        default: print(RecommendationScreen.text(recommendation, customer: customerFile, catalog: catalog), terminator: "")
         }
         if let report, !output.quiet { printError("wrote \(report)") }
         if !recommendation.suitability.passed {
             if !output.quiet { printError("error: the requested products are not suitable for level \(recommendation.profile.label)") }
             throw ExitCode(ExitStatus.dataError)
         }
-    }
-
-    static func screen(_ r: Recommendation, customer: CustomerFile, catalog: ProductCatalog) -> String {
-        let p = r.profile
-        var out = "Recommendation for customer \(p.customerRef)"
-        if let name = customer.personal?.name { out += " (\(Privacy.maskName(name)))" }
-        out += ", as of \(p.asOf)\n\n"
-        out += "Risk level \(p.label) \(p.parameters.name.text("en")), decided by \(p.decidedBy)\n"
-        out += String(format: "  willingness %.0f/100, capacity %.0f/100, consistency %.0f/100\n", p.willingness, p.capacity, p.consistency)
-        // The scores, the deciding rule and whatever moved the level; not the steps that changed nothing.
-        let reasons = p.explanation.dropLast().filter { !$0.effect.contains("sets no cap") }.prefix(5)
-        for step in reasons { out += wrapped("  - \(step.rule): \(step.effect)") + "\n" }
-        if let g = r.glidePath {
-            let ahead = g.nextStep.map { String(format: "; at %g years it falls to C%d", $0.yearsToGoal, $0.maximumLevel) } ?? ""
-            out +=
-                wrapped(
-                    String(
-                        format: "Glide path: goal %@, %.1f years away: model level %@ (profile %@)%@", g.goalDate.description,
-                        g.yearsToGoal,
-                        g.modelLevel, g.profileLevel, ahead)) + "\n"
-        }
-        // Allocation by product.
-        let target = r.portfolio.weights
-        let symbols = Set(target.filter { $0.value > 1e-6 }.keys).union(r.plan.weightsBefore.filter { $0.value > 1e-6 }.keys).sorted {
-            $0 == "CASH" ? false : $1 == "CASH" ? true : $0 < $1
-        }
-        var t = TextTable(["product", "class", "rating", "current", "target", "after trades"])
-        for s in symbols {
-            let product = catalog.product(s)
-            t.add([
-                s, product?.assetClass ?? "", product?.riskRating.description ?? "", percent(r.plan.weightsBefore[s] ?? 0, digits: 1),
-                percent(target[s] ?? 0, digits: 1), percent(r.plan.weightsAfter[s] ?? 0, digits: 1),
-            ])
-        }
-        out += "\nAllocation\n" + t.render()
-        var classes: [String: (Double, Double)] = [:]
-        for s in symbols {
-            let c = catalog.product(s)?.assetClass ?? (s == "CASH" ? "cash" : "other")
-            classes[c, default: (0, 0)].0 += r.plan.weightsBefore[s] ?? 0
-            classes[c, default: (0, 0)].1 += target[s] ?? 0
-        }
-        out +=
-            wrapped(
-                "by class: "
-                    + classes.sorted { $0.key < $1.key }.map {
-                        "\($0.key) \(percent($0.value.0, digits: 0)) -> \(percent($0.value.1, digits: 0))"
-                    }
-                    .joined(separator: ", ")) + "\n"
-        out += String(
-            format: "%@ model: expected return %.1f%%, volatility %.1f%% (level cap %.0f%%)\n", r.portfolio.level.label,
-            r.portfolio.result.expectedReturn * 100, r.portfolio.result.volatility * 100, r.portfolio.level.volatilityCap * 100)
-        if let v = r.assumptionsVersion, let review = r.menuReviewDate {
-            out += wrapped("model menu of the review of \(review), on capital-market assumptions \(v)") + "\n"
-        }
-        // Trades.
-        if r.plan.trades.isEmpty {
-            out += "\nNo trades: the holdings already match the model.\n"
-        } else {
-            var trades = TextTable(["side", "product", "quantity", "price", "value", "cost"])
-            for tr in r.plan.trades {
-                trades.add([
-                    tr.side.rawValue, tr.symbol, String(format: "%g", tr.quantity), String(format: "%.2f", tr.price),
-                    String(format: "%.2f", tr.value),
-                    String(format: "%.2f", tr.cost),
-                ])
-            }
-            out += "\nTrades (sells first)\n" + trades.render()
-            let purchases = r.plan.trades.filter { $0.side == .buy }.reduce(0) { $0 + $1.value }
-            let sales = r.plan.trades.filter { $0.side == .sell }.reduce(0) { $0 + $1.value }
-            let deposit = r.plan.cashAfter + purchases + r.plan.estimatedCost - sales - r.plan.cashBefore
-            out +=
-                abs(deposit) >= 0.005
-                ? String(
-                    format: "cash %.2f, %@ %.2f -> %.2f, estimated costs %.2f\n", r.plan.cashBefore, deposit > 0 ? "deposit" : "withdrawal",
-                    abs(deposit), r.plan.cashAfter, r.plan.estimatedCost)
-                : String(format: "cash %.2f -> %.2f, estimated costs %.2f\n", r.plan.cashBefore, r.plan.cashAfter, r.plan.estimatedCost)
-        }
-        // Back-test.
-        let b = r.backtest
-        let m = b.metrics
-        out +=
-            r.assumptionsVersion == nil
-            ? "\nBack-test \(b.dates.first!) to \(b.dates.last!): the \(p.label) model rule re-built each quarter\n"
-            : "\nBack-test \(b.dates.first!) to \(b.dates.last!): the \(r.portfolio.level.label) model of each review, rebalanced monthly\n"
-        var bt = TextTable(["", "CAGR", "volatility", "Sharpe", "max drawdown"])
-        bt.add([
-            "model", percent(m.cagr), percent(m.annualVolatility),
-            m.sharpeRatio.map { String(format: "%.2f", $0) } ?? "n/a", percent(m.maxDrawdown),
-        ])
-        if let bm = b.benchmarkMetrics {
-            bt.add([
-                b.benchmark?.name ?? "benchmark", percent(bm.cagr), percent(bm.annualVolatility),
-                bm.sharpeRatio.map { String(format: "%.2f", $0) } ?? "n/a", percent(bm.maxDrawdown),
-            ])
-        }
-        out += bt.render()
-        out +=
-            "Sharpe at a risk-free rate of \(percent(b.conventions.annualRiskFreeRate)) a year; n/a: undefined (no risk taken, or under a year).\n"
-        out += "Past performance does not predict future returns.\n"
-        if !r.warnings.isEmpty {
-            out += "\nWarnings\n"
-            for w in r.warnings { out += wrapped("  - \(w)") + "\n" }
-        }
-        if !r.auditRecordId.isEmpty { out += "\naudit record \(r.auditRecordId)\n" }
-        return out
-    }
-}
-
-/// The JSON of `ballast recommend --format json`.
-struct RecommendationJSON: Encodable {
-    struct Portfolio: Encodable {
-        var weights: [String: Double]
-        var expectedReturn: Double
-        var volatility: Double
-        @ExplicitNull var sharpeRatio: Double?
-    }
-    struct Backtest: Encodable {
-        var start: MarketDate
-        var end: MarketDate
-        var strategy: String
-        var metrics: MetricsJSON
-        var benchmark: String?
-        var benchmarkMetrics: MetricsJSON?
-        var conventions: MetricConventions
-    }
-    var profile: ProfileReport
-    var portfolio: Portfolio
-    var suitability: SuitabilityResult
-    var plan: RebalancePlan
-    var backtest: Backtest
-    var warnings: [String]
-    @ExplicitNull var auditRecordId: String?
-    var engineVersion = BallastVersion.current
-    @ExplicitNull var assumptionsVersion: String?
-    @ExplicitNull var menuReviewDate: MarketDate?
-    @ExplicitNull var glidePath: GlidePathPosition?
-
-    init(_ r: Recommendation) {
-        profile = ProfileReport(r.profile, suitability: nil)
-        portfolio = Portfolio(
-            weights: r.portfolio.weights.filter { $0.value > 0 }, expectedReturn: r.portfolio.result.expectedReturn,
-            volatility: r.portfolio.result.volatility, sharpeRatio: r.portfolio.result.sharpeRatio)
-        suitability = r.suitability
-        plan = r.plan
-        let b = r.backtest
-        backtest = Backtest(
-            start: b.dates.first!, end: b.dates.last!, strategy: b.strategy, metrics: MetricsJSON(b.metrics, result: b),
-            benchmark: b.benchmark?.name,
-            benchmarkMetrics: b.benchmarkMetrics.map { MetricsJSON($0, result: nil) }, conventions: b.conventions)
-        warnings = r.warnings
-        auditRecordId = r.auditRecordId.isEmpty ? nil : r.auditRecordId
-        assumptionsVersion = r.assumptionsVersion
-        menuReviewDate = r.menuReviewDate
-        glidePath = r.glidePath
     }
 }

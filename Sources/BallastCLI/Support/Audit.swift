@@ -43,74 +43,8 @@ typealias Digest = AuditDigest
 /// Canonical JSON text of a value, for audit outputs.
 func auditJSON(_ value: some Encodable) -> String { AuditDigest.canonicalJSON(value) }
 
-/// Writes each recommendation to the trail.
-struct TrailRecorder: RecommendationAuditor {
-    let trail: AuditTrail
-    let parameters: [String: String]
-    let customerDigest: String
-
-    struct Outputs: Encodable {
-        let level: String
-        let weights: [String: Double]
-        let expectedReturn: Double
-        let volatility: Double
-        let trades: [PlannedTrade]
-        let cashAfter: Double
-        @ExplicitNull var backtestCagr: Double?
-        let backtestMaxDrawdown: Double
-        @ExplicitNull var modelLevel: String?
-        @ExplicitNull var assumptionsVersion: String?
-        @ExplicitNull var menuReviewDate: MarketDate?
-    }
-
-    func record(_ r: Recommendation, customer: CustomerFile, settings: Recommender.Settings) throws -> String {
-        let outputs = Outputs(
-            level: r.profile.label, weights: r.portfolio.weights.filter { $0.value > 0 }, expectedReturn: r.portfolio.result.expectedReturn,
-            volatility: r.portfolio.result.volatility, trades: r.plan.trades, cashAfter: r.plan.cashAfter,
-            backtestCagr: r.backtest.metrics.cagr,
-            backtestMaxDrawdown: r.backtest.metrics.maxDrawdown, modelLevel: r.portfolio.level.label,
-            assumptionsVersion: r.assumptionsVersion, menuReviewDate: r.menuReviewDate)
-        let entry = AuditEntry(
-            command: "recommend", engineVersion: BallastVersion.current, customerRef: r.profile.customerRef, accountRef: r.plan.accountId,
-            inputs: [
-                "customer": customerDigest, "prices": Digest.prices(settings.prices), "market": Digest.prices(settings.market),
-                "questionnaire": Digest.json(settings.questionnaire), "levels": Digest.json(settings.levels),
-                "catalog": Digest.json(settings.catalog),
-            ].merging(
-                settings.process.map { p in
-                    Dictionary(uniqueKeysWithValues: p.assumptions.inputs.map { ("assumptions:" + $0.file, $0.sha256) })
-                        .merging(["investmentPolicy": Digest.json(p.policy)]) { a, _ in a }
-                } ?? [:]
-            ) { a, _ in a }, parameters: parameters, outputs: auditJSON(outputs), suitability: auditJSON(r.suitability),
-            warnings: r.warnings,
-            acknowledged: r.suitability.acknowledged)
-        return String(try trail.append([entry])[0])
-    }
-}
-
 /// The answers, holdings and cash of a customer, without personal data, for a digest.
 typealias CustomerInputs = AuditCustomerInputs
-
-/// An account row of a batch block as `audit export` writes it.
-struct ExportedAccount: Encodable {
-    let block: Int64
-    let line: Int
-    let accountRef: String?
-    let accountDigest: String
-    let planDigest: String
-    let status: String
-    let duplicateOfLine: Int?
-
-    init(block: Int64, _ a: AuditAccountRow) {
-        self.block = block
-        line = a.line
-        accountRef = a.accountRef
-        accountDigest = a.accountDigest.hex
-        planDigest = a.planDigest.hex
-        status = a.status
-        duplicateOfLine = a.duplicateOfLine
-    }
-}
 
 /// `ballast audit`: read and check the trail.
 struct AuditCommand: ParsableCommand {
@@ -150,7 +84,7 @@ struct AuditCommand: ParsableCommand {
             try reportingErrors {
                 let records = try AuditTrail(readOnlyAt: audit.path).list(customer: customer, since: since?.description, limit: limit)
                 if output.format == .json {
-                    print(try jsonString(records))
+                    print(try ResultJSON.string(records))
                     return
                 }
                 var t = TextTable(["id", "time", "command", "customer", "account"])
@@ -175,7 +109,7 @@ struct AuditCommand: ParsableCommand {
                 guard let r = try AuditTrail(readOnlyAt: audit.path).record(id: id) else {
                     throw InputFileError(description: "\(audit.path): no record \(id); `ballast audit list` shows the ids")
                 }
-                print(try jsonString(r))
+                print(try ResultJSON.string(r))
             }
         }
     }
@@ -199,7 +133,7 @@ struct AuditCommand: ParsableCommand {
                     buffer.append(10)
                     // A batch block's account rows follow it, one line each.
                     for a in accounts {
-                        buffer.append(try e.encode(ExportedAccount(block: r.id, a)))
+                        buffer.append(try e.encode(AuditExportedAccount(block: r.id, a)))
                         buffer.append(10)
                     }
                     if buffer.count > 1 << 20 {
@@ -239,7 +173,7 @@ struct AuditCommand: ParsableCommand {
                 return try AuditTrail(readOnlyAt: audit.path).verify(publicKey: key, anchors: anchors)
             }
             if output.format == .json {
-                print(try jsonString(v))
+                print(try ResultJSON.string(v))
             } else if v.intact {
                 var text = "\(audit.path): \(v.records) records, chain intact; head hash \(v.headHash)"
                 if let by = v.signedBy { text += "; head signed by key \(by)" }

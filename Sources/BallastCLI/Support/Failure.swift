@@ -45,6 +45,8 @@ extension RebalanceError: UserFacingError {}
 extension InputFileError: UserFacingError {}
 extension TargetWeightsError: UserFacingError {}
 extension BundledDataError: UserFacingError {}
+extension ReportFileError: UserFacingError {}
+extension PlanMarketError: UserFacingError {}
 
 /// Runs a command body, turning domain errors into a message on stderr and exit code 1.
 func reportingErrors<T>(_ body: () throws -> T) throws -> T {

@@ -50,36 +50,20 @@ struct PriceCheckOptions: ParsableArguments {
         if let k = outlierMultiple, !(k > 0 && k.isFinite) { throw ValidationError("--outlier-multiple must be positive, got \(k)") }
     }
 
-    var rule: PriceSanityRule {
-        var r = PriceSanityRule()
-        if let outlierMultiple { r.robustVolatilityMultiple = outlierMultiple }
-        return r
+    /// The library's check these flags describe.
+    var checker: PriceCheck {
+        var c = PriceCheck()
+        if let outlierMultiple { c.rule.robustVolatilityMultiple = outlierMultiple }
+        c.strict = strict
+        return c
     }
 
     /// Reads, checks and joins `paths`: each outlier is a warning on standard error, or with
     /// `--strict` an error (exit 1) that lists them.
     func load(_ paths: [String]) throws -> PriceFileSet {
-        let set = try PriceFileSet(paths: paths.map { try bundled($0) }, rule: rule)
-        guard !set.outliers.isEmpty else { return set }
-        let shown = set.outliers.prefix(10).map(\.description)
-        let more = set.outliers.count > 10 ? ["and \(set.outliers.count - 10) more"] : []
-        if strict {
-            throw InputFileError(
-                description: "implausible prices (--strict):\n  " + (shown + more).joined(separator: "\n  ")
-                    + "\nfix the prices, or run without --strict to use them with a warning")
-        }
-        for line in shown + more { printError("warning: implausible price: \(line)") }
+        let (set, warnings) = try checker.load(paths.map { try bundled($0) })
+        for w in warnings { printError("warning: " + w) }
         return set
-    }
-
-    /// Refuses to trade when a price in force on `day` is a suspect one.
-    static func refuseTrading(_ set: PriceFileSet, on day: MarketDate) throws {
-        let suspect = set.outliers(inForceAt: day)
-        if !suspect.isEmpty {
-            throw InputFileError(
-                description: "refusing to trade on implausible prices in force on \(day):\n  "
-                    + suspect.map(\.description).joined(separator: "\n  ") + "\nfix the prices or choose another --as-of")
-        }
     }
 }
 

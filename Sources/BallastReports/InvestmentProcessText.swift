@@ -1,12 +1,14 @@
-import Ballast
+import BallastBacktest
+import BallastMarketData
+import BallastWorkflows
 import Foundation
 
 /// Text renderings of the investment process's results.
-enum InvestmentProcessText {
+public enum InvestmentProcessText {
     static func pct(_ x: Double?, _ d: Int = 2) -> String { x.map { String(format: "%.\(d)f%%", $0 * 100) } ?? "n/a" }
 
     /// The assumptions per member.
-    static func assumptions(_ a: CapitalMarketAssumptions) -> String {
+    public static func assumptions(_ a: CapitalMarketAssumptions) -> String {
         var out = "\(a.name) \(a.version) (\(a.approval.status.rawValue))\n"
         out += "universe: \(a.universe); window \(a.window.start)..\(a.window.end), \(a.window.observations) monthly returns\n"
         out += "expected returns: \(a.method.expectedReturns)"
@@ -36,7 +38,7 @@ enum InvestmentProcessText {
     }
 
     /// What changed.
-    static func diff(_ d: AssumptionsDiff) -> String {
+    public static func diff(_ d: AssumptionsDiff) -> String {
         var out = "\(d.versions[0]) -> \(d.versions[1])\n\n"
         var t = TextTable(["member", "class", "expected before", "after", "change", "volatility before", "after"])
         for c in d.changes {
@@ -53,7 +55,7 @@ enum InvestmentProcessText {
     }
 
     /// The menu: one row per level, then the weights by product.
-    static func menu(_ m: ModelMenu) -> String {
+    public static func menu(_ m: ModelMenu) -> String {
         var out = "model menu from \(m.assumptionsVersion), policy \(m.policyVersion), \(m.method)\n\n"
         var t = TextTable(["level", "expected", "volatility", "cap", "equity", "bonds", "real assets", "cash", "turnover"])
         for p in m.portfolios {
@@ -76,7 +78,7 @@ enum InvestmentProcessText {
     }
 
     /// The validation table.
-    static func validation(_ r: ValidationReport) -> String {
+    public static func validation(_ r: ValidationReport) -> String {
         var out = "walk-forward \(r.start)..\(r.end), reviews every \(r.reviewMonths) months (\(r.reviews.count)), \(r.method),"
         out += " costs \(number(r.costBasisPoints, digits: 3)) bp\n\n"
         var t = TextTable([
@@ -95,10 +97,10 @@ enum InvestmentProcessText {
 
     /// The validation page: the table, the value of each level, and each level's trailing
     /// volatility against its cap (the report charts).
-    static func validationHTML(_ r: ValidationReport) -> String {
-        let e = BacktestReport.escape
+    public static func validationHTML(_ r: ValidationReport) -> String {
+        let e = HTML.escape
         var h =
-            "<!doctype html><html><head><meta charset=\"utf-8\"><title>Model validation</title><style>\(BacktestReport.style)</style></head><body>"
+            "<!doctype html><html><head><meta charset=\"utf-8\"><title>Model validation</title><style>\(HTML.style)</style></head><body>"
         h += "<h1>Model validation, \(r.start) to \(r.end)</h1>"
         h += "<p class=\"note\">\(e(r.universe)); assumptions: \(e(r.assumptions)); policy: \(e(r.policy)); \(e(r.method)); "
         h +=
@@ -113,14 +115,14 @@ enum InvestmentProcessText {
         }
         h += "</table><h2>Net value (start 100, log scale)</h2>"
         if let dates = r.levels.first?.dates {
-            let series = r.levels.enumerated().map { (k, l) in (l.label, l.values, BacktestReport.palette[k]) }
-            h += BacktestReport.lineChart(dates: dates, series: series, logScale: true) { String(format: "%.0f", $0) }
+            let series = r.levels.enumerated().map { (k, l) in (l.label, l.values, Chart.palette[k]) }
+            h += Chart.line(dates: dates, series: series, logScale: true) { String(format: "%.0f", $0) }
         }
         for (k, l) in r.levels.enumerated() where !l.rollingDates.isEmpty {
             h += "<h2>\(l.label): trailing 36-month volatility against the \(pct(l.volatilityCap, 0)) cap</h2>"
             let cap = [Double](repeating: l.volatilityCap, count: l.rollingDates.count)
-            h += BacktestReport.lineChart(
-                dates: l.rollingDates, series: [("realised", l.rollingVolatility, BacktestReport.palette[k]), ("cap", cap, "#999")]
+            h += Chart.line(
+                dates: l.rollingDates, series: [("realised", l.rollingVolatility, Chart.palette[k]), ("cap", cap, "#999")]
             ) { pct($0, 1) }
         }
         return h + "</body></html>\n"

@@ -1,21 +1,28 @@
 import Foundation
 
 /// A plain-text table for terminals: a header, aligned columns, a rule under the header.
-struct TextTable {
-    enum Alignment { case left, right }
+public struct TextTable: Sendable {
+    /// How a column's cells line up.
+    public enum Alignment: Sendable { case left, right }
 
-    var headers: [String]
-    var alignments: [Alignment]
-    var rows: [[String]] = []
+    /// The column titles.
+    public var headers: [String]
+    /// One alignment per column.
+    public var alignments: [Alignment]
+    /// The body, one array of cells per row.
+    public var rows: [[String]] = []
 
-    init(_ headers: [String], alignments: [Alignment]? = nil) {
+    /// A table with these columns: the first aligned left, the others right unless given.
+    public init(_ headers: [String], alignments: [Alignment]? = nil) {
         self.headers = headers
         self.alignments = alignments ?? headers.indices.map { $0 == 0 ? .left : .right }
     }
 
-    mutating func add(_ row: [String]) { rows.append(row) }
+    /// Appends a row.
+    public mutating func add(_ row: [String]) { rows.append(row) }
 
-    func render() -> String {
+    /// The table as text, one line per row, each line ending in a newline.
+    public func render() -> String {
         var widths = headers.map(\.count)
         for r in rows { for (k, c) in r.enumerated() where k < widths.count { widths[k] = max(widths[k], c.count) } }
         func line(_ cells: [String]) -> String {
@@ -44,11 +51,29 @@ func number(_ x: Double, digits: Int = 4) -> String {
     x.isFinite ? String(format: "%.\(digits)g", x) : "n/a"
 }
 
-/// Encodes a value as pretty JSON with sorted keys (stable output for diffs and tests).
-func jsonString<T: Encodable>(_ value: T) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
+/// The JSON text of the result types, as `ballast ... --format json` prints them: pretty,
+/// with sorted keys and unescaped slashes, so that a service and the command line give the
+/// same bytes for the same result.
+public enum ResultJSON {
+    /// The value's JSON text.
+    ///
+    /// - Throws: `EncodingError` when a value cannot be encoded (a non-finite number).
+    public static func string(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
+
+/// The text formats of the screens, for front ends that compose their own.
+public enum TextFormat {
+    /// `0.1234` -> `12.34%`; `n/a` when undefined or not finite.
+    public static func percent(_ x: Double?, digits: Int = 2) -> String { BallastReports.percent(x, digits: digits) }
+
+    /// `text` wrapped at word boundaries to `width` columns, continuation lines indented.
+    public static func wrapped(_ text: String, width: Int = 100, indent: Int = 4) -> String {
+        BallastReports.wrapped(text, width: width, indent: indent)
+    }
 }
 
 /// `text` wrapped at word boundaries to `width` columns, continuation lines indented by

@@ -1,3 +1,9 @@
+import BallastBacktest
+import BallastMarketData
+import BallastOptimization
+import BallastProfiling
+import BallastRebalancing
+import BallastWorkflows
 import Foundation
 
 /// A self-contained HTML page for a recommendation: the level and why, the allocation (current
@@ -11,11 +17,11 @@ public enum RecommendationReport {
     ///   - catalog: the products' names, classes and ratings.
     public static func html(_ r: Recommendation, catalog: ProductCatalog) -> String {
         let p = r.profile
-        let e = BacktestReport.escape
+        let e = HTML.escape
         var s = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>Recommendation \(e(p.customerRef))</title>
-            <style>\(BacktestReport.style)</style></head><body>
+            <style>\(HTML.style)</style></head><body>
             <h1>Recommendation for \(e(p.customerRef)), as of \(p.asOf)</h1>
             <p><b>Risk level \(e(p.label)) \(e(p.parameters.name.text("en")))</b>, decided by \(e(p.decidedBy)): willingness \(Int(p.willingness.rounded()))/100, capacity \(Int(p.capacity.rounded()))/100.</p>
             <ul>
@@ -70,7 +76,7 @@ public enum RecommendationReport {
         for (k, sym) in symbols.enumerated() {
             let y = 26 + Double(k) * row
             let label = sym + (catalog.product(sym).map { " (\($0.assetClass), \($0.riskRating))" } ?? "")
-            s += "<text x=\"\(left - 6)\" y=\"\(y + 13)\" text-anchor=\"end\">\(BacktestReport.escape(label))</text>"
+            s += "<text x=\"\(left - 6)\" y=\"\(y + 13)\" text-anchor=\"end\">\(HTML.escape(label))</text>"
             let now = r.plan.weightsBefore[sym] ?? 0
             let goal = target[sym] ?? 0
             s += "<rect x=\"\(left)\" y=\"\(y + 2)\" width=\"\(String(format: "%.1f", now * scale))\" height=\"8\" fill=\"#bbbbbb\"/>"
@@ -86,38 +92,15 @@ public enum RecommendationReport {
         let frontier: EfficientFrontier
         do { frontier = try problem.sampledFrontier(points: 30) } catch {
             return
-                "<p class=\"note\">The frontier could not be computed under the level's constraints: \(BacktestReport.escape(error.description)).</p>\n"
+                "<p class=\"note\">The frontier could not be computed under the level's constraints: \(HTML.escape(error.description)).</p>\n"
         }
         guard frontier.points.count >= 2 else {
-            return "<p class=\"note\">No frontier to draw: \(BacktestReport.escape(EfficientFrontier.singlePortfolioNote)).</p>\n"
+            return "<p class=\"note\">No frontier to draw: \(HTML.escape(EfficientFrontier.singlePortfolioNote)).</p>\n"
         }
-        let vols = frontier.points.map(\.volatility) + [r.portfolio.result.volatility]
-        let rets = frontier.points.map(\.expectedReturn) + [r.portfolio.result.expectedReturn]
-        let (v0, v1) = (0.0, max(vols.max()!, r.portfolio.level.volatilityCap) * 1.1)
-        let (r0, r1) = (min(rets.min()!, 0), rets.max()! * 1.1 + 1e-9)
-        let (w, h, left, bottom) = (900.0, 340.0, 70.0, 46.0)
-        let x: (Double) -> Double = { left + (w - left - 20) * ($0 - v0) / (v1 - v0) }
-        let y: (Double) -> Double = { 10 + (h - bottom - 10) * (1 - ($0 - r0) / (r1 - r0)) }
-        func f(_ v: Double) -> String { String(format: "%.1f", v) }
-        var s =
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(w))\" height=\"\(Int(h))\" font-family=\"Helvetica,Arial,sans-serif\" font-size=\"11\">"
-        for t in 0...4 {
-            let vv = v0 + (v1 - v0) * Double(t) / 4
-            let rr = r0 + (r1 - r0) * Double(t) / 4
-            s += "<text x=\"\(f(x(vv)))\" y=\"\(f(h - bottom + 16))\" text-anchor=\"middle\">\(String(format: "%.0f%%", vv * 100))</text>"
-            s += "<text x=\"\(f(left - 6))\" y=\"\(f(y(rr) + 4))\" text-anchor=\"end\">\(String(format: "%.1f%%", rr * 100))</text>"
-            s += "<line x1=\"\(f(left))\" y1=\"\(f(y(rr)))\" x2=\"\(f(w - 20))\" y2=\"\(f(y(rr)))\" stroke=\"#eee\"/>"
-        }
-        let cap = r.portfolio.level.volatilityCap
-        s += "<line x1=\"\(f(x(cap)))\" y1=\"10\" x2=\"\(f(x(cap)))\" y2=\"\(f(h - bottom))\" stroke=\"#d62728\" stroke-dasharray=\"4 3\"/>"
-        s += "<text x=\"\(f(x(cap) + 4))\" y=\"22\" fill=\"#d62728\">volatility cap \(String(format: "%.0f%%", cap * 100))</text>"
-        let points = frontier.points.map { "\(f(x($0.volatility))),\(f(y($0.expectedReturn)))" }.joined(separator: " ")
-        s += "<polyline points=\"\(points)\" fill=\"none\" stroke=\"#1f5fa8\" stroke-width=\"2\"/>"
-        let (cx, cy) = (x(r.portfolio.result.volatility), y(r.portfolio.result.expectedReturn))
-        s += "<circle cx=\"\(f(cx))\" cy=\"\(f(cy))\" r=\"6\" fill=\"#ff7f0e\" stroke=\"#222\"/>"
-        s += "<text x=\"\(f(cx + 9))\" y=\"\(f(cy - 8))\">\(BacktestReport.escape(r.portfolio.level.label)) model</text>"
-        s +=
-            "<text x=\"\(f(w / 2))\" y=\"\(f(h - 6))\" text-anchor=\"middle\" fill=\"#666\">annual volatility; vertical: expected annual return</text>"
-        return s + "</svg>\n"
+        let model = Chart.Point(volatility: r.portfolio.result.volatility, expectedReturn: r.portfolio.result.expectedReturn)
+        return Chart.frontier(
+            curve: frontier.points.map { Chart.Point(volatility: $0.volatility, expectedReturn: $0.expectedReturn) },
+            marks: [Chart.Mark("\(r.portfolio.level.label) model", at: model, colour: "#ff7f0e")],
+            volatilityCap: r.portfolio.level.volatilityCap, title: nil, width: 900, height: 380)
     }
 }

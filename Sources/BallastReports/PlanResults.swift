@@ -1,0 +1,121 @@
+import BallastMarketData
+import BallastOptimization
+import BallastProfiling
+import BallastRebalancing
+import BallastWorkflows
+import Foundation
+
+/// The screens of `ballast models levels`.
+public enum ModelScreen {
+    /// The level models' table: per level the rating limit, cap, return, volatility, cash and
+    /// largest weights.
+    public static func levels(_ models: [ModelPortfolio], asOf day: MarketDate, years: Int, cashRate: Double) -> String {
+        var out = "Level models as of \(day) (Ledoit-Wolf on \(years) years of daily prices; cash at \(percent(cashRate)))\n\n"
+        var t = TextTable(["level", "max rating", "vol cap", "exp. return", "volatility", "cash", "largest weights"])
+        for m in models {
+            let cashSymbol = m.cashSymbol
+            let cash = m.result.weight(of: cashSymbol)
+            let top = zip(m.result.assets, m.result.weights).filter { $0.1 > 0 && $0.0 != cashSymbol }.sorted { $0.1 > $1.1 }.prefix(3)
+            t.add([
+                m.level.label, m.level.maxProductRating.description, percent(m.level.volatilityCap, digits: 0),
+                percent(m.result.expectedReturn), percent(m.result.volatility), percent(cash, digits: 0),
+                top.map { "\($0.0) \(String(format: "%.0f%%", $0.1 * 100))" }.joined(separator: ", "),
+            ])
+        }
+        return out + t.render()
+    }
+}
+
+/// The JSON of one model portfolio.
+public struct ModelReport: Encodable {
+    /// The level.
+    public let level: Int
+    /// The label.
+    public let label: String
+    /// The max product rating.
+    public let maxProductRating: String
+    /// The volatility cap.
+    public let volatilityCap: Double
+    /// The expected return.
+    public let expectedReturn: Double
+    /// The volatility.
+    public let volatility: Double
+    /// The weights.
+    public let weights: [String: Double]
+    /// The suitability.
+    public let suitability: SuitabilityResult
+    /// The as of.
+    public let asOf: MarketDate
+
+    /// Creates the value.
+    public init(_ m: ModelPortfolio, asOf: MarketDate) {
+        self.asOf = asOf
+        level = m.level.level
+        label = m.level.label
+        maxProductRating = m.level.maxProductRating.description
+        volatilityCap = m.level.volatilityCap
+        expectedReturn = m.result.expectedReturn
+        volatility = m.result.volatility
+        weights = m.weights
+        suitability = m.suitability
+    }
+}
+
+/// The screens of `ballast rebalance`.
+public enum PlanScreen {
+    /// One account's plan: weights now, at target and after, drift and turnover, the trades,
+    /// the cash and the notes.
+    public static func text(_ p: RebalancePlan, target: [String: Double]) -> String {
+        var out = "Account \(p.accountId): \(p.status.rawValue) — \(p.trigger)\n\n"
+        var t = TextTable(["asset", "current", "target", "after"])
+        let symbols = Set(p.weightsBefore.keys).union(target.keys).union(p.weightsAfter.keys).sorted { a, b in
+            a == "CASH" ? false : b == "CASH" ? true : a < b
+        }
+        for s in symbols {
+            let before = p.weightsBefore[s] ?? 0
+            let after = p.weightsAfter[s] ?? 0
+            let goal = target[s] ?? 0
+            if before < 1e-9 && after < 1e-9 && goal < 1e-9 { continue }
+            t.add([s, percent(before), percent(goal), percent(after)])
+        }
+        out += t.render()
+        out += String(format: "\ndrift %.2f%% -> %.2f%%, turnover %.2f%%\n", p.driftBefore * 100, p.driftAfter * 100, p.turnover * 100)
+        if !p.trades.isEmpty {
+            var trades = TextTable(["side", "asset", "quantity", "price", "value", "cost"])
+            for tr in p.trades {
+                trades.add([
+                    tr.side.rawValue, tr.symbol, String(format: "%g", tr.quantity), String(format: "%.2f", tr.price),
+                    String(format: "%.2f", tr.value), String(format: "%.2f", tr.cost),
+                ])
+            }
+            out += "\nTrades (sells first):\n" + trades.render()
+        }
+        out += String(format: "\ncash %.2f -> %.2f (left over), estimated costs %.2f\n", p.cashBefore, p.cashAfter, p.estimatedCost)
+        for n in p.notes { out += "note: \(n)\n" }
+        return out
+    }
+}
+
+/// The JSON of `rebalance --account ... --format json`: the plan's fields and the target
+/// weights it traded toward.
+public struct PlanWithTarget: Encodable {
+    /// The plan.
+    public let plan: RebalancePlan
+    /// The weights it traded toward.
+    public let targetWeights: [String: Double]
+
+    /// The plan and its target.
+    public init(plan: RebalancePlan, targetWeights: [String: Double]) {
+        self.plan = plan
+        self.targetWeights = targetWeights
+    }
+
+    enum Keys: String, CodingKey { case targetWeights }
+
+    /// The plan's keys, then `targetWeights`.
+    public func encode(to encoder: any Encoder) throws {
+        try plan.encode(to: encoder)
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(targetWeights, forKey: .targetWeights)
+    }
+}
