@@ -338,3 +338,21 @@ public struct CustomerFile: Sendable, Equatable, Codable {
             requestedProducts: requested, behaviour: behaviour, demonstrates: root["demonstrates"] as? String, goalDate: goal)
     }
 }
+
+extension CustomerFile {
+    /// The JSON of a new customer file as `ballast questionnaire` writes it: the id, the
+    /// answers (items in their natural order, q2 before q10), no holdings, no cash, and the
+    /// investable amount when given; keys sorted, pretty-printed.
+    public static func newFileJSON(id: String, answers: [String: String], investableAmount: Double?) throws -> Data {
+        let e = JSONEncoder()
+        e.outputFormatting = [.withoutEscapingSlashes]
+        func json(_ v: some Encodable) throws -> String { String(decoding: try e.encode(v), as: UTF8.self) }
+        let items = try answers.keys.sorted { $0.compare($1, options: .numeric) == .orderedAscending }.map {
+            "    \(try json($0)) : \(try json(answers[$0]!))"
+        }
+        var text = "{\n  \"answers\" : {\n" + items.joined(separator: ",\n") + "\n  },\n  \"cash\" : 0,\n"
+        if let investableAmount { text += "  \"financial\" : {\n    \"investableAmount\" : \(try json(investableAmount))\n  },\n" }
+        text += "  \"holdings\" : {},\n  \"id\" : \(try json(id))\n}"
+        return Data(text.utf8)
+    }
+}

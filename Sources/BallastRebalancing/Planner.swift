@@ -19,8 +19,13 @@ public struct RebalancePlanner: Sendable {
     /// The symbol that stands for cash in target weights.
     public var cashSymbol: String
 
-    /// A planner; lot sizes by symbol default to 1, and `CASH` stands for cash in targets.
-    public init(policy: RebalancePolicy, lotSizes: [String: Double] = [:], cashSymbol: String = "CASH") {
+    /// The key that stands for the account's cash in target weights and in a plan's weights
+    /// unless a planner is given another (`CASH`).
+    public static let defaultCashSymbol = "CASH"
+
+    /// A planner; lot sizes by symbol default to 1, and ``defaultCashSymbol`` stands for cash
+    /// in targets.
+    public init(policy: RebalancePolicy, lotSizes: [String: Double] = [:], cashSymbol: String = RebalancePlanner.defaultCashSymbol) {
         self.policy = policy
         self.lotSizes = lotSizes
         self.cashSymbol = cashSymbol

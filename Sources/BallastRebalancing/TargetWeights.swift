@@ -23,7 +23,7 @@ public enum TargetWeights {
     ///   - cashSymbol: the symbol that stands for cash.
     /// - Throws: ``TargetWeightsError`` listing every problem at once.
     public static func checked(
-        _ weights: [String: Double], source: String, known: Set<String>?, cashSymbol: String = "CASH"
+        _ weights: [String: Double], source: String, known: Set<String>?, cashSymbol: String = RebalancePlanner.defaultCashSymbol
     ) throws(TargetWeightsError) -> [String: Double] {
         var problems: [String] = []
         for (symbol, w) in weights.sorted(by: { $0.key < $1.key }) {
@@ -52,7 +52,8 @@ public enum TargetWeights {
     }
 
     /// Reads `{symbol: weight}` from a file and checks it.
-    public static func read(portfolio path: String, known: Set<String>?, cashSymbol: String = "CASH") throws(TargetWeightsError)
+    public static func read(portfolio path: String, known: Set<String>?, cashSymbol: String = RebalancePlanner.defaultCashSymbol)
+        throws(TargetWeightsError)
         -> [String: Double]
     {
         let object = try readObject(path)
@@ -67,7 +68,8 @@ public enum TargetWeights {
 
     /// Reads `{model: {symbol: weight}}` from a file and checks every model; the problems of
     /// all models are reported at once, each under its model's name.
-    public static func read(models path: String, known: Set<String>?, cashSymbol: String = "CASH") throws(TargetWeightsError)
+    public static func read(models path: String, known: Set<String>?, cashSymbol: String = RebalancePlanner.defaultCashSymbol)
+        throws(TargetWeightsError)
         -> [String: [String: Double]]
     {
         let object = try readObject(path)

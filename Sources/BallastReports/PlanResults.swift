@@ -63,13 +63,23 @@ public struct ModelReport: Encodable {
 
 /// The screens of `ballast rebalance`.
 public enum PlanScreen {
+    /// The one-line summary of a batch run: accounts by status, errors, turnover and costs.
+    public static func batchSummary(_ counts: BatchSummary) -> String {
+        String(
+            format: "%d accounts: %d rebalanced, %d within band, %d cash flow only, %d below the minimum trade, %d errors; "
+                + "total turnover %.2f, estimated costs %.2f",
+            counts.lines, counts.rebalanced, counts.withinBand, counts.cashFlowOnly, counts.belowMinimumTrade, counts.errors,
+            counts.turnover,
+            counts.cost)
+    }
+
     /// One account's plan: weights now, at target and after, drift and turnover, the trades,
     /// the cash and the notes.
     public static func text(_ p: RebalancePlan, target: [String: Double]) -> String {
         var out = "Account \(p.accountId): \(p.status.rawValue) — \(p.trigger)\n\n"
         var t = TextTable(["asset", "current", "target", "after"])
         let symbols = Set(p.weightsBefore.keys).union(target.keys).union(p.weightsAfter.keys).sorted { a, b in
-            a == "CASH" ? false : b == "CASH" ? true : a < b
+            a == RebalancePlanner.defaultCashSymbol ? false : b == RebalancePlanner.defaultCashSymbol ? true : a < b
         }
         for s in symbols {
             let before = p.weightsBefore[s] ?? 0

@@ -62,7 +62,7 @@ public enum RecommendationReport {
     static func allocationChart(_ r: Recommendation, catalog: ProductCatalog) -> String {
         let target = r.portfolio.weights
         let symbols = Set(target.filter { $0.value > 1e-6 }.keys).union(r.plan.weightsBefore.filter { $0.value > 1e-6 }.keys).sorted {
-            $0 == "CASH" ? false : $1 == "CASH" ? true : $0 < $1
+            $0 == RebalancePlanner.defaultCashSymbol ? false : $1 == RebalancePlanner.defaultCashSymbol ? true : $0 < $1
         }
         let row = 24.0
         let width = 900.0

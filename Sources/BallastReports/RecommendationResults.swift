@@ -163,7 +163,7 @@ public enum RecommendationScreen {
         // Allocation by product.
         let target = r.portfolio.weights
         let symbols = Set(target.filter { $0.value > 1e-6 }.keys).union(r.plan.weightsBefore.filter { $0.value > 1e-6 }.keys).sorted {
-            $0 == "CASH" ? false : $1 == "CASH" ? true : $0 < $1
+            $0 == RebalancePlanner.defaultCashSymbol ? false : $1 == RebalancePlanner.defaultCashSymbol ? true : $0 < $1
         }
         var t = TextTable(["product", "class", "rating", "current", "target", "after trades"])
         for s in symbols {
@@ -176,7 +176,7 @@ public enum RecommendationScreen {
         out += "\nAllocation\n" + t.render()
         var classes: [String: (Double, Double)] = [:]
         for s in symbols {
-            let c = catalog.product(s)?.assetClass ?? (s == "CASH" ? "cash" : "other")
+            let c = catalog.product(s)?.assetClass ?? (s == RebalancePlanner.defaultCashSymbol ? "cash" : "other")
             classes[c, default: (0, 0)].0 += r.plan.weightsBefore[s] ?? 0
             classes[c, default: (0, 0)].1 += target[s] ?? 0
         }

@@ -345,10 +345,15 @@ public struct AssumptionsBuilder: Sendable {
         let universe = try AssetUniverse.load(path: universePath)
         let universeFolder = URL(fileURLWithPath: universePath).deletingLastPathComponent()
         var inputs = [CapitalMarketAssumptions.Input(file: URL(fileURLWithPath: path).lastPathComponent, sha256: AuditEntry.digest(data))]
-        inputs.append(.init(file: spec.universe, sha256: AuditEntry.digest(file: universePath) ?? ""))
-        for f in universe.inputFiles {
-            inputs.append(.init(file: f, sha256: AuditEntry.digest(file: universeFolder.appendingPathComponent(f).path) ?? ""))
+        // Every input is digested; an input that cannot be read is an error, never an empty digest.
+        func digest(_ file: String, at full: String) throws(InvestmentProcessError) -> CapitalMarketAssumptions.Input {
+            guard let d = AuditEntry.digest(file: full) else {
+                throw InvestmentProcessError(file: full, message: "cannot be read", fix: "check that the file exists and may be read")
+            }
+            return .init(file: file, sha256: d)
         }
+        inputs.append(try digest(spec.universe, at: universePath))
+        for f in universe.inputFiles { inputs.append(try digest(f, at: universeFolder.appendingPathComponent(f).path)) }
         try self.init(specification: spec, universe: universe, inputs: inputs, source: path)
     }
 

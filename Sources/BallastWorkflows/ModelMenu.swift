@@ -166,6 +166,24 @@ public struct ModelMenu: Sendable, Codable, Equatable {
     public var method: String
     /// C1 to C5.
     public var portfolios: [MenuPortfolio]
+
+    /// Reads a menu written by `ballast models build --format json`.
+    ///
+    /// - Throws: ``InvestmentProcessError`` naming the file, and the field that does not fit.
+    public static func read(path: String) throws(InvestmentProcessError) -> ModelMenu {
+        guard let d = FileManager.default.contents(atPath: path) else {
+            throw InvestmentProcessError(file: path, message: "no such file", fix: "pass the JSON of `ballast models build --format json`")
+        }
+        do { return try JSONDecoder().decode(ModelMenu.self, from: d) } catch let e as DecodingError {
+            let (field, message) = describe(e)
+            throw InvestmentProcessError(
+                file: path, field: field, message: "not a model menu: \(message)",
+                fix: "pass the JSON of `ballast models build --format json`")
+        } catch {
+            throw InvestmentProcessError(
+                file: path, message: "not a model menu", fix: "pass the JSON of `ballast models build --format json`")
+        }
+    }
 }
 
 /// Builds a model menu from assumptions and a policy.

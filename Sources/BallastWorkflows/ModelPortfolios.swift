@@ -1,6 +1,7 @@
 import BallastMarketData
 import BallastOptimization
 import BallastProfiling
+import BallastRebalancing
 import BallastRiskModels
 
 /// The model portfolio of one risk level.
@@ -179,7 +180,7 @@ public struct ModelPortfolioBuilder: Sendable {
     }
 
     /// The cash product's symbol in the catalogue (`CASH` by default).
-    var cashSymbol: String { catalog.cashSymbol ?? "CASH" }
+    var cashSymbol: String { catalog.cashSymbol ?? RebalancePlanner.defaultCashSymbol }
 
     /// The constraints a level imposes on the distribution's assets plus cash.
     public func constraints(for level: LevelParameters) -> PortfolioConstraints {

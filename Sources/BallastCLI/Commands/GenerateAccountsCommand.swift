@@ -51,94 +51,14 @@ struct GenerateAccountsCommand: ParsableCommand {
             let (priceAt, day) = (prices.prices, prices.day)
             let targets = try market.loadTargets(prices, catalog: catalog, files: files)
             let lots = catalog.lotSizes
-            for (model, weights) in targets {
-                for s in weights.keys where s != "CASH" && priceAt[s] == nil {
-                    throw InputFileError(description: "model \(model): no price for \(s) on or before \(day)")
-                }
-            }
-            try write(targets: targets, prices: priceAt, lots: lots, day: day)
-        }
-    }
-
-    func write(targets: [String: [String: Double]], prices: [String: Double], lots: [String: Double], day: MarketDate) throws {
-        let modelIds = targets.keys.sorted()
-        let universe = prices.keys.sorted()
-        var g = SeededGenerator(seed: seed)
-        func normal() -> Double {
-            // Box-Muller.
-            let u = Double.random(in: Double.ulpOfOne..<1, using: &g)
-            let v = Double.random(in: 0..<1, using: &g)
-            return (-2 * Foundation.log(u)).squareRoot() * cos(2 * Double.pi * v)
-        }
-        func money(_ x: Double) -> String {
-            let c = Int64((x * 100).rounded())
-            return "\(c / 100)." + (c % 100 < 10 ? "0" : "") + "\(c % 100)"
-        }
-        func quantity(_ x: Double) -> String { x == x.rounded() ? String(Int64(x)) : String(x) }
-        let brokenEvery = broken > 0 ? max(1, count / broken) : Int.max
-        var brokenLeft = broken
-        let handle: FileHandle
-        if let out {
+            let book = SyntheticBook(count: count, seed: seed, broken: broken, targets: targets, prices: priceAt, lotSizes: lots, asOf: day)
+            guard let out else { return try book.write { FileHandle.standardOutput.write(Data($0.utf8)) } }
+            // Account files hold account data: owner-only permissions.
             guard FileManager.default.createFile(atPath: out, contents: nil, attributes: [.posixPermissions: 0o600]),
-                let h = FileHandle(forWritingAtPath: out)
-            else {
-                throw InputFileError(description: "\(out): cannot create the file")
-            }
-            handle = h
-        } else {
-            handle = FileHandle.standardOutput
+                let handle = FileHandle(forWritingAtPath: out)
+            else { throw InputFileError(description: "\(out): cannot create the file; choose a folder you may write to") }
+            try book.write { handle.write(Data($0.utf8)) }
+            try handle.close()
         }
-        var buffer = ""
-        buffer.reserveCapacity(1 << 20)
-        for k in 0..<count {
-            var id = String(k + 1)
-            id = "ACC-" + String(repeating: "0", count: max(0, 8 - id.count)) + id
-            var line: String
-            if brokenLeft > 0 && (k + 1) % brokenEvery == 0 {
-                brokenLeft -= 1
-                switch brokenLeft % 4 {
-                case 0: line = "{\"id\": \"\(id)\", \"model\": \"\(modelIds[0])\", \"cash\": 10"
-                case 1: line = "{\"id\": \"\(id)\", \"cash\": 100, \"holdings\": {}}"
-                case 2: line = "{\"id\": \"\(id)\", \"model\": \"\(modelIds[0])\", \"cash\": 100, \"holdings\": {\"\(universe[0])\": -5}}"
-                default: line = "{\"id\": \"\(id)\", \"model\": \"no-such-model\", \"cash\": 100, \"holdings\": {}}"
-                }
-            } else {
-                let model = modelIds[Int.random(in: 0..<modelIds.count, using: &g)]
-                let target = targets[model]!
-                let value = min(max(100_000 * Foundation.exp(0.9 * normal()), 2_000), 5_000_000)
-                let months = Int.random(in: 1...12, using: &g)
-                let sigma = 0.2 * (Double(months) / 12).squareRoot()
-                var holdings: [String] = []
-                for (s, w) in target.sorted(by: { $0.key < $1.key }) where s != "CASH" && w > 0 {
-                    let lot = lots[s] ?? 1
-                    let drifted = w * value * Foundation.exp(sigma * normal() - sigma * sigma / 2)
-                    let q = (drifted / prices[s]! / lot).rounded(.down) * lot
-                    if q > 0 { holdings.append("\"\(s)\": \(quantity(q))") }
-                }
-                if Double.random(in: 0..<1, using: &g) < 0.1, let s = universe.filter({ target[$0] == nil }).randomElement(using: &g) {
-                    let lot = lots[s] ?? 1
-                    let q = max(1, (Double.random(in: 0.01...0.05, using: &g) * value / prices[s]! / lot).rounded(.down)) * lot
-                    holdings.append("\"\(s)\": \(quantity(q))")
-                }
-                let cash = (target["CASH"] ?? 0) * value * Foundation.exp(0.02 * normal()) + Double.random(in: 0..<200, using: &g)
-                var fields =
-                    "\"id\": \"\(id)\", \"model\": \"\(model)\", \"cash\": \(money(cash)), \"holdings\": {\(holdings.joined(separator: ", "))}"
-                let r = Double.random(in: 0..<1, using: &g)
-                if r < 0.15 {
-                    fields += ", \"cashFlow\": {\"amount\": \(Int.random(in: 100...20000, using: &g))}"
-                } else if r < 0.2 {
-                    fields += ", \"cashFlow\": {\"amount\": -\(Int(min(5000, 0.1 * value).rounded(.down)))}"
-                }
-                fields += ", \"lastRebalance\": \"\(day.adding(months: -months))\""
-                line = "{\(fields)}"
-            }
-            buffer += line + "\n"
-            if buffer.utf8.count > 1 << 20 {
-                handle.write(Data(buffer.utf8))
-                buffer.removeAll(keepingCapacity: true)
-            }
-        }
-        handle.write(Data(buffer.utf8))
-        if out != nil { try handle.close() }
     }
 }

@@ -97,21 +97,6 @@ struct ModelsMenuCommand: ParsableCommand {
         if output.format == .csv { throw ValidationError("models prints table or json") }
     }
 
-    /// One level of `models --format json`.
-    struct Row: Encodable {
-        var level: Int
-        var label: String
-        var weights: [String: Double]
-        var assetClassWeights: [String: Double]
-        var expectedReturn: Double
-        var volatility: Double
-        var volatilityCap: Double
-        var assumptionsVersion: String
-        var policyVersion: String
-        var reviewDate: MarketDate
-        var notes: [String]
-    }
-
     func run() throws {
         let (review, day) = try reportingErrors { () throws -> (MenuReview, MarketDate) in
             let (builder, policy) = try process.load()
@@ -122,14 +107,7 @@ struct ModelsMenuCommand: ParsableCommand {
         let m = review.menu
         switch output.format {
         case .json:
-            print(
-                try ResultJSON.string(
-                    m.portfolios.map {
-                        Row(
-                            level: $0.level, label: $0.label, weights: $0.weights, assetClassWeights: $0.assetClassWeights,
-                            expectedReturn: $0.expectedReturn, volatility: $0.volatility, volatilityCap: $0.volatilityCap,
-                            assumptionsVersion: m.assumptionsVersion, policyVersion: m.policyVersion, reviewDate: m.asOf, notes: $0.notes)
-                    }))
+            print(try ResultJSON.string(m.portfolios.map { MenuLevelJSON($0, menu: m) }))
         default:
             print("Model menu in force on \(day): the review of \(m.asOf)\n")
             print(InvestmentProcessText.menu(m), terminator: "")
@@ -189,12 +167,7 @@ struct ModelsBuildCommand: ParsableCommand {
             }
             var prior: ModelMenu?
             if let previous {
-                guard let d = FileManager.default.contents(atPath: previous), let m = try? JSONDecoder().decode(ModelMenu.self, from: d)
-                else {
-                    throw InvestmentProcessError(
-                        file: previous, message: "not a model menu", fix: "pass the JSON of `ballast models build --format json`")
-                }
-                prior = m
+                prior = try ModelMenu.read(path: try bundled(previous))
             }
             return try ModelMenuBuilder(assumptions: a, policy: policy, catalog: builder.universe.catalog(asOf: a.asOf), previous: prior)
                 .build()
@@ -324,18 +297,7 @@ struct BondReturnsCommand: ParsableCommand {
                 try SeriesFile.read(path: path, kind: values), maturities: parsedMaturities, frequency: frequency, source: path)
         }
         if format == .json {
-            struct Out: Encodable {
-                var kind = "returns"
-                var frequency: String
-                var symbols: [String]
-                var dates: [String]
-                var returns: [String: [Double?]]
-            }
-            var cols: [String: [Double?]] = [:]
-            for (j, s) in r.symbols.enumerated() { cols[s] = r.prices(atColumn: j).map { $0.isNaN ? nil : $0 } }
-            print(
-                try ResultJSON.string(
-                    Out(frequency: frequency.rawValue, symbols: r.symbols, dates: r.dates.map(\.description), returns: cols)))
+            print(try ResultJSON.string(ReturnSeriesJSON(r, frequency: frequency)))
         } else {
             print(PriceCSV.format(r), terminator: "")
         }

@@ -189,9 +189,7 @@ struct QuestionnaireCommand: ParsableCommand {
             }
         }
         // Validate through the same reader as every customer file.
-        var body: [String: Any] = ["id": id, "answers": chosen, "holdings": [String: Double](), "cash": 0]
-        if let amount { body["financial"] = ["investableAmount": amount] }
-        let data = try JSONSerialization.data(withJSONObject: body, options: [.prettyPrinted, .sortedKeys])
+        let data = try CustomerFile.newFileJSON(id: id, answers: chosen, investableAmount: amount)
         _ = try reportingErrors { try CustomerFile.parse(data, source: "answers", questionnaire: q, catalog: nil, asOf: today()) }
         let text = String(decoding: data, as: UTF8.self) + "\n"
         if let out {

@@ -109,7 +109,7 @@ struct OptimizeCommand: ParsableCommand {
         var c = try limits.constraints()
         c.l2Regularization = l2
         if cash {
-            c.cashSymbol = "CASH"
+            c.cashSymbol = RebalancePlanner.defaultCashSymbol
             c.cashRate = model.riskFreeRate
         }
         return c
@@ -143,7 +143,7 @@ struct OptimizeCommand: ParsableCommand {
         let weights = Dictionary(uniqueKeysWithValues: zip(result.assets, result.weights).map { ($0, $1) })
         return try DiscreteAllocation.allocate(
             weights: weights, prices: last, amount: amount, lotSizes: lots,
-            granularity: fractional.map { .fractional(decimals: $0) } ?? .lots, cashSymbol: cash ? "CASH" : nil)
+            granularity: fractional.map { .fractional(decimals: $0) } ?? .lots, cashSymbol: cash ? RebalancePlanner.defaultCashSymbol : nil)
     }
 
 }
@@ -167,12 +167,12 @@ struct ConstraintOptions: ParsableArguments {
         c.defaultLower = weightBounds.lower
         c.defaultUpper = weightBounds.upper
         if let bounds {
-            for r in try readBounds(bounds) {
+            for r in try ConstraintFiles.bounds(try bundled(bounds)) {
                 if let lo = r.lower { c.lowerBounds[r.symbol] = lo }
                 if let hi = r.upper { c.upperBounds[r.symbol] = hi }
             }
         }
-        if let groups { c.groups = try readGroups(groups) }
+        if let groups { c.groups = try ConstraintFiles.groups(try bundled(groups)) }
         return c
     }
 }
@@ -180,45 +180,4 @@ struct ConstraintOptions: ParsableArguments {
 /// An input file that cannot be used, with where and how to fix it.
 struct InputFileError: Error, CustomStringConvertible {
     let description: String
-}
-
-func readBounds(_ path: String) throws -> [(symbol: String, lower: Double?, upper: Double?)] {
-    guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-        throw InputFileError(description: "\(path): no such file or not UTF-8 text; give a CSV `symbol,lower,upper`")
-    }
-    var out: [(String, Double?, Double?)] = []
-    let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
-    for (k, raw) in lines.enumerated() {
-        let line = raw.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: "\u{FEFF}")))
-        if line.isEmpty { continue }
-        let f = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-        if k == 0 && f.first?.lowercased() == "symbol" { continue }
-        guard f.count == 3, !f[0].isEmpty else {
-            throw InputFileError(
-                description: "\(path):\(k + 1): expected `symbol,lower,upper`, got `\(line)`; leave a field empty to keep the default")
-        }
-        func value(_ s: String, _ column: Int) throws -> Double? {
-            if s.isEmpty { return nil }
-            guard let v = Double(s), v.isFinite else {
-                throw InputFileError(description: "\(path):\(k + 1):\(column): `\(s)` is not a number; write a weight such as 0.1")
-            }
-            return v
-        }
-        out.append((f[0], try value(f[1], 2), try value(f[2], 3)))
-    }
-    return out
-}
-
-func readGroups(_ path: String) throws -> [AssetGroup] {
-    guard let data = FileManager.default.contents(atPath: path) else {
-        throw InputFileError(description: "\(path): no such file; give a JSON array of groups")
-    }
-    do {
-        return try JSONDecoder().decode([AssetGroup].self, from: data)
-    } catch let e as DecodingError {
-        let (field, message) = describe(e)
-        throw InputFileError(description: "\(path): \(field): \(message); each group is {\"name\", \"members\", \"minimum\", \"maximum\"}")
-    } catch {
-        throw InputFileError(description: "\(path): not valid JSON (\(error.localizedDescription))")
-    }
 }

@@ -146,10 +146,8 @@ struct RebalanceCommand: ParsableCommand {
     @OptionGroup(title: "Audit trail") var audit: AuditOptions
     @OptionGroup(title: "Output") var output: OutputOptions
 
-    /// The shared inputs' digests and the parameters, for audit records.
-    func auditContext(prices priceAt: [String: Double], targets: [String: [String: Double]], policy: RebalancePolicy, day: MarketDate)
-        -> (inputs: [String: String], parameters: [String: String])
-    {
+    /// The parameters as given, for audit records.
+    func auditParameters(day: MarketDate) -> [String: String] {
         var parameters = ["asOf": day.description, "prices": market.priceMap ?? market.prices.joined(separator: " ")]
         if let models = market.models { parameters["models"] = models }
         parameters["universe"] = market.source.effective(prices: market.prices).rawValue
@@ -159,13 +157,7 @@ struct RebalanceCommand: ParsableCommand {
         }
         if let accounts { parameters["accounts"] = accounts }
         if let out { parameters["out"] = out }
-        return (
-            [
-                "prices": Digest.json(priceAt), "models": Digest.json(targets), "policy": Digest.json(policy),
-                "catalog": Digest.file((try? bundled(files.catalog)) ?? files.catalog),
-            ],
-            parameters
-        )
+        return parameters
     }
 
     func validate() throws {
@@ -284,20 +276,14 @@ struct RebalanceCommand: ParsableCommand {
                 if !output.quiet && isatty(2) != 0 { batch.progress = ProgressLine().report }
                 if let trail = try audit.open() {
                     let key = try Privacy.pseudonymKey(keyFile: files.keyFile).withUnsafeBytes { Array($0) }
-                    let context = auditContext(prices: priceAt, targets: targets, policy: policy, day: day)
-                    batch.audit = BatchAuditContext(sink: trail, key: key, inputs: context.inputs, parameters: context.parameters)
+                    let inputs = AccountRebalance(market: prices, catalog: catalog, levels: try files.loadLevels(), policy: policy)
+                        .auditInputs(targets: targets)
+                    batch.audit = BatchAuditContext(sink: trail, key: key, inputs: inputs, parameters: auditParameters(day: day))
                 }
                 return try batch.run()
             }
             if !output.quiet {
-                printError(
-                    String(
-                        format:
-                            "%d accounts: %d rebalanced, %d within band, %d cash flow only, %d below the minimum trade, %d errors; "
-                            + "total turnover %.2f, estimated costs %.2f",
-                        counts.lines, counts.rebalanced, counts.withinBand, counts.cashFlowOnly, counts.belowMinimumTrade, counts.errors,
-                        counts.turnover, counts.cost
-                    ))
+                printError(PlanScreen.batchSummary(counts))
             }
             if counts.errors > 0 { throw ExitCode(ExitStatus.dataError) }
             return
@@ -307,45 +293,16 @@ struct RebalanceCommand: ParsableCommand {
             guard let data = FileManager.default.contents(atPath: try bundled(account)) else {
                 throw InputFileError(description: "\(account): no such file")
             }
-            let acct: Account
-            do throws(RebalanceError) { acct = try Account.decode(json: data) } catch {
-                throw InputFileError(description: "\(account): " + (error.field.map { "\($0): " } ?? "") + error.message)
-            }
             let prices = try market.load()
-            let catalog = try market.catalog(prices, files: files)
-            let (priceAt, day) = (prices.prices, prices.day)
-            let policy = try effectivePolicy()
-            let lots = catalog.lotSizes
-            do throws(RebalanceError) {
-                try acct.validate(asOf: day, lotSizes: lots, fractionalDecimals: policy.fractionalDecimals)
-            } catch {
-                throw InputFileError(description: "\(account): " + (error.field.map { "\($0): " } ?? "") + error.message)
-            }
-            guard let modelId = acct.model else {
-                throw InputFileError(description: "\(account): model: required (a model id or a level such as C3)")
-            }
-            if market.models == nil && !(1...5).map({ "C\($0)" }).contains(modelId) {
-                throw InputFileError(description: "\(account): model \(modelId) is not a level (C1-C5); give --models for other model ids")
-            }
-            let targets = try market.loadTargets(prices, catalog: catalog, files: files, only: market.models == nil ? modelId : nil)
-            guard let target = targets[modelId] else {
-                throw InputFileError(
-                    description:
-                        "\(market.models ?? "models"): has no model \(modelId); it has \(targets.keys.sorted().joined(separator: ", "))")
-            }
-            let plan = try RebalancePlanner(policy: policy, lotSizes: lots).plan(for: acct, toward: target, at: priceAt, asOf: day)
+            let rebalancer = AccountRebalance(
+                market: prices, catalog: try market.catalog(prices, files: files), levels: try files.loadLevels(),
+                policy: try effectivePolicy(), modelsFile: try market.models.map { try bundled($0) })
+            let (acct, plan, target) = try rebalancer.plan(data, source: account)
             if let trail = try audit.open() {
-                let key = try Privacy.pseudonymKey(keyFile: files.keyFile)
-                let context = auditContext(prices: priceAt, targets: [modelId: target], policy: policy, day: day)
-                let reference = "acct-" + Privacy.pseudonym(of: "account:" + acct.id, key: key).dropFirst(5)
-                // The plan as recorded names the account by its reference: no raw id in the trail.
-                var recorded = plan
-                recorded.accountId = reference
                 try trail.append([
-                    AuditEntry(
-                        command: "rebalance", engineVersion: BallastVersion.current, accountRef: reference,
-                        inputs: context.inputs.merging(["account": AuditEntry.digest(data)]) { $1 }, parameters: context.parameters,
-                        outputs: recorded.jsonLine, warnings: plan.notes.map { $0.replacingOccurrences(of: acct.id, with: reference) })
+                    rebalancer.auditEntry(
+                        account: acct, data: data, plan: plan, target: target, parameters: auditParameters(day: prices.day),
+                        key: try Privacy.pseudonymKey(keyFile: files.keyFile))
                 ])
             }
             return (plan, target)

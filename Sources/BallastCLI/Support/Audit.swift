@@ -87,13 +87,7 @@ struct AuditCommand: ParsableCommand {
                     print(try ResultJSON.string(records))
                     return
                 }
-                var t = TextTable(["id", "time", "command", "customer", "account"])
-                for r in records {
-                    t.add([
-                        String(r.id), String(r.entry.time.prefix(19)), r.entry.command, r.entry.customerRef ?? "", r.entry.accountRef ?? "",
-                    ])
-                }
-                print(t.render(), terminator: "")
+                print(AuditScreen.list(records), terminator: "")
             }
         }
     }
@@ -174,13 +168,8 @@ struct AuditCommand: ParsableCommand {
             }
             if output.format == .json {
                 print(try ResultJSON.string(v))
-            } else if v.intact {
-                var text = "\(audit.path): \(v.records) records, chain intact; head hash \(v.headHash)"
-                if let by = v.signedBy { text += "; head signed by key \(by)" }
-                if let n = v.anchorsChecked, n > 0 { text += "; \(n) anchored heads hold" }
-                print(text)
             } else {
-                print("\(audit.path): BROKEN at record \(v.firstBroken ?? 0): \(v.problem ?? "")")
+                print(AuditScreen.verification(v, path: audit.path))
             }
             if !v.intact { throw ExitCode(ExitStatus.dataError) }
         }

@@ -47,6 +47,8 @@ extension TargetWeightsError: UserFacingError {}
 extension BundledDataError: UserFacingError {}
 extension ReportFileError: UserFacingError {}
 extension PlanMarketError: UserFacingError {}
+extension ConstraintFileError: UserFacingError {}
+extension SyntheticBookError: UserFacingError {}
 
 /// Runs a command body, turning domain errors into a message on stderr and exit code 1.
 func reportingErrors<T>(_ body: () throws -> T) throws -> T {
