@@ -151,9 +151,6 @@ public struct AuditAccountRow: Sendable, Equatable {
 }
 
 extension AuditTrail {
-    /// The command of a block record.
-    public static let blockCommand = "rebalance-block"
-
     /// Appends one block of a batch run: a chain record (command `rebalance-block`, the run's
     /// id, the block's first and last line and its number of accounts, and the Merkle root of
     /// its account rows) and the account rows, with `progress` saved, in one transaction.
@@ -172,7 +169,7 @@ extension AuditTrail {
         }
         let root = AuditAccountRow.merkleRoot(AuditAccountRow.leaves(rows))
         let entry = AuditEntry(
-            command: Self.blockCommand, engineVersion: engineVersion,
+            command: .rebalanceBlock, engineVersion: engineVersion,
             parameters: ["run": run, "accounts": String(rows.count), "firstLine": String(first.line), "lastLine": String(last.line)],
             outputs: "{\"merkleRoot\":\"\(root)\"}", timestamp: time)
         return try append([entry], progress: progress) { db, ids in
@@ -249,7 +246,7 @@ extension AuditTrail {
             while let row = try cursor.next() {
                 let record = try Self.record(row)
                 var accounts: [AuditAccountRow] = []
-                if record.entry.command == Self.blockCommand {
+                if record.entry.command == .rebalanceBlock {
                     let cursor = try Row.fetchCursor(rows, arguments: [record.id])
                     while let row = try cursor.next() { accounts.append(try Self.accountRow(row)) }
                 }

@@ -3,6 +3,43 @@ import Foundation
 import GRDB
 import Synchronization
 
+/// The command an audit record is about. The known ones are constants; a record written by
+/// another version keeps the name it was written with (the name is what the chain hashes).
+public struct AuditCommand: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible, ExpressibleByStringLiteral {
+    /// The command's name as stored (`recommend`, `assumptions build`).
+    public var rawValue: String
+    /// A command named `rawValue`.
+    public init(rawValue: String) { self.rawValue = rawValue }
+    /// A command named by a literal.
+    public init(stringLiteral value: String) { rawValue = value }
+    /// The name.
+    public var description: String { rawValue }
+    /// Reads the name.
+    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
+    /// Writes the name.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(rawValue)
+    }
+
+    /// `ballast profile`.
+    public static let profile: AuditCommand = "profile"
+    /// `ballast recommend`.
+    public static let recommend: AuditCommand = "recommend"
+    /// `ballast rebalance --account`.
+    public static let rebalance: AuditCommand = "rebalance"
+    /// The run record of `ballast rebalance --accounts`.
+    public static let rebalanceBatch: AuditCommand = "rebalance-batch"
+    /// A block record of a batch run (its account rows under a Merkle root).
+    public static let rebalanceBlock: AuditCommand = "rebalance-block"
+    /// `ballast backtest`.
+    public static let backtest: AuditCommand = "backtest"
+    /// `ballast assumptions build`.
+    public static let assumptionsBuild: AuditCommand = "assumptions build"
+    /// `ballast assumptions approve`.
+    public static let assumptionsApprove: AuditCommand = "assumptions approve"
+}
+
 /// What one audited action produced, before it is chained into the trail.
 ///
 /// Personal data never goes in: customers and accounts are named by pseudonymous references,
@@ -12,8 +49,8 @@ public struct AuditEntry: Sendable, Codable, Equatable {
     public var time: String
     /// The engine version that ran it.
     public var engineVersion: String
-    /// `profile`, `recommend`, `rebalance` or `backtest`.
-    public var command: String
+    /// The command that ran (``AuditCommand``).
+    public var command: AuditCommand
     /// The pseudonymous customer reference, when a customer is concerned.
     public var customerRef: String?
     /// The pseudonymous account reference, when an account is concerned.
@@ -33,7 +70,7 @@ public struct AuditEntry: Sendable, Codable, Equatable {
 
     /// An entry stamped with `time` (default now), or with `timestamp` as given.
     public init(
-        command: String, engineVersion: String, customerRef: String? = nil, accountRef: String? = nil, inputs: [String: String] = [:],
+        command: AuditCommand, engineVersion: String, customerRef: String? = nil, accountRef: String? = nil, inputs: [String: String] = [:],
         parameters: [String: String] = [:], outputs: String, suitability: String? = nil, warnings: [String] = [],
         acknowledged: Bool = false,
         time: Date = Date(), timestamp: String? = nil
@@ -98,7 +135,8 @@ public struct AuditRecord: Sendable, Codable, Equatable {
         -> String
     {
         canonical(
-            id: id, time: e.time, engineVersion: e.engineVersion, command: e.command, customerRef: e.customerRef, accountRef: e.accountRef,
+            id: id, time: e.time, engineVersion: e.engineVersion, command: e.command.rawValue, customerRef: e.customerRef,
+            accountRef: e.accountRef,
             inputs: inputs, parameters: parameters, outputs: e.outputs, suitability: e.suitability, warnings: warnings,
             acknowledged: e.acknowledged, previousHash: previousHash)
     }
@@ -391,7 +429,8 @@ public final class AuditTrail: Sendable {
                         id: id, entry: e, inputs: inputs, parameters: parameters, warnings: warnings, previousHash: lastHash)
                     let hash = AuditEntry.digest(Data(text.utf8))
                     try insert.execute(arguments: [
-                        id, e.time, e.engineVersion, e.command, e.customerRef, e.accountRef, inputs, parameters, e.outputs, e.suitability,
+                        id, e.time, e.engineVersion, e.command.rawValue, e.customerRef, e.accountRef, inputs, parameters, e.outputs,
+                        e.suitability,
                         warnings, e.acknowledged, lastHash, hash,
                     ])
                     ids.append(id)
@@ -472,7 +511,9 @@ public final class AuditTrail: Sendable {
             }
             return value
         }
-        var e = AuditEntry(command: try required("command"), engineVersion: try required("engineVersion"), outputs: try required("outputs"))
+        var e = AuditEntry(
+            command: AuditCommand(rawValue: try required("command")), engineVersion: try required("engineVersion"),
+            outputs: try required("outputs"))
         e.time = try required("time")
         e.customerRef = try optional("customerRef")
         e.accountRef = try optional("accountRef")
@@ -700,7 +741,7 @@ public final class AuditTrail: Sendable {
                 broken(id, orphan())
                 break
             }
-            if Self.text(row, "command") == Self.blockCommand {
+            if Self.text(row, "command") == AuditCommand.rebalanceBlock.rawValue {
                 // The block's leaf texts, in chunks, to the hasher; then its end and root.
                 var chunk = hasher.take()
                 while accounts.hasRow, accounts.block == id {

@@ -316,11 +316,12 @@ public struct Backtest: Sendable {
                     if abs(quantity[i]) < 1e-9 { quantity[i] = 0 }
                     trades.append(
                         BacktestTrade(
-                            date: date, symbol: t.symbol, side: t.side, quantity: t.quantity, price: t.price, value: t.value, cost: t.cost))
+                            date: date, symbol: t.symbol, side: t.side, quantity: t.quantity, price: t.price, value: t.value.amount,
+                            cost: t.cost.amount))
                 }
-                cash = plan.cashAfter
-                let traded = plan.trades.reduce(0.0) { $0 + $1.value }
-                return (plan.trades.count, before > 0 ? traded / 2 / before : 0, plan.estimatedCost, nil)
+                cash = plan.cashAfter.amount
+                let traded = plan.trades.reduce(Money.zero) { $0 + $1.value }.amount
+                return (plan.trades.count, before > 0 ? traded / 2 / before : 0, plan.estimatedCost.amount, nil)
             }
             // Fractional: exact quantities; the costs come out of the value invested.
             let costs = policy.costModel
@@ -424,7 +425,11 @@ public struct Backtest: Sendable {
             if let reason {
                 var decided: [String: Double]?
                 var failure: String?
-                do { decided = try strategy.targetWeights(history: PriceHistory(prices, through: k)) } catch {
+                // The strategy sees the prices up to the date and the portfolio held, as a live
+                // rebalancer sees the account.
+                var held: [String: Double] = [:]
+                for i in 0..<n where quantity[i] != 0 { held[symbols[i]] = quantity[i] }
+                do { decided = try strategy.targetWeights(history: PriceHistory(prices, through: k, holdings: held, cash: cash)) } catch {
                     failure = "\(error)"
                 }
                 if let w = decided {

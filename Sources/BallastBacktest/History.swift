@@ -16,12 +16,19 @@ public struct PriceHistory: Sendable {
     public var symbols: [String] { table.symbols }
     /// Number of rows visible.
     public var rowCount: Int { last + 1 }
+    /// The portfolio's quantities by symbol at the decision date, before any trade: what a
+    /// live rebalancer sees of the account (empty before the first trade).
+    public let holdings: [String: Double]
+    /// The portfolio's cash at the decision date, before any trade.
+    public let cash: Double
 
-    /// A history of `table` up to row `last`.
-    public init(_ table: PriceTable, through last: Int) {
+    /// A history of `table` up to row `last`, with the portfolio held then.
+    public init(_ table: PriceTable, through last: Int, holdings: [String: Double] = [:], cash: Double = 0) {
         precondition(last >= 0 && last < table.rowCount, "row \(last) outside the table")
         self.table = table
         self.last = last
+        self.holdings = holdings
+        self.cash = cash
     }
 
     /// The last `rows` rows up to the decision date (fewer when the history is shorter).

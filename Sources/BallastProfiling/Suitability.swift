@@ -6,8 +6,17 @@ import Foundation
 public struct SuitabilityResult: Sendable, Equatable, Codable {
     /// One reason a portfolio or request is not suitable.
     public struct Issue: Sendable, Equatable, Codable {
-        /// `product-rating`, `volatility-cap` or `unknown-product`.
-        public var kind: String
+        /// The kinds of suitability problem.
+        public enum Kind: String, Sendable, Equatable, Codable {
+            /// A product rated above the level's maximum (acknowledgeable, except for C1).
+            case productRating = "product-rating"
+            /// The portfolio's volatility above the level's cap.
+            case volatilityCap = "volatility-cap"
+            /// A product outside the catalogue, whose risk is unknown.
+            case unknownProduct = "unknown-product"
+        }
+        /// What kind of problem it is.
+        public var kind: Kind
         /// The product concerned, if any.
         public var symbol: String?
         /// What is wrong, in plain words.
@@ -56,27 +65,27 @@ public enum Suitability {
         for s in symbols {
             guard let p = catalog.product(s) else {
                 issues.append(
-                    .init(kind: "unknown-product", symbol: s, message: "\(s) is not in the product catalogue, so its risk is unknown"))
+                    .init(kind: .unknownProduct, symbol: s, message: "\(s) is not in the product catalogue, so its risk is unknown"))
                 continue
             }
             if p.riskRating > level.maxProductRating {
                 above.append(p)
                 issues.append(
                     .init(
-                        kind: "product-rating", symbol: s,
+                        kind: .productRating, symbol: s,
                         message: "\(s) is rated \(p.riskRating), above the \(level.maxProductRating) that \(level.label) allows"))
             }
         }
         if let v = volatility, v > level.volatilityCap + 1e-9 {
             issues.append(
                 .init(
-                    kind: "volatility-cap", symbol: nil,
+                    kind: .volatilityCap, symbol: nil,
                     message: String(
                         format: "portfolio volatility %.2f%% is above the %.2f%% cap of %@", v * 100, level.volatilityCap * 100, level.label
                     )))
         }
         let warning = above.isEmpty ? nil : Suitability.warning(level: level, products: above)
-        let onlyAcknowledgeable = issues.allSatisfy { $0.kind == "product-rating" }
+        let onlyAcknowledgeable = issues.allSatisfy { $0.kind == .productRating }
         let passed = issues.isEmpty || (acknowledged && level.level > 1 && onlyAcknowledgeable)
         return SuitabilityResult(passed: passed, issues: issues, warning: warning, acknowledged: acknowledged && warning != nil)
     }

@@ -12,15 +12,15 @@ extension RebalancePlan {
             w.key("{\"accountId\":")
             w.string(accountId)
             w.key(",\"cashAfter\":")
-            w.cents(RebalancePlanner.cents(cashAfter))
+            w.cents(cashAfter.cents)
             w.key(",\"cashBefore\":")
-            w.cents(RebalancePlanner.cents(cashBefore))
+            w.cents(cashBefore.cents)
             w.key(",\"driftAfter\":")
             w.fraction(driftAfter)
             w.key(",\"driftBefore\":")
             w.fraction(driftBefore)
             w.key(",\"estimatedCost\":")
-            w.cents(RebalancePlanner.cents(estimatedCost))
+            w.cents(estimatedCost.cents)
             w.key(",\"notes\":[")
             for (k, note) in notes.enumerated() {
                 if k > 0 { w.byte(44) }
@@ -33,7 +33,7 @@ extension RebalancePlan {
                 if k > 0 { w.byte(44) }
                 w.trade(
                     symbol: { $0.string(t.symbol) }, side: t.side, quantity: t.quantity, price: { $0.shortest(t.price) },
-                    value: RebalancePlanner.cents(t.value), cost: RebalancePlanner.cents(t.cost), reason: t.reason)
+                    value: t.value.cents, cost: t.cost.cents, reason: t.reason)
             }
             w.key("],\"trigger\":")
             w.string(trigger)
@@ -285,7 +285,7 @@ struct JSONLineWriter {
 
     mutating func trade(
         symbol: (inout JSONLineWriter) -> Void, side: PlannedTrade.Side, quantity q: Double, price: (inout JSONLineWriter) -> Void,
-        value: Cents, cost: Cents, reason: String
+        value: Cents, cost: Cents, reason: PlannedTrade.Reason
     ) {
         key("{\"cost\":")
         cents(cost)
@@ -294,7 +294,7 @@ struct JSONLineWriter {
         key(",\"quantity\":")
         quantity(q)
         key(",\"reason\":")
-        string(reason)
+        string(reason.rawValue)
         key(side == .buy ? ",\"side\":\"buy\",\"symbol\":" : ",\"side\":\"sell\",\"symbol\":")
         symbol(&self)
         key(",\"value\":")

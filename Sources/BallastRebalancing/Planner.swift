@@ -77,13 +77,13 @@ public struct RebalancePlanner: Sendable {
             trigger: core.trigger.text(symbol: core.trigger.asset.map { symbols[$0] } ?? "", policy: policy),
             trades: core.trades.map {
                 PlannedTrade(
-                    symbol: symbols[$0.asset], side: $0.side, quantity: $0.quantity, price: price[$0.asset], value: Self.money($0.value),
-                    cost: Self.money($0.cost), reason: $0.reason)
+                    symbol: symbols[$0.asset], side: $0.side, quantity: $0.quantity, price: price[$0.asset], value: Money(cents: $0.value),
+                    cost: Money(cents: $0.cost), reason: $0.reason)
             },
-            cashBefore: Self.money(core.cashBefore), cashAfter: Self.money(core.cashAfter),
+            cashBefore: Money(cents: core.cashBefore), cashAfter: Money(cents: core.cashAfter),
             weightsBefore: weights(core.valueBefore, core.cashBefore, core.totalBefore),
             weightsAfter: weights(core.valueAfter, core.cashAfter, core.totalAfter), driftBefore: core.driftBefore,
-            driftAfter: core.driftAfter, turnover: core.turnover, estimatedCost: Self.money(core.costs), notes: core.notes)
+            driftAfter: core.driftAfter, turnover: core.turnover, estimatedCost: Money(cents: core.costs), notes: core.notes)
     }
 
     /// The quantity step of a symbol: a whole lot, or 10^-decimals with fractional quantities.
@@ -148,7 +148,7 @@ public struct RebalancePlanner: Sendable {
         var quantity: Double
         var value: Cents
         var cost: Cents
-        var reason: String
+        var reason: PlannedTrade.Reason
     }
 
     /// The plan by asset index, before names are attached. Single plans and the batch writer
@@ -380,8 +380,8 @@ public struct RebalancePlanner: Sendable {
         var skippedSmall = false
         // An asset sold in this plan is never bought back in it.
         var sold = [Bool](repeating: false, count: n)
-        let sellReason = status == .cashFlowOnly ? "overweight: sold to fund the withdrawal" : "overweight"
-        let buyReason = status == .cashFlowOnly ? "underweight: bought with the deposit" : "underweight"
+        let sellReason: PlannedTrade.Reason = status == .cashFlowOnly ? .overweightForWithdrawal : .overweight
+        let buyReason: PlannedTrade.Reason = status == .cashFlowOnly ? .underweightWithDeposit : .underweight
         // Sells first, largest excess first.
         var order = [Int](repeating: 0, count: n)
         Self.order(&order) { (Double(value[$0]) - desired[$0]) > (Double(value[$1]) - desired[$1]) }
@@ -442,7 +442,7 @@ public struct RebalancePlanner: Sendable {
                 trades.append(
                     CoreTrade(
                         asset: i, side: .sell, quantity: roundQuantity(units * unit[i]), value: proceeds, cost: fee,
-                        reason: "raises cash for the withdrawal"))
+                        reason: .raisesCashForWithdrawal))
             }
             if cash < buffer {
                 throw RebalanceError(

@@ -223,11 +223,24 @@ public struct PlannedTrade: Sendable, Codable, Equatable {
     /// The price used.
     public var price: Double
     /// `quantity x price` rounded to the cent.
-    public var value: Double
+    public var value: Money
     /// The cost from the policy's cost model.
-    public var cost: Double
-    /// Why the trade is in the plan (`overweight`, `underweight`, a cash flow).
-    public var reason: String
+    public var cost: Money
+    /// Why a trade is in a plan.
+    public enum Reason: String, Sendable, Codable, CaseIterable {
+        /// Sold back toward the target.
+        case overweight
+        /// Bought up toward the target.
+        case underweight
+        /// Overweight, sold to fund a withdrawal (a cash-flow-only plan).
+        case overweightForWithdrawal = "overweight: sold to fund the withdrawal"
+        /// Underweight, bought with a deposit (a cash-flow-only plan).
+        case underweightWithDeposit = "underweight: bought with the deposit"
+        /// Sold to raise the cash a withdrawal needs.
+        case raisesCashForWithdrawal = "raises cash for the withdrawal"
+    }
+    /// Why the trade is in the plan.
+    public var reason: Reason
 }
 
 /// The outcome of planning.
@@ -257,9 +270,9 @@ public struct RebalancePlan: Sendable, Codable, Equatable {
     /// The orders, sells first.
     public var trades: [PlannedTrade]
     /// Cash before the plan.
-    public var cashBefore: Double
+    public var cashBefore: Money
     /// Cash after the trades, the flow and the costs (exact to the cent).
-    public var cashAfter: Double
+    public var cashAfter: Money
     /// Weights before the plan, cash included.
     public var weightsBefore: [String: Double]
     /// Weights after the plan, cash included.
@@ -271,7 +284,7 @@ public struct RebalancePlan: Sendable, Codable, Equatable {
     /// Traded value / 2 / account value.
     public var turnover: Double
     /// Sum of the trades' costs.
-    public var estimatedCost: Double
+    public var estimatedCost: Money
     /// Why the plan stops short of the band, if it does: each asset still outside its band with
     /// the constraint that kept it there (whole lots, available cash, the minimum trade value,
     /// trade costs, the turnover limit, the withdrawal), and why nothing was traded.

@@ -7,7 +7,10 @@ public enum AuditScreen {
     public static func list(_ records: [AuditRecord]) -> String {
         var t = TextTable(["id", "time", "command", "customer", "account"])
         for r in records {
-            t.add([String(r.id), String(r.entry.time.prefix(19)), r.entry.command, r.entry.customerRef ?? "", r.entry.accountRef ?? ""])
+            t.add([
+                String(r.id), String(r.entry.time.prefix(19)), r.entry.command.rawValue, r.entry.customerRef ?? "",
+                r.entry.accountRef ?? "",
+            ])
         }
         return t.render()
     }

@@ -95,12 +95,12 @@ public enum PlanScreen {
             for tr in p.trades {
                 trades.add([
                     tr.side.rawValue, tr.symbol, String(format: "%g", tr.quantity), String(format: "%.2f", tr.price),
-                    String(format: "%.2f", tr.value), String(format: "%.2f", tr.cost),
+                    "\(tr.value)", "\(tr.cost)",
                 ])
             }
             out += "\nTrades (sells first):\n" + trades.render()
         }
-        out += String(format: "\ncash %.2f -> %.2f (left over), estimated costs %.2f\n", p.cashBefore, p.cashAfter, p.estimatedCost)
+        out += "\ncash \(p.cashBefore) -> \(p.cashAfter) (left over), estimated costs \(p.estimatedCost)\n"
         for n in p.notes { out += "note: \(n)\n" }
         return out
     }

@@ -50,9 +50,9 @@ public enum RecommendationReport {
             s += "<h2>Trades</h2><table><tr><th>side</th><th>product</th><th>quantity</th><th>price</th><th>value</th><th>cost</th></tr>\n"
             for t in r.plan.trades {
                 s +=
-                    "<tr><td>\(t.side.rawValue)</td><td>\(e(t.symbol))</td><td>\(String(format: "%g", t.quantity))</td><td>\(String(format: "%.2f", t.price))</td><td>\(String(format: "%.2f", t.value))</td><td>\(String(format: "%.2f", t.cost))</td></tr>\n"
+                    "<tr><td>\(t.side.rawValue)</td><td>\(e(t.symbol))</td><td>\(String(format: "%g", t.quantity))</td><td>\(String(format: "%.2f", t.price))</td><td>\(t.value)</td><td>\(t.cost)</td></tr>\n"
             }
-            s += String(format: "</table><p>Cash %.2f before, %.2f after.</p>\n", r.plan.cashBefore, r.plan.cashAfter)
+            s += "</table><p>Cash \(r.plan.cashBefore) before, \(r.plan.cashAfter) after.</p>\n"
         }
         s += "<h2>Back-test: \(e(r.backtest.strategy))</h2>\n<p class=\"note\">Past performance does not predict future returns.</p>\n"
         s += BacktestReport.sections(r.backtest, logScale: false)

@@ -201,20 +201,17 @@ public enum RecommendationScreen {
             for tr in r.plan.trades {
                 trades.add([
                     tr.side.rawValue, tr.symbol, String(format: "%g", tr.quantity), String(format: "%.2f", tr.price),
-                    String(format: "%.2f", tr.value),
-                    String(format: "%.2f", tr.cost),
+                    "\(tr.value)", "\(tr.cost)",
                 ])
             }
             out += "\nTrades (sells first)\n" + trades.render()
-            let purchases = r.plan.trades.filter { $0.side == .buy }.reduce(0) { $0 + $1.value }
-            let sales = r.plan.trades.filter { $0.side == .sell }.reduce(0) { $0 + $1.value }
+            let purchases = r.plan.trades.filter { $0.side == .buy }.reduce(Money.zero) { $0 + $1.value }
+            let sales = r.plan.trades.filter { $0.side == .sell }.reduce(Money.zero) { $0 + $1.value }
             let deposit = r.plan.cashAfter + purchases + r.plan.estimatedCost - sales - r.plan.cashBefore
-            out +=
-                abs(deposit) >= 0.005
-                ? String(
-                    format: "cash %.2f, %@ %.2f -> %.2f, estimated costs %.2f\n", r.plan.cashBefore, deposit > 0 ? "deposit" : "withdrawal",
-                    abs(deposit), r.plan.cashAfter, r.plan.estimatedCost)
-                : String(format: "cash %.2f -> %.2f, estimated costs %.2f\n", r.plan.cashBefore, r.plan.cashAfter, r.plan.estimatedCost)
+            let flow =
+                deposit == .zero
+                ? "" : ", \(deposit > .zero ? "deposit" : "withdrawal") \(Money(cents: Int64(deposit.cents.magnitude)))"
+            out += "cash \(r.plan.cashBefore)\(flow) -> \(r.plan.cashAfter), estimated costs \(r.plan.estimatedCost)\n"
         }
         // Back-test.
         let b = r.backtest

@@ -224,17 +224,26 @@ public struct BacktestRequest: Sendable, Codable {
     public var start, end: MarketDate?
     /// Price files (the stock universe); empty: the universe's.
     public var prices: [String] = []
-    /// Whether the multi-asset universe is used for every strategy (else only for `level:N`
-    /// without price files).
-    public var multiAssetForAll = false
+    /// The universe: the investment process's (`multi-asset`) or the stock demonstration
+    /// universe (`stocks`); `nil`: the process for `level:N` without price files, the stocks
+    /// otherwise.
+    public var universe: Universe?
+
+    /// The product universes of a back-test.
+    public enum Universe: String, Sendable, Codable, CaseIterable {
+        /// The investment process's multi-asset universe.
+        case multiAsset = "multi-asset"
+        /// The stock demonstration universe (20 US stocks and 5 factor ETFs).
+        case stocks
+    }
 
     /// A request for a strategy with the defaults of `ballast backtest`.
     public init(strategy: String) { self.strategy = strategy }
 
     /// Whether `choice` runs on the investment process's universe.
     public func usesProcess(_ choice: StrategyChoice) -> Bool {
-        guard prices.isEmpty else { return false }
-        if multiAssetForAll { return true }
+        guard prices.isEmpty, universe != .stocks else { return false }
+        if universe == .multiAsset { return true }
         if case .level = choice { return true }
         return false
     }

@@ -428,7 +428,7 @@ public struct BatchRebalancer: Sendable {
         }
         do {
             let plan = try planner.plan(for: account, toward: target, at: prices, asOf: asOf)
-            return (plan.jsonLine, nil, plan.status, plan.turnover, plan.estimatedCost, account.id)
+            return (plan.jsonLine, nil, plan.status, plan.turnover, plan.estimatedCost.amount, account.id)
         } catch {
             return failure(account.id, (error.field.map { "\($0): " } ?? "") + error.message)
         }

@@ -719,7 +719,7 @@ extension CapitalMarketAssumptions {
             version: version, asOf: asOf.description, digest: digest, approval: approval,
             expectedReturns: Dictionary(uniqueKeysWithValues: assets.map { ($0.symbol, $0.expectedReturn) }))
         return AuditEntry(
-            command: action.rawValue, engineVersion: engineVersion, inputs: inputDigests, parameters: parameters,
+            command: AuditCommand(rawValue: action.rawValue), engineVersion: engineVersion, inputs: inputDigests, parameters: parameters,
             outputs: AuditDigest.canonicalJSON(outputs))
     }
 }

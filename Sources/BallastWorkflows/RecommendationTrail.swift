@@ -30,7 +30,7 @@ public struct RecommendationTrailRecorder: RecommendationAuditor {
         let expectedReturn: Double
         let volatility: Double
         let trades: [PlannedTrade]
-        let cashAfter: Double
+        let cashAfter: Money
         @ExplicitNull var backtestCagr: Double?
         let backtestMaxDrawdown: Double
         @ExplicitNull var modelLevel: String?

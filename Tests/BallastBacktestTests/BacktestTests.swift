@@ -4,6 +4,7 @@ import BallastRebalancing
 import BallastRiskModels
 import BallastTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 @testable import BallastBacktest
@@ -330,5 +331,49 @@ struct SimulationTests {
         var ss = 0.0
         for x in r.returns { ss += (x - mean) * (x - mean) }
         #expect(abs(try #require(r.metrics.annualVolatility) - (ss / (n - 1)).squareRoot() * 12.0.squareRoot()) < 1e-12)
+    }
+}
+
+/// Records what a strategy is shown at each decision.
+final class SeenPortfolios: Sendable {
+    private let seen = Mutex<[(date: MarketDate, holdings: [String: Double], cash: Double)]>([])
+    func add(_ h: PriceHistory) { seen.withLock { $0.append((h.date, h.holdings, h.cash)) } }
+    var all: [(date: MarketDate, holdings: [String: Double], cash: Double)] { seen.withLock { $0 } }
+}
+
+/// Equal weights, recording the portfolio it is shown.
+struct RecordingStrategy: AllocationStrategy {
+    let log: SeenPortfolios
+    var name: String { "recording" }
+    func targetWeights(history: PriceHistory) throws -> [String: Double] {
+        log.add(history)
+        let s = history.tradable
+        return Dictionary(uniqueKeysWithValues: s.map { ($0, 1 / Double(s.count)) })
+    }
+}
+
+@Suite("Strategies see the portfolio held")
+struct StrategiesSeeHoldings {
+    @Test("at each decision a strategy sees the quantities and cash held, worth the portfolio's value on that date")
+    func holdingsAtDecisions() throws {
+        let log = SeenPortfolios()
+        let table = try sp500.window(start: MarketDate(iso: "2021-01-01"), end: MarketDate(iso: "2021-12-31"))
+        var b = Backtest(prices: table, strategy: RecordingStrategy(log: log))
+        b.schedule = .calendar(.quarterly)
+        b.initialCapital = 100_000
+        let r = try b.run()
+        let seen = log.all
+        #expect(seen.count >= 4)
+        // Before the first trade: all cash.
+        #expect(seen[0].holdings.isEmpty && abs(seen[0].cash - 100_000) < 1e-9)
+        for s in seen.dropFirst() {
+            #expect(!s.holdings.isEmpty)
+            // The holdings at the close of the decision date plus cash are the portfolio's value then.
+            let k = try #require(r.dates.firstIndex(of: s.date))
+            let row = try #require(table.dates.firstIndex(of: s.date))
+            var worth = s.cash
+            for (symbol, q) in s.holdings { worth += q * table[row, try #require(table.index(of: symbol))] }
+            #expect(abs(worth - r.values[k]) <= 1e-6 * r.values[k], "\(s.date): \(worth) against \(r.values[k])")
+        }
     }
 }

@@ -237,7 +237,7 @@ struct SuitabilityTests {
         let r = Suitability.check(
             weights: ["AAPL": 0.1, "CASH": 0.9], volatility: 0.03, level: levels.parameters(1), catalog: catalog, acknowledged: true)
         #expect(!r.passed)
-        #expect(r.issues.contains { $0.kind == "product-rating" && $0.symbol == "AAPL" })
+        #expect(r.issues.contains { $0.kind == .productRating && $0.symbol == "AAPL" })
         #expect(r.warning?.contains("AAPL (R4)") == true)
     }
 

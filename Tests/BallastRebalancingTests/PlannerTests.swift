@@ -6,6 +6,7 @@ import Testing
 @testable import BallastRebalancing
 
 func cents(_ x: Double) -> Int64 { Int64((x * 100).rounded()) }
+func cents(_ m: Money) -> Int64 { m.cents }
 
 struct RandomCase {
     let account: Account
@@ -80,7 +81,7 @@ struct PlannerPropertyTests {
             #expect(cents(t.value) == cents(t.quantity * t.price))
             if t.side == .sell {
                 #expect(t.quantity <= (quantity[t.symbol] ?? 0) + 1e-9, "sold more \(t.symbol) than held")
-                #expect(!sawBuy || t.reason.contains("withdrawal"), "sells come before buys")
+                #expect(!sawBuy || t.reason.rawValue.contains("withdrawal"), "sells come before buys")
                 quantity[t.symbol, default: 0] -= t.quantity
                 sales += cents(t.value)
             } else {
@@ -89,13 +90,13 @@ struct PlannerPropertyTests {
                 purchases += cents(t.value)
             }
             costs += cents(t.cost)
-            if c.policy.minimumTradeValue > 0 { #expect(t.value >= c.policy.minimumTradeValue - 1e-9) }
+            if c.policy.minimumTradeValue > 0 { #expect(t.value.amount >= c.policy.minimumTradeValue - 1e-9) }
         }
         for (_, q) in quantity { #expect(q >= -1e-9, "short position") }
         let flow = cents(c.account.cashFlow?.amount ?? 0)
         #expect(cents(plan.cashAfter) == cents(plan.cashBefore) + flow + sales - purchases - costs, "money not conserved to the cent")
         let total = c.account.holdings.reduce(0.0) { $0 + $1.value * c.prices[$1.key]! } + c.account.cash + Double(flow) / 100
-        #expect(plan.cashAfter >= (c.policy.cashBuffer * total * 100).rounded() / 100 - 0.01)
+        #expect(plan.cashAfter.amount >= (c.policy.cashBuffer * total * 100).rounded() / 100 - 0.01)
         #expect(try planner.plan(for: c.account, toward: c.target, at: c.prices, asOf: asOf) == plan)
         if plan.status == .rebalanced && plan.notes.isEmpty {
             for (s, w) in c.target where s != "CASH" {
@@ -151,7 +152,7 @@ struct BandEdgePropertyTests {
             q[t.symbol, default: 0] += t.side == .buy ? t.quantity : -t.quantity
             return q
         }
-        let totalAfter = invested.reduce(plan.cashAfter) { $0 + $1.value * c.prices[$1.key]! }
+        let totalAfter = invested.reduce(plan.cashAfter.amount) { $0 + $1.value * c.prices[$1.key]! }
         var unlimited = policy
         unlimited.maximumTurnover = nil
         let unlimitedTurnover = try planner.policy.maximumTurnover.map { _ in
@@ -169,8 +170,8 @@ struct BandEdgePropertyTests {
             let lotValue = unit * c.prices[s]!
             let oneTradeCost = max(policy.minimumCost, policy.fixedCost + policy.costBasisPoints / 10_000 * lotValue)
             // One more lot beyond the gap would take cash below the buffer (on the value before costs).
-            let buffer = policy.cashBuffer * (totalAfter + plan.estimatedCost)
-            let cashShort = after < w && plan.cashAfter < buffer + distance * totalAfter + lotValue + oneTradeCost + 0.02
+            let buffer = policy.cashBuffer * (totalAfter + plan.estimatedCost.amount)
+            let cashShort = after < w && plan.cashAfter.amount < buffer + distance * totalAfter + lotValue + oneTradeCost + 0.02
             let turnoverBinds = (unlimitedTurnover ?? 0) > (policy.maximumTurnover ?? .infinity)
             for name in constraints {
                 let binds: Bool
@@ -273,7 +274,7 @@ struct PlannerExampleTests {
             lastRebalance: MarketDate(iso: "2022-12-01"))
         let plan = try RebalancePlanner(policy: policy).plan(for: a, toward: target, at: prices, asOf: asOf)
         #expect(plan.trades.allSatisfy { $0.side == .sell })
-        #expect(plan.cashAfter >= 0.02 * (5200 + 3000 + 2000 + 100 - 1500) - 0.01)
+        #expect(plan.cashAfter.amount >= 0.02 * (5200 + 3000 + 2000 + 100 - 1500) - 0.01)
     }
 
     @Test("errors name the account and the field")
@@ -450,7 +451,7 @@ struct BatchPlannerTests {
             #expect(String(decoding: sink.bytes, as: UTF8.self) == plan.jsonLine)
             #expect(o.status == plan.status)
             #expect(o.turnover == plan.turnover)
-            #expect(o.estimatedCost == plan.estimatedCost)
+            #expect(o.estimatedCost == plan.estimatedCost.amount)
         } else {
             // Plans that fail go to the general path, which names the problem.
             #expect(outcome == nil)

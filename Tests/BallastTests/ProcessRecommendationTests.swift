@@ -99,14 +99,14 @@ struct ProcessRecommendationTests {
         let c = try Self.customer("balanced-saver")
         let r = try Recommender(settings: Self.settings).recommend(c, asOf: Self.day)
         let prices = Self.process.prices.lastPrices(onOrBefore: Self.day)
-        var cash = c.cash
+        var cash = Money(c.cash)
         for t in r.plan.trades {
             #expect(t.quantity == t.quantity.rounded() && t.quantity > 0, "\(t.symbol)")
             #expect(t.price == prices[t.symbol], "\(t.symbol)")
-            cash += (t.side == .sell ? 1 : -1) * t.value - t.cost
+            cash = (t.side == .sell ? cash + t.value : cash - t.value) - t.cost
         }
-        #expect(abs(cash - r.plan.cashAfter) < 0.005)
-        #expect(r.plan.cashAfter >= 0)
+        #expect(cash == r.plan.cashAfter, "cash is conserved to the cent")
+        #expect(r.plan.cashAfter >= .zero)
     }
 
     @Test("within five years of the goal the glide path holds a C4 customer at C3, and says so")

@@ -76,7 +76,7 @@ struct ModelDustTests {
             var holdings: [String: Double] = [:]
             for t in first.trades where t.side == .buy { holdings[t.symbol, default: 0] += t.quantity }
             let again = try planner.plan(
-                for: Account(id: "N-1", cash: first.cashAfter, holdings: holdings), toward: target, at: prices, asOf: day)
+                for: Account(id: "N-1", cash: first.cashAfter.amount, holdings: holdings), toward: target, at: prices, asOf: day)
             #expect(again.status == .withinBand, "\(model.level.label): \(again.trigger)")
         }
     }
@@ -89,8 +89,8 @@ struct ModelDustTests {
         customer.financial = FinancialFacts(investableAmount: 80_000)
         let r = try Recommender(settings: RecommenderTests.settings).recommend(customer, asOf: MarketDate(iso: "2022-12-28")!)
         #expect(!r.plan.trades.isEmpty && r.plan.trades.allSatisfy { $0.side == .buy })
-        let spent = r.plan.trades.reduce(0) { $0 + $1.value + $1.cost }
-        #expect(abs(spent + r.plan.cashAfter - 80_000) < 0.005)
+        let spent = r.plan.trades.reduce(Money.zero) { $0 + $1.value + $1.cost }
+        #expect(spent + r.plan.cashAfter == 80_000, "the investable amount is spent or kept to the cent")
         customer.financial = nil
         #expect(throws: ProfilingError.self) {
             try Recommender(settings: RecommenderTests.settings).recommend(customer, asOf: MarketDate(iso: "2022-12-28")!)

@@ -135,7 +135,7 @@ struct BacktestCommand: ParsableCommand {
         )
         (r.costBps, r.fixedCost, r.minCost, r.minTrade) = (costBps, fixedCost, minCost, minTrade)
         (r.capital, r.cashRate, r.contribution, r.riskFreeRate) = (capital, cashRate, contribution, riskFreeRate)
-        r.multiAssetForAll = source.universe == .multiAsset
+        r.universe = source.universe.map { $0 == .multiAsset ? .multiAsset : .stocks }
         return r
     }
 
@@ -198,8 +198,9 @@ struct BacktestCommand: ParsableCommand {
         if let grid { inputs.append(NamedPath("--grid", grid)) }
         if let strategy { inputs.append(NamedPath("--strategy", strategy.hasPrefix("fixed:") ? String(strategy.dropFirst(6)) : strategy)) }
         try refuseOverwriting(inputs: inputs, outputs: outputs)
+        // The rule and the flow are usage errors; a bad strategy is bad input (exit 1), found in run.
         var r = request
-        if grid != nil { r.strategy = "equal-weight" }
+        r.strategy = "equal-weight"
         do throws(BacktestSetupError) { try r.validate() } catch { throw ValidationError(error.description) }
     }
 
