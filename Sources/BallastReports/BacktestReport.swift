@@ -28,7 +28,7 @@ public enum BacktestReport {
     }
 
     /// The report's sections (metrics, charts, tables) as an HTML fragment, to place in
-    /// another page; ``style`` holds the CSS they use.
+    /// another page; `HTML.style` holds the CSS they use.
     ///
     /// - Parameters:
     ///   - r: the back-test.

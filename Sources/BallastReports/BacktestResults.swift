@@ -5,7 +5,7 @@ import Foundation
 
 /// The metrics object of a back-test's JSON (`backtest --format json`, the `backtest` part of
 /// `recommend --format json`, each row of a grid), version 1: every figure of
-/// ``PerformanceMetrics`` with `null` for an undefined one, and its reason under `undefined`.
+/// `PerformanceMetrics` with `null` for an undefined one, and its reason under `undefined`.
 public struct MetricsJSON: Encodable, Sendable {
     /// Total return over the run.
     public var totalReturn: Double

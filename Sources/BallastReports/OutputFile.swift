@@ -19,6 +19,8 @@ public enum ReportFile {
     /// so that a result that could not be written is never recorded as delivered.
     ///
     /// - Parameters:
+    ///   - text: the file's contents.
+    ///   - path: where it goes.
     ///   - what: what the file holds, in the user's words (`the report`, `nav.csv`).
     public static func write(_ text: String, to path: String, what: String) throws(ReportFileError) {
         func failure(_ code: Int32) -> ReportFileError {

@@ -202,7 +202,7 @@ public struct BacktestGrid: Codable, Sendable {
 public struct BacktestRequest: Sendable, Codable {
     /// The strategy text (``StrategyChoice``).
     public var strategy: String
-    /// The rebalancing rule (``RebalanceSchedule/init(parsing:)``).
+    /// The rebalancing rule (`RebalanceSchedule(parsing:)`).
     public var rebalance = "monthly"
     /// When trades execute.
     public var execution: Execution = .close
@@ -214,7 +214,7 @@ public struct BacktestRequest: Sendable, Codable {
     public var capital = 1_000_000.0
     /// Annual rate earned by idle cash.
     public var cashRate = MarketConventions.defaultRiskFreeRate
-    /// A periodic flow (``CashFlowSchedule/init(parsing:)``).
+    /// A periodic flow (`CashFlowSchedule(parsing:)`).
     public var contribution: String?
     /// Annual risk-free rate of the Sharpe ratio and alpha.
     public var riskFreeRate = MarketConventions.defaultRiskFreeRate
@@ -373,7 +373,10 @@ public final class BacktestSetup: Sendable {
     /// The back-test of a request, ready to run.
     ///
     /// - Parameters:
-    ///   - strategy, rebalance, costBps: override the request's (a grid's variant).
+    ///   - request: the back-test described.
+    ///   - text: a strategy instead of the request's (a grid's variant).
+    ///   - rebalance: a rebalancing rule instead of the request's.
+    ///   - costBps: a cost instead of the request's.
     public func backtest(_ request: BacktestRequest, strategy text: String? = nil, rebalance: String? = nil, costBps: Double? = nil)
         throws -> Backtest
     {
@@ -443,6 +446,9 @@ public final class BacktestSetup: Sendable {
     /// order; a variant that fails to run has its error in its outcome.
     ///
     /// - Parameters:
+    ///   - grid: the variants.
+    ///   - request: the settings every variant shares.
+    ///   - jobs: variants run at once.
     ///   - progress: called after each variant with the count done and the total.
     /// - Throws: ``BacktestSetupError`` for an empty grid or a bad rule, and the errors of
     ///   the inputs (read before any variant runs).

@@ -72,7 +72,7 @@ public struct PlanMarket: Sendable {
     }
 
     /// The market of `source` on `asOf` (default: the data's last date), resolved as every
-    /// command resolves its date (``PriceTable/resolveAsOf(_:)``).
+    /// command resolves its date (`PriceTable.resolveAsOf`).
     ///
     /// - Throws: ``PlanMarketError`` for a bad price map or a suspect price in force, and the
     ///   price files' errors.
@@ -126,7 +126,7 @@ public struct PlanMarket: Sendable {
         }
     }
 
-    /// Target weights by model id: the `models` file (checked by ``TargetWeights``), or the
+    /// Target weights by model id: the `models` file (checked by `TargetWeights`), or the
     /// levels' models on the date exactly as `recommend` builds them (the menu in force, or the
     /// stock level models); `only`: just that level.
     public func targets(models: String?, levels: RiskLevels, catalog: ProductCatalog, only: String? = nil) throws -> [String: [String:

@@ -47,8 +47,11 @@ public struct ProfileAssessment: Sendable {
     /// Assesses the customer in the file at `path` on `asOf`.
     ///
     /// - Parameters:
+    ///   - path: the customer file.
+    ///   - asOf: the date of the assessment.
+    ///   - inputs: the questionnaire, levels, catalogue, market data and key.
     ///   - acknowledged: the customer accepted the risk warning for requested products above the level.
-    /// - Throws: ``ProfilingError`` for a customer file that breaks the questionnaire, and the
+    /// - Throws: `ProfilingError` for a customer file that breaks the questionnaire, and the
     ///   file's read errors.
     public static func assess(customerFile path: String, asOf: MarketDate, inputs: Inputs, acknowledged: Bool) throws
         -> ProfileAssessment
@@ -74,6 +77,8 @@ public struct ProfileAssessment: Sendable {
     /// acknowledgement, the level and scores, the suitability decision.
     ///
     /// - Parameters:
+    ///   - asOf: the date of the assessment.
+    ///   - acknowledged: whether the risk warning was acknowledged.
     ///   - files: input name to file path (`questionnaire`, `levels`, `catalog`, `market`).
     public func auditEntry(asOf: MarketDate, acknowledged: Bool, files: [String: String]) -> AuditEntry {
         let p = profile
