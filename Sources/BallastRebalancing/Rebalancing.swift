@@ -312,3 +312,22 @@ public struct RebalanceError: Error, Sendable, Equatable, CustomStringConvertibl
         (accountId.map { "account \($0): " } ?? "") + (field.map { "\($0): " } ?? "") + message
     }
 }
+
+extension RebalancePolicy {
+    /// Reads a policy file: JSON with the policy's fields in camelCase, every field optional
+    /// (the defaults fill in); the values are checked by ``validate()`` when the caller has
+    /// applied its overrides.
+    ///
+    /// - Throws: ``RebalanceError`` naming the file and the field.
+    public static func read(path: String) throws(RebalanceError) -> RebalancePolicy {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RebalanceError("\(path): no such file; give a JSON policy such as {\"trigger\": \"5-25\", \"costBasisPoints\": 10}")
+        }
+        do { return try JSONDecoder().decode(RebalancePolicy.self, from: data) } catch let e as DecodingError {
+            let (field, message) = describe(e)
+            throw RebalanceError("\(path): \(field): \(message)")
+        } catch {
+            throw RebalanceError("\(path): not valid JSON (\(error.localizedDescription))")
+        }
+    }
+}

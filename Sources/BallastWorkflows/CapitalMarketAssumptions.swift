@@ -723,3 +723,35 @@ extension CapitalMarketAssumptions {
             outputs: AuditDigest.canonicalJSON(outputs))
     }
 }
+
+extension CapitalMarketAssumptions {
+    /// The assumptions approved by `approver` with `note`, stamped with `time`: the numbers and
+    /// their digest do not change. An approval is a record: approved assumptions are never
+    /// approved again (a change needs a new version).
+    ///
+    /// - Parameters:
+    ///   - approver: who approves (a person or a committee).
+    ///   - note: a note for the record.
+    ///   - time: when (default now).
+    ///   - file: the file the assumptions came from, for messages.
+    /// - Throws: ``InvestmentProcessError`` when they are approved already.
+    public func approved(by approver: String, note: String?, at time: Date = Date(), file: String) throws(InvestmentProcessError)
+        -> CapitalMarketAssumptions
+    {
+        if approval.status == .approved {
+            throw InvestmentProcessError(
+                file: file, field: "approval",
+                message:
+                    "\(version) is already approved by \(approval.approvedBy ?? "someone") at \(approval.approvedAt ?? "an unrecorded time")",
+                fix: "build a new version with `ballast assumptions build` to change anything; the approval stays as recorded")
+        }
+        var a = self
+        a.approval = .init(status: .approved, approvedBy: approver, approvedAt: ISO8601DateFormatter().string(from: time), note: note)
+        return a
+    }
+
+    /// The file's text: the JSON written by `assumptions build` and `approve`, with a final newline.
+    public var fileText: String {
+        get throws { String(decoding: try CapitalMarketAssumptions.encoder.encode(self), as: UTF8.self) + "\n" }
+    }
+}

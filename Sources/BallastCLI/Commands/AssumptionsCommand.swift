@@ -57,7 +57,7 @@ struct AssumptionsBuildCommand: ParsableCommand {
             _ = try audit.open()?.append([a.auditEntry(.build, engineVersion: BallastVersion.current, parameters: parameters)])
             return a
         }
-        let json = String(decoding: try CapitalMarketAssumptions.encoder.encode(a), as: UTF8.self) + "\n"
+        let json = try a.fileText
         if let output {
             try reportingErrors { try writeFile(json, to: output) }
             if !format.quiet { printError("note: wrote \(output) (\(a.version), draft; approve it with `ballast assumptions approve`)") }
@@ -106,22 +106,12 @@ struct AssumptionsApproveCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            var a = try CapitalMarketAssumptions.read(path: file)
-            // An approval is a record: a second one never silently replaces the first.
-            if a.approval.status == .approved {
-                throw InvestmentProcessError(
-                    file: file, field: "approval",
-                    message:
-                        "\(a.version) is already approved by \(a.approval.approvedBy ?? "someone") at \(a.approval.approvedAt ?? "an unrecorded time")",
-                    fix: "build a new version with `ballast assumptions build` to change anything; the approval stays as recorded")
-            }
-            let stamp = ISO8601DateFormatter().string(from: Date())
-            a.approval = .init(status: .approved, approvedBy: by, approvedAt: stamp, note: note)
-            try writeFile(String(decoding: try CapitalMarketAssumptions.encoder.encode(a), as: UTF8.self) + "\n", to: file)
+            let a = try CapitalMarketAssumptions.read(path: file).approved(by: by, note: note, file: file)
+            try writeFile(try a.fileText, to: file)
             var parameters = ["file": file, "by": by]
             if let note { parameters["note"] = note }
             _ = try audit.open()?.append([a.auditEntry(.approve, engineVersion: BallastVersion.current, parameters: parameters)])
-            print("approved \(a.version) (digest \(a.digest.prefix(12))) by \(by) at \(stamp)")
+            print("approved \(a.version) (digest \(a.digest.prefix(12))) by \(by) at \(a.approval.approvedAt ?? "")")
         }
     }
 }

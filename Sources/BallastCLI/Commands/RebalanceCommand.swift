@@ -209,15 +209,7 @@ struct RebalanceCommand: ParsableCommand {
 
     func effectivePolicy() throws -> RebalancePolicy {
         var p = RebalancePolicy()
-        if let policy {
-            guard let data = FileManager.default.contents(atPath: try bundled(policy)) else {
-                throw InputFileError(description: "\(policy): no such file")
-            }
-            do { p = try JSONDecoder().decode(RebalancePolicy.self, from: data) } catch let e as DecodingError {
-                let (field, message) = describe(e)
-                throw InputFileError(description: "\(policy): \(field): \(message)")
-            }
-        }
+        if let policy { p = try RebalancePolicy.read(path: try bundled(policy)) }
         if let trigger { p.trigger = trigger }
         if let band { p.absoluteBand = band }
         if let relativeBand { p.relativeBand = relativeBand }
