@@ -178,14 +178,20 @@ public enum Chart {
         guard !labels.isEmpty, labels.count == values.count else { return "<p class=\"note\">Nothing to chart.</p>\n" }
         let top = 22.0
         let bottom = 34.0
-        let hi = Swift.max(values.filter(\.isFinite).max() ?? 0, 1e-12)
+        // A round axis: steps of 1, 2, 2.5 or 5 times a power of ten, about four of them.
+        let largest = Swift.max(values.filter(\.isFinite).max() ?? 0, 1e-12)
+        let raw = largest / 4
+        let power = pow(10, log10(raw).rounded(.down))
+        let step = [1, 2, 2.5, 5, 10].map { $0 * power }.first { $0 >= raw * (1 - 1e-12) } ?? raw
+        let ticks = Swift.max(1, Int((largest / step * (1 - 1e-12)).rounded(.up)))
+        let hi = step * Double(ticks)
         let slot = (width - left - 10) / Double(labels.count)
         let barWidth = Swift.max(2, slot * 0.78)
         func y(_ v: Double) -> Double { height - bottom - (height - bottom - top) * Swift.max(0, v) / hi }
         var s =
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"Helvetica,Arial,sans-serif\" font-size=\"11\">"
-        for t in 0...4 {
-            let v = hi * Double(t) / 4
+        for t in 0...ticks {
+            let v = step * Double(t)
             s += "<line x1=\"\(f(left))\" y1=\"\(f(y(v)))\" x2=\"\(f(width - 10))\" y2=\"\(f(y(v)))\" stroke=\"#eee\"/>"
             s += "<text x=\"\(f(left - 6))\" y=\"\(f(y(v) + 4))\" text-anchor=\"end\">\(HTML.escape(format(v)))</text>"
         }

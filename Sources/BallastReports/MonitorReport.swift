@@ -280,13 +280,14 @@ public enum MonitorDashboard {
         s += "<h2>Suitability exceptions: \(r.suitabilityExceptions)</h2>\n"
         if !r.suitabilityList.isEmpty {
             s += "<table><tr><th>line</th><th>account</th><th>level</th><th>limit</th><th>products above it</th></tr>\n"
-            for x in r.suitabilityList.prefix(200) {
+            for x in r.suitabilityList.prefix(50) {
                 s +=
                     "<tr><td>\(x.line)</td><td>\(e(x.accountId))</td><td>\(e(x.level))</td><td>\(e(x.limit))</td><td>\(e(x.products.joined(separator: ", ")))</td></tr>\n"
             }
             s += "</table>\n"
-            if r.suitabilityExceptions > min(200, r.suitabilityList.count) {
-                s += "<p class=\"note\">\(r.suitabilityExceptions - min(200, r.suitabilityList.count)) more in the JSON output.</p>\n"
+            if r.suitabilityExceptions > min(50, r.suitabilityList.count) {
+                s +=
+                    "<p class=\"note\">\(r.suitabilityExceptions - min(50, r.suitabilityList.count)) more: the JSON output lists them (up to the list limit).</p>\n"
             }
         } else {
             s += "<p>No account holds a product above its level.</p>\n"

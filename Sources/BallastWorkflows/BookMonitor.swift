@@ -1,3 +1,4 @@
+import BallastAudit
 import BallastMarketData
 import BallastProfiling
 import BallastRebalancing
@@ -48,7 +49,8 @@ public struct MonitorProblem: Sendable, Codable, Equatable {
 /// Quantiles are nearest-rank (the `ceil(q n)`-th smallest drift) read from a histogram of
 /// 10,000 bins of 0.0001 (0.01 percentage points), so that memory does not grow with the
 /// book: each is the middle of its bin, kept within the smallest and largest drift, hence
-/// within 0.00005 of the exact value. The mean and the maximum are exact.
+/// within 0.00005 of the exact value. The maximum is exact, the mean to 1e-12 (sums are kept
+/// in integers, so every figure is the same whatever the block size or the number of workers).
 public struct DriftDistribution: Sendable, Codable, Equatable {
     /// One bar of the histogram: accounts with `lower <= drift < upper` (`upper` `nil`: no
     /// upper bound).
@@ -443,7 +445,9 @@ struct FineHistogram {
     static let bins = 10_000
     var counts: [Int] = []
     var n = 0
-    var sum = 0.0
+    /// The sum in units of 1e-12, in integers so that the mean is the same whatever the order
+    /// of the accounts (blocks, workers).
+    var sum = 0
     var low = Double.infinity
     var high = -Double.infinity
 
@@ -451,7 +455,7 @@ struct FineHistogram {
         if counts.isEmpty { counts = Array(repeating: 0, count: Self.bins + 1) }
         counts[Swift.min(Self.bins, Swift.max(0, Int(d * Double(Self.bins))))] += 1
         n += 1
-        sum += d
+        sum += fixedPoint(d)
         low = Swift.min(low, d)
         high = Swift.max(high, d)
     }
@@ -479,12 +483,18 @@ struct FineHistogram {
         return high
     }
 
-    var mean: Double? { n > 0 ? sum / Double(n) : nil }
+    var mean: Double? { n > 0 ? Double(sum) / 1e12 / Double(n) : nil }
 }
+
+/// A fraction from 0 to 1 (or a little above) in integer units of 1e-12: sums of a million of
+/// them stay exact and independent of their order.
+@inline(__always)
+func fixedPoint(_ x: Double) -> Int { Int((x * 1e12).rounded()) }
 
 struct GroupTally {
     var drift = FineHistogram()
-    var value = 0.0
+    /// Cents.
+    var value = 0
     var outOfBand = 0
     var exceptions = 0
 
@@ -497,7 +507,7 @@ struct GroupTally {
 
     func figures(_ name: String) -> MonitorGroup {
         MonitorGroup(
-            name: name, accounts: drift.n, value: (value * 100).rounded() / 100, outOfBand: outOfBand,
+            name: name, accounts: drift.n, value: Double(value) / 100, outOfBand: outOfBand,
             outOfBandShare: drift.n > 0 ? Double(outOfBand) / Double(drift.n) : nil, meanDrift: drift.mean,
             medianDrift: drift.quantile(0.5), p90Drift: drift.quantile(0.9), maxDrift: drift.n > 0 ? drift.high : nil,
             suitabilityExceptions: exceptions)
@@ -508,7 +518,8 @@ struct ProductTally {
     var accounts = 0
     var holders = 0
     var outside = 0
-    var deviation = 0.0
+    /// Units of 1e-12.
+    var deviation = 0
     var aboveLevel = 0
 
     mutating func merge(_ o: ProductTally) {
@@ -654,7 +665,7 @@ struct Tally {
         }
         func add(_ g: inout GroupTally) {
             g.drift.add(review.drift)
-            g.value += review.value
+            g.value += Int((review.value * 100).rounded())
             if review.outOfBand { g.outOfBand += 1 }
             if exception { g.exceptions += 1 }
         }
@@ -668,7 +679,7 @@ struct Tally {
             p.accounts += 1
             if (account.holdings[s] ?? 0) > 0 { p.holders += 1 }
             if outside.contains(s) { p.outside += 1 }
-            p.deviation += abs(w - (target[s] ?? 0))
+            p.deviation += fixedPoint(abs(w - (target[s] ?? 0)))
             byProduct[s] = p
         }
     }
@@ -740,7 +751,7 @@ struct Tally {
             MonitorProduct(
                 symbol: s, rating: c.ratings[s]?.description, accounts: p.accounts, holders: p.holders, outsideBand: p.outside,
                 outsideBandShare: p.accounts > 0 ? Double(p.outside) / Double(p.accounts) : nil,
-                meanAbsoluteDeviation: p.accounts > 0 ? p.deviation / Double(p.accounts) : nil, aboveLevel: p.aboveLevel)
+                meanAbsoluteDeviation: p.accounts > 0 ? Double(p.deviation) / 1e12 / Double(p.accounts) : nil, aboveLevel: p.aboveLevel)
         }
         var cust: MonitorCustomers?
         if c.monitor.customers != nil {
@@ -752,7 +763,7 @@ struct Tally {
         let problemCount = problemKinds.values.reduce(0, +)
         return BookMonitorResult(
             asOf: c.monitor.asOf, trigger: c.monitor.planner.policy.triggerDescription, lines: lines, accounts: h.n,
-            value: (all.value * 100).rounded() / 100, inputDigest: inputDigest, drift: distribution, outOfBand: all.outOfBand,
+            value: Double(all.value) / 100, inputDigest: inputDigest, drift: distribution, outOfBand: all.outOfBand,
             outOfBandShare: h.n > 0 ? Double(all.outOfBand) / Double(h.n) : nil,
             byModel: byModel.sorted { $0.key < $1.key }.map { $0.value.figures($0.key) },
             byLevel: byLevel.sorted { $0.key < $1.key }.map { $0.value.figures($0.key) }, byProduct: products,
@@ -1147,5 +1158,39 @@ public struct MonitorSummary: Sendable, Codable, Equatable {
             }
         }
         return out
+    }
+}
+
+/// What a monitor run's audit record holds as its outputs: the summary and the alerts that fired.
+public struct MonitorAuditOutputs: Sendable, Codable, Equatable {
+    /// The run's summary figures.
+    public var summary: MonitorSummary
+    /// The names of the alerts that fired.
+    public var alertsFired: [String]
+
+    /// Outputs from values.
+    public init(summary: MonitorSummary, alertsFired: [String]) {
+        self.summary = summary
+        self.alertsFired = alertsFired
+    }
+
+    /// The audit command of monitor runs.
+    public static let command = "monitor"
+
+    /// The last monitor run of `book` (its `accounts` parameter) recorded on or before `date`
+    /// (UTC) in `trail`, with its outputs; `nil` when there is none.
+    ///
+    /// - Throws: ``BallastAudit/AuditError`` when the trail cannot be read or the record's
+    ///   outputs are not a monitor summary.
+    public static func latest(in trail: AuditTrail, onOrBefore date: MarketDate, book: String) throws(AuditError) -> (
+        record: AuditRecord, outputs: MonitorAuditOutputs
+    )? {
+        let end = MarketDate(dayNumber: date.dayNumber + 1).description
+        guard let r = try trail.latest(command: command, before: end, parameter: ("accounts", book)) else { return nil }
+        guard let o = try? JSONDecoder().decode(MonitorAuditOutputs.self, from: Data(r.entry.outputs.utf8)) else {
+            throw AuditError(
+                "\(trail.path): record \(r.id) is a monitor run whose outputs are not a monitor summary (the database was edited)")
+        }
+        return (r, o)
     }
 }
