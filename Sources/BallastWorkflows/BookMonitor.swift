@@ -426,9 +426,17 @@ struct Context: Sendable {
     /// The model's level label, when the model id is a level.
     let modelLevel: [String: String]
     let modelNames: String
+    /// The byte-level kernel for plain lines (`nil` when the policy or targets keep every line
+    /// on the general path), with its symbols and model ids.
+    let fast: BatchPlanner?
+    let fastSymbols: [String]
+    let fastModels: [String]
 
     init(_ m: BookMonitor) {
         monitor = m
+        fast = try? BatchPlanner(planner: m.planner, targets: m.targets, prices: m.prices, asOf: m.asOf)
+        fastSymbols = fast?.symbols ?? []
+        fastModels = fast?.modelNames ?? []
         var r: [String: ProductRiskRating] = [:]
         for p in m.catalog.products where r[p.symbol] == nil { r[p.symbol] = p.riskRating }
         ratings = r
@@ -567,6 +575,7 @@ struct Tally {
     var withoutLevel = 0
     var customers = MonitorCustomers()
     var reassessments: Capped<Reassessment>
+    var scratch = BatchPlanner.Scratch()
 
     init(_ c: Context) {
         problems = Capped(limit: c.monitor.listLimit)
@@ -583,8 +592,28 @@ struct Tally {
 
     static func message(_ e: RebalanceError) -> String { (e.field.map { "\($0): " } ?? "") + e.message }
 
+    /// One held or targeted product of a measured account.
+    struct Position {
+        var symbol: String
+        var weight: Double
+        var target: Double
+        var held: Bool
+        var outside: Bool
+    }
+
     mutating func measure(_ bytes: UnsafeBufferPointer<UInt8>, line: Int, context c: Context) {
         let m = c.monitor
+        // Plain lines by the byte-level kernel (the same figures to the bit), the rest by the
+        // strict reader, which names what is wrong.
+        if let fast = c.fast, let r = fast.review(line: bytes, scratch: &scratch) {
+            let positions = r.positions.map {
+                Position(symbol: c.fastSymbols[$0.index], weight: $0.weight, target: $0.target, held: $0.held, outside: $0.outsideBand)
+            }
+            record(
+                line: line, id: r.accountId, model: c.fastModels[r.model], value: r.value, drift: r.drift, outOfBand: r.outOfBand,
+                positions: positions, context: c)
+            return
+        }
         let account: Account
         do throws(RebalanceError) { account = try Account.decode(json: bytes) } catch {
             let id = error.accountId ?? BatchRebalancer.readableId(String(decoding: bytes, as: UTF8.self))
@@ -613,13 +642,28 @@ struct Tally {
                 Self.message(error) + (missing ? "; give a price for it (--prices, --price-map) or correct the holding" : ""))
             return
         }
+        let outside = Set(review.outsideBand)
+        let positions = review.weights.filter { $0.key != m.planner.cashSymbol }.sorted { $0.key < $1.key }.map { s, w in
+            Position(symbol: s, weight: w, target: target[s] ?? 0, held: (account.holdings[s] ?? 0) > 0, outside: outside.contains(s))
+        }
+        record(
+            line: line, id: account.id, model: modelId, value: review.value, drift: review.drift, outOfBand: review.outOfBand,
+            positions: positions, context: c)
+    }
+
+    /// Counts a measured account: its customer, suitability, groups and products.
+    mutating func record(
+        line: Int, id: String, model modelId: String, value: Double, drift: Double, outOfBand: Bool, positions: [Position],
+        context c: Context
+    ) {
+        let m = c.monitor
         // The customer's profile, when there is a file for the account.
         var profile: RiskProfile?
         if let folder = m.customers {
-            switch Self.profile(account.id, folder: folder, context: c) {
+            switch Self.profile(id, folder: folder, context: c) {
             case .none: customers.withoutFile += 1
             case .failure(let message):
-                problem(line: line, id: account.id, .customerFile, message)
+                problem(line: line, id: id, .customerFile, message)
                 return
             case .profile(let p, let dated):
                 profile = p
@@ -628,11 +672,11 @@ struct Tally {
                 for f in p.flags { customers.flags[f.rawValue, default: 0] += 1 }
                 if let ml = c.modelLevel[modelId], let l = c.levelByLabel[ml], l.level > p.level { customers.levelAboveProfile += 1 }
                 let days = p.reassessBy.dayNumber - m.asOf.dayNumber
-                if days < 0 || days <= customers.horizonDays {
+                if days <= customers.horizonDays {
                     if days < 0 { customers.reassessmentsOverdue += 1 } else { customers.reassessmentsDue += 1 }
                     reassessments.add(
                         Reassessment(
-                            line: line, accountId: account.id, customerRef: p.customerRef, level: p.label, reassessBy: p.reassessBy,
+                            line: line, accountId: id, customerRef: p.customerRef, level: p.label, reassessBy: p.reassessBy,
                             status: days < 0 ? "overdue" : "due"))
                 }
             }
@@ -643,44 +687,37 @@ struct Tally {
         var exception = false
         if let levelLabel, let level = c.levelByLabel[levelLabel] {
             var above: [String] = []
-            for (s, q) in account.holdings.sorted(by: { $0.key < $1.key }) where q > 0 {
-                if let r = c.ratings[s] {
-                    if r > level.maxProductRating {
-                        above.append("\(s) \(r)")
-                        byProduct[s, default: ProductTally()].aboveLevel += 1
-                    }
-                } else {
-                    above.append("\(s) unrated")
-                    byProduct[s, default: ProductTally()].aboveLevel += 1
-                }
+            for p in positions where p.held {
+                let r = c.ratings[p.symbol]
+                guard r == nil || r! > level.maxProductRating else { continue }
+                above.append(p.symbol + (r.map { " \($0)" } ?? " unrated"))
+                byProduct[p.symbol, default: ProductTally()].aboveLevel += 1
             }
             if !above.isEmpty {
                 exception = true
                 exceptions.add(
                     SuitabilityException(
-                        line: line, accountId: account.id, level: levelLabel, limit: level.maxProductRating.description, products: above))
+                        line: line, accountId: id, level: levelLabel, limit: level.maxProductRating.description, products: above))
             }
         } else {
             withoutLevel += 1
         }
         func add(_ g: inout GroupTally) {
-            g.drift.add(review.drift)
-            g.value += Int((review.value * 100).rounded())
-            if review.outOfBand { g.outOfBand += 1 }
+            g.drift.add(drift)
+            g.value += Int((value * 100).rounded())
+            if outOfBand { g.outOfBand += 1 }
             if exception { g.exceptions += 1 }
         }
         add(&all)
         add(&byModel[modelId, default: GroupTally()])
         add(&byLevel[levelLabel ?? "unknown", default: GroupTally()])
-        let cash = m.planner.cashSymbol
-        let outside = Set(review.outsideBand)
-        for (s, w) in review.weights where s != cash {
-            var p = byProduct[s, default: ProductTally()]
-            p.accounts += 1
-            if (account.holdings[s] ?? 0) > 0 { p.holders += 1 }
-            if outside.contains(s) { p.outside += 1 }
-            p.deviation += fixedPoint(abs(w - (target[s] ?? 0)))
-            byProduct[s] = p
+        for p in positions {
+            var t = byProduct[p.symbol, default: ProductTally()]
+            t.accounts += 1
+            if p.held { t.holders += 1 }
+            if p.outside { t.outside += 1 }
+            t.deviation += fixedPoint(abs(p.weight - p.target))
+            byProduct[p.symbol] = t
         }
     }
 

@@ -147,6 +147,42 @@ struct BookMonitorTests {
         #expect(long.problemList.map(\.line) == Array(1...200))
     }
 
+    /// The byte-level kernel (plain lines) and the strict reader (lines it declines, here by an
+    /// escaped key) give the same figures to the bit.
+    @Test func fastAndGeneralPathsAgree() throws {
+        var plain: [String] = []
+        for k in 1...60 {
+            let model = k % 3 == 0 ? "C1" : "C3"
+            let holdings =
+                model == "C1"
+                ? "{\"USMV\": \(4000 + 37 * k)}" : "{\"KO\": \(40 + k % 17), \"PG\": \(10 + k % 7)\(k % 5 == 0 ? ", \"AMD\": 1" : "")}"
+            plain.append(
+                "{\"id\": \"A\(k)\", \"model\": \"\(model)\", \"cash\": \(k * 7).25, \"holdings\": \(holdings)\(k % 4 == 0 ? ", \"lastRebalance\": \"2022-01-31\"" : "")}"
+            )
+        }
+        let escaped = plain.map { $0.replacingOccurrences(of: "\"cash\"", with: "\"c\\u0061sh\"") }
+        for trigger in RebalanceTrigger.allCases {
+            var policy = RebalancePolicy()
+            policy.trigger = trigger
+            let monitor = try tinyMonitor(policy: policy)
+            #expect(monitor.run(lines: plain[0]).accounts == 1)
+            var a = monitor.run(lines: plain.joined(separator: "\n"))
+            var b = monitor.run(lines: escaped.joined(separator: "\n"))
+            #expect(a.accounts == 60 && a.problems == 0)
+            (a.inputDigest, b.inputDigest) = ("", "")
+            #expect(a == b, "\(trigger)")
+        }
+        // The kernel takes the plain lines, the strict reader declines none of the escaped ones.
+        let fast = try BatchPlanner(
+            planner: try tinyMonitor().planner, targets: try tinyMonitor().targets, prices: try tinyMonitor().prices,
+            asOf: MarketDate(iso: "2022-12-30")!)
+        var scratch = BatchPlanner.Scratch()
+        for (p, e) in zip(plain, escaped) {
+            #expect(Array(p.utf8).withUnsafeBufferPointer { fast.review(line: $0, scratch: &scratch) } != nil)
+            #expect(Array(e.utf8).withUnsafeBufferPointer { fast.review(line: $0, scratch: &scratch) } == nil)
+        }
+    }
+
     /// Products above the level's rating limit are suitability exceptions.
     @Test func suitabilityExceptions() throws {
         let book = """
