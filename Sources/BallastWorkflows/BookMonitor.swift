@@ -601,11 +601,11 @@ struct Tally {
         var outside: Bool
     }
 
-    mutating func measure(_ bytes: UnsafeBufferPointer<UInt8>, line: Int, context c: Context) {
-        let m = c.monitor
+    mutating func measure(_ bytes: UnsafeBufferPointer<UInt8>, line: Int, context c: borrowing Context) {
         // Plain lines by the byte-level kernel (the same figures to the bit), the rest by the
-        // strict reader, which names what is wrong.
-        if let fast = c.fast, let r = fast.review(line: bytes, scratch: &scratch) {
+        // strict reader, which names what is wrong. (No copies of the shared values per line:
+        // their reference counts would be contended between the workers.)
+        if let r = c.fast?.review(line: bytes, scratch: &scratch) {
             let positions = r.positions.map {
                 Position(symbol: c.fastSymbols[$0.index], weight: $0.weight, target: $0.target, held: $0.held, outside: $0.outsideBand)
             }
@@ -614,6 +614,7 @@ struct Tally {
                 positions: positions, context: c)
             return
         }
+        let m = c.monitor
         let account: Account
         do throws(RebalanceError) { account = try Account.decode(json: bytes) } catch {
             let id = error.accountId ?? BatchRebalancer.readableId(String(decoding: bytes, as: UTF8.self))
@@ -654,12 +655,11 @@ struct Tally {
     /// Counts a measured account: its customer, suitability, groups and products.
     mutating func record(
         line: Int, id: String, model modelId: String, value: Double, drift: Double, outOfBand: Bool, positions: [Position],
-        context c: Context
+        context c: borrowing Context
     ) {
-        let m = c.monitor
         // The customer's profile, when there is a file for the account.
         var profile: RiskProfile?
-        if let folder = m.customers {
+        if let folder = c.monitor.customers {
             switch Self.profile(id, folder: folder, context: c) {
             case .none: customers.withoutFile += 1
             case .failure(let message):
@@ -671,7 +671,7 @@ struct Tally {
                 if !dated { customers.undated += 1 }
                 for f in p.flags { customers.flags[f.rawValue, default: 0] += 1 }
                 if let ml = c.modelLevel[modelId], let l = c.levelByLabel[ml], l.level > p.level { customers.levelAboveProfile += 1 }
-                let days = p.reassessBy.dayNumber - m.asOf.dayNumber
+                let days = p.reassessBy.dayNumber - c.monitor.asOf.dayNumber
                 if days <= customers.horizonDays {
                     if days < 0 { customers.reassessmentsOverdue += 1 } else { customers.reassessmentsDue += 1 }
                     reassessments.add(
