@@ -165,13 +165,20 @@ public enum MonitorScreen {
                 "\nProblems: \(r.problems) lines not measured ("
                 + r.problemsByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")\n"
             for x in r.problemList.prefix(shownRows) {
-                s += "  line \(x.line)" + (x.accountId.map { " (\($0))" } ?? "") + ", \(x.kind.rawValue): \(x.message)\n"
+                s +=
+                    "  "
+                    + wrapped(
+                        "line \(x.line)" + (x.accountId.map { " (\($0))" } ?? "") + ", \(x.kind.rawValue): \(x.message)", width: 98,
+                        indent: 4)
+                    + "\n"
             }
             s += more(r.problems, shown: min(shownRows, r.problemList.count))
         }
         if !report.alerts.isEmpty {
             s += "\nAlerts: \(report.fired.count) of \(report.alerts.count) fired\n"
-            for a in report.alerts { s += (a.fired ? "  FIRED " : "  ok    ") + "\(a.name): \(a.evidence)\n" }
+            for a in report.alerts {
+                s += "  " + wrapped((a.fired ? "FIRED " : "ok    ") + "\(a.name): \(a.evidence)", width: 98, indent: 8) + "\n"
+            }
         }
         if let c = report.comparison {
             s += "\nSince the run of \(c.previousTime.prefix(19)) (audit record \(c.previousRecordId), as of \(c.previousAsOf))\n"
@@ -214,17 +221,18 @@ public enum MonitorDashboard {
         var s = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>Book monitor \(e(report.book)), \(r.asOf)</title>
-            <style>\(HTML.style).fired{background:#f6d5d5}.ok{background:#d8f0dc}.cards td{font-size:15px}</style></head><body>
+            <style>\(HTML.style).fired{background:#f6d5d5}.ok{background:#d8f0dc}.cards td{font-size:15px}td.l,th.l{text-align:left}</style></head><body>
             <h1>Book monitor: \(e(report.book)), as of \(r.asOf)</h1>
             <p class="note">Out of band means a rebalance is due under the policy: \(e(r.trigger)). Drift is ½Σ|w - w*| over the
             products and cash. Engine \(e(report.engineVersion)); book SHA-256 \(e(String(r.inputDigest.prefix(16))))…</p>
 
             """
         if !report.alerts.isEmpty {
-            s += "<h2>Alerts: \(report.fired.count) of \(report.alerts.count) fired</h2>\n<table><tr><th>alert</th><th>evidence</th></tr>\n"
+            s +=
+                "<h2>Alerts: \(report.fired.count) of \(report.alerts.count) fired</h2>\n<table><tr><th>alert</th><th class=\"l\">evidence</th></tr>\n"
             for a in report.alerts {
                 s +=
-                    "<tr class=\"\(a.fired ? "fired" : "ok")\"><td>\(a.fired ? "FIRED" : "ok"): \(e(a.name))</td><td>\(e(a.evidence))</td></tr>\n"
+                    "<tr class=\"\(a.fired ? "fired" : "ok")\"><td>\(a.fired ? "FIRED" : "ok"): \(e(a.name))</td><td class=\"l\">\(e(a.evidence))</td></tr>\n"
             }
             s += "</table>\n"
         }
@@ -279,10 +287,11 @@ public enum MonitorDashboard {
         s += "</table>\n"
         s += "<h2>Suitability exceptions: \(r.suitabilityExceptions)</h2>\n"
         if !r.suitabilityList.isEmpty {
-            s += "<table><tr><th>line</th><th>account</th><th>level</th><th>limit</th><th>products above it</th></tr>\n"
+            s +=
+                "<table><tr><th>line</th><th class=\"l\">account</th><th>level</th><th>limit</th><th class=\"l\">products above it</th></tr>\n"
             for x in r.suitabilityList.prefix(50) {
                 s +=
-                    "<tr><td>\(x.line)</td><td>\(e(x.accountId))</td><td>\(e(x.level))</td><td>\(e(x.limit))</td><td>\(e(x.products.joined(separator: ", ")))</td></tr>\n"
+                    "<tr><td>\(x.line)</td><td class=\"l\">\(e(x.accountId))</td><td>\(e(x.level))</td><td>\(e(x.limit))</td><td class=\"l\">\(e(x.products.joined(separator: ", ")))</td></tr>\n"
             }
             s += "</table>\n"
             if r.suitabilityExceptions > min(50, r.suitabilityList.count) {
@@ -310,10 +319,11 @@ public enum MonitorDashboard {
             }
         }
         if r.problems > 0 {
-            s += "<h2>Lines not measured: \(r.problems)</h2>\n<table><tr><th>line</th><th>account</th><th>kind</th><th>problem</th></tr>\n"
+            s +=
+                "<h2>Lines not measured: \(r.problems)</h2>\n<table><tr><th>line</th><th class=\"l\">account</th><th class=\"l\">kind</th><th class=\"l\">problem</th></tr>\n"
             for x in r.problemList.prefix(200) {
                 s +=
-                    "<tr><td>\(x.line)</td><td>\(e(x.accountId ?? ""))</td><td>\(e(x.kind.rawValue))</td><td style=\"text-align:left\">\(e(x.message))</td></tr>\n"
+                    "<tr><td>\(x.line)</td><td class=\"l\">\(e(x.accountId ?? ""))</td><td class=\"l\">\(e(x.kind.rawValue))</td><td class=\"l\">\(e(x.message))</td></tr>\n"
             }
             s += "</table>\n"
         }
