@@ -36,6 +36,8 @@ public struct MonitorReport: Sendable, Codable, Equatable {
     public var alerts: [AlertOutcome]
     /// The comparison with an earlier run, if asked for and found.
     public var comparison: MonitorComparison?
+    /// Each level's model against the benchmark over 1 and 3 years, if asked for.
+    public var performance: [ModelPerformance] = []
     /// The audit record of this run, when one was written.
     public var auditRecordId: Int64?
     /// The engine version.
@@ -57,7 +59,7 @@ public struct MonitorReport: Sendable, Codable, Equatable {
         self.engineVersion = engineVersion
     }
 
-    enum CodingKeys: String, CodingKey { case book, alerts, alertsFired, comparison, auditRecordId, engineVersion }
+    enum CodingKeys: String, CodingKey { case book, alerts, alertsFired, comparison, performance, auditRecordId, engineVersion }
 
     /// Encodes the figures at the top level beside the report's own fields (`comparison` and
     /// `auditRecordId` are `null` when absent).
@@ -68,6 +70,7 @@ public struct MonitorReport: Sendable, Codable, Equatable {
         try c.encode(alerts, forKey: .alerts)
         try c.encode(fired.count, forKey: .alertsFired)
         try c.encode(comparison, forKey: .comparison)
+        try c.encode(performance, forKey: .performance)
         try c.encode(auditRecordId, forKey: .auditRecordId)
         try c.encode(engineVersion, forKey: .engineVersion)
     }
@@ -79,6 +82,7 @@ public struct MonitorReport: Sendable, Codable, Equatable {
         book = try c.decode(String.self, forKey: .book)
         alerts = try c.decode([AlertOutcome].self, forKey: .alerts)
         comparison = try c.decodeIfPresent(MonitorComparison.self, forKey: .comparison)
+        performance = try c.decodeIfPresent([ModelPerformance].self, forKey: .performance) ?? []
         auditRecordId = try c.decodeIfPresent(Int64.self, forKey: .auditRecordId)
         engineVersion = try c.decode(String.self, forKey: .engineVersion)
     }
@@ -97,13 +101,13 @@ public enum MonitorScreen {
     /// The screen as text (fits 100 columns).
     public static func text(_ report: MonitorReport) -> String {
         let r = report.result
-        var s = "Book monitor: \(report.book), as of \(r.asOf); out of band: \(r.trigger)\n"
+        var s = "Book monitor: \(report.book), as of \(r.asOf)\n"
         s += "\(r.lines) lines: \(r.accounts) accounts measured, value \(money(r.value)); \(r.problems) problems\n\n"
         let q = r.drift.quantiles
         s +=
-            "Drift ½Σ|w - w*|: mean \(pct(r.drift.mean, 2)), median \(pct(q["p50"], 2)), p75 \(pct(q["p75"], 2)), p90 \(pct(q["p90"], 2)), "
+            "Drift: mean \(pct(r.drift.mean, 2)), median \(pct(q["p50"], 2)), p75 \(pct(q["p75"], 2)), p90 \(pct(q["p90"], 2)), "
             + "p95 \(pct(q["p95"], 2)), p99 \(pct(q["p99"], 2)), max \(pct(r.drift.max, 2))\n"
-        s += "Out of band: \(r.outOfBand) of \(r.accounts) accounts (\(pct(r.outOfBandShare)))\n"
+        s += "Out of band: \(r.outOfBand) of \(r.accounts) accounts (\(pct(r.outOfBandShare))); policy \(r.trigger)\n"
         s +=
             "Suitability exceptions: \(r.suitabilityExceptions) accounts hold products above their level"
             + (r.withoutLevel > 0 ? "; \(r.withoutLevel) accounts have no level (not checked)" : "") + "\n"
@@ -179,6 +183,18 @@ public enum MonitorScreen {
             for a in report.alerts {
                 s += "  " + wrapped((a.fired ? "FIRED " : "ok    ") + "\(a.name): \(a.evidence)", width: 98, indent: 8) + "\n"
             }
+        }
+        if !report.performance.isEmpty {
+            let name = report.performance.first?.benchmark ?? "benchmark"
+            s += "\nModels against \(name) (back-tests ending \(r.asOf))\n"
+            var t = TextTable(["model", "years", "from", "return", "volatility", "max drawdown", "bench return", "bench vol", "bench dd"])
+            for p in report.performance {
+                t.add([
+                    p.model, String(p.years), p.start.description, pct(p.totalReturn), pct(p.volatility), pct(p.maxDrawdown),
+                    pct(p.benchmarkTotalReturn), pct(p.benchmarkVolatility), pct(p.benchmarkMaxDrawdown),
+                ])
+            }
+            s += t.render() + "Past performance does not predict future returns.\n"
         }
         if let c = report.comparison {
             s += "\nSince the run of \(c.previousTime.prefix(19)) (audit record \(c.previousRecordId), as of \(c.previousAsOf))\n"
@@ -326,6 +342,18 @@ public enum MonitorDashboard {
                     "<tr><td>\(x.line)</td><td class=\"l\">\(e(x.accountId ?? ""))</td><td class=\"l\">\(e(x.kind.rawValue))</td><td class=\"l\">\(e(x.message))</td></tr>\n"
             }
             s += "</table>\n"
+        }
+        if !report.performance.isEmpty {
+            s += "<h2>Models against \(e(report.performance.first?.benchmark ?? "the benchmark"))</h2>\n"
+            s +=
+                "<table><tr><th>model</th><th>years</th><th>from</th><th>return</th><th>volatility</th><th>max drawdown</th><th>benchmark return</th><th>benchmark volatility</th><th>benchmark max drawdown</th></tr>\n"
+            for p in report.performance {
+                s +=
+                    "<tr><td>\(e(p.model))</td><td>\(p.years)</td><td>\(p.start)</td><td>\(pct(p.totalReturn))</td><td>\(pct(p.volatility))</td><td>\(pct(p.maxDrawdown))</td>"
+                    + "<td>\(pct(p.benchmarkTotalReturn))</td><td>\(pct(p.benchmarkVolatility))</td><td>\(pct(p.benchmarkMaxDrawdown))</td></tr>\n"
+            }
+            s +=
+                "</table>\n<p class=\"note\">Back-tests of each level's model ending on the monitor's date. Past performance does not predict future returns.</p>\n"
         }
         if let c = report.comparison {
             s +=

@@ -1,4 +1,5 @@
 import BallastAudit
+import BallastBacktest
 import BallastMarketData
 import BallastProfiling
 import BallastRebalancing
@@ -114,7 +115,7 @@ public struct MonitorProduct: Sendable, Codable, Equatable {
     public var accounts: Int
     /// Accounts holding it.
     public var holders: Int
-    /// Accounts in which it is outside its own band (``DriftReview/outsideBand``).
+    /// Accounts in which it is outside its own band (`DriftReview.outsideBand`).
     public var outsideBand: Int
     /// `outsideBand / accounts`.
     public var outsideBandShare: Double?
@@ -232,7 +233,7 @@ public struct BookMonitorResult: Sendable, Codable, Equatable {
 
 /// Monitors a book of accounts (JSON Lines, one account per line, as `rebalance --accounts`
 /// reads it) against its models on a date: drift, its distribution, the share out of band
-/// (the planner's trigger, ``RebalancePlanner/review(_:toward:at:asOf:)``), by model, level and
+/// (the planner's trigger, `RebalancePlanner.review(_:toward:at:asOf:)`), by model, level and
 /// product; suitability exceptions; and, with customer files, re-assessments due and profile
 /// flags.
 ///
@@ -1217,7 +1218,7 @@ public struct MonitorAuditOutputs: Sendable, Codable, Equatable {
     /// The last monitor run of `book` (its `accounts` parameter) recorded on or before `date`
     /// (UTC) in `trail`, with its outputs; `nil` when there is none.
     ///
-    /// - Throws: ``BallastAudit/AuditError`` when the trail cannot be read or the record's
+    /// - Throws: `AuditError` when the trail cannot be read or the record's
     ///   outputs are not a monitor summary.
     public static func latest(in trail: AuditTrail, onOrBefore date: MarketDate, book: String) throws(AuditError) -> (
         record: AuditRecord, outputs: MonitorAuditOutputs
@@ -1229,5 +1230,69 @@ public struct MonitorAuditOutputs: Sendable, Codable, Equatable {
                 "\(trail.path): record \(r.id) is a monitor run whose outputs are not a monitor summary (the database was edited)")
         }
         return (r, o)
+    }
+}
+
+// MARK: - Model performance
+
+/// How a model did against the benchmark over a trailing window: a back-test of the model
+/// (``BacktestSetup``, by default held and rebalanced monthly as `backtest --strategy level:N`
+/// runs it) ending on the monitor's date.
+public struct ModelPerformance: Sendable, Codable, Equatable {
+    /// The model's name (a level's label).
+    public var model: String
+    /// The window in years.
+    public var years: Int
+    /// The window's first and last dates (the prices' dates).
+    public var start, end: MarketDate
+    /// The model's total return over the window.
+    public var totalReturn: Double
+    /// The model's annualised volatility (`nil` when undefined).
+    public var volatility: Double?
+    /// The model's maximum drawdown (negative, on the wealth path including the start).
+    public var maxDrawdown: Double
+    /// The benchmark's name (`nil` without a benchmark).
+    public var benchmark: String?
+    /// The benchmark's total return.
+    public var benchmarkTotalReturn: Double?
+    /// The benchmark's annualised volatility.
+    public var benchmarkVolatility: Double?
+    /// The benchmark's maximum drawdown.
+    public var benchmarkMaxDrawdown: Double?
+
+    /// The performance of each model over each window ending on `asOf`, by back-test.
+    ///
+    /// - Parameters:
+    ///   - models: each model's name and its strategy text (``StrategyChoice``, such as `level:3`).
+    ///   - years: the windows, in years (1 and 3 by default).
+    ///   - asOf: the last day of every window.
+    ///   - setup: the back-tests' inputs (prices, the investment process, levels, catalogue).
+    ///   - request: the back-test's settings (benchmark, rebalancing, costs, prices); its
+    ///     strategy, start and end are set here.
+    /// - Throws: the back-test's errors (a window before the data, a first decision that fails).
+    /// - Complexity: one back-test per model and window.
+    public static func measure(
+        models: [(name: String, strategy: String)], years: [Int] = [1, 3], asOf: MarketDate, setup: BacktestSetup,
+        request: BacktestRequest
+    ) throws -> [ModelPerformance] {
+        var out: [ModelPerformance] = []
+        for (name, strategy) in models {
+            for y in years {
+                var r = request
+                r.strategy = strategy
+                r.start = asOf.adding(months: -12 * y)
+                r.end = asOf
+                let (_, result) = try setup.run(r)
+                let m = result.metrics
+                let bench = result.benchmarkMetrics
+                out.append(
+                    ModelPerformance(
+                        model: name, years: y, start: result.dates.first ?? asOf, end: result.dates.last ?? asOf,
+                        totalReturn: m.totalReturn, volatility: m.annualVolatility, maxDrawdown: m.maxDrawdown,
+                        benchmark: bench == nil ? nil : result.benchmark?.name, benchmarkTotalReturn: bench?.totalReturn,
+                        benchmarkVolatility: bench?.annualVolatility, benchmarkMaxDrawdown: bench?.maxDrawdown))
+            }
+        }
+        return out
     }
 }

@@ -1,3 +1,4 @@
+import BallastBacktest
 import BallastMarketData
 import BallastProfiling
 import BallastRebalancing
@@ -318,5 +319,48 @@ struct MonitorAlertTests {
         #expect(share.previous == 0.5 && share.current == 0)
         let problems = try #require(changes.first { $0.scope == "book" && $0.metric == "problems" })
         #expect(problems.previous == 1 && problems.current == 0)
+    }
+}
+
+@Suite("Model performance")
+struct ModelPerformanceTests {
+    /// The benchmark's figures over each window against an independent computation from the
+    /// index file (daily simple returns between the window's dates, ddof 1, x sqrt(252); the
+    /// largest fall from a running peak), and the model's within their definitions.
+    @Test func windowsAndBenchmarkFigures() throws {
+        let setup = BacktestSetup(
+            sources: .init(
+                resolve: { TestSupport.path($0) }, prices: { try PriceFileSet(paths: $0.map(TestSupport.path)).table },
+                process: { throw BacktestSetupError("no process in this test") },
+                levels: { try RiskLevels.read(path: TestSupport.path("profiles/levels.json")) },
+                catalog: { try ProductCatalog.read(path: TestSupport.path("market-data/catalog.json")) }))
+        var request = BacktestRequest(strategy: "equal-weight")
+        request.prices = ["market-data/factors_etf5.csv"]
+        let asOf = MarketDate(iso: "2022-12-28")!
+        let figures = try ModelPerformance.measure(models: [("EW", "equal-weight")], asOf: asOf, setup: setup, request: request)
+        #expect(figures.map(\.years) == [1, 3])
+        let index = try PriceCSV.read(path: TestSupport.path("market-data/sp500_index.csv"))
+        for f in figures {
+            #expect(
+                f.end == asOf && f.start >= asOf.adding(months: -12 * f.years)
+                    && f.start <= asOf.adding(months: -12 * f.years).adding(days: 4))
+            #expect(f.benchmark == "SP500")
+            let from = index.firstIndex(onOrAfter: f.start)
+            let to = try #require(index.lastIndex(onOrBefore: f.end))
+            let p = (from...to).map { index[$0, 0] }
+            let r = zip(p.dropFirst(), p).map { $0 / $1 - 1 }
+            let mean = r.reduce(0, +) / Double(r.count)
+            let vol = (r.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(r.count - 1)).squareRoot() * 252.0.squareRoot()
+            var peak = p[0]
+            var drawdown = 0.0
+            for x in p {
+                peak = max(peak, x)
+                drawdown = min(drawdown, x / peak - 1)
+            }
+            #expect(abs(f.benchmarkVolatility! - vol) < 1e-10)
+            #expect(abs(f.benchmarkMaxDrawdown! - drawdown) < 1e-12)
+            #expect(abs(f.benchmarkTotalReturn! - (p.last! / p[0] - 1)) < 1e-12)
+            #expect(f.maxDrawdown <= 0 && f.volatility! > 0)
+        }
     }
 }

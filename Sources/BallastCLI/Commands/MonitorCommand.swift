@@ -41,7 +41,7 @@ struct MonitorCommand: ParsableCommand {
             EXAMPLES
               ballast generate-accounts --count 2000 --seed 1 --broken 3 --out book.jsonl
               ballast monitor --accounts book.jsonl --alerts Examples/monitor/alerts.json
-              ballast monitor --accounts book.jsonl --format json --report monitor.html
+              ballast monitor --accounts book.jsonl --format json --report monitor.html --performance
               ballast monitor --universe stocks --accounts stock-book.jsonl --as-of 2022-12-28
               ballast monitor --accounts book.jsonl --since 2026-11-30
             """
@@ -67,6 +67,15 @@ struct MonitorCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Also write the dashboard, a self-contained HTML page.", valueName: "file"))
     var report: String?
+
+    @Flag(
+        help:
+            "Also back-test each level's model over the last 1 and 3 years against --benchmark (volatility, maximum drawdown); the book's models must be the levels."
+    )
+    var performance = false
+
+    @Option(help: ArgumentHelp("The benchmark of --performance: a price file (default the S&P 500 index).", valueName: "file"))
+    var benchmark: String = "market-data/sp500_index.csv"
 
     @Option(help: ArgumentHelp("Compare with the last earlier run of this book recorded on or before this date.", valueName: "date"))
     var since: MarketDate?
@@ -116,6 +125,10 @@ struct MonitorCommand: ParsableCommand {
         if listLimit < 0 { throw ValidationError("--list-limit must be at least 0") }
         if dueWithin < 0 { throw ValidationError("--due-within must be at least 0 days") }
         if since != nil && audit.noAudit { throw ValidationError("--since reads the audit trail; remove --no-audit") }
+        if performance && targets.models != nil {
+            throw ValidationError(
+                "--performance back-tests the levels' models; the book's models come from --models, so remove one of them")
+        }
         var inputs = [NamedPath("--accounts", accounts)]
         if let alerts { inputs.append(NamedPath("--alerts", alerts)) }
         if let policy { inputs.append(NamedPath("--policy", policy)) }
@@ -191,6 +204,23 @@ struct MonitorCommand: ParsableCommand {
             }
             let result = try monitor.run(input: accounts == "-" ? .standardInput : .file(accounts))
             var report = MonitorReport(result: result, book: accounts, alerts: MonitorAlerts.evaluate(rules, on: result))
+            if performance {
+                let (check, source, files) = (targets.check, targets.source, files)
+                let setup = BacktestSetup(
+                    sources: .init(
+                        resolve: { try bundled($0) }, prices: { try check.load($0).table },
+                        process: {
+                            let (builder, policy) = try source.process.load()
+                            return InvestmentProcess(assumptions: builder, policy: policy)
+                        },
+                        levels: { try files.loadLevels() }, catalog: { try files.loadCatalog() }))
+                var request = BacktestRequest(strategy: "level:1")
+                request.benchmark = benchmark
+                if market.process == nil { request.prices = targets.prices.isEmpty ? TargetOptions.bundledPrices : targets.prices }
+                let levelsHeld = result.byLevel.compactMap { g in levels.levels.first { $0.label == g.name } }
+                report.performance = try ModelPerformance.measure(
+                    models: levelsHeld.map { ($0.label, "level:\($0.level)") }, asOf: market.day, setup: setup, request: request)
+            }
             let trail = try audit.open()
             if let since, let trail {
                 if let (record, earlier) = try MonitorAuditOutputs.latest(in: trail, onOrBefore: since, book: accounts) {
