@@ -330,7 +330,11 @@ public struct BookMonitor: Sendable {
         var skipping = false
         var ended = false
         while !ended {
-            let got = try readBlock(fd, into: &data, upTo: blockSize)
+            let got: Int
+            do { got = try readBlock(fd, into: &data, upTo: blockSize) } catch {
+                let name = if case .file(let path) = input { path } else { "standard input" }
+                throw BatchRebalanceError("\(name): \(error); give the book, a JSON Lines file with one account per line")
+            }
             let fresh = data.count - got
             data.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[fresh...])) }
             ended = got == 0

@@ -64,6 +64,10 @@ struct MonitorCLITests {
         #expect(r.stderr.contains("monitor-bad-rules.json:") && r.stderr.contains("rules[0].metric: drift is not a figure of monitor"))
         let missing = try ballast(Self.arguments("/nonexistent/book.jsonl", models) + ["--no-audit"])
         #expect(missing.status == 1 && missing.stderr.contains("--accounts /nonexistent/book.jsonl: no such file"))
+        let folder = try ballast(Self.arguments(FileManager.default.temporaryDirectory.path, models) + ["--no-audit"])
+        #expect(folder.status == 1 && folder.stderr.contains("cannot read the accounts"), "\(folder.stderr)")
+        let performance = try ballast(Self.arguments(book, models) + ["--performance", "--no-audit"])
+        #expect(performance.status == 2 && performance.stderr.contains("--performance back-tests the levels' models"))
     }
 
     @Test func auditRecordDashboardAndComparison() throws {
