@@ -109,7 +109,7 @@ public enum MonitorScreen {
             + "p95 \(pct(q["p95"], 2)), p99 \(pct(q["p99"], 2)), max \(pct(r.drift.max, 2))\n"
         s += "Out of band: \(r.outOfBand) of \(r.accounts) accounts (\(pct(r.outOfBandShare))); policy \(r.trigger)\n"
         s +=
-            "Suitability exceptions: \(r.suitabilityExceptions) accounts hold products above their level"
+            "Suitability exceptions: \(r.suitabilityExceptions) of \(r.accounts) accounts hold products above their level"
             + (r.withoutLevel > 0 ? "; \(r.withoutLevel) accounts have no level (not checked)" : "") + "\n"
         func groups(_ title: String, _ list: [MonitorGroup]) -> String {
             var t = TextTable([title, "accounts", "value", "out of band", "share", "mean", "median", "p90", "max", "exceptions"])
@@ -143,16 +143,16 @@ public enum MonitorScreen {
             s += "\nSuitability exceptions (\(r.suitabilityExceptions))\n"
             var t = TextTable(["line", "account", "level", "limit", "products above it"])
             for e in r.suitabilityList.prefix(shownRows) {
-                t.add([String(e.line), e.accountId, e.level, e.limit, e.products.joined(separator: ", ")])
+                t.add([String(e.line), e.accountId, e.level, e.limit, Self.shortList(e.products, width: 40)])
             }
             s += t.render() + more(r.suitabilityExceptions, shown: min(shownRows, r.suitabilityList.count))
         }
         if let c = r.customers {
-            s += "\nCustomers: \(c.profiled) profiled, \(c.withoutFile) accounts without a customer file"
+            s += "\nCustomers: \(c.profiled) profiled; accounts without a customer file: \(c.withoutFile)"
             s += c.undated > 0 ? ", \(c.undated) without profiledOn\n" : "\n"
             s +=
                 "Re-assessments: \(c.reassessmentsOverdue) overdue, \(c.reassessmentsDue) due within \(c.horizonDays) days; "
-                + "\(c.levelAboveProfile) accounts on a model above the customer's level\n"
+                + "accounts on a model above the customer's level: \(c.levelAboveProfile)\n"
             if !c.flags.isEmpty {
                 s += "Profile flags: " + c.flags.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n"
             }
@@ -166,7 +166,7 @@ public enum MonitorScreen {
         }
         if r.problems > 0 {
             s +=
-                "\nProblems: \(r.problems) lines not measured ("
+                "\nLines not measured: \(r.problems) ("
                 + r.problemsByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")\n"
             for x in r.problemList.prefix(shownRows) {
                 s +=
@@ -218,6 +218,17 @@ public enum MonitorScreen {
             s += t.rows.isEmpty ? "no figure changed\n" : t.render()
         }
         return s
+    }
+
+    /// The items joined by commas, as many as fit in `width` characters, then `+N more`.
+    static func shortList(_ items: [String], width: Int) -> String {
+        var out = ""
+        for (k, item) in items.enumerated() {
+            let next = out.isEmpty ? item : out + ", " + item
+            if next.count > width && !out.isEmpty { return out + ", +\(items.count - k) more" }
+            out = next
+        }
+        return out
     }
 
     static func more(_ total: Int, shown: Int) -> String {
