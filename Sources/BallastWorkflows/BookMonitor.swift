@@ -266,6 +266,11 @@ public struct BookMonitor: Sendable {
     /// How many problems, exceptions and re-assessments are listed (each kind); the rest are
     /// counted (default 1000).
     public var listLimit = 1000
+    /// Where each measured account's figures go, if anywhere: a JSON Lines file written by
+    /// ``run(input:)``, one line per account in book order, `{"accountId", "drift", "level",
+    /// "line", "model", "outOfBand", "outsideBand", "suitability", "value"}` (sorted keys;
+    /// `level` `null` when not known, `suitability` the products above the level).
+    public var accountFigures: String?
 
     /// The customer files of a book: `DIRECTORY/ACCOUNT-ID.json`, profiled as `ballast
     /// profile` does, as of their `profiledOn` date.
@@ -323,6 +328,17 @@ public struct BookMonitor: Sendable {
         let context = Context(self)
         let workers = Swift.max(1, jobs)
         let tallies = (0..<workers).map { _ in TallyBox(Tally(context)) }
+        var figures: FileHandle?
+        if let path = accountFigures {
+            guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
+                throw BatchRebalanceError(
+                    "\(path): cannot write the account figures (\(String(cString: strerror(errno)))); choose a file in a folder you may write to"
+                )
+            }
+            figures = h
+            for t in tallies { t.tally.figures = [] }
+        }
+        defer { try? figures?.close() }
         var hasher = SHA256()
         var data: [UInt8] = []
         data.reserveCapacity(blockSize + 1024)
@@ -380,6 +396,18 @@ public struct BookMonitor: Sendable {
                             box.tally.measure(UnsafeBufferPointer(rebasing: buffer[s..<e]), line: n, context: context)
                         }
                     }
+                }
+            }
+            if let figures {
+                // Each worker measured a contiguous run of the block's lines: in worker order
+                // they are in book order.
+                for t in tallies where !(t.tally.figures ?? []).isEmpty {
+                    do { try figures.write(contentsOf: t.tally.figures!) } catch {
+                        throw BatchRebalanceError(
+                            "\(accountFigures!): cannot write the account figures (\(reason(of: error))); free some space or choose another file"
+                        )
+                    }
+                    t.tally.figures!.removeAll(keepingCapacity: true)
                 }
             }
             data.removeSubrange(0..<end)
@@ -581,6 +609,8 @@ struct Tally {
     var customers = MonitorCustomers()
     var reassessments: Capped<Reassessment>
     var scratch = BatchPlanner.Scratch()
+    /// The account figures of the current block, as JSON lines (`nil`: not asked for).
+    var figures: [UInt8]?
 
     init(_ c: Context) {
         problems = Capped(limit: c.monitor.listLimit)
@@ -712,6 +742,23 @@ struct Tally {
             g.value += Int((value * 100).rounded())
             if outOfBand { g.outOfBand += 1 }
             if exception { g.exceptions += 1 }
+        }
+        if figures != nil {
+            var suitability: [String] = []
+            if let levelLabel, let level = c.levelByLabel[levelLabel] {
+                for p in positions where p.held {
+                    if let r = c.ratings[p.symbol] {
+                        if r > level.maxProductRating { suitability.append("\(p.symbol) \(r)") }
+                    } else {
+                        suitability.append("\(p.symbol) unrated")
+                    }
+                }
+            }
+            var t = "{\"accountId\":" + jsonString(id) + ",\"drift\":\(drift),\"level\":" + (levelLabel.map(jsonString) ?? "null")
+            t += ",\"line\":\(line),\"model\":" + jsonString(modelId) + ",\"outOfBand\":\(outOfBand),\"outsideBand\":["
+            t += positions.filter(\.outside).map { jsonString($0.symbol) }.joined(separator: ",") + "],\"suitability\":["
+            t += suitability.map(jsonString).joined(separator: ",") + "],\"value\":\(value)}\n"
+            figures!.append(contentsOf: t.utf8)
         }
         add(&all)
         add(&byModel[modelId, default: GroupTally()])
@@ -1299,4 +1346,21 @@ public struct ModelPerformance: Sendable, Codable, Equatable {
         }
         return out
     }
+}
+
+/// `s` as a JSON string (quotes, backslashes and control characters escaped).
+func jsonString(_ s: String) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+        switch u {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default:
+            if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+        }
+    }
+    return out + "\""
 }

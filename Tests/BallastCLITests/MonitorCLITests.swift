@@ -74,8 +74,20 @@ struct MonitorCLITests {
         let book = try temporaryFile("monitor-book-c-\(UUID().uuidString).jsonl", Self.book)
         let models = try temporaryFile("monitor-models-c.json", Self.models)
         let page = FileManager.default.temporaryDirectory.appendingPathComponent("monitor-\(getpid()).html").path
-        let first = try ballast(Self.arguments(book, models) + ["--format", "json", "--report", page])
+        let figures = FileManager.default.temporaryDirectory.appendingPathComponent("monitor-accounts-\(getpid()).jsonl").path
+        let first = try ballast(Self.arguments(book, models) + ["--format", "json", "--report", page, "--account-figures", figures])
         #expect(first.status == 0, "\(first.stderr)")
+        // One line per measured account, in book order, whose drifts make the distribution.
+        let rows = try String(contentsOfFile: figures, encoding: .utf8).split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(rows.map { $0["line"] as? Int } == [1, 2, 4])
+        #expect(rows.map { $0["accountId"] as? String } == ["M-1", "M-2", "M-4"])
+        #expect(rows[1]["suitability"] as? [String] == ["AMD R5"] && rows[1]["level"] as? String == "C3")
+        let drifts = rows.compactMap { $0["drift"] as? Double }
+        let distribution = try #require(try first.json()["drift"] as? [String: Any])
+        #expect(distribution["max"] as? Double == drifts.max())
+        #expect(abs((distribution["mean"] as? Double ?? 0) - drifts.reduce(0, +) / 3) < 1e-12)
         let firstId = try #require(try first.json()["auditRecordId"] as? Int)
         let html = try String(contentsOfFile: page, encoding: .utf8)
         #expect(html.contains("<svg") && html.contains("Drift across accounts") && html.contains("M-2"))

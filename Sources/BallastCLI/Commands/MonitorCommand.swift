@@ -68,6 +68,12 @@ struct MonitorCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write the dashboard, a self-contained HTML page.", valueName: "file"))
     var report: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Also write each account's figures (drift, out of band, products outside their band or above the level) as JSON Lines, in book order.",
+            valueName: "file"))
+    var accountFigures: String?
+
     @Flag(
         help:
             "Also back-test each level's model over the last 1 and 3 years against --benchmark (volatility, maximum drawdown); the book's models must be the levels."
@@ -136,6 +142,7 @@ struct MonitorCommand: ParsableCommand {
         inputs += targets.prices.map { NamedPath("--prices", $0) }
         var outputs: [NamedPath] = []
         if let report { outputs.append(NamedPath("--report", report)) }
+        if let accountFigures { outputs.append(NamedPath("--account-figures", accountFigures)) }
         if !audit.noAudit { outputs.append(NamedPath("--audit-db", audit.path)) }
         try refuseOverwriting(inputs: inputs, outputs: outputs)
     }
@@ -187,6 +194,7 @@ struct MonitorCommand: ParsableCommand {
             monitor.jobs = jobs
             monitor.maxLineBytes = maxLineBytes
             monitor.listLimit = listLimit
+            monitor.accountFigures = accountFigures
             if let customers {
                 var isDirectory: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: customers, isDirectory: &isDirectory), isDirectory.boolValue else {
