@@ -616,6 +616,31 @@ public final class AuditTrail: Sendable {
         }
     }
 
+    /// The last record of `command` whose time is before `time` (an ISO 8601 prefix such as
+    /// `2026-12-01`, compared as text, as ``list(customer:since:limit:)`` compares dates), and
+    /// whose parameter `parameter` (when given) has `value`: the run a later one compares with.
+    ///
+    /// - Complexity: one indexed range over the records before `time`, newest first.
+    public func latest(command: String, before time: String, parameter: (name: String, value: String)? = nil) throws(AuditError)
+        -> AuditRecord?
+    {
+        do {
+            return try queue.read { db in
+                let cursor = try Row.fetchCursor(
+                    db, sql: "SELECT * FROM record WHERE time < ? AND command = ? ORDER BY time DESC, id DESC",
+                    arguments: [time, command])
+                while let row = try cursor.next() {
+                    let r = try Self.record(row)
+                    if let parameter, r.entry.parameters[parameter.name] != parameter.value { continue }
+                    return r
+                }
+                return nil
+            }
+        } catch {
+            throw AuditError("\(path): cannot read the audit trail: \(error)")
+        }
+    }
+
     /// One record.
     public func record(id: Int64) throws(AuditError) -> AuditRecord? {
         do {

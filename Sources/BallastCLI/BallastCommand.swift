@@ -17,6 +17,7 @@ struct BallastCommand: ParsableCommand {
                  the message says what, where and how to fix it
               2  usage error (unknown option, invalid value)
               3  internal error (a bug: please report it with the command line)
+              4  monitor: at least one alert fired
 
             Colour: error and warning prefixes on standard error are coloured on a terminal, never
             when NO_COLOR is set or output is redirected. Shell completion: ballast
@@ -31,7 +32,7 @@ struct BallastCommand: ParsableCommand {
         version: BallastVersion.current,
         subcommands: [
             RecommendCommand.self, ProfileCommand.self, ModelsCommand.self, QuestionnaireCommand.self, RebalanceCommand.self,
-            GenerateAccountsCommand.self,
+            MonitorCommand.self, GenerateAccountsCommand.self,
             RiskModelCommand.self,
             OptimizeCommand.self,
             FrontierCommand.self, BacktestCommand.self, AuditCommand.self, DataCommand.self, AssumptionsCommand.self,

@@ -100,6 +100,9 @@ public struct CustomerFile: Sendable, Equatable, Codable {
     /// The date the money is for (retirement, a purchase), if the customer has one: the
     /// investment policy's glide path lowers the level as it approaches.
     public var goalDate: MarketDate?
+    /// The date the customer answered the questionnaire, if recorded: the profile is as of
+    /// this date, and its re-assessment date counts from it (`ballast monitor`).
+    public var profiledOn: MarketDate?
 
     /// A customer from values (no validation; ``read(path:questionnaire:catalog:asOf:)`` validates files).
     public init(
@@ -154,7 +157,7 @@ public struct CustomerFile: Sendable, Equatable, Codable {
         var issues: [ProfilingIssue] = []
         let known: Set<String> = [
             "id", "demonstrates", "personal", "birthDate", "answers", "financial", "holdings", "cash", "requestedProducts", "behaviour",
-            "goalDate",
+            "goalDate", "profiledOn",
         ]
         for key in root.keys.sorted() where !known.contains(key) {
             issues.append(ProfilingIssue(key, "unknown field; the fields are \(known.sorted().joined(separator: ", "))"))
@@ -332,10 +335,13 @@ public struct CustomerFile: Sendable, Equatable, Codable {
             goal = MarketDate(iso: g)
             if goal == nil { issues.append(ProfilingIssue("goalDate", "`\(g)` is not a date; write YYYY-MM-DD")) }
         }
+        let profiled = date(root["profiledOn"], "profiledOn")
         if !issues.isEmpty { throw ProfilingError(file: source, issues.sorted { $0.path < $1.path }) }
-        return CustomerFile(
+        var customer = CustomerFile(
             id: id, answers: answers, holdings: holdings, cash: cash, personal: personal, birthDate: birth, financial: financial,
             requestedProducts: requested, behaviour: behaviour, demonstrates: root["demonstrates"] as? String, goalDate: goal)
+        customer.profiledOn = profiled
+        return customer
     }
 }
 

@@ -265,6 +265,105 @@ public struct BatchPlanner: Sendable {
             status: core.status, accountId: account.id, turnover: core.turnover, estimatedCost: RebalancePlanner.money(core.costs))
     }
 
+    /// What ``review(line:scratch:)`` found in a plain account line: the figures of
+    /// ``RebalancePlanner/review(_:toward:at:asOf:)``, by index into ``symbols``.
+    public struct LineReview: Sendable {
+        /// One held or targeted product of the account.
+        public struct Position: Sendable {
+            /// Index into ``BatchPlanner/symbols``.
+            public var index: Int
+            /// Its weight in the account (fraction of the value, cash included).
+            public var weight: Double
+            /// Its target weight.
+            public var target: Double
+            /// Whether the account holds a positive quantity.
+            public var held: Bool
+            /// Whether it is outside its band (``DriftReview/outsideBand``).
+            public var outsideBand: Bool
+        }
+
+        /// The account's id.
+        public var accountId: String
+        /// Index into ``BatchPlanner/modelNames``.
+        public var model: Int
+        /// The account's value before any cash flow.
+        public var value: Double
+        /// ``DriftReview/drift``.
+        public var drift: Double
+        /// ``DriftReview/outOfBand``.
+        public var outOfBand: Bool
+        /// The held or targeted products, in symbol order.
+        public var positions: [Position]
+    }
+
+    /// The priced symbols (cash excluded), sorted: what ``LineReview/Position/index`` indexes.
+    public var symbols: [String] { names }
+
+    /// The model ids the fast path knows, sorted: what ``LineReview/model`` indexes.
+    public var modelNames: [String] { models.map { String(decoding: $0.name, as: UTF8.self) } }
+
+    /// Reviews one line as ``RebalancePlanner/review(_:toward:at:asOf:)`` reviews the account it
+    /// holds (the same drift to the bit and the same trigger), without planning trades.
+    ///
+    /// - Returns: the review, or `nil` when the line needs the general path (the same lines as
+    ///   ``plan(line:into:scratch:)`` declines, and accounts with no value).
+    /// - Complexity: O(line length + symbols).
+    public func review(line: UnsafeBufferPointer<UInt8>, scratch: inout Scratch) -> LineReview? {
+        let u = names.count
+        if scratch.held.count != u {
+            scratch.held = Array(repeating: 0, count: u)
+            scratch.present = Array(repeating: false, count: u)
+        }
+        defer {
+            for i in 0..<u where scratch.present[i] {
+                scratch.present[i] = false
+                scratch.held[i] = 0
+            }
+        }
+        var parser = LineParser(bytes: line)
+        guard let account = parser.account(self, held: &scratch.held, present: &scratch.present) else { return nil }
+        guard Account.isCents(account.cash), account.cash >= 0, account.cash < 1e13 else { return nil }
+        if let last = account.lastRebalance, last > asOf { return nil }
+        let model = models[account.model]
+        var value: [Cents] = []
+        var target: [Double] = []
+        var index: [Int] = []
+        for i in 0..<u where scratch.present[i] || model.member[i] {
+            let q = scratch.held[i]
+            guard q >= 0, q.isFinite, q * price[i] < 1e13 else { return nil }
+            if !fractional && !Account.isWholeLots(q, lotSize: lot[i]) { return nil }
+            value.append(RebalancePlanner.cents(q * price[i]))
+            target.append(model.weight[i])
+            index.append(i)
+        }
+        let cash = RebalancePlanner.cents(account.cash)
+        let total = value.reduce(0, +) + cash
+        guard total > 0 else { return nil }
+        // The drift and the bands exactly as RebalancePlanner.review computes them.
+        var drift = abs(RebalancePlanner.fraction(cash, of: total) - model.cash)
+        var positions: [LineReview.Position] = []
+        positions.reserveCapacity(index.count)
+        for k in index.indices {
+            let w = RebalancePlanner.fraction(value[k], of: total)
+            drift += abs(w - target[k])
+            let b = planner.breaches(value: value[k], total: total, target: target[k])
+            let out =
+                switch planner.policy.trigger {
+                case .absoluteBand, .portfolioDrift, .calendar: b.absolute
+                case .relativeBand: b.relative
+                case .fiveTwentyFive, .calendarAndThreshold: b.absolute || b.relative
+                }
+            positions.append(
+                LineReview.Position(index: index[k], weight: w, target: target[k], held: scratch.held[index[k]] > 0, outsideBand: out))
+        }
+        drift /= 2
+        let fired = planner.firedTrigger(
+            value: value, total: total, targetWeight: target, drift: drift, lastRebalance: account.lastRebalance, asOf: asOf)
+        return LineReview(
+            accountId: account.id, model: account.model, value: RebalancePlanner.money(total), drift: drift, outOfBand: fired != nil,
+            positions: positions)
+    }
+
     /// Writes `{"SYM":w,...}` with the cash symbol in its sorted place among the assets.
     private func writeWeights(_ w: inout JSONLineWriter, index: [Int], values: [Cents], cash: Cents, total: Cents) {
         w.byte(123)

@@ -202,6 +202,44 @@ public struct RebalancePlanner: Sendable {
         var notes: [String] = []
     }
 
+    /// Whether asset `i`, worth `value` of `total`, is outside its band around `target` under
+    /// the absolute and the relative rule (the tests the trigger uses).
+    @inline(__always)
+    func breaches(value: Cents, total: Cents, target: Double) -> (absolute: Bool, relative: Bool) {
+        let w = Self.fraction(value, of: total)
+        return (
+            abs(w - target) > policy.absoluteBand + 1e-12,
+            target > 0 && abs(w - target) / target > policy.relativeBand + 1e-12
+        )
+    }
+
+    /// The policy's trigger on the values before any cash flow: the one rule that decides
+    /// whether a rebalance is due, for plans and for ``review(_:toward:at:asOf:)``.
+    func firedTrigger(
+        value: [Cents], total: Cents, targetWeight: [Double], drift: Double, lastRebalance: MarketDate?, asOf: MarketDate
+    ) -> Trigger? {
+        // The first asset (in symbol order) outside each band. The relative band is a fraction
+        // of the target: it never fires on a target of zero (the absolute band does).
+        var absoluteBreach: Int?
+        var relativeBreach: Int?
+        for i in value.indices {
+            let b = breaches(value: value[i], total: total, target: targetWeight[i])
+            if absoluteBreach == nil && b.absolute { absoluteBreach = i }
+            if relativeBreach == nil && b.relative { relativeBreach = i }
+        }
+        let calendarDue = lastRebalance.map { asOf >= $0.adding(months: policy.period.months) } ?? true
+        switch policy.trigger {
+        case .absoluteBand: return absoluteBreach.map { .absoluteBand($0) }
+        case .relativeBand: return relativeBreach.map { .relativeBand($0) }
+        case .fiveTwentyFive:
+            if let i = absoluteBreach { return .fiveTwentyFiveAbsolute(i) }
+            return relativeBreach.map { .fiveTwentyFiveRelative($0) }
+        case .portfolioDrift: return drift > policy.driftThreshold + 1e-12 ? .portfolioDrift(drift) : nil
+        case .calendar: return calendarDue ? .calendar : nil
+        case .calendarAndThreshold: return calendarDue && (absoluteBreach != nil || relativeBreach != nil) ? .calendarAndThreshold : nil
+        }
+    }
+
     /// The planning rules on arrays indexed by asset (sorted by symbol). Prices are positive
     /// and the policy and target already checked.
     func planCore(
@@ -252,34 +290,8 @@ public struct RebalancePlanner: Sendable {
             return d / 2
         }
         let driftBefore = drift(value, cashBefore, totalBefore)
-        // Trigger: the first asset (in symbol order) outside each band. The relative band is a
-        // fraction of the target: it never fires on a target of zero (the absolute band does).
-        var absoluteBreach: Int?
-        var relativeBreach: Int?
-        for i in 0..<n {
-            let w = Self.fraction(value[i], of: totalBefore)
-            if absoluteBreach == nil && abs(w - targetWeight[i]) > policy.absoluteBand + 1e-12 { absoluteBreach = i }
-            if relativeBreach == nil && targetWeight[i] > 0
-                && abs(w - targetWeight[i]) / targetWeight[i] > policy.relativeBand + 1e-12
-            {
-                relativeBreach = i
-            }
-        }
-        let calendarDue = lastRebalance.map { asOf >= $0.adding(months: policy.period.months) } ?? true
-        var fired: Trigger?
-        switch policy.trigger {
-        case .absoluteBand: if let i = absoluteBreach { fired = .absoluteBand(i) }
-        case .relativeBand: if let i = relativeBreach { fired = .relativeBand(i) }
-        case .fiveTwentyFive:
-            if let i = absoluteBreach {
-                fired = .fiveTwentyFiveAbsolute(i)
-            } else if let i = relativeBreach {
-                fired = .fiveTwentyFiveRelative(i)
-            }
-        case .portfolioDrift: if driftBefore > policy.driftThreshold + 1e-12 { fired = .portfolioDrift(driftBefore) }
-        case .calendar: if calendarDue { fired = .calendar }
-        case .calendarAndThreshold: if calendarDue && (absoluteBreach != nil || relativeBreach != nil) { fired = .calendarAndThreshold }
-        }
+        let fired = firedTrigger(
+            value: value, total: totalBefore, targetWeight: targetWeight, drift: driftBefore, lastRebalance: lastRebalance, asOf: asOf)
         // Desired values.
         var desired = [Double](repeating: 0, count: n)
         for i in 0..<n { desired[i] = Double(value[i]) }

@@ -168,6 +168,56 @@ public enum Chart {
         }
     }
 
+    /// A bar chart (SVG, 900 wide): one bar per label with its value written above it, the
+    /// value axis from 0 to the largest value; `colours` per bar (default: the first colour of
+    /// the palette), `format` labels the values. The histogram and group charts of the monitor
+    /// page.
+    public static func bars(
+        labels: [String], values: [Double], colours: [String]? = nil, format: (Double) -> String, height: Double = 240
+    ) -> String {
+        guard !labels.isEmpty, labels.count == values.count else { return "<p class=\"note\">Nothing to chart.</p>\n" }
+        let top = 22.0
+        let bottom = 34.0
+        // A round axis: steps of 1, 2, 2.5 or 5 times a power of ten, about four of them.
+        let largest = Swift.max(values.filter(\.isFinite).max() ?? 0, 1e-12)
+        let raw = largest / 4
+        let power = pow(10, log10(raw).rounded(.down))
+        let step = [1, 2, 2.5, 5, 10].map { $0 * power }.first { $0 >= raw * (1 - 1e-12) } ?? raw
+        let ticks = Swift.max(1, Int((largest / step * (1 - 1e-12)).rounded(.up)))
+        let hi = step * Double(ticks)
+        let slot = (width - left - 10) / Double(labels.count)
+        let barWidth = Swift.max(2, slot * 0.78)
+        func y(_ v: Double) -> Double { height - bottom - (height - bottom - top) * Swift.max(0, v) / hi }
+        var s =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"Helvetica,Arial,sans-serif\" font-size=\"11\">"
+        for t in 0...ticks {
+            let v = step * Double(t)
+            s += "<line x1=\"\(f(left))\" y1=\"\(f(y(v)))\" x2=\"\(f(width - 10))\" y2=\"\(f(y(v)))\" stroke=\"#eee\"/>"
+            s += "<text x=\"\(f(left - 6))\" y=\"\(f(y(v) + 4))\" text-anchor=\"end\">\(HTML.escape(format(v)))</text>"
+        }
+        // Labels are thinned so that they do not overlap (about 7 px per character).
+        let longest = Double(labels.map(\.count).max() ?? 1)
+        let every = Swift.max(1, Int((longest * 7 / slot).rounded(.up)))
+        for (k, v) in values.enumerated() {
+            let x = left + slot * Double(k) + (slot - barWidth) / 2
+            let colour = colours?[k % Swift.max(colours?.count ?? 1, 1)] ?? palette[0]
+            let value = v.isFinite ? Swift.max(v, 0) : 0
+            s +=
+                "<rect x=\"\(f(x))\" y=\"\(f(y(value)))\" width=\"\(f(barWidth))\" height=\"\(f(height - bottom - y(value)))\" fill=\"\(colour)\"><title>\(HTML.escape(labels[k])): \(HTML.escape(format(v)))</title></rect>"
+            if barWidth >= 24 && v.isFinite {
+                s +=
+                    "<text x=\"\(f(x + barWidth / 2))\" y=\"\(f(y(value) - 4))\" text-anchor=\"middle\">\(HTML.escape(format(v)))</text>"
+            }
+            if k % every == 0 {
+                s +=
+                    "<text x=\"\(f(x + barWidth / 2))\" y=\"\(f(height - bottom + 16))\" text-anchor=\"middle\">\(HTML.escape(labels[k]))</text>"
+            }
+        }
+        s +=
+            "<line x1=\"\(f(left))\" y1=\"\(f(height - bottom))\" x2=\"\(f(width - 10))\" y2=\"\(f(height - bottom))\" stroke=\"#333\"/>"
+        return s + "</svg>\n"
+    }
+
     /// The efficient frontier (SVG): volatility on x, expected return on y, the frontier as a
     /// line (`curve`, dense enough to look smooth) with its `corners` as small dots, each asset
     /// as a labelled grey dot, the marked portfolios, and an optional dashed volatility cap.

@@ -52,8 +52,8 @@ struct AuditCommand: ParsableCommand {
         commandName: "audit",
         abstract: "List, show, export and verify the tamper-evident audit trail.",
         discussion: """
-            Every profile, recommend, rebalance (one record per account), backtest, assumptions build and
-            assumptions approve run appends a record:
+            Every profile, recommend, rebalance (one record per account), backtest, monitor, assumptions build
+            and assumptions approve run appends a record:
             time, engine version, command, pseudonymous customer and account references, SHA-256 digests of
             every input, the parameters, the outputs, the suitability decision and the warnings. Each record
             holds the hash of the previous one, so `audit verify` finds an edited, deleted, inserted or
