@@ -38,6 +38,8 @@ public struct AuditCommand: RawRepresentable, Hashable, Sendable, Codable, Custo
     public static let assumptionsBuild: AuditCommand = "assumptions build"
     /// `ballast assumptions approve`.
     public static let assumptionsApprove: AuditCommand = "assumptions approve"
+    /// `ballast monitor`.
+    public static let monitor: AuditCommand = "monitor"
 }
 
 /// What one audited action produced, before it is chained into the trail.
@@ -621,14 +623,14 @@ public final class AuditTrail: Sendable {
     /// whose parameter `parameter` (when given) has `value`: the run a later one compares with.
     ///
     /// - Complexity: one indexed range over the records before `time`, newest first.
-    public func latest(command: String, before time: String, parameter: (name: String, value: String)? = nil) throws(AuditError)
+    public func latest(command: AuditCommand, before time: String, parameter: (name: String, value: String)? = nil) throws(AuditError)
         -> AuditRecord?
     {
         do {
             return try queue.read { db in
                 let cursor = try Row.fetchCursor(
                     db, sql: "SELECT * FROM record WHERE time < ? AND command = ? ORDER BY time DESC, id DESC",
-                    arguments: [time, command])
+                    arguments: [time, command.rawValue])
                 while let row = try cursor.next() {
                     let r = try Self.record(row)
                     if let parameter, r.entry.parameters[parameter.name] != parameter.value { continue }

@@ -1264,7 +1264,7 @@ public struct MonitorAuditOutputs: Sendable, Codable, Equatable {
     }
 
     /// The audit command of monitor runs.
-    public static let command = "monitor"
+    public static let command = AuditCommand.monitor
 
     /// The last monitor run of `book` (its `accounts` parameter) recorded on or before `date`
     /// (UTC) in `trail`, with its outputs; `nil` when there is none.
