@@ -25,7 +25,7 @@ public struct MonitorComparison: Sendable, Codable, Equatable {
 }
 
 /// What `ballast monitor --format json` prints: the run's figures (the fields of
-/// ``BookMonitorResult`` at the top level) with the book's name, the alerts and, with
+/// `BookMonitorResult` at the top level) with the book's name, the alerts and, with
 /// `--since`, the comparison.
 public struct MonitorReport: Sendable, Codable, Equatable {
     /// The run's figures.
