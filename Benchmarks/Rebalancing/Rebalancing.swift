@@ -34,7 +34,7 @@ let benchmarks: @Sendable () -> Void = {
         }
         let flow: CashFlow? = k % 5 == 0 ? CashFlow(amount: 2_500) : nil
         let account = Account(
-            id: "ACC-\(k)", model: model, cash: ((models[model]!["CASH"] ?? 0) * value * 100).rounded() / 100, holdings: holdings,
+            id: "ACC-\(k)", model: model, cash: Money(((models[model]!["CASH"] ?? 0) * value * 100).rounded() / 100), holdings: holdings,
             cashFlow: flow, lastRebalance: asOf.adding(months: -Int.random(in: 1...12, using: &g)))
         accounts.append((account, model))
         lines.append(Array(try! JSONEncoder().encode(account)))

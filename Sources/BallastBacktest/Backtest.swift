@@ -305,7 +305,8 @@ public struct Backtest: Sendable {
                     if desired[i] > 0 { targetMap[symbols[i]] = desired[i] }
                 }
                 targetMap[BacktestResult.cashColumn] = max(0, 1 - desired.reduce(0, +))
-                let account = Account(id: "backtest", cash: max(cash, 0), holdings: holdings)
+                guard cash.isFinite, abs(cash) < 1e13 else { return (0, 0, 0, "the cash \(cash) is not an amount a plan handles") }
+                let account = Account(id: "backtest", cash: Money(max(cash, 0)), holdings: holdings)
                 let plan: RebalancePlan
                 do { plan = try planner.plan(for: account, toward: targetMap, at: priceMap, asOf: date) } catch {
                     return (0, 0, 0, error.description)

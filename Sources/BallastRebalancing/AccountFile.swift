@@ -44,13 +44,16 @@ extension Account {
             }
             return v
         }
+        func amount(_ node: StrictJSONReader.Node, _ field: String) throws(RebalanceError) -> Money {
+            try Account.amount(try number(node, field), field: field, accountId: id)
+        }
         var model: String?
         if let m = fields["model"], !m.isNull {
             guard let s = m.string else { throw RebalanceError(accountId: id, field: "model", "must be text, such as \"C3\"") }
             model = s
         }
         guard let cashNode = fields["cash"] else { throw RebalanceError(accountId: id, field: "cash", "required (an amount, 0 or more)") }
-        let cash = try number(cashNode, "cash")
+        let cash = try amount(cashNode, "cash")
         guard let holdingsNode = fields["holdings"] else {
             throw RebalanceError(accountId: id, field: "holdings", "required (an object of symbol to quantity, {} for none)")
         }
@@ -69,10 +72,10 @@ extension Account {
             for (key, _) in parts where !cashFlowFieldNames.contains(key) {
                 throw RebalanceError(accountId: id, field: "cashFlow.\(key)", "unknown field; the field of cashFlow is amount")
             }
-            guard let amount = parts.first(where: { $0.0 == "amount" })?.1 else {
+            guard let amountNode = parts.first(where: { $0.0 == "amount" })?.1 else {
                 throw RebalanceError(accountId: id, field: "cashFlow.amount", "required (positive deposits, negative withdraws)")
             }
-            flow = CashFlow(amount: try number(amount, "cashFlow.amount"))
+            flow = CashFlow(amount: try amount(amountNode, "cashFlow.amount"))
         }
         var last: MarketDate?
         if let d = fields["lastRebalance"], !d.isNull {
@@ -87,6 +90,19 @@ extension Account {
         return Account(id: id, model: model, cash: cash, holdings: holdings, cashFlow: flow, lastRebalance: last)
     }
 
+    /// An amount of an account as money: finite, below 10^13 in magnitude and to the cent.
+    ///
+    /// - Throws: ``RebalanceError`` naming the account and the field.
+    public static func amount(_ v: Double, field: String, accountId: String? = nil) throws(RebalanceError) -> Money {
+        guard v.isFinite else { throw RebalanceError(accountId: accountId, field: field, "must be a finite amount") }
+        guard abs(v) < 1e13 else { throw RebalanceError(accountId: accountId, field: field, "is above 10^13, beyond what a plan handles") }
+        guard isCents(v) else {
+            throw RebalanceError(
+                accountId: accountId, field: field, "\(v) has more than 2 decimals; amounts are kept in cents: round it to the cent")
+        }
+        return Money(v)
+    }
+
     /// Checks what an account file may not hold, beyond its shape: `cash` and the cash flow to
     /// the cent (at most 2 decimals), whole quantities of products whose lot size is a whole
     /// number (multiples of the lot size for fractional lots) unless the policy plans
@@ -94,7 +110,7 @@ extension Account {
     ///
     /// - Throws: ``RebalanceError`` naming the account, the field and the fix.
     public func validate(asOf: MarketDate, lotSizes: [String: Double], fractionalDecimals: Int?) throws(RebalanceError) {
-        try Self.checkAmounts(id: id, cash: cash, flow: cashFlow?.amount, lastRebalance: lastRebalance, asOf: asOf)
+        try Self.checkAmounts(id: id, cash: cash.amount, flow: cashFlow?.amount.amount, lastRebalance: lastRebalance, asOf: asOf)
         if fractionalDecimals == nil {
             for (symbol, q) in holdings.sorted(by: { $0.key < $1.key }) {
                 try Self.checkQuantity(id: id, symbol: symbol, q, lotSize: lotSizes[symbol] ?? 1)

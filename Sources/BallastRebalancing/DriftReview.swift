@@ -23,7 +23,7 @@ public struct DriftReview: Sendable, Equatable {
     public var outOfBand: Bool
     /// The trigger, in the words of a plan (`5/25 rule: USEQ off target by more than 5.00%`,
     /// or `no trigger: every asset within its band`).
-    public var trigger: String
+    public var trigger: PlanTrigger
     /// The held or targeted symbols outside their own band, in symbol order: beyond the
     /// absolute band (absolute-band, portfolio-drift and calendar policies), the relative band
     /// (relative-band, never on a target of 0) or either (5/25, calendar-and-threshold).
@@ -31,7 +31,7 @@ public struct DriftReview: Sendable, Equatable {
 
     /// A review from values.
     public init(
-        accountId: String, value: Double, weights: [String: Double], drift: Double, outOfBand: Bool, trigger: String,
+        accountId: String, value: Double, weights: [String: Double], drift: Double, outOfBand: Bool, trigger: PlanTrigger,
         outsideBand: [String]
     ) {
         self.accountId = accountId
@@ -66,10 +66,12 @@ extension RebalancePlanner {
         if let p = policy.problems.first { throw RebalanceError(accountId: id, field: "policy", p) }
         try Self.checkTarget(target, accountId: id)
         let symbols = Set(account.holdings.keys).union(target.keys.filter { $0 != cashSymbol }).sorted()
-        guard account.cash >= 0, account.cash.isFinite else {
+        guard account.cash >= .zero else {
             throw RebalanceError(accountId: id, field: "cash", "must be a finite amount at least 0")
         }
-        guard account.cash < 1e13 else { throw RebalanceError(accountId: id, field: "cash", "is above 10^13, beyond what a plan handles") }
+        guard account.cash.amount < 1e13 else {
+            throw RebalanceError(accountId: id, field: "cash", "is above 10^13, beyond what a plan handles")
+        }
         var value = [Cents](repeating: 0, count: symbols.count)
         var targetWeight = [Double](repeating: 0, count: symbols.count)
         for (i, s) in symbols.enumerated() {
@@ -87,7 +89,7 @@ extension RebalancePlanner {
             value[i] = Self.cents(q * p)
             targetWeight[i] = target[s] ?? 0
         }
-        let cash = Self.cents(account.cash)
+        let cash = account.cash.cents
         let total = value.reduce(0, +) + cash
         guard total > 0 else {
             throw RebalanceError(
@@ -116,6 +118,6 @@ extension RebalancePlanner {
         let trigger = fired ?? .none
         return DriftReview(
             accountId: id, value: Self.money(total), weights: weights, drift: drift, outOfBand: fired != nil,
-            trigger: trigger.text(symbol: trigger.asset.map { symbols[$0] } ?? "", policy: policy), outsideBand: outside)
+            trigger: trigger.typed(symbols: symbols, policy: policy), outsideBand: outside)
     }
 }

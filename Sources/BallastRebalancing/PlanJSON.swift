@@ -36,7 +36,7 @@ extension RebalancePlan {
                     value: t.value.cents, cost: t.cost.cents, reason: t.reason)
             }
             w.key("],\"trigger\":")
-            w.string(trigger)
+            w.string(trigger.text)
             w.key(",\"turnover\":")
             w.fraction(turnover)
             w.key(",\"weightsAfter\":")

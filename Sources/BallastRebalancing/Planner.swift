@@ -64,7 +64,7 @@ public struct RebalancePlanner: Sendable {
         }
         let core = try planCore(
             id: id, symbols: symbols, price: price, unit: unit, held: held, targetWeight: symbols.map { target[$0] ?? 0 },
-            targetCash: target[cashSymbol] ?? 0, cash: account.cash, flow: account.cashFlow?.amount ?? 0,
+            targetCash: target[cashSymbol] ?? 0, cash: account.cash.amount, flow: account.cashFlow?.amount.amount ?? 0,
             lastRebalance: account.lastRebalance, asOf: asOf)
         func weights(_ v: [Cents], _ cash: Cents, _ tot: Cents) -> [String: Double] {
             var w: [String: Double] = [:]
@@ -74,7 +74,7 @@ public struct RebalancePlanner: Sendable {
         }
         return RebalancePlan(
             accountId: id, status: core.status,
-            trigger: core.trigger.text(symbol: core.trigger.asset.map { symbols[$0] } ?? "", policy: policy),
+            trigger: core.trigger.typed(symbols: symbols, policy: policy),
             trades: core.trades.map {
                 PlannedTrade(
                     symbol: symbols[$0.asset], side: $0.side, quantity: $0.quantity, price: price[$0.asset], value: Money(cents: $0.value),
@@ -166,6 +166,24 @@ public struct RebalancePlanner: Sendable {
             case .absoluteBand(let i), .relativeBand(let i), .fiveTwentyFiveAbsolute(let i), .fiveTwentyFiveRelative(let i): i
             default: nil
             }
+        }
+
+        /// The public trigger: the rule, the asset's symbol and the words.
+        func typed(symbols: [String], policy: RebalancePolicy) -> PlanTrigger {
+            let symbol = asset.map { symbols[$0] }
+            let rule: PlanTrigger.Rule =
+                switch self {
+                case .absoluteBand: .absoluteBand
+                case .relativeBand: .relativeBand
+                case .fiveTwentyFiveAbsolute, .fiveTwentyFiveRelative: .fiveTwentyFive
+                case .portfolioDrift: .portfolioDrift
+                case .calendar: .calendar
+                case .calendarAndThreshold: .calendarAndThreshold
+                case .deposit: .deposit
+                case .withdrawal: .withdrawal
+                case .none: .none
+                }
+            return PlanTrigger(rule: rule, asset: symbol, text: text(symbol: symbol ?? "", policy: policy))
         }
 
         func text(symbol: String, policy: RebalancePolicy) -> String {

@@ -6,11 +6,11 @@ public typealias Cents = Int64
 
 /// A cash flow into or out of an account.
 public struct CashFlow: Sendable, Codable, Equatable {
-    /// Positive for a deposit, negative for a withdrawal (account currency).
-    public var amount: Double
+    /// Positive for a deposit, negative for a withdrawal (account currency, exact to the cent).
+    public var amount: Money
 
     /// A flow of `amount` (positive: deposit; negative: withdrawal).
-    public init(amount: Double) { self.amount = amount }
+    public init(amount: Money) { self.amount = amount }
 }
 
 /// An account to rebalance.
@@ -19,8 +19,8 @@ public struct Account: Sendable, Codable, Equatable {
     public var id: String
     /// The model portfolio (or risk level label such as `C3`) whose weights are the target.
     public var model: String?
-    /// Cash in the account currency.
-    public var cash: Double
+    /// Cash in the account currency, exact to the cent.
+    public var cash: Money
     /// Symbol to quantity.
     public var holdings: [String: Double]
     /// A pending deposit or withdrawal.
@@ -30,7 +30,7 @@ public struct Account: Sendable, Codable, Equatable {
 
     /// An account from values.
     public init(
-        id: String, model: String? = nil, cash: Double, holdings: [String: Double], cashFlow: CashFlow? = nil,
+        id: String, model: String? = nil, cash: Money, holdings: [String: Double], cashFlow: CashFlow? = nil,
         lastRebalance: MarketDate? = nil
     ) {
         self.id = id
@@ -266,7 +266,7 @@ public struct RebalancePlan: Sendable, Codable, Equatable {
     /// Rebalanced, within band, cash flow only, or error.
     public var status: PlanStatus
     /// What fired (or why nothing did).
-    public var trigger: String
+    public var trigger: PlanTrigger
     /// The orders, sells first.
     public var trades: [PlannedTrade]
     /// Cash before the plan.

@@ -196,7 +196,7 @@ public struct Recommender: Sendable {
                     )
                 ])
             }
-            deposit = CashFlow(amount: amount)
+            deposit = CashFlow(amount: try Account.amount(amount, field: "financial.investableAmount", accountId: reference))
         }
         // The model portfolio: the menu in force on the date (after the glide path), or the
         // stock rule's model built on the spot.
@@ -212,7 +212,9 @@ public struct Recommender: Sendable {
         policy.destination = .target
         let lots = catalog.lotSizes
         let account = Account(
-            id: reference, model: portfolio.level.label, cash: customer.cash, holdings: customer.holdings, cashFlow: deposit)
+            id: reference, model: portfolio.level.label, cash: try Account.amount(customer.cash, field: "cash", accountId: reference),
+            holdings: customer.holdings,
+            cashFlow: deposit)
         // The same account checks as every account file: cash to the cent, whole lots.
         try account.validate(asOf: day, lotSizes: lots, fractionalDecimals: s.policy.fractionalDecimals)
         let plan = try RebalancePlanner(policy: policy, lotSizes: lots).plan(
@@ -238,7 +240,7 @@ public struct Recommender: Sendable {
         warnings += plan.notes
         if let deposit {
             warnings.append(
-                "a new customer: the plan invests the recorded investable amount of \(String(format: "%.2f", deposit.amount)) in the model")
+                "a new customer: the plan invests the recorded investable amount of \(deposit.amount.description) in the model")
         }
         if !backtest.failures.isEmpty {
             warnings.append(

@@ -47,7 +47,7 @@ func randomCase(_ seed: UInt64) -> RandomCase {
     let flow: CashFlow? = [nil, CashFlow(amount: 5000), CashFlow(amount: -2000)].randomElement(using: &g)!
     let last = [nil, MarketDate(iso: "2022-11-30"), MarketDate(iso: "2021-12-31")].randomElement(using: &g)!
     let account = Account(
-        id: "A\(seed)", cash: (Double.random(in: 0...20000, using: &g) * 100).rounded() / 100, holdings: holdings, cashFlow: flow,
+        id: "A\(seed)", cash: Money(cents: Int64.random(in: 0...2_000_000, using: &g)), holdings: holdings, cashFlow: flow,
         lastRebalance: last)
     return RandomCase(account: account, target: target, prices: prices, lots: lots, policy: policy)
 }
@@ -93,9 +93,10 @@ struct PlannerPropertyTests {
             if c.policy.minimumTradeValue > 0 { #expect(t.value.amount >= c.policy.minimumTradeValue - 1e-9) }
         }
         for (_, q) in quantity { #expect(q >= -1e-9, "short position") }
-        let flow = cents(c.account.cashFlow?.amount ?? 0)
+        let flow = c.account.cashFlow?.amount.cents ?? 0
         #expect(cents(plan.cashAfter) == cents(plan.cashBefore) + flow + sales - purchases - costs, "money not conserved to the cent")
-        let total = c.account.holdings.reduce(0.0) { $0 + $1.value * c.prices[$1.key]! } + c.account.cash + Double(flow) / 100
+        let invested: Double = c.account.holdings.reduce(0.0) { $0 + $1.value * c.prices[$1.key]! }
+        let total = invested + c.account.cash.amount + Double(flow) / 100
         #expect(plan.cashAfter.amount >= (c.policy.cashBuffer * total * 100).rounded() / 100 - 0.01)
         #expect(try planner.plan(for: c.account, toward: c.target, at: c.prices, asOf: asOf) == plan)
         if plan.status == .rebalanced && plan.notes.isEmpty {
@@ -234,7 +235,7 @@ struct PlannerExampleTests {
         let a = Account(id: "x", cash: 0, holdings: ["A": 55, "B": 60, "C": 70])  // C at 14.1% vs 20%: 29% relative
         let plan = try RebalancePlanner(policy: RebalancePolicy()).plan(for: a, toward: target, at: prices, asOf: asOf)
         #expect(plan.status == .rebalanced)
-        #expect(plan.trigger.contains("5/25"))
+        #expect(plan.trigger.rule == .fiveTwentyFive && plan.trigger.asset.map { target[$0] != nil } == true, "\(plan.trigger)")
         #expect(plan.trades.first?.side == .sell)
         #expect(abs((plan.weightsAfter["C"] ?? 0) - 0.2) < 0.01)
         #expect(plan.driftAfter < plan.driftBefore)
@@ -401,8 +402,18 @@ struct AccountDecodeTests {
             return nil
         }
         #expect(refusal(Account(id: "a", cash: 10.25, holdings: ["KO": 3, "BND": 1.234])) == nil)
-        #expect(refusal(Account(id: "a", cash: 10.255, holdings: [:]))?.field == "cash")
-        #expect(refusal(Account(id: "a", cash: 1, holdings: [:], cashFlow: CashFlow(amount: 0.001)))?.field == "cashFlow.amount")
+        // Amounts are money, to the cent: an account file with a fraction of a cent is refused as it is read.
+        func decodeRefusal(_ json: String) -> RebalanceError? {
+            do { _ = try Account.decode(json: Array(json.utf8)) } catch { return error }
+            return nil
+        }
+        #expect(decodeRefusal(#"{"id": "a", "cash": 10.255, "holdings": {}}"#)?.field == "cash")
+        #expect(decodeRefusal(#"{"id": "a", "cash": 1, "holdings": {}, "cashFlow": {"amount": 0.001}}"#)?.field == "cashFlow.amount")
+        #expect(decodeRefusal(#"{"id": "a", "cash": 1e14, "holdings": {}}"#)?.message.contains("10^13") == true)
+        #expect(decodeRefusal(#"{"id": "a", "cash": 10.25, "holdings": {}, "cashFlow": {"amount": -0.01}}"#) == nil)
+        #expect((try? Account.decode(json: Array(#"{"id": "a", "cash": 10.25, "holdings": {}}"#.utf8)))?.cash.cents == 1025)
+        #expect(throws: RebalanceError.self) { try Account.amount(0.125, field: "cash") }
+        #expect(throws: RebalanceError.self) { try Account.amount(.nan, field: "cash") }
         let share = refusal(Account(id: "acct-9", cash: 1, holdings: ["KO": 2.5]))
         #expect(share?.accountId == "acct-9" && share?.field == "holdings.KO" && share?.message.contains("lot size 1") == true)
         #expect(refusal(Account(id: "a", cash: 1, holdings: ["KO": 2.5]), fractional: 3) == nil)
@@ -522,7 +533,48 @@ struct ZeroTargetTests {
         let large = Account(id: "Z-2", cash: 0, holdings: ["A": 45, "B": 90, "X": 50])
         let plan = try RebalancePlanner(policy: RebalancePolicy(), lotSizes: [:]).plan(
             for: large, toward: ["A": 0.5, "B": 0.5], at: prices, asOf: MarketDate(iso: "2022-12-28")!)
-        #expect(plan.status == .rebalanced && plan.trigger.contains("X"), "\(plan.trigger)")
+        #expect(plan.status == .rebalanced && plan.trigger.rule == .fiveTwentyFive && plan.trigger.asset == "X", "\(plan.trigger)")
+    }
+}
+
+@Suite("The plan's trigger as a type")
+struct PlanTriggerTests {
+    let prices = ["A": 100.0, "B": 50.0, "C": 20.0]
+    let target = ["A": 0.4, "B": 0.4, "C": 0.2]
+
+    @Test("each policy's rule is the plan's, the words name it, and JSON carries it both ways")
+    func rules() throws {
+        let drifted = Account(id: "T-1", cash: 0, holdings: ["A": 60, "B": 60, "C": 50], lastRebalance: MarketDate(iso: "2021-01-04"))
+        let expected: [RebalanceTrigger: PlanTrigger.Rule] = [
+            .absoluteBand: .absoluteBand, .relativeBand: .relativeBand, .fiveTwentyFive: .fiveTwentyFive,
+            .portfolioDrift: .portfolioDrift, .calendar: .calendar, .calendarAndThreshold: .calendarAndThreshold,
+        ]
+        for (trigger, rule) in expected {
+            var policy = RebalancePolicy()
+            policy.trigger = trigger
+            let plan = try RebalancePlanner(policy: policy, lotSizes: [:]).plan(
+                for: drifted, toward: target, at: prices, asOf: MarketDate(iso: "2022-12-28")!)
+            #expect(plan.status == .rebalanced && plan.trigger.rule == rule, "\(trigger): \(plan.trigger)")
+            // A band rule names the asset it fired on, one of the account's; the others name none.
+            let banded: Set<PlanTrigger.Rule> = [.absoluteBand, .relativeBand, .fiveTwentyFive]
+            #expect(banded.contains(rule) == (plan.trigger.asset.map { target[$0] != nil } ?? false), "\(plan.trigger)")
+            #expect(PlanTrigger(text: plan.trigger.text) == plan.trigger)
+            let decoded = try JSONDecoder().decode(RebalancePlan.self, from: Data(plan.jsonLine.utf8))
+            #expect(decoded.trigger == plan.trigger)
+        }
+        // Within band, a deposit and a withdrawal: no rule fired.
+        let balanced = Account(id: "T-2", cash: 0, holdings: ["A": 40, "B": 80, "C": 100])
+        var deposit = balanced
+        deposit.cashFlow = CashFlow(amount: 500)
+        var withdrawal = balanced
+        withdrawal.cashFlow = CashFlow(amount: -500)
+        for (account, rule) in [(balanced, PlanTrigger.Rule.none), (deposit, .deposit), (withdrawal, .withdrawal)] {
+            let plan = try RebalancePlanner(policy: RebalancePolicy(), lotSizes: [:]).plan(
+                for: account, toward: target, at: prices, asOf: MarketDate(iso: "2022-12-28")!)
+            #expect(plan.trigger.rule == rule && plan.trigger.asset == nil, "\(plan.trigger)")
+            #expect(try JSONDecoder().decode(RebalancePlan.self, from: Data(plan.jsonLine.utf8)).trigger == plan.trigger)
+        }
+        #expect(PlanTrigger(text: "a trigger of another engine") == nil)
     }
 }
 

@@ -76,7 +76,7 @@ struct ModelDustTests {
             var holdings: [String: Double] = [:]
             for t in first.trades where t.side == .buy { holdings[t.symbol, default: 0] += t.quantity }
             let again = try planner.plan(
-                for: Account(id: "N-1", cash: first.cashAfter.amount, holdings: holdings), toward: target, at: prices, asOf: day)
+                for: Account(id: "N-1", cash: first.cashAfter, holdings: holdings), toward: target, at: prices, asOf: day)
             #expect(again.status == .withinBand, "\(model.level.label): \(again.trigger)")
         }
     }

@@ -104,7 +104,7 @@ struct BookMonitorTests {
 
             {"id": "C", "model": "nope", "cash": 100, "holdings": {}}
             {"id": "D", "model": "C3", "cash": 100, "holdings": {"XOM": 3}}
-            {"id": "E", "model": "C3", "cash": 100.001, "holdings": {}}
+            {"id": "E", "model": "C3", "cash": 100, "holdings": {}, "lastRebalance": "2099-01-01"}
             """
         let r = try tinyMonitor().run(lines: book)
         #expect(r.lines == 5 && r.accounts == 1 && r.problems == 4)
