@@ -1,3 +1,4 @@
+import BallastAudit
 import BallastBacktest
 import BallastMarketData
 import BallastOptimization
@@ -227,15 +228,7 @@ public struct BacktestRequest: Sendable, Codable {
     /// The universe: the investment process's (`multi-asset`) or the stock demonstration
     /// universe (`stocks`); `nil`: the process for `level:N` without price files, the stocks
     /// otherwise.
-    public var universe: Universe?
-
-    /// The product universes of a back-test.
-    public enum Universe: String, Sendable, Codable, CaseIterable {
-        /// The investment process's multi-asset universe.
-        case multiAsset = "multi-asset"
-        /// The stock demonstration universe (20 US stocks and 5 factor ETFs).
-        case stocks
-    }
+    public var universe: ProductUniverse?
 
     /// A request for a strategy with the defaults of `ballast backtest`.
     public init(strategy: String) { self.strategy = strategy }
@@ -503,4 +496,42 @@ public struct BacktestSetupError: Error, Sendable, CustomStringConvertible {
     public let description: String
     /// An error with its message.
     public init(_ description: String) { self.description = description }
+}
+
+extension BacktestRequest {
+    /// Every setting as given, for an audit record (the strategy when one is set, the grid
+    /// file when given).
+    public func auditParameters(grid: String? = nil) -> [String: String] {
+        var p = [
+            "rebalance": rebalance, "execution": execution.rawValue, "sizing": sizing.rawValue, "costBps": String(costBps),
+            "fixedCost": String(fixedCost), "minCost": String(minCost), "minTrade": String(minTrade), "capital": String(capital),
+            "cashRate": String(cashRate), "riskFreeRate": String(riskFreeRate), "benchmark": benchmark,
+        ]
+        let optional = [
+            ("strategy", strategy.isEmpty ? nil : strategy), ("grid", grid), ("start", start?.description), ("end", end?.description),
+            ("contribution", contribution), ("prices", prices.isEmpty ? nil : prices.joined(separator: " ")),
+        ]
+        for (k, v) in optional { if let v { p[k] = v } }
+        return p
+    }
+
+    /// The audit record of this back-test (or of the grid in the file `grid`): the prices'
+    /// digest, the strategy's or the grid's file, the levels and the catalogue for `level:N`,
+    /// the settings, the outputs and the warnings.
+    public func auditEntry(prices: PriceTable, grid: String? = nil, inputs: WorkflowInputs, outputs: String, warnings: [String]) throws
+        -> AuditEntry
+    {
+        var digests = ["prices": AuditDigest.prices(prices)]
+        if !strategy.isEmpty, let file = try StrategyChoice(parsing: strategy).file {
+            digests["strategy"] = AuditDigest.file(try inputs.resolve(file))
+        }
+        if let grid { digests["grid"] = AuditDigest.file(try inputs.resolve(grid)) }
+        if strategy.hasPrefix("level:") {
+            digests["levels"] = AuditDigest.file(try inputs.resolve(inputs.levels))
+            digests["catalog"] = AuditDigest.file(try inputs.resolve(inputs.catalog))
+        }
+        return AuditEntry(
+            command: "backtest", engineVersion: BallastVersion.current, inputs: digests, parameters: auditParameters(grid: grid),
+            outputs: outputs, warnings: warnings)
+    }
 }

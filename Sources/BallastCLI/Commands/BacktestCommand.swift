@@ -135,41 +135,18 @@ struct BacktestCommand: ParsableCommand {
         )
         (r.costBps, r.fixedCost, r.minCost, r.minTrade) = (costBps, fixedCost, minCost, minTrade)
         (r.capital, r.cashRate, r.contribution, r.riskFreeRate) = (capital, cashRate, contribution, riskFreeRate)
-        r.universe = source.universe.map { $0 == .multiAsset ? .multiAsset : .stocks }
+        r.universe = source.universe
         return r
-    }
-
-    /// Every flag as given, for the audit record.
-    var parameters: [String: String] {
-        var p = [
-            "rebalance": rebalance, "execution": execution.rawValue, "sizing": sizing.rawValue, "costBps": String(costBps),
-            "fixedCost": String(fixedCost), "minCost": String(minCost), "minTrade": String(minTrade), "capital": String(capital),
-            "cashRate": String(cashRate), "riskFreeRate": String(riskFreeRate), "benchmark": benchmark,
-        ]
-        for (k, v) in [("strategy", strategy), ("grid", grid), ("start", start?.description), ("end", end?.description)] {
-            if let v { p[k] = v }
-        }
-        if let contribution { p["contribution"] = contribution }
-        if !prices.isEmpty { p["prices"] = prices.joined(separator: " ") }
-        return p
     }
 
     /// Appends a record of a back-test (or a grid of them) to the trail.
     func record(prices table: PriceTable, outputs: String, warnings: [String]) throws {
         guard let trail = try audit.open() else { return }
-        var inputs = ["prices": Digest.prices(table)]
-        if let file = try strategy.map(StrategyChoice.init(parsing:))?.file { inputs["strategy"] = try Digest.file(bundled(file)) }
-        if let grid { inputs["grid"] = try Digest.file(bundled(grid)) }
-        if strategy?.hasPrefix("level:") == true {
-            inputs["levels"] = try Digest.file(bundled(files.levels))
-            inputs["catalog"] = try Digest.file(bundled(files.catalog))
-        }
-        try trail.append([
-            AuditEntry(
-                command: "backtest", engineVersion: BallastVersion.current, inputs: inputs, parameters: parameters, outputs: outputs,
-                warnings: warnings)
-        ])
+        try trail.append([try request.auditEntry(prices: table, grid: grid, inputs: inputs, outputs: outputs, warnings: warnings)])
     }
+
+    /// The files of this command.
+    var inputs: WorkflowInputs { workflowInputs(source, check, files, prices: prices) }
 
     func validate() throws {
         try source.check(prices: prices)
@@ -204,23 +181,10 @@ struct BacktestCommand: ParsableCommand {
         do throws(BacktestSetupError) { try r.validate() } catch { throw ValidationError(error.description) }
     }
 
-    /// The setup reading this command's files.
-    var setup: BacktestSetup {
-        let (check, source, files) = (check, source, files)
-        return BacktestSetup(
-            sources: .init(
-                resolve: { try bundled($0) }, prices: { try check.load($0).table },
-                process: {
-                    let (builder, policy) = try source.process.load()
-                    return InvestmentProcess(assumptions: builder, policy: policy)
-                },
-                levels: { try files.loadLevels() }, catalog: { try files.loadCatalog() }))
-    }
-
     func run() throws {
         try reportingErrors {
             if let grid { return try runGrid(grid) }
-            let (backtest, result) = try setup.run(request)
+            let (backtest, result) = try inputs.backtestSetup.run(request)
             // The files first: a result that could not be written is not recorded.
             if let csv {
                 try FileManager.default.createDirectory(atPath: csv, withIntermediateDirectories: true)
@@ -265,7 +229,9 @@ struct BacktestCommand: ParsableCommand {
                     Data(String(format: "\r%d of %d variants, %.1f s", done, total, Date().timeIntervalSince(started)).utf8))
             } : nil
         let outcomes: [BacktestGridOutcome]
-        do { outcomes = try setup.runGrid(g, request: request, jobs: jobs, progress: progress) } catch let e as BacktestSetupError {
+        do { outcomes = try inputs.backtestSetup.runGrid(g, request: request, jobs: jobs, progress: progress) } catch let e
+            as BacktestSetupError
+        {
             throw InputFileError(description: "\(path): \(e)")
         }
         if progress != nil { printError("") }

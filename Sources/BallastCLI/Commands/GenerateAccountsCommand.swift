@@ -46,12 +46,11 @@ struct GenerateAccountsCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let prices = try market.load()
-            let catalog = try market.catalog(prices, files: files)
-            let (priceAt, day) = (prices.prices, prices.day)
-            let targets = try market.loadTargets(prices, catalog: catalog, files: files)
-            let lots = catalog.lotSizes
-            let book = SyntheticBook(count: count, seed: seed, broken: broken, targets: targets, prices: priceAt, lotSizes: lots, asOf: day)
+            let (prices, catalog, targets) = try market.request().targets(workflowInputs(files, market))
+            warn(prices.warnings)
+            let book = SyntheticBook(
+                count: count, seed: seed, broken: broken, targets: targets, prices: prices.prices, lotSizes: catalog.lotSizes,
+                asOf: prices.day)
             guard let out else { return try book.write { FileHandle.standardOutput.write(Data($0.utf8)) } }
             // Account files hold account data: owner-only permissions.
             guard FileManager.default.createFile(atPath: out, contents: nil, attributes: [.posixPermissions: 0o600]),

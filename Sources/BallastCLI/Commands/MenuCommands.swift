@@ -2,67 +2,6 @@ import ArgumentParser
 import Ballast
 import Foundation
 
-/// Options naming the investment process's inputs.
-struct ProcessOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Assumptions specification (default: the bundled multi-asset rule).", valueName: "file"))
-    var spec = "market-data/multi-asset/assumptions.json"
-
-    @Option(
-        name: .customLong("investment-policy"),
-        help: ArgumentHelp("Investment policy (default: the bundled multi-asset policy).", valueName: "file"))
-    var policy = "market-data/multi-asset/policy.json"
-
-    @Flag(help: "Plain mean-variance instead of the policy's resampling.")
-    var noResampling = false
-
-    func load() throws -> (AssumptionsBuilder, InvestmentPolicy) {
-        // Small problems, draws in parallel: BLAS threads would only contend with them.
-        BLASThreads.set(1)
-        let builder = try AssumptionsBuilder(path: try bundled(spec))
-        var p = try InvestmentPolicy.read(path: try bundled(policy))
-        if noResampling { p.resampling = nil }
-        return (builder, p)
-    }
-}
-
-/// The product universe a command works on.
-enum UniverseChoice: String, ExpressibleByArgument, CaseIterable {
-    /// The investment process: the model menu from governed assumptions.
-    case multiAsset = "multi-asset"
-    /// The stock demonstration universe: 20 US stocks and 5 factor ETFs, the level models
-    /// estimated on the spot.
-    case stocks
-}
-
-/// `--universe` with the investment process's inputs: where the models come from.
-struct ModelSourceOptions: ParsableArguments {
-    @Option(
-        help: ArgumentHelp(
-            "multi-asset: the model menu of the investment process (default); stocks: 20 US stocks and 5 factor ETFs with level models estimated on the spot (the default when --prices is given).",
-            valueName: "universe"))
-    var universe: UniverseChoice?
-
-    @OptionGroup var process: ProcessOptions
-
-    /// The universe in effect.
-    func effective(prices: [String]) -> UniverseChoice { universe ?? (prices.isEmpty ? .multiAsset : .stocks) }
-
-    func check(prices: [String]) throws {
-        if universe == .multiAsset && !prices.isEmpty {
-            throw ValidationError(
-                "--prices replaces the multi-asset universe's data; give --universe stocks with price files, or your own universe through --spec"
-            )
-        }
-    }
-
-    /// The process when the multi-asset universe is in effect.
-    func process(prices: [String]) throws -> InvestmentProcess? {
-        guard effective(prices: prices) == .multiAsset else { return nil }
-        let (builder, policy) = try process.load()
-        return InvestmentProcess(assumptions: builder, policy: policy)
-    }
-}
-
 /// `ballast models menu` (and `ballast models`): the menu in force on a date.
 struct ModelsMenuCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -48,7 +48,7 @@ struct ModelsLevelsCommand: ParsableCommand {
     @Option(
         parsing: .upToNextOption,
         help: ArgumentHelp("Price files of the product universe, joined on their dates.", valueName: "file"))
-    var prices: [String] = TargetOptions.bundledPrices
+    var prices: [String] = WorkflowInputs.stockPrices
 
     @Option(help: ArgumentHelp("Date of the models: the last prices on or before it are used.", valueName: "date"))
     var asOf: MarketDate?
@@ -76,8 +76,9 @@ struct ModelsLevelsCommand: ParsableCommand {
             let table = try check.load(prices).table
             let resolved = try table.resolveAsOf(asOf)
             if let stale = resolved.staleness { printError("warning: \(stale)") }
+            let inputs = workflowInputs(files)
             let builder = try ModelPortfolioBuilder(
-                prices: table, through: resolved.date, years: years, catalog: try files.loadCatalog(), levels: try files.loadLevels(),
+                prices: table, through: resolved.date, years: years, catalog: try inputs.loadCatalog(), levels: try inputs.loadLevels(),
                 cashRate: riskFreeRate)
             return (try builder.all(), resolved.date)
         }

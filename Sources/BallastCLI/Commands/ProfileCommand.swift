@@ -2,29 +2,6 @@ import ArgumentParser
 import Ballast
 import Foundation
 
-/// Files the profiling commands read, with their defaults.
-struct ProfilingFiles: ParsableArguments {
-    @Option(help: ArgumentHelp("Questionnaire definition.", valueName: "file"))
-    var questionnaire: String = "profiles/questionnaire-v1.json"
-
-    @Option(help: ArgumentHelp("Risk-level parameters.", valueName: "file"))
-    var levels: String = "profiles/levels.json"
-
-    @Option(help: ArgumentHelp("Product catalogue (ratings, lot sizes).", valueName: "file"))
-    var catalog: String = "market-data/catalog.json"
-
-    @Option(
-        help: ArgumentHelp(
-            "Pseudonymisation key file (created with mode 0600 on first use) unless BALLAST_PSEUDONYM_KEY is set.", valueName: "file"))
-    var keyFile: String = ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 + "/.ballast/pseudonym.key" } ?? ""
-
-    @OptionGroup var data: DataOptions
-
-    func loadQuestionnaire() throws -> Questionnaire { try Questionnaire.read(path: try bundled(questionnaire)) }
-    func loadLevels() throws -> RiskLevels { try RiskLevels.read(path: try bundled(levels)) }
-    func loadCatalog() throws -> ProductCatalog { try ProductCatalog.read(path: try bundled(catalog)) }
-}
-
 /// Today's date (UTC), the default `--as-of`.
 func today() -> MarketDate {
     MarketDate(dayNumber: Int((Date().timeIntervalSince1970 / 86_400).rounded(.down)))
@@ -89,38 +66,14 @@ struct ProfileCommand: ParsableCommand {
         try source.check(prices: prices)
     }
 
-    /// Assesses the customer in the file at `customerPath` with these files.
-    static func assess(
-        customerPath: String, asOf: MarketDate, files: ProfilingFiles, market: PriceTable, prices: @autoclosure () throws -> PriceTable,
-        acknowledged: Bool, process: InvestmentProcess? = nil
-    ) throws -> ProfileAssessment {
-        let levels = try process.map { try $0.levels(try files.loadLevels()) } ?? files.loadLevels()
-        let inputs = ProfileAssessment.Inputs(
-            questionnaire: try files.loadQuestionnaire(), levels: levels,
-            catalog: try process?.catalogInForce(asOf: asOf) ?? files.loadCatalog(), market: market, prices: try prices(),
-            pseudonymKey: try Privacy.pseudonymKey(keyFile: files.keyFile))
-        return try ProfileAssessment.assess(customerFile: try bundled(customerPath), asOf: asOf, inputs: inputs, acknowledged: acknowledged)
-    }
-
     func run() throws {
-        let a = try reportingErrors {
-            let marketTable = try check.load([market]).table
-            let process = try source.process(prices: prices)
-            // The default date is the product data's last, as in recommend.
-            let resolved = try (process?.prices ?? marketTable).resolveAsOf(asOf)
-            if let stale = resolved.staleness { printError("warning: \(stale)") }
-            let day = resolved.date
-            let a = try Self.assess(
-                customerPath: customer, asOf: day, files: files, market: marketTable,
-                prices: try process?.prices ?? check.load(prices.isEmpty ? TargetOptions.bundledPrices : prices).table,
-                acknowledged: acknowledgeRiskWarning, process: process)
-            if let trail = try audit.open() {
-                let paths = try ["questionnaire": files.questionnaire, "levels": files.levels, "catalog": files.catalog, "market": market]
-                    .mapValues(bundled)
-                try trail.append([a.auditEntry(asOf: day, acknowledged: acknowledgeRiskWarning, files: paths)])
-            }
-            return a
+        var request = ProfileRequest(customer: customer)
+        (request.asOf, request.acknowledgedRiskWarning) = (asOf, acknowledgeRiskWarning)
+        let outcome = try reportingErrors {
+            try request.run(workflowInputs(files, source, check, prices: prices, market: market), trail: try audit.open())
         }
+        warn(outcome.warnings)
+        let a = outcome.assessment
         switch output.format {
         case .json: print(try ResultJSON.string(ProfileReport(a.profile, suitability: a.suitability)))
         default: print(RecommendationScreen.profile(a), terminator: "")

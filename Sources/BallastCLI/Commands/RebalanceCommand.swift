@@ -70,9 +70,6 @@ struct RebalanceCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Batch mode: also write the error records here.", valueName: "file"))
     var errors: String?
 
-    @Option(help: ArgumentHelp("Batch mode: worker threads (default: the number of cores).", valueName: "n"))
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
-
     @Flag(help: "Batch mode: continue an interrupted run from its checkpoint (every account exactly once).")
     var resume = false
 
@@ -81,12 +78,6 @@ struct RebalanceCommand: ParsableCommand {
             "Batch mode: flush the output to disk before each checkpoint, so that --resume also works after the machine stops (slower: bounded by the disk)."
     )
     var fsync = false
-
-    @Option(
-        help: ArgumentHelp(
-            "Batch mode: the longest account line planned, in bytes (default 1048576); a longer line becomes an error record.",
-            valueName: "n"))
-    var maxLineBytes: Int = 1 << 20
 
     @Option(
         help: ArgumentHelp(
@@ -100,65 +91,12 @@ struct RebalanceCommand: ParsableCommand {
             valueName: "n"))
     var maxInputBytes: UInt64 = 1 << 38
 
-    @Option(help: ArgumentHelp("Policy file (JSON).", valueName: "file"))
-    var policy: String?
-
-    @Option(
-        help: ArgumentHelp(
-            "Trigger: absolute-band, relative-band, 5-25, portfolio-drift, calendar, calendar-and-threshold.", valueName: "trigger"))
-    var trigger: RebalanceTrigger?
-
-    @Option(help: ArgumentHelp("Absolute band (fraction, default 0.05).", valueName: "x"))
-    var band: Double?
-
-    @Option(help: ArgumentHelp("Relative band (fraction of the target, default 0.25).", valueName: "x"))
-    var relativeBand: Double?
-
-    @Option(help: ArgumentHelp("Portfolio drift threshold ½Σ|w - w*| (default 0.05).", valueName: "x"))
-    var driftThreshold: Double?
-
-    @Option(help: ArgumentHelp("Calendar period: monthly, quarterly, annual.", valueName: "period"))
-    var period: RebalancePeriod?
-
-    @Option(help: ArgumentHelp("Destination: target or band-edge.", valueName: "destination"))
-    var destination: RebalanceDestination?
-
-    @Option(help: ArgumentHelp("Minimum trade value.", valueName: "amount"))
-    var minTrade: Double?
-
-    @Option(help: ArgumentHelp("Proportional cost in basis points.", valueName: "bps"))
-    var costBps: Double?
-
-    @Option(help: ArgumentHelp("Fixed cost per trade.", valueName: "amount"))
-    var fixedCost: Double?
-
-    @Option(help: ArgumentHelp("Cash buffer as a fraction of the account.", valueName: "x"))
-    var cashBuffer: Double?
-
-    @Option(help: ArgumentHelp("Fractional quantities with this many decimals instead of whole lots.", valueName: "n"))
-    var fractional: Int?
-
-    @Option(help: ArgumentHelp("Maximum turnover (fraction).", valueName: "x"))
-    var maxTurnover: Double?
-
+    @OptionGroup(title: "Batch") var book: BookOptions
+    @OptionGroup(title: "Policy") var policy: PolicyOptions
     @OptionGroup(title: "Targets and prices") var market: TargetOptions
     @OptionGroup(title: "Profiling files") var files: ProfilingFiles
     @OptionGroup(title: "Audit trail") var audit: AuditOptions
     @OptionGroup(title: "Output") var output: OutputOptions
-
-    /// The parameters as given, for audit records.
-    func auditParameters(day: MarketDate) -> [String: String] {
-        var parameters = ["asOf": day.description, "prices": market.priceMap ?? market.prices.joined(separator: " ")]
-        if let models = market.models { parameters["models"] = models }
-        parameters["universe"] = market.source.effective(prices: market.prices).rawValue
-        if market.source.effective(prices: market.prices) == .multiAsset {
-            parameters["assumptionsSpecification"] = market.source.process.spec
-            parameters["investmentPolicy"] = market.source.process.policy
-        }
-        if let accounts { parameters["accounts"] = accounts }
-        if let out { parameters["out"] = out }
-        return parameters
-    }
 
     func validate() throws {
         if output.format == .csv { throw ValidationError("rebalance prints table or json") }
@@ -167,94 +105,28 @@ struct RebalanceCommand: ParsableCommand {
         }
         if accounts != nil && out == nil { throw ValidationError("--accounts needs --out FILE (or - for standard output)") }
         if resume && out == "-" { throw ValidationError("--resume needs an output file, not standard output") }
-        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
-        if maxLineBytes < 64 { throw ValidationError("--max-line-bytes must be at least 64") }
         if maxFieldBytes < 16 { throw ValidationError("--max-field-bytes must be at least 16") }
         if maxInputBytes < 1 { throw ValidationError("--max-input-bytes must be at least 1") }
-        try refuseOverwriting(inputs: inputPaths, outputs: outputPaths)
-    }
-
-    /// Every file the command reads, with its option.
-    var inputPaths: [NamedPath] {
-        var p: [NamedPath] = []
-        if let account { p.append(NamedPath("--account", account)) }
-        if let accounts { p.append(NamedPath("--accounts", accounts)) }
-        if let policy { p.append(NamedPath("--policy", policy)) }
-        if let models = market.models { p.append(NamedPath("--models", models)) }
-        if let map = market.priceMap {
-            p.append(NamedPath("--price-map", map))
-        } else {
-            p += market.prices.map { NamedPath("--prices", $0) }
-        }
-        p += [NamedPath("--catalog", files.catalog), NamedPath("--levels", files.levels), NamedPath("--key-file", files.keyFile)]
-        return p
-    }
-
-    /// Every file the command writes, with its option: the plans, the error records, the
-    /// checkpoint beside the plans, and the audit database.
-    var outputPaths: [NamedPath] {
-        var p: [NamedPath] = []
-        if let out, out != "-" { p += [NamedPath("--out", out), NamedPath("--out (its checkpoint)", out + ".checkpoint")] }
-        if let errors { p.append(NamedPath("--errors", errors)) }
-        if !audit.noAudit { p.append(NamedPath("--audit-db", audit.path)) }
-        return p
-    }
-
-    /// The flag that sets each policy field.
-    static let policyFlags = [
-        "absoluteBand": "--band", "relativeBand": "--relative-band", "driftThreshold": "--drift-threshold",
-        "minimumTradeValue": "--min-trade", "costBasisPoints": "--cost-bps", "fixedCost": "--fixed-cost", "cashBuffer": "--cash-buffer",
-        "fractionalDecimals": "--fractional", "maximumTurnover": "--max-turnover",
-    ]
-
-    func effectivePolicy() throws -> RebalancePolicy {
-        var p = RebalancePolicy()
-        if let policy { p = try RebalancePolicy.read(path: try bundled(policy)) }
-        if let trigger { p.trigger = trigger }
-        if let band { p.absoluteBand = band }
-        if let relativeBand { p.relativeBand = relativeBand }
-        if let driftThreshold { p.driftThreshold = driftThreshold }
-        if let period { p.period = period }
-        if let destination { p.destination = destination }
-        if let minTrade { p.minimumTradeValue = minTrade }
-        if let costBps { p.costBasisPoints = costBps }
-        if let fixedCost { p.fixedCost = fixedCost }
-        if let cashBuffer { p.cashBuffer = cashBuffer }
-        if let fractional { p.fractionalDecimals = fractional }
-        if let maxTurnover { p.maximumTurnover = maxTurnover }
-        // The library's checks; a value from a flag is a usage error (exit 2), one from the file exit 1.
-        let fromFlags: [String: Bool] = [
-            "absoluteBand": band != nil, "relativeBand": relativeBand != nil, "driftThreshold": driftThreshold != nil,
-            "minimumTradeValue": minTrade != nil, "costBasisPoints": costBps != nil, "fixedCost": fixedCost != nil,
-            "cashBuffer": cashBuffer != nil, "fractionalDecimals": fractional != nil, "maximumTurnover": maxTurnover != nil,
-        ]
-        do throws(RebalancePolicy.Problem) { try p.validate() } catch {
-            if fromFlags[error.field] == true, let flag = Self.policyFlags[error.field] {
-                throw ValidationError("\(flag) \(error.value): must be \(error.requirement)")
-            }
-            throw InputFileError(description: "\(policy ?? "policy"): \(error.description)")
-        }
-        return p
+        var inputs = market.named + files.named + (policy.policy.map { [NamedPath("--policy", $0)] } ?? [])
+        for (option, path) in [("--account", account), ("--accounts", accounts)] { if let path { inputs.append(NamedPath(option, path)) } }
+        // The plans, the error records, the checkpoint beside the plans, and the audit database.
+        var outputs: [NamedPath] = []
+        if let out, out != "-" { outputs += [NamedPath("--out", out), NamedPath("--out (its checkpoint)", out + ".checkpoint")] }
+        if let errors { outputs.append(NamedPath("--errors", errors)) }
+        if !audit.noAudit { outputs.append(NamedPath("--audit-db", audit.path)) }
+        try refuseOverwriting(inputs: inputs, outputs: outputs)
     }
 
     func run() throws {
+        let inputs = workflowInputs(files, market, prices: market.prices)
         if let accounts, let out {
             let counts = try reportingErrors { () throws -> BatchSummary in
-                let prices = try market.load()
-                let catalog = try market.catalog(prices, files: files)
-                let (priceAt, day) = (prices.prices, prices.day)
-                let targets = try market.loadTargets(prices, catalog: catalog, files: files)
-                let lots = catalog.lotSizes
-                let policy = try effectivePolicy()
-                var batch = BatchRebalancer(
+                var (batch, warnings) = try market.request(policy: try policy.effective()).batch(
                     input: accounts == "-" ? .standardInput : .file(accounts), output: out == "-" ? .standardOutput : .file(out),
-                    errors: errors, jobs: jobs, planner: RebalancePlanner(policy: policy, lotSizes: lots), targets: targets,
-                    prices: priceAt, asOf: day, engineVersion: BallastVersion.current)
-                batch.resume = resume
-                batch.durable = fsync
-                batch.maxLineBytes = maxLineBytes
-                batch.maxFieldBytes = maxFieldBytes
-                batch.maxInputBytes = maxInputBytes
+                    errors: errors, jobs: book.jobs, inputs, trail: try audit.open(), parameters: ["accounts": accounts, "out": out])
+                warn(warnings)
+                (batch.resume, batch.durable, batch.maxLineBytes) = (resume, fsync, book.maxLineBytes)
+                (batch.maxFieldBytes, batch.maxInputBytes) = (maxFieldBytes, maxInputBytes)
                 // Crash tests (Benchmarks/kill_harness.py): a deterministic kill point and a block size.
                 let env = ProcessInfo.processInfo.environment
                 if let kill = env["BALLAST_BATCH_KILL_AT"] {
@@ -266,45 +138,23 @@ struct RebalanceCommand: ParsableCommand {
                 }
                 if let bytes = env["BALLAST_BATCH_BLOCK_BYTES"].flatMap(Int.init), bytes > 0 { batch.blockSize = bytes }
                 if !output.quiet && isatty(2) != 0 { batch.progress = ProgressLine().report }
-                if let trail = try audit.open() {
-                    let key = try Privacy.pseudonymKey(keyFile: files.keyFile).withUnsafeBytes { Array($0) }
-                    let inputs = AccountRebalance(market: prices, catalog: catalog, levels: try files.loadLevels(), policy: policy)
-                        .auditInputs(targets: targets)
-                    batch.audit = BatchAuditContext(sink: trail, key: key, inputs: inputs, parameters: auditParameters(day: day))
-                }
                 return try batch.run()
             }
-            if !output.quiet {
-                printError(PlanScreen.batchSummary(counts))
-            }
+            if !output.quiet { printError(PlanScreen.batchSummary(counts)) }
             if counts.errors > 0 { throw ExitCode(ExitStatus.dataError) }
             return
         }
-        let account = self.account!
-        let (plan, target) = try reportingErrors { () throws -> (RebalancePlan, [String: Double]) in
-            guard let data = FileManager.default.contents(atPath: try bundled(account)) else {
-                throw InputFileError(description: "\(account): no such file")
-            }
-            let prices = try market.load()
-            let rebalancer = AccountRebalance(
-                market: prices, catalog: try market.catalog(prices, files: files), levels: try files.loadLevels(),
-                policy: try effectivePolicy(), modelsFile: try market.models.map { try bundled($0) })
-            let (acct, plan, target) = try rebalancer.plan(data, source: account)
-            if let trail = try audit.open() {
-                try trail.append([
-                    rebalancer.auditEntry(
-                        account: acct, data: data, plan: plan, target: target, parameters: auditParameters(day: prices.day),
-                        key: try Privacy.pseudonymKey(keyFile: files.keyFile))
-                ])
-            }
-            return (plan, target)
+        let outcome = try reportingErrors {
+            try market.request(policy: try policy.effective()).plan(account: account!, inputs, trail: try audit.open())
         }
+        warn(outcome.warnings)
+        let plan = outcome.plan
         if plan.status == .belowMinimumTrade {
             printError("warning: account \(plan.accountId): \(plan.notes.last ?? "no trade placed: every trade is below the minimum")")
         }
         switch output.format {
-        case .json: print(try ResultJSON.string(PlanWithTarget(plan: plan, targetWeights: target)))
-        default: print(PlanScreen.text(plan, target: target), terminator: "")
+        case .json: print(try ResultJSON.string(PlanWithTarget(plan: plan, targetWeights: outcome.target)))
+        default: print(PlanScreen.text(plan, target: outcome.target), terminator: "")
         }
     }
 }

@@ -90,63 +90,18 @@ struct RecommendCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (recommendation, customerFile, catalog) = try reportingErrors { () throws -> (Recommendation, CustomerFile, ProductCatalog) in
-            let process = try source.process(prices: prices)
-            let table: PriceTable
-            if let process {
-                table = process.prices
-            } else {
-                let set = try check.load(prices.isEmpty ? TargetOptions.bundledPrices : prices)
-                table = set.table
-                let day = try table.resolveAsOf(asOf).date
-                try PriceCheck.refuseTrading(set, on: day)
+        var request = RecommendRequest(customer: customer)
+        (request.asOf, request.years, request.costBps, request.acknowledgedRiskWarning) = (asOf, years, costBps, acknowledgeRiskWarning)
+        let outcome = try reportingErrors {
+            try request.run(workflowInputs(files, source, check, prices: prices, market: market), trail: try audit.open()) { r, catalog in
+                if let report { try ReportFile.write(RecommendationReport.html(r, catalog: catalog), to: report, what: "the report") }
             }
-            let resolved = try table.resolveAsOf(asOf)
-            if let stale = resolved.staleness, !output.quiet { printError("warning: \(stale)") }
-            let day = resolved.date
-            let questionnaire = try files.loadQuestionnaire()
-            let catalog = try process?.catalogInForce(asOf: day) ?? files.loadCatalog()
-            let customerFile = try CustomerFile.read(path: try bundled(customer), questionnaire: questionnaire, catalog: catalog, asOf: day)
-            let market = try PriceCSV.read(path: try bundled(market))
-            let key = try Privacy.pseudonymKey(keyFile: files.keyFile)
-            var settings =
-                if let process {
-                    try Recommender.Settings(
-                        questionnaire: questionnaire, levels: try files.loadLevels(), process: process, market: market, pseudonymKey: key)
-                } else {
-                    Recommender.Settings(
-                        questionnaire: questionnaire, levels: try files.loadLevels(), catalog: catalog, prices: table, market: market,
-                        pseudonymKey: key)
-                }
-            settings.backtestYears = years
-            settings.policy.costBasisPoints = costBps
-            // The record is appended once the report is written (a result that could not be
-            // written is not recorded).
-            var recorder: RecommendationTrailRecorder?
-            if let trail = try audit.open() {
-                recorder = RecommendationTrailRecorder(
-                    trail: trail,
-                    parameters: [
-                        "asOf": day.description, "years": String(years), "costBps": String(costBps),
-                        "acknowledgeRiskWarning": String(acknowledgeRiskWarning), "prices": prices.joined(separator: " "),
-                        "universe": source.effective(prices: prices).rawValue,
-                    ].merging(
-                        process.map { _ in
-                            ["assumptionsSpecification": source.process.spec, "investmentPolicy": source.process.policy]
-                        } ?? [:]
-                    ) { a, _ in a }, customerDigest: Digest.json(CustomerInputs(customerFile)))
-            }
-            var r = try Recommender(settings: settings).recommend(
-                customerFile, asOf: asOf ?? day, acknowledgedRiskWarning: acknowledgeRiskWarning)
-            if let report {
-                try ReportFile.write(RecommendationReport.html(r, catalog: catalog), to: report, what: "the report")
-            }
-            if let recorder { r.auditRecordId = try recorder.record(r, customer: customerFile, settings: settings) }
-            return (r, customerFile, catalog)
         }
+        warn(outcome.warnings, quiet: output.quiet)
+        let recommendation = outcome.recommendation
         switch output.format {
         case .json: print(try ResultJSON.string(RecommendationJSON(recommendation)))
-        default: print(RecommendationScreen.text(recommendation, customer: customerFile, catalog: catalog), terminator: "")
+        default: print(RecommendationScreen.text(recommendation, customer: outcome.customer, catalog: outcome.catalog), terminator: "")
         }
         if let report, !output.quiet { printError("wrote \(report)") }
         if !recommendation.suitability.passed {

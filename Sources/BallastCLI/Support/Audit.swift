@@ -37,14 +37,8 @@ struct AuditOptions: ParsableArguments {
     }
 }
 
-/// The input digests of audit records (the library's, under the name the commands use).
-typealias Digest = AuditDigest
-
 /// Canonical JSON text of a value, for audit outputs.
 func auditJSON(_ value: some Encodable) -> String { AuditDigest.canonicalJSON(value) }
-
-/// The answers, holdings and cash of a customer, without personal data, for a digest.
-typealias CustomerInputs = AuditCustomerInputs
 
 /// `ballast audit`: read and check the trail.
 struct AuditCommand: ParsableCommand {

@@ -36,7 +36,7 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 
 /// How price files are checked for implausible moves (``PriceSanityRule``); shared by every
 /// command that reads price files.
-struct PriceCheckOptions: ParsableArguments {
+struct PriceCheckOptions: ParsableArguments, InputOptions {
     @Flag(
         help:
             "Refuse price files with implausible moves (beyond +900%/-95% between two prices, or 50 robust standard deviations) instead of warning."
@@ -57,6 +57,8 @@ struct PriceCheckOptions: ParsableArguments {
         c.strict = strict
         return c
     }
+
+    func apply(to inputs: inout WorkflowInputs) { inputs.priceCheck = checker }
 
     /// Reads, checks and joins `paths`: each outlier is a warning on standard error, or with
     /// `--strict` an error (exit 1) that lists them.
