@@ -2,20 +2,10 @@
 /// same in words. In JSON it is the words (`"5/25 rule: USEQ off target by more than 5.00%"`),
 /// from which the rule and the asset are read back.
 public struct PlanTrigger: Sendable, Hashable, Codable, CustomStringConvertible {
-    /// The rules that decide a plan.
-    public enum Rule: String, Sendable, Codable, CaseIterable {
-        /// An asset is further from its target than the absolute band.
-        case absoluteBand = "absolute-band"
-        /// An asset is further from its target than the relative band.
-        case relativeBand = "relative-band"
-        /// The 5/25 rule: the absolute or the relative band (the narrower of the two).
-        case fiveTwentyFive = "5-25"
-        /// The portfolio's drift `½Σ|w - w*|` is above the threshold.
-        case portfolioDrift = "portfolio-drift"
-        /// The calendar period since the last rebalance has passed.
-        case calendar
-        /// A calendar review found assets outside their bands.
-        case calendarAndThreshold = "calendar-and-threshold"
+    /// What decided a plan: one of the policy's rules, or, when none fired, the cash flow.
+    public enum Cause: Sendable, Hashable {
+        /// The policy's rule fired (a band, the drift threshold, the calendar).
+        case rule(RebalanceTrigger)
         /// Nothing fired; a deposit is invested.
         case deposit
         /// Nothing fired; a withdrawal is funded.
@@ -24,8 +14,13 @@ public struct PlanTrigger: Sendable, Hashable, Codable, CustomStringConvertible 
         case none
     }
 
-    /// The rule.
-    public var rule: Rule
+    /// What decided the plan.
+    public var cause: Cause
+    /// The policy's rule that fired, `nil` when none did.
+    public var rule: RebalanceTrigger? {
+        if case .rule(let r) = cause { return r }
+        return nil
+    }
     /// The asset a band rule fired on.
     public var asset: String?
     /// The trigger in words.
@@ -35,26 +30,26 @@ public struct PlanTrigger: Sendable, Hashable, Codable, CustomStringConvertible 
     public var description: String { text }
 
     /// A trigger from its parts.
-    public init(rule: Rule, asset: String? = nil, text: String) {
-        self.rule = rule
+    public init(cause: Cause, asset: String? = nil, text: String) {
+        self.cause = cause
         self.asset = asset
         self.text = text
     }
 
     /// The trigger a text names, in the words plans use; `nil` for any other text.
     public init?(text: String) {
-        let forms: [(String, Rule, Bool)] = [
-            ("absolute band: ", .absoluteBand, true), ("relative band: ", .relativeBand, true), ("5/25 rule: ", .fiveTwentyFive, true),
-            ("portfolio drift ", .portfolioDrift, false), ("calendar and threshold: ", .calendarAndThreshold, false),
-            ("calendar: ", .calendar, false), ("deposit of ", .deposit, false), ("withdrawal of ", .withdrawal, false),
-            ("no trigger", .none, false),
+        let forms: [(String, Cause, Bool)] = [
+            ("absolute band: ", .rule(.absoluteBand), true), ("relative band: ", .rule(.relativeBand), true),
+            ("5/25 rule: ", .rule(.fiveTwentyFive), true), ("portfolio drift ", .rule(.portfolioDrift), false),
+            ("calendar and threshold: ", .rule(.calendarAndThreshold), false), ("calendar: ", .rule(.calendar), false),
+            ("deposit of ", .deposit, false), ("withdrawal of ", .withdrawal, false), ("no trigger", .none, false),
         ]
-        guard let (prefix, rule, named) = forms.first(where: { text.hasPrefix($0.0) }) else { return nil }
+        guard let (prefix, cause, named) = forms.first(where: { text.hasPrefix($0.0) }) else { return nil }
         var asset: String?
         if named, let end = text.range(of: " off target") {
             asset = String(text[text.index(text.startIndex, offsetBy: prefix.count)..<end.lowerBound])
         }
-        self.init(rule: rule, asset: asset, text: text)
+        self.init(cause: cause, asset: asset, text: text)
     }
 
     /// Decodes the words of a plan.

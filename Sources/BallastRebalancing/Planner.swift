@@ -171,19 +171,19 @@ public struct RebalancePlanner: Sendable {
         /// The public trigger: the rule, the asset's symbol and the words.
         func typed(symbols: [String], policy: RebalancePolicy) -> PlanTrigger {
             let symbol = asset.map { symbols[$0] }
-            let rule: PlanTrigger.Rule =
+            let cause: PlanTrigger.Cause =
                 switch self {
-                case .absoluteBand: .absoluteBand
-                case .relativeBand: .relativeBand
-                case .fiveTwentyFiveAbsolute, .fiveTwentyFiveRelative: .fiveTwentyFive
-                case .portfolioDrift: .portfolioDrift
-                case .calendar: .calendar
-                case .calendarAndThreshold: .calendarAndThreshold
+                case .absoluteBand: .rule(.absoluteBand)
+                case .relativeBand: .rule(.relativeBand)
+                case .fiveTwentyFiveAbsolute, .fiveTwentyFiveRelative: .rule(.fiveTwentyFive)
+                case .portfolioDrift: .rule(.portfolioDrift)
+                case .calendar: .rule(.calendar)
+                case .calendarAndThreshold: .rule(.calendarAndThreshold)
                 case .deposit: .deposit
                 case .withdrawal: .withdrawal
                 case .none: .none
                 }
-            return PlanTrigger(rule: rule, asset: symbol, text: text(symbol: symbol ?? "", policy: policy))
+            return PlanTrigger(cause: cause, asset: symbol, text: text(symbol: symbol ?? "", policy: policy))
         }
 
         func text(symbol: String, policy: RebalancePolicy) -> String {

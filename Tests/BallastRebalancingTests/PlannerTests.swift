@@ -545,19 +545,15 @@ struct PlanTriggerTests {
     @Test("each policy's rule is the plan's, the words name it, and JSON carries it both ways")
     func rules() throws {
         let drifted = Account(id: "T-1", cash: 0, holdings: ["A": 60, "B": 60, "C": 50], lastRebalance: MarketDate(iso: "2021-01-04"))
-        let expected: [RebalanceTrigger: PlanTrigger.Rule] = [
-            .absoluteBand: .absoluteBand, .relativeBand: .relativeBand, .fiveTwentyFive: .fiveTwentyFive,
-            .portfolioDrift: .portfolioDrift, .calendar: .calendar, .calendarAndThreshold: .calendarAndThreshold,
-        ]
-        for (trigger, rule) in expected {
+        for trigger in RebalanceTrigger.allCases {
             var policy = RebalancePolicy()
             policy.trigger = trigger
             let plan = try RebalancePlanner(policy: policy, lotSizes: [:]).plan(
                 for: drifted, toward: target, at: prices, asOf: MarketDate(iso: "2022-12-28")!)
-            #expect(plan.status == .rebalanced && plan.trigger.rule == rule, "\(trigger): \(plan.trigger)")
+            #expect(plan.status == .rebalanced && plan.trigger.rule == trigger, "\(trigger): \(plan.trigger)")
             // A band rule names the asset it fired on, one of the account's; the others name none.
-            let banded: Set<PlanTrigger.Rule> = [.absoluteBand, .relativeBand, .fiveTwentyFive]
-            #expect(banded.contains(rule) == (plan.trigger.asset.map { target[$0] != nil } ?? false), "\(plan.trigger)")
+            let banded: Set<RebalanceTrigger> = [.absoluteBand, .relativeBand, .fiveTwentyFive]
+            #expect(banded.contains(trigger) == (plan.trigger.asset.map { target[$0] != nil } ?? false), "\(plan.trigger)")
             #expect(PlanTrigger(text: plan.trigger.text) == plan.trigger)
             let decoded = try JSONDecoder().decode(RebalancePlan.self, from: Data(plan.jsonLine.utf8))
             #expect(decoded.trigger == plan.trigger)
@@ -568,10 +564,10 @@ struct PlanTriggerTests {
         deposit.cashFlow = CashFlow(amount: 500)
         var withdrawal = balanced
         withdrawal.cashFlow = CashFlow(amount: -500)
-        for (account, rule) in [(balanced, PlanTrigger.Rule.none), (deposit, .deposit), (withdrawal, .withdrawal)] {
+        for (account, cause) in [(balanced, PlanTrigger.Cause.none), (deposit, .deposit), (withdrawal, .withdrawal)] {
             let plan = try RebalancePlanner(policy: RebalancePolicy(), lotSizes: [:]).plan(
                 for: account, toward: target, at: prices, asOf: MarketDate(iso: "2022-12-28")!)
-            #expect(plan.trigger.rule == rule && plan.trigger.asset == nil, "\(plan.trigger)")
+            #expect(plan.trigger.cause == cause && plan.trigger.rule == nil && plan.trigger.asset == nil, "\(plan.trigger)")
             #expect(try JSONDecoder().decode(RebalancePlan.self, from: Data(plan.jsonLine.utf8)).trigger == plan.trigger)
         }
         #expect(PlanTrigger(text: "a trigger of another engine") == nil)
