@@ -68,7 +68,9 @@ let package = Package(
                 "Ballast",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // The long help of every command, compiled into the binary (Support/Help.swift).
+            resources: [.embedInCode("Help.md")]
         ),
         .executableTarget(name: "ballast-example-risk-model", dependencies: ["Ballast"], path: "Examples/RiskModel"),
         .executableTarget(name: "ballast-example-recommend", dependencies: ["Ballast"], path: "Examples/Recommend"),

@@ -28,3 +28,27 @@ public struct AuditExportedAccount: Encodable, Sendable {
         duplicateOfLine = a.duplicateOfLine
     }
 }
+
+extension AuditTrail {
+    /// Writes every record as JSON Lines, in id order, each batch block followed by its account
+    /// rows (``AuditExportedAccount``), one line each, with sorted keys: what `audit export`
+    /// prints. `write` receives chunks of about a megabyte; the trail is never loaded at once.
+    public func exportJSONLines(_ write: (Data) throws -> Void) throws {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var buffer = Data()
+        try forEachRecordWithAccounts { r, accounts in
+            buffer.append(try e.encode(r))
+            buffer.append(10)
+            for a in accounts {
+                buffer.append(try e.encode(AuditExportedAccount(block: r.id, a)))
+                buffer.append(10)
+            }
+            if buffer.count > 1 << 20 {
+                try write(buffer)
+                buffer.removeAll(keepingCapacity: true)
+            }
+        }
+        try write(buffer)
+    }
+}

@@ -4,6 +4,7 @@ import BallastProfiling
 import BallastRebalancing
 import BallastWorkflows
 import Foundation
+import Synchronization
 
 /// The screens of `ballast models levels`.
 public enum ModelScreen {
@@ -127,5 +128,35 @@ public struct PlanWithTarget: Encodable {
         try plan.encode(to: encoder)
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(targetWeights, forKey: .targetWeights)
+    }
+}
+
+/// The progress line of a batch run on a terminal: `\r1234567 accounts, 250000/s, 3 errors,
+/// ETA 0:04` (no ETA when reading a pipe), at most four times a second, and a line end when
+/// the run is done. One instance per run; it may be called from any thread.
+public final class BatchProgressLine: Sendable {
+    private let started: Date
+    private let last = Mutex(Date.distantPast)
+
+    /// A line for a run that starts now.
+    public init(started: Date = Date()) { self.started = started }
+
+    /// The text to write for `p` at `now`, or `nil` when the last line was written less than a
+    /// quarter of a second ago (the final report is always written).
+    public func text(_ p: BatchProgress, now: Date = Date()) -> String? {
+        let due = last.withLock { last in
+            guard p.finished || now.timeIntervalSince(last) >= 0.25 else { return false }
+            last = now
+            return true
+        }
+        guard due else { return nil }
+        let elapsed = max(now.timeIntervalSince(started), 1e-3)
+        let rate = Int((Double(p.lines) / elapsed).rounded())
+        var text = "\r\(p.lines) accounts, \(rate)/s, \(p.errors) error\(p.errors == 1 ? "" : "s")"
+        if let size = p.inputSize, size > 0, p.bytesRead > 0 {
+            let seconds = Int((elapsed * Double(size - min(size, p.bytesRead)) / Double(p.bytesRead)).rounded())
+            text += ", ETA \(seconds / 60):" + (seconds % 60 < 10 ? "0" : "") + "\(seconds % 60)"
+        }
+        return text + "   " + (p.finished ? "\n" : "")
     }
 }

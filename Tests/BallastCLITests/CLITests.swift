@@ -442,15 +442,18 @@ struct CLITests {
         p.standardOutput = output
         p.standardError = errors
         try p.run()
-        input.fileHandleForWriting.write(Data("x\nb\na\nc\nc\nb\nc\nb\nd\nc\nc\nc\nc\nb\n\n".utf8))
+        // A wrong letter, q1, back, q1 again in full width, q2-q13, q14 skipped, no amount, then from the review
+        // q2 changed to b, and saved.
+        input.fileHandleForWriting.write(Data("x\nb\n<\nＢ\na\nc\nc\nb\nc\nb\nd\nc\nc\nc\nc\nb\n\n\n2\nb\n\n".utf8))
         try input.fileHandleForWriting.close()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let prompts = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
         #expect(p.terminationStatus == 0, "\(prompts)")
         #expect(prompts.contains("您面临以下选择"))
-        #expect(prompts.contains("try again"))
-        #expect(text.contains("\"q13\" : \"b\""))
+        #expect(prompts.contains("第 1 题，共 14 题") && prompts.contains("不是选项") && prompts.contains("请核对您的答案"))
+        #expect(text.contains("\"q1\" : \"b\"") && text.contains("\"q2\" : \"b\"") && text.contains("\"q13\" : \"b\""))
+        #expect(!text.contains("\"q14\""))
     }
 
     @Test("rebalance: a plan for one account, money conserved to the cent")
@@ -616,12 +619,26 @@ struct CLITests {
         let root = try ballast(["--help"])
         #expect(root.status == 0)
         #expect(root.stdout.contains("EXIT CODES"))
-        for command in [
-            ["profile"], ["models"], ["questionnaire"], ["rebalance"], ["risk-model"], ["optimize"], ["frontier"], ["backtest"],
-            ["generate-accounts"], ["data", "inspect"],
-        ] {
+        // Each section of Help.md is the long help of its command: its first paragraph is shown (re-wrapped) by --help.
+        let manual = try String(contentsOf: TestSupport.root.appendingPathComponent("Sources/BallastCLI/Help.md"), encoding: .utf8)
+        let sections = manual.components(separatedBy: "\n# ").dropFirst().map { $0.split(separator: "\n", maxSplits: 1).map(String.init) }
+        func words(_ text: String) -> String { text.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
+        var documented: Set<String> = []
+        for section in sections where section.count == 2 && section[0] != "ballast" {
+            let command = section[0].split(separator: " ").map(String.init)
+            let first = section[1].trimmingCharacters(in: .newlines).split(separator: "\n").first.map(String.init) ?? ""
             let h = try ballast(command + ["--help"])
-            #expect(h.status == 0)
+            #expect(h.status == 0, "\(command)")
+            #expect(words(h.stdout).contains(words(first)), "\(command): its Help.md section is not its help")
+            documented.insert(section[0])
+        }
+        for command in [
+            "recommend", "profile", "models", "models build", "models validate", "models levels", "questionnaire", "rebalance", "monitor",
+            "risk-model", "optimize", "frontier", "backtest", "generate-accounts", "data inspect", "data bond-returns", "audit",
+            "audit verify", "assumptions build",
+        ] {
+            #expect(documented.contains(command), "\(command) has no section in Help.md")
+            let h = try ballast(command.split(separator: " ").map(String.init) + ["--help"])
             #expect(h.stdout.contains("EXAMPLES"), "\(command)")
         }
         let v = try ballast(["--version"])

@@ -18,29 +18,14 @@ struct AssumptionsBuildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
         abstract: "Build a versioned assumptions file from a specification and the universe's data up to a date.",
-        discussion: """
-            The specification says the window, the covariance estimator and how expected returns are
-            formed (equilibrium from market weights with Black-Litterman views, or the historical,
-            James-Stein or CAPM alternatives). The file written carries the digests of every input,
-            the method and its parameters, the author and an approval block (draft until approved
-            with `ballast assumptions approve`). Building and approving each write an audit record. The table shows per member the expected return used,
-            the equilibrium prior, the historical mean and the volatility.
-
-            EXAMPLES
-              ballast assumptions build --output /tmp/assumptions.json
-              ballast assumptions build --as-of 2005-12-31 --format json
-            """
+        discussion: help("assumptions build")
     )
 
     @Option(help: ArgumentHelp("The specification (default: the bundled market-data/multi-asset/assumptions.json).", valueName: "file"))
     var spec = "market-data/multi-asset/assumptions.json"
-
     @Option(help: ArgumentHelp("Use data up to this date (default: the universe's last common date).", valueName: "date"))
     var asOf: MarketDate?
-
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write the assumptions file here (JSON).", valueName: "file"))
-    var output: String?
-
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the assumptions file here (JSON).", valueName: "file")) var output: String?
     @OptionGroup var data: DataOptions
     @OptionGroup(title: "Audit trail") var audit: AuditOptions
     @OptionGroup(title: "Output") var format: OutputOptions
@@ -79,25 +64,12 @@ struct AssumptionsApproveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "approve",
         abstract: "Approve an assumptions file: record who approved it, when, and why.",
-        discussion: """
-            The file's digest is checked first: a file whose numbers were edited after it was built is
-            refused. The approval block is written into the file; the numbers and their digest do not
-            change.
-
-            EXAMPLES
-              ballast assumptions approve /tmp/assumptions.json --by "Investment committee" --note "2026 review"
-            """
+        discussion: help("assumptions approve")
     )
 
-    @Argument(help: ArgumentHelp("The assumptions file.", valueName: "file"))
-    var file: String
-
-    @Option(help: ArgumentHelp("Who approves.", valueName: "name"))
-    var by: String
-
-    @Option(help: ArgumentHelp("A note for the record.", valueName: "text"))
-    var note: String?
-
+    @Argument(help: ArgumentHelp("The assumptions file.", valueName: "file")) var file: String
+    @Option(help: ArgumentHelp("Who approves.", valueName: "name")) var by: String
+    @Option(help: ArgumentHelp("A note for the record.", valueName: "text")) var note: String?
     @OptionGroup(title: "Audit trail") var audit: AuditOptions
 
     func validate() throws {
@@ -121,20 +93,11 @@ struct AssumptionsDiffCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
         abstract: "Show what changed between two assumptions files, per member and in the method.",
-        discussion: """
-            EXAMPLES
-              ballast assumptions build --as-of 2008-12-31 -o /tmp/a.json -q
-              ballast assumptions build -o /tmp/b.json -q
-              ballast assumptions diff /tmp/a.json /tmp/b.json
-            """
+        discussion: help("assumptions diff")
     )
 
-    @Argument(help: ArgumentHelp("The earlier assumptions file.", valueName: "before"))
-    var before: String
-
-    @Argument(help: ArgumentHelp("The later assumptions file.", valueName: "after"))
-    var after: String
-
+    @Argument(help: ArgumentHelp("The earlier assumptions file.", valueName: "before")) var before: String
+    @Argument(help: ArgumentHelp("The later assumptions file.", valueName: "after")) var after: String
     @OptionGroup(title: "Output") var format: OutputOptions
 
     func validate() throws {

@@ -12,115 +12,45 @@ struct BacktestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backtest",
         abstract: "Replay a strategy over historical prices with the production rebalancing code.",
-        discussion: """
-            At each rebalancing date the strategy sees only the prices up to that date; trades execute
-            at that close (or the next with --execution next-close) and weights drift with prices in
-            between. With --sizing lots the trades, lots, minimum trade and costs come from the same
-            planner as `ballast rebalance`; with --sizing fractional (the default) quantities are exact,
-            as bt's fractional positions. A decision that fails (for example an optimisation with too
-            little history) is listed with its reason and the fallback (keep the previous holdings).
-
-            Strategies: equal-weight, buy-and-hold (equal weights bought once), fixed:FILE (a JSON object
-            {symbol: weight}), level:N (the risk level's model: on the multi-asset universe, the menu of
-            each review of the investment process, as `recommend` trades to it; with --prices or
-            --universe stocks, the stock level model re-built by the live rule at each rebalancing),
-            or FILE.json ({"objective": "min-volatility"|"max-sharpe"|"max-utility", "covariance":
-            "ledoit-wolf", "window": 252, "maxWeight": 0.2, ...}). Rebalancing: monthly, quarterly,
-            annually, never, threshold:X (any weight more than X from target), or monthly+threshold:X.
-
-            Metrics follow empyrical's conventions (periods a year from the data: 252 for daily prices,
-            12 for the monthly multi-asset universe; the risk-free rate applied per period), named in the
-            output under "conventions".
-
-            --grid FILE runs many variants in parallel: {"strategies": ["equal-weight", "level:3"],
-            "rebalance": ["monthly", "threshold:0.05"], "costBps": [0, 10]} (every combination).
-
-            EXAMPLES
-              ballast backtest --strategy equal-weight --rebalance monthly
-              ballast backtest --strategy level:3 --sizing lots --cost-bps 10
-              ballast backtest --strategy level:3 --prices market-data/sp500_20.csv market-data/factors_etf5.csv --start 2016-01-01
-              ballast backtest --strategy Examples/strategies/min-vol-lw.json --start 1991-01-01 --report report.html
-              ballast backtest --strategy equal-weight --rebalance threshold:0.05 --cost-bps 10 --sizing lots --csv out/
-              ballast backtest --grid Examples/strategies/grid.json --start 2000-01-01
-
-            EXIT CODES
-              0 the back-test ran; decisions that failed after the first are counted on standard error
-                and listed with their reasons and fallbacks in the result
-              1 bad input or data, a weights file that breaks the rule (weights from 0 to 1 that sum to 1,
-                known symbols, CASH named explicitly), or a first decision that failed (nothing was invested)
-              2 usage error; 3 internal error
-            """
+        discussion: help("backtest")
     )
 
     @Option(
         name: .long, parsing: .upToNextOption,
         help: ArgumentHelp("Price files (joined on dates; default sp500_20.csv, plus factors_etf5.csv for level:N).", valueName: "file"))
     var prices: [String] = []
-
-    @Option(help: ArgumentHelp("First date (YYYY-MM-DD).", valueName: "date"))
-    var start: MarketDate?
-
-    @Option(help: ArgumentHelp("Last date (YYYY-MM-DD).", valueName: "date"))
-    var end: MarketDate?
-
+    @Option(help: ArgumentHelp("First date (YYYY-MM-DD).", valueName: "date")) var start: MarketDate?
+    @Option(help: ArgumentHelp("Last date (YYYY-MM-DD).", valueName: "date")) var end: MarketDate?
     @Option(help: ArgumentHelp("equal-weight, buy-and-hold, fixed:FILE, level:N or FILE.json.", valueName: "strategy"))
     var strategy: String?
-
     @Option(help: ArgumentHelp("monthly, quarterly, annually, never, threshold:X or monthly+threshold:X.", valueName: "rule"))
     var rebalance: String = "monthly"
-
-    @Option(help: ArgumentHelp("close (default, as bt) or next-close.", valueName: "when"))
-    var execution: Execution = .close
-
+    @Option(help: ArgumentHelp("close (default, as bt) or next-close.", valueName: "when")) var execution: Execution = .close
     @Option(
         help: ArgumentHelp("fractional (exact quantities) or lots (the rebalancing planner: catalogue lots, cents).", valueName: "mode"))
     var sizing: BacktestSizing = .fractional
-
-    @Option(help: ArgumentHelp("Cost in basis points of the traded value.", valueName: "bps"))
-    var costBps: Double = 0
-
-    @Option(help: ArgumentHelp("Fixed cost per trade.", valueName: "amount"))
-    var fixedCost: Double = 0
-
-    @Option(help: ArgumentHelp("Minimum cost per trade.", valueName: "amount"))
-    var minCost: Double = 0
-
-    @Option(help: ArgumentHelp("Minimum trade value.", valueName: "amount"))
-    var minTrade: Double = 0
-
-    @Option(help: ArgumentHelp("Starting capital.", valueName: "amount"))
-    var capital: Double = 1_000_000
-
+    @Option(help: ArgumentHelp("Cost in basis points of the traded value.", valueName: "bps")) var costBps: Double = 0
+    @Option(help: ArgumentHelp("Fixed cost per trade.", valueName: "amount")) var fixedCost: Double = 0
+    @Option(help: ArgumentHelp("Minimum cost per trade.", valueName: "amount")) var minCost: Double = 0
+    @Option(help: ArgumentHelp("Minimum trade value.", valueName: "amount")) var minTrade: Double = 0
+    @Option(help: ArgumentHelp("Starting capital.", valueName: "amount")) var capital: Double = 1_000_000
     @Option(help: ArgumentHelp("Annual rate earned by idle cash.", valueName: "rate"))
     var cashRate: Double = MarketConventions.defaultRiskFreeRate
-
     @Option(
         parsing: .unconditional, help: ArgumentHelp("Periodic flow AMOUNT/PERIOD, e.g. 1000/monthly or -5000/annual.", valueName: "flow"))
     var contribution: String?
-
     @Option(parsing: .unconditional, help: ArgumentHelp("Annual risk-free rate for the Sharpe ratio and alpha.", valueName: "rate"))
     var riskFreeRate: Double = MarketConventions.defaultRiskFreeRate
-
     @Option(
         help: ArgumentHelp(
             "Benchmark: a price FILE (first column), a SYMBOL of the prices, strategy:SPEC, or none.", valueName: "benchmark"))
     var benchmark: String = "market-data/sp500_index.csv"
-
-    @Option(help: ArgumentHelp("Write a self-contained HTML report here.", valueName: "file"))
-    var report: String?
-
-    @Flag(help: "Draw the report's value chart on a log scale.")
-    var logScale = false
-
-    @Option(help: ArgumentHelp("Write nav.csv, weights.csv and trades.csv into this folder.", valueName: "dir"))
-    var csv: String?
-
-    @Option(help: ArgumentHelp("Run the variants of a grid file in parallel.", valueName: "file"))
-    var grid: String?
-
+    @Option(help: ArgumentHelp("Write a self-contained HTML report here.", valueName: "file")) var report: String?
+    @Flag(help: "Draw the report's value chart on a log scale.") var logScale = false
+    @Option(help: ArgumentHelp("Write nav.csv, weights.csv and trades.csv into this folder.", valueName: "dir")) var csv: String?
+    @Option(help: ArgumentHelp("Run the variants of a grid file in parallel.", valueName: "file")) var grid: String?
     @Option(help: ArgumentHelp("Parallel variants for --grid.", valueName: "n"))
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
-
     @OptionGroup(title: "Model source") var source: ModelSourceOptions
     @OptionGroup(title: "Price checks") var check: PriceCheckOptions
     @OptionGroup(title: "Profiling files") var files: ProfilingFiles

@@ -16,30 +16,13 @@ struct DataInspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Summarise a price file: symbols, dates, missing values, return and volatility per symbol.",
-        discussion: """
-            The file is read with the same strict reader as every other command, so a file that passes
-            here loads everywhere. Annualised return is the arithmetic mean of simple returns times
-            --periods-per-year; volatility is their standard deviation (ddof 1) times its square root;
-            both use each symbol's own returns (a return that spans a missing price is not counted).
-
-            EXAMPLES
-              ballast data inspect market-data/sp500_20.csv
-              ballast data inspect market-data/factors_etf5.csv --format json
-            """
+        discussion: help("data inspect")
     )
 
-    @Argument(help: ArgumentHelp("The wide price CSV file.", valueName: "file"))
-    var file: String
-
-    @Option(help: ArgumentHelp("First date, inclusive (YYYY-MM-DD).", valueName: "date"))
-    var start: MarketDate?
-
-    @Option(help: ArgumentHelp("Last date, inclusive (YYYY-MM-DD).", valueName: "date"))
-    var end: MarketDate?
-
-    @Option(help: ArgumentHelp("Periods per year for annualising.", valueName: "n"))
-    var periodsPerYear: Double = 252
-
+    @Argument(help: ArgumentHelp("The wide price CSV file.", valueName: "file")) var file: String
+    @Option(help: ArgumentHelp("First date, inclusive (YYYY-MM-DD).", valueName: "date")) var start: MarketDate?
+    @Option(help: ArgumentHelp("Last date, inclusive (YYYY-MM-DD).", valueName: "date")) var end: MarketDate?
+    @Option(help: ArgumentHelp("Periods per year for annualising.", valueName: "n")) var periodsPerYear: Double = 252
     @OptionGroup(title: "Price checks") var check: PriceCheckOptions
     @OptionGroup var data: DataOptions
     @OptionGroup(title: "Output") var output: OutputOptions

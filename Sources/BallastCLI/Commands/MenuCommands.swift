@@ -7,28 +7,11 @@ struct ModelsMenuCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "menu",
         abstract: "The model menu (C1-C5) in force on a date: the portfolios recommend and rebalance trade to.",
-        discussion: """
-            The investment process reviews the menu every 12 months from the first month with enough
-            history for the assumptions: at each review the assumptions are built from data up to that
-            month only and the menu against the previous review's, within the policy's turnover limit.
-            The menu in force on --as-of (default: the universe's last common date) is the last review's;
-            it is what `recommend`, `rebalance`, `generate-accounts` and `backtest --strategy level:N`
-            use. --format json prints a list with, per level, level, label, weights (by product),
-            assetClassWeights (by class), expectedReturn, volatility, volatilityCap, assumptionsVersion,
-            policyVersion and reviewDate.
-
-            EXAMPLES
-              ballast models
-              ballast models --as-of 2005-06-30 --format json
-              ballast models --no-resampling
-            """
+        discussion: help("models menu")
     )
 
     @OptionGroup var process: ProcessOptions
-
-    @Option(help: ArgumentHelp("Date of the menu (default: the universe's last common date).", valueName: "date"))
-    var asOf: MarketDate?
-
+    @Option(help: ArgumentHelp("Date of the menu (default: the universe's last common date).", valueName: "date")) var asOf: MarketDate?
     @OptionGroup var data: DataOptions
     @OptionGroup(title: "Output") var output: OutputOptions
 
@@ -59,31 +42,15 @@ struct ModelsBuildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
         abstract: "Build the model menu (C1-C5) of the multi-asset universe from assumptions and an investment policy.",
-        discussion: """
-            Each level's model is the highest expected return at or below the level's volatility cap,
-            within the policy's class bounds, product maximum, cash floor, rating limit and minimum
-            position; with the policy's resampling (Michaud), the average over simulated histories,
-            then the nearest portfolio that meets every limit exactly. With --previous, each model's
-            turnover against the previous menu is limited by the policy and reported.
-
-            EXAMPLES
-              ballast models build
-              ballast models build --as-of 2008-12-31 --format json > /tmp/menu-2008.json
-              ballast models build --previous /tmp/menu-2008.json
-            """
+        discussion: help("models build")
     )
 
     @OptionGroup var process: ProcessOptions
-
     @Option(help: ArgumentHelp("Build from data up to this date (default: the universe's last common date).", valueName: "date"))
     var asOf: MarketDate?
-
-    @Option(help: ArgumentHelp("An approved assumptions file to use instead of building them.", valueName: "file"))
-    var assumptions: String?
-
+    @Option(help: ArgumentHelp("An approved assumptions file to use instead of building them.", valueName: "file")) var assumptions: String?
     @Option(help: ArgumentHelp("The previous menu (JSON from this command), for the turnover limit.", valueName: "file"))
     var previous: String?
-
     @OptionGroup var data: DataOptions
     @OptionGroup(title: "Output") var output: OutputOptions
 
@@ -120,30 +87,13 @@ struct ModelsValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Walk the model rule forward over history: realised risk against the cap, drawdown, turnover, costs.",
-        discussion: """
-            At each review date (every --review-months months from the first date with enough history)
-            the assumptions and the menu are re-built from data up to that date only, against the
-            previous menu; each level's model is then held, rebalanced to its weights at every month
-            end with --cost-bps on each trade and the products' expense ratios, until the next review.
-
-            EXAMPLES
-              ballast models validate --no-resampling
-              ballast models validate --format json > /tmp/validation.json
-              ballast models validate --html /tmp/validation.html
-            """
+        discussion: help("models validate")
     )
 
     @OptionGroup var process: ProcessOptions
-
-    @Option(help: ArgumentHelp("Months between reviews.", valueName: "n"))
-    var reviewMonths = 12
-
-    @Option(help: ArgumentHelp("Trading cost on every trade, in basis points.", valueName: "bps"))
-    var costBps = 10.0
-
-    @Option(help: ArgumentHelp("Also write an HTML page with the charts here.", valueName: "file"))
-    var html: String?
-
+    @Option(help: ArgumentHelp("Months between reviews.", valueName: "n")) var reviewMonths = 12
+    @Option(help: ArgumentHelp("Trading cost on every trade, in basis points.", valueName: "bps")) var costBps = 10.0
+    @Option(help: ArgumentHelp("Also write an HTML page with the charts here.", valueName: "file")) var html: String?
     @OptionGroup var data: DataOptions
     @OptionGroup(title: "Output") var output: OutputOptions
 
@@ -180,36 +130,16 @@ struct BondReturnsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bond-returns",
         abstract: "Constant-maturity government bond total returns from a file of par yields.",
-        discussion: """
-            For each period: a par bond of the maturity bought at the previous yield (its coupon, paid
-            half-yearly), revalued at the new yield with its maturity shortened by the elapsed days
-            (days / 365.25), plus the coupon accrued. An unchanged yield earns (1 + y/2)^(2 dt) - 1.
-            Columns of the yields file name their maturities (2year, 6month, 10y, UST30Y). A return
-            needs a yield at both ends of its period: missing yields stay missing (empty in CSV, null
-            in JSON), never interpolated.
-
-            EXAMPLES
-              ballast data bond-returns --yields market-data/multi-asset/ust_par_yields_daily_1990_2017.csv --maturities 2,5,10,30
-              ballast data bond-returns --yields market-data/multi-asset/ust_par_yields_daily_1990_2017.csv --maturities 10 --format json
-            """
+        discussion: help("data bond-returns")
     )
 
-    @Option(help: ArgumentHelp("The par yields file (wide CSV).", valueName: "file"))
-    var yields: String
-
+    @Option(help: ArgumentHelp("The par yields file (wide CSV).", valueName: "file")) var yields: String
     @Option(
         help: ArgumentHelp("The yields' unit: yields (fractions, 0.0783) or percent-yields (7.83).", valueName: "yields|percent-yields"))
     var values: SeriesKind = .yields
-
-    @Option(help: ArgumentHelp("Comma-separated maturities in years.", valueName: "years"))
-    var maturities: String
-
-    @Option(help: ArgumentHelp("daily, weekly or monthly.", valueName: "frequency"))
-    var frequency: Frequency = .monthly
-
-    @Option(help: ArgumentHelp("csv or json.", valueName: "csv|json"))
-    var format: OutputFormat = .csv
-
+    @Option(help: ArgumentHelp("Comma-separated maturities in years.", valueName: "years")) var maturities: String
+    @Option(help: ArgumentHelp("daily, weekly or monthly.", valueName: "frequency")) var frequency: Frequency = .monthly
+    @Option(help: ArgumentHelp("csv or json.", valueName: "csv|json")) var format: OutputFormat = .csv
     @OptionGroup var data: DataOptions
 
     func validate() throws {

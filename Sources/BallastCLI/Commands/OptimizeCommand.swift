@@ -31,58 +31,28 @@ struct OptimizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "optimize",
         abstract: "Find the optimal portfolio for an objective under constraints.",
-        discussion: """
-            Builds the risk model (same options as `ballast risk-model`), then solves the mean-variance
-            problem with Ballast's interior-point solver, polished on the active set to machine
-            precision. Weights sum to one; bounds default to long-only (0,1).
-
-            BOUNDS FILE (--bounds): CSV with header `symbol,lower,upper`; an empty field keeps the default.
-            GROUPS FILE (--groups): JSON array of {"name": "tech", "members": ["AAPL", "MSFT"],
-            "minimum": 0.1, "maximum": 0.3}; either limit may be omitted.
-
-            EXAMPLES
-              ballast optimize --start 2018-01-01 --objective max-sharpe
-              ballast optimize --objective efficient-risk --target-volatility 0.15 --cash
-              ballast optimize --objective min-volatility --weight-bounds 0.02,0.15 --format json
-              ballast optimize --objective max-utility --risk-aversion 4 --groups groups.json --l2 0.05
-              ballast optimize --objective max-sharpe --allocate 100000
-            """
+        discussion: help("optimize")
     )
 
     @OptionGroup var model: RiskModelOptions
-
     @Option(
         help: ArgumentHelp("Objective: min-volatility, max-sharpe, max-utility, efficient-return, efficient-risk.", valueName: "objective"))
     var objective: ObjectiveOption = .maxSharpe
-
-    @Option(help: ArgumentHelp("Risk aversion λ for max-utility (maximises μᵀw - λ/2 wᵀΣw).", valueName: "λ"))
-    var riskAversion: Double = 1
-
+    @Option(help: ArgumentHelp("Risk aversion λ for max-utility (maximises μᵀw - λ/2 wᵀΣw).", valueName: "λ")) var riskAversion: Double = 1
     @Option(parsing: .unconditional, help: ArgumentHelp("Annual target return for efficient-return (fraction).", valueName: "x"))
     var targetReturn: Double?
-
-    @Option(help: ArgumentHelp("Annual target volatility for efficient-risk (fraction).", valueName: "x"))
-    var targetVolatility: Double?
-
+    @Option(help: ArgumentHelp("Annual target volatility for efficient-risk (fraction).", valueName: "x")) var targetVolatility: Double?
     @OptionGroup(title: "Constraints") var limits: ConstraintOptions
-
-    @Option(help: ArgumentHelp("L2 regularisation γ (adds γ Σ w² to the objective).", valueName: "γ"))
-    var l2: Double = 0
-
-    @Flag(help: "Add a CASH asset with zero variance earning the risk-free rate.")
-    var cash = false
-
+    @Option(help: ArgumentHelp("L2 regularisation γ (adds γ Σ w² to the objective).", valueName: "γ")) var l2: Double = 0
+    @Flag(help: "Add a CASH asset with zero variance earning the risk-free rate.") var cash = false
     @Option(
         help: ArgumentHelp(
             "Turn the weights into whole-lot quantities for this amount of money, at the window's last prices.", valueName: "amount"))
     var allocate: Double?
-
     @Option(help: ArgumentHelp("With --allocate: fractional quantities with this many decimals instead of whole lots.", valueName: "n"))
     var fractional: Int?
-
     @Option(help: ArgumentHelp("Product catalogue for lot sizes (--allocate).", valueName: "file"))
     var catalog: String = "market-data/catalog.json"
-
     @OptionGroup(title: "Output") var output: OutputOptions
 
     func validate() throws {
@@ -105,27 +75,14 @@ struct OptimizeCommand: ParsableCommand {
         }
     }
 
-    func constraints() throws -> PortfolioConstraints {
-        var c = try limits.constraints()
-        c.l2Regularization = l2
-        if cash {
-            c.cashSymbol = RebalancePlanner.defaultCashSymbol
-            c.cashRate = model.riskFreeRate
-        }
-        return c
-    }
-
     func run() throws {
-        let (result, allocation) = try reportingErrors { () throws -> (OptimizationResult, DiscreteAllocation?) in
-            let distribution = try model.estimate()
-            let result = try MeanVarianceProblem(
-                distribution: distribution, objective: portfolioObjective, constraints: try constraints(),
-                riskFreeRate: model.riskFreeRate
-            ).solve()
-            guard let amount = allocate else { return (result, nil) }
-            return (result, try self.allocation(of: result, amount: amount))
-        }
-        if !output.quiet { for w in result.warnings { printError("warning: \(w)") } }
+        var request = OptimizeRequest()
+        (request.riskModel, request.objective, request.riskFreeRate) = (model.request, portfolioObjective, model.riskFreeRate)
+        (request.constraints, request.allocate, request.fractionalDecimals) = (
+            limits.specification(l2: l2, cash: cash), allocate, fractional
+        )
+        request.catalog = catalog
+        let (result, allocation) = try reportingErrors { try request.run { warn([$0], quiet: output.quiet) } }
         switch output.format {
         case .json: print(try ResultJSON.string(OptimizationReport(result, allocation: allocation)))
         default:
@@ -133,19 +90,6 @@ struct OptimizeCommand: ParsableCommand {
             if let allocation { print("\n" + OptimizationScreen.allocation(allocation), terminator: "") }
         }
     }
-
-    /// Whole-lot quantities at the last prices of the window, lot sizes from the catalogue.
-    func allocation(of result: OptimizationResult, amount: Double) throws -> DiscreteAllocation {
-        let prices = try model.priceOptions.load().window(start: model.priceOptions.start, end: model.priceOptions.end)
-        let last = prices.lastPrices(onOrBefore: prices.dates.last!)
-        var lots: [String: Double] = [:]
-        for p in try ProductCatalog.read(path: try bundled(catalog)).products { lots[p.symbol] = p.lotSize }
-        let weights = Dictionary(uniqueKeysWithValues: zip(result.assets, result.weights).map { ($0, $1) })
-        return try DiscreteAllocation.allocate(
-            weights: weights, prices: last, amount: amount, lotSizes: lots,
-            granularity: fractional.map { .fractional(decimals: $0) } ?? .lots, cashSymbol: cash ? RebalancePlanner.defaultCashSymbol : nil)
-    }
-
 }
 
 // MARK: - Constraint options and files
@@ -154,25 +98,13 @@ struct OptimizeCommand: ParsableCommand {
 struct ConstraintOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("Bounds for every weight, `LO,HI`.", valueName: "lo,hi"))
     var weightBounds: WeightBounds = WeightBounds(argument: "0,1")!
+    @Option(help: ArgumentHelp("Per-symbol bounds, CSV `symbol,lower,upper`.", valueName: "file")) var bounds: String?
+    @Option(help: ArgumentHelp("Group limits, JSON array of {name, members, minimum, maximum}.", valueName: "file")) var groups: String?
 
-    @Option(help: ArgumentHelp("Per-symbol bounds, CSV `symbol,lower,upper`.", valueName: "file"))
-    var bounds: String?
-
-    @Option(help: ArgumentHelp("Group limits, JSON array of {name, members, minimum, maximum}.", valueName: "file"))
-    var groups: String?
-
-    /// The constraints these options describe (files read and checked).
-    func constraints() throws -> PortfolioConstraints {
-        var c = PortfolioConstraints()
-        c.defaultLower = weightBounds.lower
-        c.defaultUpper = weightBounds.upper
-        if let bounds {
-            for r in try ConstraintFiles.bounds(try bundled(bounds)) {
-                if let lo = r.lower { c.lowerBounds[r.symbol] = lo }
-                if let hi = r.upper { c.upperBounds[r.symbol] = hi }
-            }
-        }
-        if let groups { c.groups = try ConstraintFiles.groups(try bundled(groups)) }
+    /// The constraints these options describe, with the regulariser and the cash asset.
+    func specification(l2: Double = 0, cash: Bool = false) -> ConstraintSpecification {
+        var c = ConstraintSpecification()
+        (c.lower, c.upper, c.boundsFile, c.groupsFile, c.l2, c.cash) = (weightBounds.lower, weightBounds.upper, bounds, groups, l2, cash)
         return c
     }
 }

@@ -12,51 +12,26 @@ struct ProfileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "profile",
         abstract: "Derive a customer's risk level from the questionnaire answers and the account's behaviour.",
-        discussion: """
-            Willingness and capacity are scored 0-100 and mapped to levels C1-C5; the level is the more
-            conservative of the two, capped by the horizon gate; behaviour (panic selling) may lower it by
-            one, never raise it. Every step is listed in the explanation. Personal data is never printed
-            unmasked; the customer is identified by a pseudonym (HMAC-SHA256 of the id).
-
-            Products the customer asks for ("requestedProducts") are checked for suitability; products
-            above the level need --acknowledge-risk-warning, and a C1 customer can never take them.
-
-            On the multi-asset universe (the default) the products, their ratings and the levels' limits
-            are the investment process's, as in `recommend`; with --universe stocks (or --prices), the
-            stock catalogue and the levels file's.
-
-            EXAMPLES
-              ballast profile profiles/customers/balanced-saver.json
-              ballast profile profiles/customers/panic-seller.json --format json
-              ballast profile profiles/customers/c1-asks-for-r4.json --acknowledge-risk-warning
-              ballast profile profiles/stock-customers/panic-seller.json --universe stocks --as-of 2022-12-28
-            """
+        discussion: help("profile")
     )
 
-    @Argument(help: ArgumentHelp("The customer file.", valueName: "customer.json"))
-    var customer: String
-
+    @Argument(help: ArgumentHelp("The customer file.", valueName: "customer.json")) var customer: String
     @Option(
         help: ArgumentHelp(
             "The date of the assessment: the last market data on or before it are used (default: the data's last date, as in recommend).",
             valueName: "date"))
     var asOf: MarketDate?
-
     @Flag(help: "The customer has read and accepted the risk warning for requested products above the level.")
     var acknowledgeRiskWarning = false
-
     @Option(help: ArgumentHelp("Market index prices for the behaviour signals.", valueName: "file"))
     var market: String = "market-data/sp500_index.csv"
-
     @Option(
         parsing: .upToNextOption,
         help: ArgumentHelp(
             "Product prices for the behaviour signals (turnover, concentration; implies --universe stocks).", valueName: "file"))
     var prices: [String] = []
-
     @OptionGroup(title: "Model source") var source: ModelSourceOptions
     @OptionGroup(title: "Price checks") var check: PriceCheckOptions
-
     @OptionGroup(title: "Profiling files") var files: ProfilingFiles
     @OptionGroup(title: "Audit trail") var audit: AuditOptions
     @OptionGroup(title: "Output") var output: OutputOptions

@@ -8,12 +8,9 @@ extension BatchRebalanceError: UserFacingError {}
 /// Where audit records go: `--audit-db`, else `BALLAST_AUDIT_DB`, else `./ballast-audit.sqlite`;
 /// `--no-audit` writes none.
 struct AuditOptions: ParsableArguments {
-    @Option(
-        help: ArgumentHelp("Audit database (default: $BALLAST_AUDIT_DB, else ./ballast-audit.sqlite).", valueName: "path"))
+    @Option(help: ArgumentHelp("Audit database (default: $BALLAST_AUDIT_DB, else ./ballast-audit.sqlite).", valueName: "path"))
     var auditDb: String?
-
-    @Flag(help: "Do not write an audit record.")
-    var noAudit = false
+    @Flag(help: "Do not write an audit record.") var noAudit = false
 
     var path: String {
         auditDb ?? ProcessInfo.processInfo.environment["BALLAST_AUDIT_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "ballast-audit.sqlite"
@@ -45,28 +42,14 @@ struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "List, show, export and verify the tamper-evident audit trail.",
-        discussion: """
-            Every profile, recommend, rebalance (one record per account), backtest, monitor, assumptions build
-            and assumptions approve run appends a record:
-            time, engine version, command, pseudonymous customer and account references, SHA-256 digests of
-            every input, the parameters, the outputs, the suitability decision and the warnings. Each record
-            holds the hash of the previous one, so `audit verify` finds an edited, deleted, inserted or
-            reordered record and names the first broken one (exit 1).
-
-            EXAMPLES
-              ballast audit list --since 2026-11-01
-              ballast audit show 42
-              ballast audit export --format jsonl > trail.jsonl
-              ballast audit verify
-            """,
+        discussion: help("audit"),
         subcommands: [List.self, Show.self, Export.self, Verify.self, Keygen.self, Anchor.self]
     )
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List records (id, time, command, customer, account).",
-            discussion:
-                "EXAMPLES\n  ballast audit list --customer cust-9943eaad3d116d4bb161cd59\n  ballast audit list --since 2026-11-30 --limit 20"
+            discussion: help("audit list")
         )
         @Option(help: ArgumentHelp("Only this pseudonymous customer reference.", valueName: "ref")) var customer: String?
         @Option(help: ArgumentHelp("Only records from this date on.", valueName: "date")) var since: MarketDate?
@@ -88,7 +71,7 @@ struct AuditCommand: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show one record in full (JSON).", discussion: "EXAMPLES\n  ballast audit show 42")
+            abstract: "Show one record in full (JSON).", discussion: help("audit show"))
         @Argument(help: ArgumentHelp("The record's id.", valueName: "id")) var id: Int64
         @OptionGroup var audit: AuditOptions
 
@@ -105,7 +88,7 @@ struct AuditCommand: ParsableCommand {
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write every record as JSON Lines, in order.",
-            discussion: "EXAMPLES\n  ballast audit export --format jsonl > trail.jsonl")
+            discussion: help("audit export"))
         @Option(help: ArgumentHelp("jsonl (one record per line).", valueName: "format")) var format: String = "jsonl"
         @OptionGroup var audit: AuditOptions
 
@@ -113,23 +96,7 @@ struct AuditCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors {
-                let e = JSONEncoder()
-                e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                var buffer = Data()
-                try AuditTrail(readOnlyAt: audit.path).forEachRecordWithAccounts { r, accounts in
-                    buffer.append(try e.encode(r))
-                    buffer.append(10)
-                    // A batch block's account rows follow it, one line each.
-                    for a in accounts {
-                        buffer.append(try e.encode(AuditExportedAccount(block: r.id, a)))
-                        buffer.append(10)
-                    }
-                    if buffer.count > 1 << 20 {
-                        FileHandle.standardOutput.write(buffer)
-                        buffer.removeAll(keepingCapacity: true)
-                    }
-                }
-                FileHandle.standardOutput.write(buffer)
+                try AuditTrail(readOnlyAt: audit.path).exportJSONLines { FileHandle.standardOutput.write($0) }
             }
         }
     }
@@ -137,16 +104,7 @@ struct AuditCommand: ParsableCommand {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check every hash, link and Merkle root (and signatures and anchors); exit 1 naming the first broken record.",
-            discussion: """
-                With --public-key the head stored at the last append must be signed by that key and state the chain
-                as it is; with --anchor every signed head in the anchor file must still be in the chain (same record,
-                same hash): a rewrite, a truncation or an older copy of the file fails.
-
-                EXAMPLES
-                  ballast audit verify
-                  ballast audit verify --public-key audit.key.pub --anchor anchors.jsonl
-                  ballast audit verify --audit-db /var/lib/ballast/audit.sqlite --format json
-                """)
+            discussion: help("audit verify"))
         @Option(help: ArgumentHelp("Check the signed head with this public key (from `audit keygen`).", valueName: "file"))
         var publicKey: String?
         @Option(help: ArgumentHelp("Check the signed heads in this anchor file (from `audit anchor`).", valueName: "file"))
@@ -172,16 +130,8 @@ struct AuditCommand: ParsableCommand {
     struct Keygen: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create an Ed25519 key pair that signs the trail's head.",
-            discussion: """
-                Writes the private key to FILE (mode 0600, created so that it is never readable by others, even for a
-                moment; an existing file is never replaced) and the public key to FILE.pub (shareable). Give the private
-                key to the writers with --signing-key or BALLAST_AUDIT_SIGNING_KEY, the public key to auditors.
-
-                EXAMPLES
-                  ballast audit keygen --out /etc/ballast/audit.key
-                """)
-        @Option(help: ArgumentHelp("Where the private key goes (the public key goes to FILE.pub).", valueName: "file"))
-        var out: String
+            discussion: help("audit keygen"))
+        @Option(help: ArgumentHelp("Where the private key goes (the public key goes to FILE.pub).", valueName: "file")) var out: String
 
         func run() throws {
             try reportingErrors {
@@ -195,17 +145,8 @@ struct AuditCommand: ParsableCommand {
     struct Anchor: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Sign the current head and append it to an anchor file (or print it for an external witness).",
-            discussion: """
-                Keep the anchor file where the database's writers cannot rewrite it (another machine, a write-once
-                store, a witness); `audit verify --anchor FILE` then proves that nothing up to each anchored head was
-                rewritten, truncated or replaced by an older copy.
-
-                EXAMPLES
-                  ballast audit anchor --signing-key audit.key --anchor /mnt/worm/anchors.jsonl
-                  ballast audit anchor --signing-key audit.key | mail -s "audit head" witness@example.com
-                """)
-        @Option(help: ArgumentHelp("Append the signed head to this file (default: print it).", valueName: "file"))
-        var anchor: String?
+            discussion: help("audit anchor"))
+        @Option(help: ArgumentHelp("Append the signed head to this file (default: print it).", valueName: "file")) var anchor: String?
         @OptionGroup var audit: AuditOptions
 
         func run() throws {

@@ -28,20 +28,13 @@ extension ProductUniverse: ExpressibleByArgument {}
 
 /// Files the profiling commands read, with their defaults.
 struct ProfilingFiles: ParsableArguments, InputOptions {
-    @Option(help: ArgumentHelp("Questionnaire definition.", valueName: "file"))
-    var questionnaire: String = WorkflowInputs().questionnaire
-
-    @Option(help: ArgumentHelp("Risk-level parameters.", valueName: "file"))
-    var levels: String = WorkflowInputs().levels
-
-    @Option(help: ArgumentHelp("Product catalogue (ratings, lot sizes).", valueName: "file"))
-    var catalog: String = WorkflowInputs().catalog
-
+    @Option(help: ArgumentHelp("Questionnaire definition.", valueName: "file")) var questionnaire: String = WorkflowInputs().questionnaire
+    @Option(help: ArgumentHelp("Risk-level parameters.", valueName: "file")) var levels: String = WorkflowInputs().levels
+    @Option(help: ArgumentHelp("Product catalogue (ratings, lot sizes).", valueName: "file")) var catalog: String = WorkflowInputs().catalog
     @Option(
         help: ArgumentHelp(
             "Pseudonymisation key file (created with mode 0600 on first use) unless BALLAST_PSEUDONYM_KEY is set.", valueName: "file"))
     var keyFile: String = WorkflowInputs().keyFile
-
     @OptionGroup var data: DataOptions
 
     func apply(to inputs: inout WorkflowInputs) {
@@ -56,14 +49,11 @@ struct ProfilingFiles: ParsableArguments, InputOptions {
 struct ProcessOptions: ParsableArguments, InputOptions {
     @Option(help: ArgumentHelp("Assumptions specification (default: the bundled multi-asset rule).", valueName: "file"))
     var spec = WorkflowInputs().assumptionsSpecification
-
     @Option(
         name: .customLong("investment-policy"),
         help: ArgumentHelp("Investment policy (default: the bundled multi-asset policy).", valueName: "file"))
     var policy = WorkflowInputs().investmentPolicy
-
-    @Flag(help: "Plain mean-variance instead of the policy's resampling.")
-    var noResampling = false
+    @Flag(help: "Plain mean-variance instead of the policy's resampling.") var noResampling = false
 
     func apply(to inputs: inout WorkflowInputs) {
         (inputs.assumptionsSpecification, inputs.investmentPolicy, inputs.resampling) = (spec, policy, !noResampling)
@@ -80,7 +70,6 @@ struct ModelSourceOptions: ParsableArguments, InputOptions {
             "multi-asset: the model menu of the investment process (default); stocks: 20 US stocks and 5 factor ETFs with level models estimated on the spot (the default when --prices is given).",
             valueName: "universe"))
     var universe: ProductUniverse?
-
     @OptionGroup var process: ProcessOptions
 
     func apply(to inputs: inout WorkflowInputs) {
@@ -99,27 +88,20 @@ struct ModelSourceOptions: ParsableArguments, InputOptions {
 /// Where target weights and the prices at a date come from: `rebalance`, `monitor` and
 /// `generate-accounts`.
 struct TargetOptions: ParsableArguments, InputOptions {
-    @Option(help: ArgumentHelp("Model portfolios: JSON object of model id to {symbol: weight}.", valueName: "file"))
-    var models: String?
-
-    @Option(help: ArgumentHelp("Prices as a JSON map {symbol: price} instead of price files.", valueName: "file"))
-    var priceMap: String?
-
+    @Option(help: ArgumentHelp("Model portfolios: JSON object of model id to {symbol: weight}.", valueName: "file")) var models: String?
+    @Option(help: ArgumentHelp("Prices as a JSON map {symbol: price} instead of price files.", valueName: "file")) var priceMap: String?
     @Option(
         parsing: .upToNextOption,
         help: ArgumentHelp(
             "Price files; the last row on or before --as-of is used (implies --universe stocks; default: the universe's prices).",
             valueName: "file"))
     var prices: [String] = []
-
     @OptionGroup(title: "Model source") var source: ModelSourceOptions
-
     @Option(
         help: ArgumentHelp(
             "Date of the prices, of calendar triggers and of generated last-rebalance dates (default: the last date in the prices).",
             valueName: "date"))
     var asOf: MarketDate?
-
     @OptionGroup(title: "Price checks") var check: PriceCheckOptions
 
     func validate() throws { try source.check(prices: prices) }
@@ -148,44 +130,21 @@ struct TargetOptions: ParsableArguments, InputOptions {
 struct PolicyOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Policy file (JSON with the fields of the flags below, in camelCase).", valueName: "file"))
     var policy: String?
-
     @Option(
         help: ArgumentHelp(
             "Trigger: absolute-band, relative-band, 5-25, portfolio-drift, calendar, calendar-and-threshold.", valueName: "trigger"))
     var trigger: RebalanceTrigger?
-
-    @Option(help: ArgumentHelp("Absolute band (fraction, default 0.05).", valueName: "x"))
-    var band: Double?
-
-    @Option(help: ArgumentHelp("Relative band (fraction of the target, default 0.25).", valueName: "x"))
-    var relativeBand: Double?
-
-    @Option(help: ArgumentHelp("Portfolio drift threshold ½Σ|w - w*| (default 0.05).", valueName: "x"))
-    var driftThreshold: Double?
-
-    @Option(help: ArgumentHelp("Calendar period: monthly, quarterly, annual.", valueName: "period"))
-    var period: RebalancePeriod?
-
-    @Option(help: ArgumentHelp("Destination: target or band-edge.", valueName: "destination"))
-    var destination: RebalanceDestination?
-
-    @Option(help: ArgumentHelp("Minimum trade value.", valueName: "amount"))
-    var minTrade: Double?
-
-    @Option(help: ArgumentHelp("Proportional cost in basis points.", valueName: "bps"))
-    var costBps: Double?
-
-    @Option(help: ArgumentHelp("Fixed cost per trade.", valueName: "amount"))
-    var fixedCost: Double?
-
-    @Option(help: ArgumentHelp("Cash buffer as a fraction of the account.", valueName: "x"))
-    var cashBuffer: Double?
-
-    @Option(help: ArgumentHelp("Fractional quantities with this many decimals instead of whole lots.", valueName: "n"))
-    var fractional: Int?
-
-    @Option(help: ArgumentHelp("Maximum turnover (fraction).", valueName: "x"))
-    var maxTurnover: Double?
+    @Option(help: ArgumentHelp("Absolute band (fraction, default 0.05).", valueName: "x")) var band: Double?
+    @Option(help: ArgumentHelp("Relative band (fraction of the target, default 0.25).", valueName: "x")) var relativeBand: Double?
+    @Option(help: ArgumentHelp("Portfolio drift threshold ½Σ|w - w*| (default 0.05).", valueName: "x")) var driftThreshold: Double?
+    @Option(help: ArgumentHelp("Calendar period: monthly, quarterly, annual.", valueName: "period")) var period: RebalancePeriod?
+    @Option(help: ArgumentHelp("Destination: target or band-edge.", valueName: "destination")) var destination: RebalanceDestination?
+    @Option(help: ArgumentHelp("Minimum trade value.", valueName: "amount")) var minTrade: Double?
+    @Option(help: ArgumentHelp("Proportional cost in basis points.", valueName: "bps")) var costBps: Double?
+    @Option(help: ArgumentHelp("Fixed cost per trade.", valueName: "amount")) var fixedCost: Double?
+    @Option(help: ArgumentHelp("Cash buffer as a fraction of the account.", valueName: "x")) var cashBuffer: Double?
+    @Option(help: ArgumentHelp("Fractional quantities with this many decimals instead of whole lots.", valueName: "n")) var fractional: Int?
+    @Option(help: ArgumentHelp("Maximum turnover (fraction).", valueName: "x")) var maxTurnover: Double?
 
     /// The flags given, by the policy field each sets.
     var flags: [(field: String, flag: String, given: Bool)] {
@@ -227,7 +186,6 @@ struct PolicyOptions: ParsableArguments {
 struct BookOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Batch mode: worker threads (default: the number of cores).", valueName: "n"))
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
-
     @Option(
         help: ArgumentHelp(
             "Batch mode: the longest account line read, in bytes (default 1048576); a longer line becomes an error record.",

@@ -42,7 +42,6 @@ struct PriceCheckOptions: ParsableArguments, InputOptions {
             "Refuse price files with implausible moves (beyond +900%/-95% between two prices, or 50 robust standard deviations) instead of warning."
     )
     var strict = false
-
     @Option(help: ArgumentHelp("Robust standard deviations a move of 25% or more may lie from the median (default 50).", valueName: "k"))
     var outlierMultiple: Double?
 
@@ -75,17 +74,11 @@ struct PriceOptions: ParsableArguments {
         name: .long, parsing: .upToNextOption,
         help: ArgumentHelp("Wide price CSV files (date,SYM1,SYM2,...); several are joined on their dates.", valueName: "file"))
     var prices: [String] = ["market-data/sp500_20.csv"]
-
-    @Option(name: .long, help: ArgumentHelp("First date of the window, inclusive (YYYY-MM-DD).", valueName: "date"))
-    var start: MarketDate?
-
-    @Option(name: .long, help: ArgumentHelp("Last date of the window, inclusive (YYYY-MM-DD).", valueName: "date"))
-    var end: MarketDate?
-
+    @Option(name: .long, help: ArgumentHelp("First date of the window, inclusive (YYYY-MM-DD).", valueName: "date")) var start: MarketDate?
+    @Option(name: .long, help: ArgumentHelp("Last date of the window, inclusive (YYYY-MM-DD).", valueName: "date")) var end: MarketDate?
     @Option(
         name: .long, parsing: .upToNextOption, help: ArgumentHelp("Use only these symbols (default: every column).", valueName: "symbol"))
     var symbols: [String] = []
-
     @OptionGroup var check: PriceCheckOptions
     @OptionGroup var data: DataOptions
 
@@ -96,12 +89,6 @@ struct PriceOptions: ParsableArguments {
         }
     }
 
-    /// Reads the price file and selects the symbols.
-    func load() throws -> PriceTable {
-        let table = try check.load(prices).table
-        return symbols.isEmpty ? table : try table.selecting(symbols: symbols)
-    }
-
     /// The files, for messages.
     var describedFiles: String { prices.joined(separator: " + ") }
 }
@@ -110,42 +97,28 @@ struct PriceOptions: ParsableArguments {
 /// command that builds a risk model).
 struct RiskModelOptions: ParsableArguments {
     @OptionGroup(title: "Prices") var priceOptions: PriceOptions
-
     @Option(help: ArgumentHelp("Missing-data policy: drop-rows (listwise) or pairwise (pandas' pairwise-complete).", valueName: "policy"))
     var missing: MissingDataPolicy = .dropRows
-
-    @Option(help: ArgumentHelp("Return kind: simple (p1/p0 - 1) or log.", valueName: "kind"))
-    var returns: ReturnKind = .simple
-
+    @Option(help: ArgumentHelp("Return kind: simple (p1/p0 - 1) or log.", valueName: "kind")) var returns: ReturnKind = .simple
     @Option(help: ArgumentHelp("Resample prices first: daily, weekly or monthly (last price of each period).", valueName: "frequency"))
     var frequency: Frequency = .daily
-
     @Option(help: ArgumentHelp("Periods per year for annualising (default: 252 daily, 52 weekly, 12 monthly).", valueName: "n"))
     var periodsPerYear: Double?
-
     @Option(help: ArgumentHelp("Covariance estimator: sample, ewma, ledoit-wolf or oas.", valueName: "estimator"))
     var covariance: CovarianceOption = .sample
-
     @Option(help: ArgumentHelp("Ledoit-Wolf target: constant-variance, single-factor or constant-correlation.", valueName: "target"))
     var shrinkageTarget: ShrinkageTarget = .constantVariance
-
     @Option(help: ArgumentHelp("EWMA span in periods (ewma covariance and ema returns; default 180 and 500).", valueName: "n"))
     var span: Double?
-
-    @Option(help: ArgumentHelp("EWMA half-life in periods, instead of --span.", valueName: "n"))
-    var halfLife: Double?
-
+    @Option(help: ArgumentHelp("EWMA half-life in periods, instead of --span.", valueName: "n")) var halfLife: Double?
     @Option(help: ArgumentHelp("Expected returns: mean, geometric, ema or capm.", valueName: "estimator"))
     var expectedReturns: ExpectedReturnOption = .mean
-
     @Option(
         parsing: .unconditional,
         help: ArgumentHelp("Annual risk-free rate (fraction): CAPM, the Sharpe ratio, the cash asset.", valueName: "rate"))
     var riskFreeRate: Double = MarketConventions.defaultRiskFreeRate
-
     @Option(help: ArgumentHelp("Market price file for CAPM (one column).", valueName: "file"))
     var market: String = "market-data/sp500_index.csv"
-
     @Option(
         help: ArgumentHelp(
             "Repair a covariance that is not positive definite: clip (eigenvalues) or higham (nearest correlation).", valueName: "method"))
@@ -190,11 +163,12 @@ struct RiskModelOptions: ParsableArguments {
         return c
     }
 
-    /// Loads the data and estimates the distribution.
-    func estimate() throws -> ReturnDistribution {
-        let prices = try priceOptions.load()
-        let marketTable = expectedReturns == .capm ? try PriceCSV.read(path: try bundled(market)) : nil
-        return try configuration.estimate(prices: prices, market: marketTable)
+    /// The request these flags describe.
+    var request: RiskModelRequest {
+        var r = RiskModelRequest()
+        (r.prices, r.symbols, r.configuration, r.market) = (priceOptions.prices, priceOptions.symbols, configuration, market)
+        (r.priceCheck, r.resolve) = (priceOptions.check.checker, { try bundled($0) })
+        return r
     }
 }
 
@@ -202,7 +176,5 @@ struct RiskModelOptions: ParsableArguments {
 struct OutputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Output format: table (for people), json or csv (for programs).", valueName: "format"))
     var format: OutputFormat = .table
-
-    @Flag(name: .shortAndLong, help: "Print only the result, no notes on standard error.")
-    var quiet = false
+    @Flag(name: .shortAndLong, help: "Print only the result, no notes on standard error.") var quiet = false
 }
