@@ -15,6 +15,9 @@ median is reported with the range.
 
 `--fsync` measures durable runs (output flushed to disk before each checkpoint and at the
 end); `--stdout-null` measures the engine without the file system (output to /dev/null).
+`--baseline BINARY` times an earlier build in every round as well, alternating with the current
+one on the same book, and reports the median of the per-round throughput ratios and whether both
+wrote the same plans (without `--universe` when the earlier build has no such option).
 Runs pass `--no-audit` unless `--audit` is given (Benchmarks/soak.sh measures the batch with an
 audit record per account).
 """
@@ -69,6 +72,8 @@ def main():
     ap.add_argument("--audit", action="store_true", help="write an audit record per account (into the temporary folder)")
     ap.add_argument("--binary", default=".build/release/ballast")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--baseline", help="also time this binary (an earlier build) in every round, alternating with --binary, and "
+                    "report the throughput ratio and whether both wrote the same plans")
     ap.add_argument("--json", help="write the results here as JSON")
     args = ap.parse_args()
 
@@ -84,28 +89,37 @@ def main():
             run([binary, "generate-accounts", "--universe", "stocks", "--count", str(n), "--seed", "1", "--models", args.models,
                  "--as-of", args.as_of, "--out", book])
             rounds = []
+            base_rounds = []
+            runs = [("baseline", args.baseline, base_rounds)] if args.baseline else []
+            runs.append(("current", binary, rounds))
+            digests = {}
             for r in range(args.rounds):
-                out = os.path.join(tmp, "plans.jsonl")
-                if os.path.exists(out):
-                    os.remove(out)
-                subprocess.run(["sync"])
-                time.sleep(1)
-                cmd = [binary, "rebalance", "--universe", "stocks", "--accounts", book, "--models", args.models, "--as-of", args.as_of,
-                       "--jobs", str(args.jobs), "--out", "-" if args.stdout_null else out]
-                if args.fsync:
-                    cmd.append("--fsync")
-                if args.audit:
-                    audit_db = os.path.join(tmp, f"audit-{n}-{r}.sqlite")
-                    cmd += ["--audit-db", audit_db]
-                else:
-                    cmd.append("--no-audit")
-                with open(os.devnull, "w") as null:
-                    wall, rss, user, sys_cpu, err = timed(cmd, stdout=null if args.stdout_null else None)
-                summary = next((l for l in err.splitlines() if " accounts: " in l), "")
-                size = 0 if args.stdout_null else os.path.getsize(out)
-                rounds.append({"seconds": wall, "peakMB": rss, "user": user, "sys": sys_cpu, "outputBytes": size,
-                               "summary": summary})
-                print(f"  {n} accounts round {r + 1}: {wall:.2f} s, {n / wall:,.0f}/s, peak {rss:.1f} MB", file=sys.stderr)
+                for label, exe, into in runs:
+                    out = os.path.join(tmp, "plans.jsonl")
+                    if os.path.exists(out):
+                        os.remove(out)
+                    subprocess.run(["sync"])
+                    time.sleep(1)
+                    universe = ["--universe", "stocks"] if "--universe" in run([exe, "rebalance", "--help"]).stdout else []
+                    cmd = [exe, "rebalance", *universe, "--accounts", book, "--models", args.models, "--as-of", args.as_of,
+                           "--jobs", str(args.jobs), "--out", "-" if args.stdout_null else out]
+                    if args.fsync:
+                        cmd.append("--fsync")
+                    if args.audit:
+                        audit_db = os.path.join(tmp, f"audit-{n}-{r}-{label}.sqlite")
+                        cmd += ["--audit-db", audit_db]
+                    else:
+                        cmd.append("--no-audit")
+                    with open(os.devnull, "w") as null:
+                        wall, rss, user, sys_cpu, err = timed(cmd, stdout=null if args.stdout_null else None)
+                    summary = next((l for l in err.splitlines() if " accounts: " in l), "")
+                    size = 0 if args.stdout_null else os.path.getsize(out)
+                    if not args.stdout_null and r == 0:
+                        digests[label] = subprocess.run(["sha256sum", out], capture_output=True, text=True).stdout.split()[0]
+                    into.append({"seconds": wall, "peakMB": rss, "user": user, "sys": sys_cpu, "outputBytes": size,
+                                 "summary": summary})
+                    print(f"  {n} accounts round {r + 1} {label}: {wall:.2f} s, {n / wall:,.0f}/s, peak {rss:.1f} MB",
+                          file=sys.stderr)
             secs = [x["seconds"] for x in rounds]
             med = statistics.median(secs)
             results.append({
@@ -115,6 +129,13 @@ def main():
                 "sysSeconds": statistics.median(x["sys"] for x in rounds), "outputBytes": rounds[-1]["outputBytes"],
                 "summary": rounds[-1]["summary"], "rounds": rounds,
             })
+            if base_rounds:
+                ratios = [b["seconds"] / c["seconds"] for b, c in zip(base_rounds, rounds)]
+                results[-1]["baseline"] = {
+                    "binary": args.baseline, "medianSeconds": statistics.median(x["seconds"] for x in base_rounds),
+                    "speedRatio": statistics.median(ratios), "ratioRange": [min(ratios), max(ratios)],
+                    "samePlans": digests.get("baseline") == digests.get("current") if digests else None, "rounds": base_rounds,
+                }
     mode = "to /dev/null" if args.stdout_null else ("durable (--fsync)" if args.fsync else "to a file")
     mode += ", with an audit record per account" if args.audit else ", --no-audit"
     print(f"\nbatch rebalance, {args.jobs} jobs, {mode}, median of {args.rounds} runs, {time.strftime('%Y-%m-%d')}\n")
@@ -126,6 +147,12 @@ def main():
               f"{r['peakMB']:.1f} MB | {r['userSeconds']:.2f} / {r['sysSeconds']:.2f} | {r['outputBytes'] / 1e6:,.0f} MB |")
     for r in results:
         print(f"\n{r['accounts']:,}: {r['summary']}")
+    for r in results:
+        b = r.get("baseline")
+        if b:
+            print(f"\n{r['accounts']:,} against {b['binary']}: current/baseline throughput {b['speedRatio']:.3f} "
+                  f"(per-round range {b['ratioRange'][0]:.3f}-{b['ratioRange'][1]:.3f}; baseline median {b['medianSeconds']:.2f} s); "
+                  f"same plans: {b['samePlans']}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"jobs": args.jobs, "mode": mode, "date": time.strftime("%Y-%m-%d"), "results": results}, f, indent=2)

@@ -18,6 +18,7 @@ interpreter that already has numpy, pandas, scikit-learn and PyPortfolioOpt.
 Usage (from the repository root):
 
     python3 Benchmarks/compare_peers.py [--threads 1] [--rounds 5] [--repeats 11] [--json results.json]
+        [--baseline PATH]   # also an earlier build's ballast-peer-bench, in the same rounds
 """
 import argparse
 import json
@@ -232,6 +233,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=5, help="rounds; each round times Ballast then the peer for every workload (default 5)")
     ap.add_argument("--json", help="also write the results as JSON to this path")
     ap.add_argument("--only", nargs="*", help="run only these workloads (default: all)")
+    ap.add_argument("--baseline", help="also time this ballast-peer-bench (an earlier build) in every round, right after the "
+                    "current one, and report current/baseline time per workload")
     ap.add_argument("--peer-inner", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
@@ -260,6 +263,7 @@ def main():
         ballast_times = {w: [] for w in workloads}
         peer_times = {w: [] for w in TARGETS if w in workloads}
         ballast_checks = {}
+        baseline_times = {w: [] for w in workloads}
         for round_index in range(args.rounds):
             print(f"round {round_index + 1}/{args.rounds}", file=sys.stderr)
             for w in workloads:
@@ -268,6 +272,10 @@ def main():
                 )
                 ballast_times[w].append(out["seconds"][w])
                 ballast_checks.update(out["checks"])
+                if args.baseline:
+                    old = json.loads(subprocess.check_output([args.baseline, "run", data_dir, str(args.repeats), csv_path, w],
+                                                             env=ballast_env, cwd=ROOT, text=True))
+                    baseline_times[w].append(old["seconds"][w])
                 if w in peer_times:
                     peer_times[w].append(peers.time(w, args.repeats))
     blas, versions = peer_info()
@@ -330,6 +338,15 @@ def main():
     print(f"\nmedians over {args.rounds} rounds of {args.repeats} timed runs; ratio = median of per-round peer/Ballast "
           f"time ratios (for the syrk row: covariance/syrk); "
           f"BLAS threads {args.threads}; peers' BLAS: {blas}")
+    if args.baseline:
+        print(f"\nBallast against {args.baseline} (median of per-round current/baseline time ratios; below 1 is faster)")
+        result["baseline"] = {}
+        for w in workloads:
+            ratios = [c / b for c, b in zip(ballast_times[w], baseline_times[w])]
+            result["baseline"][w] = {"ratio": statistics.median(ratios), "range": [min(ratios), max(ratios)],
+                                     "baselineSeconds": statistics.median(baseline_times[w])}
+            print(f"  {w:<28} {fmt_time(statistics.median(ballast_times[w])):>11} vs {fmt_time(statistics.median(baseline_times[w])):>11}"
+                  f"  {statistics.median(ratios):.3f} ({min(ratios):.3f}-{max(ratios):.3f})")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=2)

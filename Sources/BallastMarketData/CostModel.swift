@@ -32,7 +32,7 @@ public struct CostModel: Sendable, Codable, Equatable {
     public var proportionalRate: Double { basisPoints / 10_000 }
 
     /// The cost of a trade of `value` (account currency; 0 for no trade).
-    public func cost(ofTrade value: Double) -> Double {
+    @inlinable public func cost(ofTrade value: Double) -> Double {
         let v = abs(value)
         guard v > 0 else { return 0 }
         let rate = (basisPoints + impactBasisPointsPerMillion * v / 1_000_000) / 10_000
@@ -42,7 +42,7 @@ public struct CostModel: Sendable, Codable, Equatable {
     /// The cost of a trade of `value` integer cents, in integer cents: the proportional and
     /// impact part rounded to the nearest cent, then the fixed charge and the floor (each
     /// rounded to the cent) applied.
-    public func cost(ofTradeCents value: Int64) -> Int64 {
+    @inlinable public func cost(ofTradeCents value: Int64) -> Int64 {
         let v = Swift.max(value, -value)
         guard v > 0 else { return 0 }
         let rate = (basisPoints + impactBasisPointsPerMillion * Double(v) / 100_000_000) / 10_000

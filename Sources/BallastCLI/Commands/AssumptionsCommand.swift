@@ -30,10 +30,6 @@ struct AssumptionsBuildCommand: ParsableCommand {
     @OptionGroup(title: "Audit trail") var audit: AuditOptions
     @OptionGroup(title: "Output") var format: OutputOptions
 
-    func validate() throws {
-        if format.format == .csv { throw ValidationError("assumptions prints table or json") }
-    }
-
     func run() throws {
         let a = try reportingErrors { () throws -> CapitalMarketAssumptions in
             let a = try AssumptionsBuilder(path: try bundled(spec)).build(asOf: asOf)
@@ -100,15 +96,11 @@ struct AssumptionsDiffCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The later assumptions file.", valueName: "after")) var after: String
     @OptionGroup(title: "Output") var format: OutputOptions
 
-    func validate() throws {
-        if format.format == .csv { throw ValidationError("assumptions prints table or json") }
-    }
-
     func run() throws {
         let d = try reportingErrors {
             AssumptionsDiff(try CapitalMarketAssumptions.read(path: before), try CapitalMarketAssumptions.read(path: after))
         }
-        if format.format == .json { print(try ResultJSON.string(d)) } else { print(InvestmentProcessText.diff(d), terminator: "") }
+        try format.emit(d, table: InvestmentProcessText.diff(d))
     }
 }
 

@@ -81,7 +81,6 @@ struct BacktestCommand: ParsableCommand {
     func validate() throws {
         try source.check(prices: prices)
         if (strategy == nil) == (grid == nil) { throw ValidationError("give --strategy (one back-test) or --grid FILE (many)") }
-        if output.format == .csv { throw ValidationError("backtest prints table or json; use --csv DIR for CSV files") }
         if !(capital > 0) || !capital.isFinite { throw ValidationError("--capital must be positive") }
         if let start, let end, start > end { throw ValidationError("--start \(start) is after --end \(end); swap them") }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
@@ -130,9 +129,7 @@ struct BacktestCommand: ParsableCommand {
             try record(
                 prices: backtest.prices, outputs: auditJSON(MetricsJSON(result.metrics, result: result)),
                 warnings: result.failures.map { "\($0.decided): \($0.failure ?? "") -> \($0.fallback ?? "")" })
-            print(
-                output.format == .json ? try ResultJSON.string(BacktestJSON(result)) : BacktestScreen.text(result),
-                terminator: output.format == .json ? "\n" : "")
+            try output.emit(BacktestJSON(result), table: BacktestScreen.text(result))
             if !output.quiet && !result.failures.isEmpty {
                 let n = result.failures.count
                 printError(
@@ -167,9 +164,7 @@ struct BacktestCommand: ParsableCommand {
         if progress != nil { printError("") }
         let rows = outcomes.map(BacktestGridRow.init)
         try record(prices: outcomes[0].prices, outputs: auditJSON(rows), warnings: rows.compactMap(\.error))
-        print(
-            output.format == .json ? try ResultJSON.string(rows) : BacktestScreen.grid(rows), terminator: output.format == .json ? "\n" : ""
-        )
+        try output.emit(rows, table: BacktestScreen.grid(rows))
         if rows.contains(where: { $0.error != nil }) { throw ExitCode(ExitStatus.dataError) }
     }
 }

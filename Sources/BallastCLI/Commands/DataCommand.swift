@@ -25,7 +25,7 @@ struct DataInspectCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Periods per year for annualising.", valueName: "n")) var periodsPerYear: Double = 252
     @OptionGroup(title: "Price checks") var check: PriceCheckOptions
     @OptionGroup var data: DataOptions
-    @OptionGroup(title: "Output") var output: OutputOptions
+    @OptionGroup(title: "Output") var output: TabularOutputOptions
 
     func validate() throws {
         if !(periodsPerYear > 0) { throw ValidationError("--periods-per-year must be positive") }
@@ -35,10 +35,6 @@ struct DataInspectCommand: ParsableCommand {
         let summary = try reportingErrors {
             try PriceFileSummary(try check.load([file]).table.window(start: start, end: end), file: file, periodsPerYear: periodsPerYear)
         }
-        switch output.format {
-        case .json: print(try ResultJSON.string(summary))
-        case .csv: print(PriceFileScreen.csv(summary), terminator: "")
-        case .table: print(PriceFileScreen.text(summary), terminator: "")
-        }
+        try output.emit(summary, table: PriceFileScreen.text(summary), csv: PriceFileScreen.csv(summary))
     }
 }

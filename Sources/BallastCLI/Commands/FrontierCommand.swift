@@ -21,7 +21,6 @@ struct FrontierCommand: ParsableCommand {
     func validate() throws {
         if exact && points != nil { throw ValidationError("give --exact or --points, not both") }
         if let points, points < 2 { throw ValidationError("--points must be at least 2, got \(points)") }
-        if output.format == .csv { throw ValidationError("frontier prints table or json") }
     }
 
     func run() throws {
@@ -39,9 +38,8 @@ struct FrontierCommand: ParsableCommand {
             }
             if !output.quiet { printError("wrote \(svg)") }
         }
-        switch output.format {
-        case .json: print(try ResultJSON.string(FrontierReport(o.frontier, riskFreeRate: request.riskFreeRate)))
-        default: print(FrontierScreen.text(o.frontier, riskFreeRate: request.riskFreeRate, maximumSharpe: o.maximumSharpe), terminator: "")
-        }
+        try output.emit(
+            FrontierReport(o.frontier, riskFreeRate: request.riskFreeRate),
+            table: FrontierScreen.text(o.frontier, riskFreeRate: request.riskFreeRate, maximumSharpe: o.maximumSharpe))
     }
 }

@@ -15,10 +15,6 @@ struct ModelsMenuCommand: ParsableCommand {
     @OptionGroup var data: DataOptions
     @OptionGroup(title: "Output") var output: OutputOptions
 
-    func validate() throws {
-        if output.format == .csv { throw ValidationError("models prints table or json") }
-    }
-
     func run() throws {
         let (review, day) = try reportingErrors { () throws -> (MenuReview, MarketDate) in
             let (builder, policy) = try process.load()
@@ -27,13 +23,9 @@ struct ModelsMenuCommand: ParsableCommand {
             return (try p.review(asOf: day), day)
         }
         let m = review.menu
-        switch output.format {
-        case .json:
-            print(try ResultJSON.string(m.portfolios.map { MenuLevelJSON($0, menu: m) }))
-        default:
-            print("Model menu in force on \(day): the review of \(m.asOf)\n")
-            print(InvestmentProcessText.menu(m), terminator: "")
-        }
+        try output.emit(
+            m.portfolios.map { MenuLevelJSON($0, menu: m) },
+            table: "Model menu in force on \(day): the review of \(m.asOf)\n\n" + InvestmentProcessText.menu(m))
     }
 }
 
@@ -53,10 +45,6 @@ struct ModelsBuildCommand: ParsableCommand {
     var previous: String?
     @OptionGroup var data: DataOptions
     @OptionGroup(title: "Output") var output: OutputOptions
-
-    func validate() throws {
-        if output.format == .csv { throw ValidationError("models build prints table or json") }
-    }
 
     func run() throws {
         let menu = try reportingErrors { () throws -> ModelMenu in
@@ -78,7 +66,7 @@ struct ModelsBuildCommand: ParsableCommand {
             return try ModelMenuBuilder(assumptions: a, policy: policy, catalog: builder.universe.catalog(asOf: a.asOf), previous: prior)
                 .build()
         }
-        if output.format == .json { print(try ResultJSON.string(menu)) } else { print(InvestmentProcessText.menu(menu), terminator: "") }
+        try output.emit(menu, table: InvestmentProcessText.menu(menu))
     }
 }
 
@@ -98,7 +86,6 @@ struct ModelsValidateCommand: ParsableCommand {
     @OptionGroup(title: "Output") var output: OutputOptions
 
     func validate() throws {
-        if output.format == .csv { throw ValidationError("models validate prints table or json") }
         if !(1...60).contains(reviewMonths) { throw ValidationError("--review-months must be from 1 to 60") }
         if !(costBps >= 0 && costBps < 1000) { throw ValidationError("--cost-bps must be from 0 to 1000") }
     }
@@ -117,11 +104,7 @@ struct ModelsValidateCommand: ParsableCommand {
             }
         }
         if let html { try reportingErrors { try writeFile(InvestmentProcessText.validationHTML(report), to: html) } }
-        if output.format == .json {
-            print(try ResultJSON.string(report))
-        } else {
-            print(InvestmentProcessText.validation(report), terminator: "")
-        }
+        try output.emit(report, table: InvestmentProcessText.validation(report))
     }
 }
 
@@ -139,7 +122,7 @@ struct BondReturnsCommand: ParsableCommand {
     var values: SeriesKind = .yields
     @Option(help: ArgumentHelp("Comma-separated maturities in years.", valueName: "years")) var maturities: String
     @Option(help: ArgumentHelp("daily, weekly or monthly.", valueName: "frequency")) var frequency: Frequency = .monthly
-    @Option(help: ArgumentHelp("csv or json.", valueName: "csv|json")) var format: OutputFormat = .csv
+    @Option(help: ArgumentHelp("csv or json.", valueName: "format")) var format: SeriesFormat = .csv
     @OptionGroup var data: DataOptions
 
     func validate() throws {
@@ -150,7 +133,6 @@ struct BondReturnsCommand: ParsableCommand {
             throw ValidationError("--maturities: \(bad) is not a whole number of half-years from 0.5 to 50")
         }
         guard Set(m).count == m.count else { throw ValidationError("--maturities lists a maturity twice") }
-        guard format != .table else { throw ValidationError("--format must be csv or json") }
     }
 
     var parsedMaturities: [Double] {
@@ -174,3 +156,8 @@ struct BondReturnsCommand: ParsableCommand {
 }
 
 extension SeriesKind: ExpressibleByArgument {}
+
+/// `data bond-returns --format` values.
+enum SeriesFormat: String, ExpressibleByArgument, CaseIterable {
+    case csv, json
+}

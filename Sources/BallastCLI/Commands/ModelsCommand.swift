@@ -32,7 +32,6 @@ struct ModelsLevelsCommand: ParsableCommand {
     @OptionGroup(title: "Output") var output: OutputOptions
 
     func validate() throws {
-        if output.format == .csv { throw ValidationError("models prints table or json") }
         if !(1...30).contains(years) { throw ValidationError("--years must be between 1 and 30, got \(years)") }
         if !riskFreeRate.isFinite || abs(riskFreeRate) >= 1 {
             throw ValidationError("--risk-free-rate is an annual fraction (0.02 for 2%), got \(riskFreeRate)")
@@ -53,10 +52,8 @@ struct ModelsLevelsCommand: ParsableCommand {
         for (a, b) in zip(models, models.dropFirst()) where b.result.expectedReturn < a.result.expectedReturn - 1e-9 {
             printError("warning: \(b.level.label) has a lower expected return than \(a.level.label); check levels.json")
         }
-        switch output.format {
-        case .json: print(try ResultJSON.string(models.map { ModelReport($0, asOf: day) }))
-        default: print(ModelScreen.levels(models, asOf: day, years: years, cashRate: riskFreeRate), terminator: "")
-        }
+        try output.emit(
+            models.map { ModelReport($0, asOf: day) }, table: ModelScreen.levels(models, asOf: day, years: years, cashRate: riskFreeRate))
     }
 }
 

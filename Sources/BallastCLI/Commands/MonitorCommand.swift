@@ -49,7 +49,6 @@ struct MonitorCommand: ParsableCommand {
     @OptionGroup(title: "Output") var output: OutputOptions
 
     func validate() throws {
-        if output.format == .csv { throw ValidationError("monitor prints table or json") }
         if listLimit < 0 { throw ValidationError("--list-limit must be at least 0") }
         if dueWithin < 0 { throw ValidationError("--due-within must be at least 0 days") }
         if since != nil && audit.noAudit { throw ValidationError("--since reads the audit trail; remove --no-audit") }
@@ -82,10 +81,7 @@ struct MonitorCommand: ParsableCommand {
         warn(outcome.warnings)
         warn(outcome.notes, quiet: output.quiet, prefix: "note: ")
         let report = outcome.report
-        switch output.format {
-        case .json: print(try ResultJSON.string(report))
-        default: print(MonitorScreen.text(report), terminator: "")
-        }
+        try output.emit(report, table: MonitorScreen.text(report))
         if !report.fired.isEmpty {
             if !output.quiet { printError("warning: \(report.fired.count) of \(report.alerts.count) alerts fired (exit code 4)") }
             throw ExitCode(Self.alertFired)

@@ -60,7 +60,6 @@ struct OptimizeCommand: ParsableCommand {
         if objective == .efficientRisk && targetVolatility == nil { throw ValidationError("efficient-risk needs --target-volatility") }
         if !(riskAversion > 0) { throw ValidationError("--risk-aversion must be positive, got \(riskAversion)") }
         if !(l2 >= 0) { throw ValidationError("--l2 must be at least 0, got \(l2)") }
-        if output.format == .csv { throw ValidationError("optimize prints table or json; use --format table or --format json") }
         if let allocate, !(allocate > 0) { throw ValidationError("--allocate must be a positive amount, got \(allocate)") }
         if let fractional, !(0...8).contains(fractional) { throw ValidationError("--fractional takes 0 to 8 decimals, got \(fractional)") }
     }
@@ -83,12 +82,9 @@ struct OptimizeCommand: ParsableCommand {
         )
         request.catalog = catalog
         let (result, allocation) = try reportingErrors { try request.run { warn([$0], quiet: output.quiet) } }
-        switch output.format {
-        case .json: print(try ResultJSON.string(OptimizationReport(result, allocation: allocation)))
-        default:
-            print(OptimizationScreen.text(result), terminator: "")
-            if let allocation { print("\n" + OptimizationScreen.allocation(allocation), terminator: "") }
-        }
+        try output.emit(
+            OptimizationReport(result, allocation: allocation),
+            table: OptimizationScreen.text(result) + (allocation.map { "\n" + OptimizationScreen.allocation($0) } ?? ""))
     }
 }
 

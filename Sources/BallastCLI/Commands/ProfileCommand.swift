@@ -37,7 +37,6 @@ struct ProfileCommand: ParsableCommand {
     @OptionGroup(title: "Output") var output: OutputOptions
 
     func validate() throws {
-        if output.format == .csv { throw ValidationError("profile prints table or json") }
         try source.check(prices: prices)
     }
 
@@ -49,10 +48,7 @@ struct ProfileCommand: ParsableCommand {
         }
         warn(outcome.warnings)
         let a = outcome.assessment
-        switch output.format {
-        case .json: print(try ResultJSON.string(ProfileReport(a.profile, suitability: a.suitability)))
-        default: print(RecommendationScreen.profile(a), terminator: "")
-        }
+        try output.emit(ProfileReport(a.profile, suitability: a.suitability), table: RecommendationScreen.profile(a))
         if let s = a.suitability, !s.passed {
             if !output.quiet, let w = s.warning { printError(w) }
             throw ExitCode(ExitStatus.dataError)

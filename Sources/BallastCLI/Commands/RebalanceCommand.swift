@@ -46,7 +46,6 @@ struct RebalanceCommand: ParsableCommand {
     @OptionGroup(title: "Output") var output: OutputOptions
 
     func validate() throws {
-        if output.format == .csv { throw ValidationError("rebalance prints table or json") }
         if (account == nil) == (accounts == nil) {
             throw ValidationError("give --account FILE for one account or --accounts FILE --out FILE for a batch")
         }
@@ -102,9 +101,6 @@ struct RebalanceCommand: ParsableCommand {
         if plan.status == .belowMinimumTrade {
             printError("warning: account \(plan.accountId): \(plan.notes.last ?? "no trade placed: every trade is below the minimum")")
         }
-        switch output.format {
-        case .json: print(try ResultJSON.string(PlanWithTarget(plan: plan, targetWeights: outcome.target)))
-        default: print(PlanScreen.text(plan, target: outcome.target), terminator: "")
-        }
+        try output.emit(PlanWithTarget(plan: plan, targetWeights: outcome.target), table: PlanScreen.text(plan, target: outcome.target))
     }
 }

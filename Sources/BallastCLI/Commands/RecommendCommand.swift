@@ -32,7 +32,6 @@ struct RecommendCommand: ParsableCommand {
     @OptionGroup(title: "Output") var output: OutputOptions
 
     func validate() throws {
-        if output.format == .csv { throw ValidationError("recommend prints table or json") }
         try source.check(prices: prices)
         if !(1...30).contains(years) { throw ValidationError("--years must be between 1 and 30") }
         var policy = RebalancePolicy()
@@ -57,10 +56,9 @@ struct RecommendCommand: ParsableCommand {
         }
         warn(outcome.warnings, quiet: output.quiet)
         let recommendation = outcome.recommendation
-        switch output.format {
-        case .json: print(try ResultJSON.string(RecommendationJSON(recommendation)))
-        default: print(RecommendationScreen.text(recommendation, customer: outcome.customer, catalog: outcome.catalog), terminator: "")
-        }
+        try output.emit(
+            RecommendationJSON(recommendation),
+            table: RecommendationScreen.text(recommendation, customer: outcome.customer, catalog: outcome.catalog))
         if let report, !output.quiet { printError("wrote \(report)") }
         if !recommendation.suitability.passed {
             if !output.quiet { printError("error: the requested products are not suitable for level \(recommendation.profile.label)") }

@@ -11,14 +11,11 @@ struct RiskModelCommand: ParsableCommand {
     )
 
     @OptionGroup var model: RiskModelOptions
-    @OptionGroup(title: "Output") var output: OutputOptions
+    @OptionGroup(title: "Output") var output: TabularOutputOptions
 
     func run() throws {
         let d = try reportingErrors { try model.request.run { warn([$0], quiet: output.quiet) } }
-        switch output.format {
-        case .json: print(try ResultJSON.string(RiskModelReport(d)))
-        case .csv: print(RiskModelScreen.csv(d), terminator: "")
-        case .table: print(RiskModelScreen.text(d, files: model.priceOptions.describedFiles), terminator: "")
-        }
+        try output.emit(
+            RiskModelReport(d), table: RiskModelScreen.text(d, files: model.priceOptions.describedFiles), csv: RiskModelScreen.csv(d))
     }
 }

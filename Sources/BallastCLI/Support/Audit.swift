@@ -60,11 +60,7 @@ struct AuditCommand: ParsableCommand {
         func run() throws {
             try reportingErrors {
                 let records = try AuditTrail(readOnlyAt: audit.path).list(customer: customer, since: since?.description, limit: limit)
-                if output.format == .json {
-                    print(try ResultJSON.string(records))
-                    return
-                }
-                print(AuditScreen.list(records), terminator: "")
+                try output.emit(records, table: AuditScreen.list(records))
             }
         }
     }
@@ -118,11 +114,7 @@ struct AuditCommand: ParsableCommand {
                 let anchors = try anchor.map { path throws(AuditError) in try AuditTrail.anchors(file: path) } ?? []
                 return try AuditTrail(readOnlyAt: audit.path).verify(publicKey: key, anchors: anchors)
             }
-            if output.format == .json {
-                print(try ResultJSON.string(v))
-            } else {
-                print(AuditScreen.verification(v, path: audit.path))
-            }
+            try output.emit(v, table: AuditScreen.verification(v, path: audit.path) + "\n")
             if !v.intact { throw ExitCode(ExitStatus.dataError) }
         }
     }

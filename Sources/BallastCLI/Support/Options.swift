@@ -32,6 +32,11 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table, json, csv
 }
 
+/// `--format` values of a command whose result has no CSV form.
+enum ResultFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json
+}
+
 // MARK: - Shared option groups
 
 /// How price files are checked for implausible moves (``PriceSanityRule``); shared by every
@@ -172,9 +177,30 @@ struct RiskModelOptions: ParsableArguments {
     }
 }
 
-/// Output format and verbosity.
+/// Output format (table or JSON) and verbosity.
 struct OutputOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Output format: table (for people) or json (for programs).", valueName: "format"))
+    var format: ResultFormat = .table
+    @Flag(name: .shortAndLong, help: "Print only the result, no notes on standard error.") var quiet = false
+
+    /// Prints `value` as JSON, or the table.
+    func emit(_ value: some Encodable, table: @autoclosure () -> String) throws {
+        print(format == .json ? try ResultJSON.string(value) + "\n" : table(), terminator: "")
+    }
+}
+
+/// Output format (table, JSON or CSV) and verbosity, for results with a CSV form.
+struct TabularOutputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Output format: table (for people), json or csv (for programs).", valueName: "format"))
     var format: OutputFormat = .table
     @Flag(name: .shortAndLong, help: "Print only the result, no notes on standard error.") var quiet = false
+
+    /// Prints `value` as JSON, the CSV text or the table.
+    func emit(_ value: some Encodable, table: @autoclosure () -> String, csv: @autoclosure () -> String) throws {
+        switch format {
+        case .json: print(try ResultJSON.string(value))
+        case .csv: print(csv(), terminator: "")
+        case .table: print(table(), terminator: "")
+        }
+    }
 }
