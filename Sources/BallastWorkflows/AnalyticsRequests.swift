@@ -36,6 +36,12 @@ public struct RiskModelRequest: Sendable {
     public func run(warning: (String) -> Void = { _ in }) throws -> ReturnDistribution {
         let (table, priceWarnings) = try loadPrices()
         priceWarnings.forEach(warning)
+        return try estimate(table, warning: warning)
+    }
+
+    /// The distribution of prices already read by ``loadPrices()``; the estimators' warnings
+    /// go to `warning`.
+    public func estimate(_ table: PriceTable, warning: (String) -> Void = { _ in }) throws -> ReturnDistribution {
         var market: PriceTable?
         if case .capm = configuration.expectedReturns { market = try PriceCSV.read(path: try resolve(self.market)) }
         let d = try configuration.estimate(prices: table, market: market)
@@ -110,7 +116,9 @@ public struct OptimizeRequest: Sendable {
     /// The solution and the allocation when ``allocate`` is set; the risk model's and the
     /// solver's warnings go to `warning`.
     public func run(warning: (String) -> Void = { _ in }) throws -> (result: OptimizationResult, allocation: DiscreteAllocation?) {
-        let distribution = try riskModel.run(warning: warning)
+        let (table, priceWarnings) = try riskModel.loadPrices()
+        priceWarnings.forEach(warning)
+        let distribution = try riskModel.estimate(table, warning: warning)
         let result = try MeanVarianceProblem(
             distribution: distribution, objective: objective,
             constraints: try constraints.constraints(cashRate: riskFreeRate, resolve: riskModel.resolve), riskFreeRate: riskFreeRate
@@ -118,7 +126,7 @@ public struct OptimizeRequest: Sendable {
         result.warnings.forEach(warning)
         guard let amount = allocate else { return (result, nil) }
         let c = riskModel.configuration
-        let prices = try riskModel.loadPrices().table.window(start: c.start, end: c.end)
+        let prices = try table.window(start: c.start, end: c.end)
         let lots = try ProductCatalog.read(path: try riskModel.resolve(catalog)).lotSizes
         let allocation = try DiscreteAllocation.allocate(
             weights: Dictionary(uniqueKeysWithValues: zip(result.assets, result.weights)),
