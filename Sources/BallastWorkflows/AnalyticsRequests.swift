@@ -65,9 +65,9 @@ public struct ConstraintSpecification: Sendable {
     public var lower = 0.0
     /// The upper bound of every weight without its own.
     public var upper = 1.0
-    /// A CSV file `symbol,lower,upper` (``ConstraintFiles/bounds(_:)``).
+    /// A CSV file `symbol,lower,upper` (read by `ConstraintFiles.bounds(_:)` of BallastOptimization).
     public var boundsFile: String?
-    /// A JSON file of group limits (``ConstraintFiles/groups(_:)``).
+    /// A JSON file of group limits (read by `ConstraintFiles.groups(_:)` of BallastOptimization).
     public var groupsFile: String?
     /// The L2 regulariser γ.
     public var l2 = 0.0
