@@ -195,6 +195,28 @@ extension AuditTrail {
         }
     }
 
+    /// What `ballast audit anchor` does: signs the head of the trail in the database at `path`
+    /// with the key in `signingKeyFile`, and appends it to `anchorFile` when one is given.
+    ///
+    /// - Parameters:
+    ///   - path: the audit database; it must exist (anchoring never creates a trail).
+    ///   - signingKeyFile: the private key (`ballast audit keygen`); `nil` is an error that says
+    ///     how to give one.
+    ///   - anchorFile: the append-only anchor file, or `nil` to only return the signed head.
+    /// - Throws: ``AuditError`` naming the missing key or database, or what signing throws.
+    public static func anchor(database path: String, signingKeyFile: String?, anchorFile: String?) throws(AuditError) -> AuditSignedHead {
+        guard let signingKeyFile else {
+            throw AuditError("audit anchor needs the signing key: give --signing-key FILE or set BALLAST_AUDIT_SIGNING_KEY")
+        }
+        let key = try AuditSigningKey(file: signingKeyFile)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw AuditError("\(path): no audit database here; give its path with --audit-db or BALLAST_AUDIT_DB")
+        }
+        let head = try AuditTrail(path: path).anchor(signingWith: key)
+        if let anchorFile { try appendAnchor(head, to: anchorFile) }
+        return head
+    }
+
     /// Signs the current head now with `key` (for `audit anchor`), stores and returns it.
     public func anchor(signingWith key: AuditSigningKey, time: Date = Date()) throws(AuditError) -> AuditSignedHead {
         do { try queue.write { db in try Self.signHead(db, key: key, time: AuditEntry.timestamp(time)) } } catch {

@@ -428,9 +428,9 @@ public struct Backtest: Sendable {
                 var failure: String?
                 // The strategy sees the prices up to the date and the portfolio held, as a live
                 // rebalancer sees the account.
-                var held: [String: Double] = [:]
-                for i in 0..<n where quantity[i] != 0 { held[symbols[i]] = quantity[i] }
-                do { decided = try strategy.targetWeights(history: PriceHistory(prices, through: k, holdings: held, cash: cash)) } catch {
+                do {
+                    decided = try strategy.targetWeights(history: PriceHistory(prices, through: k, quantities: quantity, cash: cash))
+                } catch {
                     failure = "\(error)"
                 }
                 if let w = decided {

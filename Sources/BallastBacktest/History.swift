@@ -16,9 +16,19 @@ public struct PriceHistory: Sendable {
     public var symbols: [String] { table.symbols }
     /// Number of rows visible.
     public var rowCount: Int { last + 1 }
+    /// The holdings as given, or by column of the table (the simulator's, built into a
+    /// dictionary only when a strategy asks).
+    private let given: [String: Double]?
+    private let quantities: [Double]
+
     /// The portfolio's quantities by symbol at the decision date, before any trade: what a
     /// live rebalancer sees of the account (empty before the first trade).
-    public let holdings: [String: Double]
+    public var holdings: [String: Double] {
+        if let given { return given }
+        var h: [String: Double] = [:]
+        for (j, q) in quantities.enumerated() where q != 0 { h[table.symbols[j]] = q }
+        return h
+    }
     /// The portfolio's cash at the decision date, before any trade.
     public let cash: Double
 
@@ -27,7 +37,19 @@ public struct PriceHistory: Sendable {
         precondition(last >= 0 && last < table.rowCount, "row \(last) outside the table")
         self.table = table
         self.last = last
-        self.holdings = holdings
+        self.given = holdings
+        self.quantities = []
+        self.cash = cash
+    }
+
+    /// A history with the quantities held by column of `table`.
+    init(_ table: PriceTable, through last: Int, quantities: [Double], cash: Double) {
+        precondition(last >= 0 && last < table.rowCount, "row \(last) outside the table")
+        precondition(quantities.count == table.symbolCount, "one quantity per column")
+        self.table = table
+        self.last = last
+        self.given = nil
+        self.quantities = quantities
         self.cash = cash
     }
 

@@ -1,3 +1,4 @@
+import CBallastLAPACK
 import Foundation
 
 /// A dense matrix of `Double` values stored in **column-major** order.
@@ -129,6 +130,17 @@ public struct Matrix: Sendable, Equatable, Hashable {
             for i in 0..<rows { t.elements[j + i * columns] = elements[i + j * rows] }
         }
         return t
+    }
+
+    /// The largest |element| (BLAS `idamax`, vectorised); 0 for an empty matrix. The elements
+    /// must be finite (`idamax` does not order NaN).
+    ///
+    /// - Complexity: O(rows x columns).
+    public var maxMagnitude: Double {
+        guard !elements.isEmpty else { return 0 }
+        return elements.withUnsafeBufferPointer { e in
+            e[Int(cblas_idamax(Int32(e.count), e.baseAddress!, 1))].magnitude
+        }
     }
 
     /// Largest absolute element-wise difference from another matrix of the same shape.

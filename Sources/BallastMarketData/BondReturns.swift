@@ -84,6 +84,25 @@ public enum BondReturns {
         return "\(prefix)\(Int((years * 12).rounded()))M"
     }
 
+    /// Maturities in years from text such as `2,5,10,30`: every one a whole number of
+    /// half-years from 0.5 to 50, none twice.
+    ///
+    /// - Throws: ``SettingProblem`` (field `maturities`) saying which maturity is wrong.
+    public static func maturities(parsing text: String) throws(SettingProblem) -> [Double] {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        var out: [Double] = []
+        for p in parts {
+            guard let m = Double(p), m >= 0.5, m <= 50, (m * 2).rounded() == m * 2 else {
+                throw SettingProblem(
+                    field: "maturities",
+                    message: "`\(p)` is not a whole number of half-years from 0.5 to 50 (list years, for example 2,5,10,30)")
+            }
+            if out.contains(m) { throw SettingProblem(field: "maturities", message: "lists \(p) twice") }
+            out.append(m)
+        }
+        return out
+    }
+
     /// Constant-maturity total returns for the chosen maturities from a table of par
     /// yields (fractions; see ``SeriesFile/read(path:kind:)``), at `frequency`.
     ///

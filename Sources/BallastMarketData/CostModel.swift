@@ -42,7 +42,7 @@ public struct CostModel: Sendable, Codable, Equatable {
     /// The cost of a trade of `value` integer cents, in integer cents: the proportional and
     /// impact part rounded to the nearest cent, then the fixed charge and the floor (each
     /// rounded to the cent) applied.
-    @inlinable public func cost(ofTradeCents value: Int64) -> Int64 {
+    @inlinable @inline(__always) public func cost(ofTradeCents value: Int64) -> Int64 {
         let v = Swift.max(value, -value)
         guard v > 0 else { return 0 }
         let rate = (basisPoints + impactBasisPointsPerMillion * Double(v) / 100_000_000) / 10_000

@@ -22,11 +22,36 @@ public enum DecimalText {
         case plain
     }
 
-    /// Exact powers of ten, 10^0 ... 10^22 (each an exact double).
-    @usableFromInline static let powersOfTen: [Double] = (0...22).map { e in
-        var v = 1.0
-        for _ in 0..<e { v *= 10 }
-        return v
+    /// The exact power of ten 10^k for k in 0...22 (each an exact double). A switch over
+    /// literals compiles to a constant table: no lazily initialised global and no reference
+    /// count on the hot path of every number read.
+    @inlinable @inline(__always)
+    static func powerOfTen(_ k: Int) -> Double {
+        switch k {
+        case 0: 1e0
+        case 1: 1e1
+        case 2: 1e2
+        case 3: 1e3
+        case 4: 1e4
+        case 5: 1e5
+        case 6: 1e6
+        case 7: 1e7
+        case 8: 1e8
+        case 9: 1e9
+        case 10: 1e10
+        case 11: 1e11
+        case 12: 1e12
+        case 13: 1e13
+        case 14: 1e14
+        case 15: 1e15
+        case 16: 1e16
+        case 17: 1e17
+        case 18: 1e18
+        case 19: 1e19
+        case 20: 1e20
+        case 21: 1e21
+        default: 1e22
+        }
     }
 
     /// Reads the number that starts at `start` in `bytes`.
@@ -97,7 +122,7 @@ public enum DecimalText {
         let scale = exponent - fraction
         if exact && significant <= 15 && scale >= -22 && scale <= 22 {
             let m = Double(mantissa)
-            let v = scale < 0 ? m / powersOfTen[-scale] : m * powersOfTen[scale]
+            let v = scale < 0 ? m / powerOfTen(-scale) : m * powerOfTen(scale)
             return (negative ? -v : v, i)
         }
         return (strtodValue(bytes, start..<i), i)

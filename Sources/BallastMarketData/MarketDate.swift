@@ -1,3 +1,5 @@
+import Foundation
+
 /// A calendar date without a time zone (a trading day), stored as a day number.
 ///
 /// Market data is daily and exchange-local, so Ballast never converts dates through time
@@ -5,6 +7,11 @@
 public struct MarketDate: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
     /// Days since 1970-01-01 (negative before it).
     public let dayNumber: Int
+
+    /// Today's date in UTC (the default as-of date of a new customer file).
+    public static var today: MarketDate {
+        MarketDate(dayNumber: Int((Date().timeIntervalSince1970 / 86_400).rounded(.down)))
+    }
 
     /// Creates a date from its day number (days since 1970-01-01).
     public init(dayNumber: Int) { self.dayNumber = dayNumber }

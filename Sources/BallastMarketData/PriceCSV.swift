@@ -318,12 +318,41 @@ private struct Parser {
         }
         while true {
             if p < end && p.pointee != 44 && p.pointee != 10 && p.pointee != 13 {
-                // A price that is not a positive finite number goes to the general path, which names it.
-                guard let (v, after) = DecimalText.scan(bytes, from: p - base, syntax: .plain), v > 0, v.isFinite else {
-                    return nil
+                // The common field, `digits[.digits]` with at most 15 digits and not zero, in one
+                // pass: m / 10^k with both exact, the correctly rounded value DecimalText's
+                // Clinger path gives it. Anything else (a sign, an exponent, more digits) is
+                // read by DecimalText itself.
+                var q = p
+                var mantissa: UInt64 = 0
+                while q < end, q.pointee &- 48 < 10 {
+                    mantissa = mantissa &* 10 &+ UInt64(q.pointee &- 48)
+                    q += 1
                 }
-                slot.pointee = v
-                p = base + after
+                var digits = q - p
+                var fraction = 0
+                if q < end && q.pointee == 46 {
+                    q += 1
+                    let fractionStart = q
+                    while q < end, q.pointee &- 48 < 10 {
+                        mantissa = mantissa &* 10 &+ UInt64(q.pointee &- 48)
+                        q += 1
+                    }
+                    fraction = q - fractionStart
+                    digits &+= fraction
+                }
+                if digits > 0 && digits <= 15 && mantissa != 0
+                    && (q == end || q.pointee == 44 || q.pointee == 10 || q.pointee == 13)
+                {
+                    slot.pointee = Double(mantissa) / DecimalText.powerOfTen(fraction)
+                    p = q
+                } else {
+                    // A price that is not a positive finite number goes to the general path, which names it.
+                    guard let (v, after) = DecimalText.scan(bytes, from: p - base, syntax: .plain), v > 0, v.isFinite else {
+                        return nil
+                    }
+                    slot.pointee = v
+                    p = base + after
+                }
             } else {
                 slot.pointee = .nan
             }

@@ -218,10 +218,17 @@ extension PriceTable {
     /// that a monthly back-test annualises with 12.
     public var inferredFrequency: Frequency {
         guard dates.count >= 2 else { return .daily }
-        var gaps = (1..<dates.count).map { dates[$0].dayNumber - dates[$0 - 1].dayNumber }
-        gaps.sort()
-        let median = gaps[gaps.count / 2]
-        return median <= 4 ? .daily : median <= 10 ? .weekly : .monthly
+        // The median gap (element count/2 of the sorted gaps) is at most x exactly when more
+        // than count/2 gaps are at most x: two counts, no sort.
+        let count = dates.count - 1
+        var upTo4 = 0
+        var upTo10 = 0
+        for k in 1..<dates.count {
+            let gap = dates[k].dayNumber - dates[k - 1].dayNumber
+            if gap <= 4 { upTo4 += 1 }
+            if gap <= 10 { upTo10 += 1 }
+        }
+        return upTo4 > count / 2 ? .daily : upTo10 > count / 2 ? .weekly : .monthly
     }
 
     /// Resamples to a lower frequency, keeping the **last price of each period** for every

@@ -171,7 +171,7 @@ extension QuadraticProgram {
         let xNorm = finiteMax(s.x)
         let primalScale =
             1 + Swift.max(finiteMax(b), finiteMax(lower), finiteMax(upper), finiteMax(lowerBounds), finiteMax(upperBounds), xNorm)
-        let dualScale = 1 + Swift.max(finiteMax(q), (P.elements.lazy.map(abs).max() ?? 0) * xNorm)
+        let dualScale = 1 + Swift.max(finiteMax(q), P.maxMagnitude * xNorm)
         let gapScale = 1 + abs(objective(at: s.x))
         return Swift.max(s.primalResidual / primalScale, s.dualResidual / dualScale, abs(s.dualityGap) / gapScale)
     }

@@ -1,6 +1,12 @@
 import BallastMarketData
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#else
+    import Darwin
+#endif
+
 /// Personal data: never needed to compute anything, never printed unmasked.
 public struct PersonalData: Sendable, Equatable, Codable {
     /// Full name.
@@ -360,5 +366,61 @@ extension CustomerFile {
         if let investableAmount { text += "  \"financial\" : {\n    \"investableAmount\" : \(try json(investableAmount))\n  },\n" }
         text += "  \"holdings\" : {},\n  \"id\" : \(try json(id))\n}"
         return Data(text.utf8)
+    }
+
+    /// A new customer file's text (``newFileJSON(id:answers:investableAmount:)`` and a newline),
+    /// read back through the checks of every customer file first, so that no file is written
+    /// that `recommend` would refuse.
+    ///
+    /// - Throws: ``ProfilingError`` listing every problem (answers, amount, id).
+    public static func newFileText(
+        id: String, answers: [String: String], investableAmount: Double?, questionnaire: Questionnaire, asOf: MarketDate
+    ) throws -> String {
+        let data = try newFileJSON(id: id, answers: answers, investableAmount: investableAmount)
+        _ = try parse(data, source: "answers", questionnaire: questionnaire, catalog: nil, asOf: asOf)
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    /// Writes a customer file readable and writable by its owner only: it holds personal data,
+    /// so it is created with mode 0600 (never readable by others, even for a moment).
+    ///
+    /// - Throws: ``ProfilingError`` naming the path and the system's reason.
+    public static func write(_ text: String, to path: String) throws(ProfilingError) {
+        func failure(_ code: Int32) -> ProfilingError {
+            ProfilingError(
+                file: path,
+                [ProfilingIssue("file", "cannot be written (\(String(cString: strerror(code)))); choose a folder you may write to")])
+        }
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw failure(errno) }
+        // A file that existed keeps its mode through O_CREAT: make it owner-only before writing.
+        if fchmod(fd, 0o600) != 0 {
+            let code = errno
+            close(fd)
+            throw failure(code)
+        }
+        var code: Int32 = 0
+        var bytes = text
+        bytes.withUTF8 { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                #if canImport(Glibc)
+                    let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                #else
+                    let n = Darwin.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                #endif
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    code = errno
+                    return
+                }
+                offset += n
+            }
+        }
+        if close(fd) != 0 && code == 0 { code = errno }
+        if code != 0 {
+            unlink(path)
+            throw failure(code)
+        }
     }
 }

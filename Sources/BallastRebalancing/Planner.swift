@@ -310,6 +310,13 @@ public struct RebalancePlanner: Sendable {
         let driftBefore = drift(value, cashBefore, totalBefore)
         let fired = firedTrigger(
             value: value, total: totalBefore, targetWeight: targetWeight, drift: driftBefore, lastRebalance: lastRebalance, asOf: asOf)
+        if fired == nil && flow == 0 {
+            // Nothing to do: return before allocating what planning trades needs.
+            return PlanCore(
+                status: .withinBand, trigger: .none, cashBefore: cashBefore, cashAfter: cashBefore,
+                valueBefore: valueBefore, valueAfter: valueBefore, totalBefore: totalBefore, totalAfter: totalBefore,
+                driftBefore: driftBefore, driftAfter: driftBefore)
+        }
         // Desired values.
         var desired = [Double](repeating: 0, count: n)
         for i in 0..<n { desired[i] = Double(value[i]) }

@@ -210,6 +210,72 @@ public struct RebalancePolicy: Sendable, Codable, Equatable {
     }
 }
 
+/// Values that replace a policy's own (a service's settings, the command line's flags): each
+/// field left `nil` keeps the policy's value. Field names are the policy file's.
+public struct RebalancePolicyOverrides: Sendable, Codable, Equatable {
+    /// ``RebalancePolicy/trigger``.
+    public var trigger: RebalanceTrigger?
+    /// ``RebalancePolicy/absoluteBand``.
+    public var absoluteBand: Double?
+    /// ``RebalancePolicy/relativeBand``.
+    public var relativeBand: Double?
+    /// ``RebalancePolicy/driftThreshold``.
+    public var driftThreshold: Double?
+    /// ``RebalancePolicy/period``.
+    public var period: RebalancePeriod?
+    /// ``RebalancePolicy/destination``.
+    public var destination: RebalanceDestination?
+    /// ``RebalancePolicy/minimumTradeValue``.
+    public var minimumTradeValue: Double?
+    /// ``RebalancePolicy/costBasisPoints``.
+    public var costBasisPoints: Double?
+    /// ``RebalancePolicy/fixedCost``.
+    public var fixedCost: Double?
+    /// ``RebalancePolicy/cashBuffer``.
+    public var cashBuffer: Double?
+    /// ``RebalancePolicy/fractionalDecimals``.
+    public var fractionalDecimals: Int?
+    /// ``RebalancePolicy/maximumTurnover``.
+    public var maximumTurnover: Double?
+
+    /// No overrides.
+    public init() {}
+
+    /// The policy fields these set, by their policy-file names.
+    public var fields: Set<String> {
+        let given: [(String, Bool)] = [
+            ("trigger", trigger != nil), ("absoluteBand", absoluteBand != nil), ("relativeBand", relativeBand != nil),
+            ("driftThreshold", driftThreshold != nil), ("period", period != nil), ("destination", destination != nil),
+            ("minimumTradeValue", minimumTradeValue != nil), ("costBasisPoints", costBasisPoints != nil),
+            ("fixedCost", fixedCost != nil), ("cashBuffer", cashBuffer != nil), ("fractionalDecimals", fractionalDecimals != nil),
+            ("maximumTurnover", maximumTurnover != nil),
+        ]
+        return Set(given.filter(\.1).map(\.0))
+    }
+
+    /// `policy` with these values in place of its own, checked.
+    ///
+    /// - Throws: the first ``RebalancePolicy/Problem`` of the result; its field tells whether
+    ///   an override (``fields``) or the policy's own value is out of range.
+    public func applied(to policy: RebalancePolicy) throws(RebalancePolicy.Problem) -> RebalancePolicy {
+        var p = policy
+        if let trigger { p.trigger = trigger }
+        if let absoluteBand { p.absoluteBand = absoluteBand }
+        if let relativeBand { p.relativeBand = relativeBand }
+        if let driftThreshold { p.driftThreshold = driftThreshold }
+        if let period { p.period = period }
+        if let destination { p.destination = destination }
+        if let minimumTradeValue { p.minimumTradeValue = minimumTradeValue }
+        if let costBasisPoints { p.costBasisPoints = costBasisPoints }
+        if let fixedCost { p.fixedCost = fixedCost }
+        if let cashBuffer { p.cashBuffer = cashBuffer }
+        if let fractionalDecimals { p.fractionalDecimals = fractionalDecimals }
+        if let maximumTurnover { p.maximumTurnover = maximumTurnover }
+        try p.validate()
+        return p
+    }
+}
+
 /// One order.
 public struct PlannedTrade: Sendable, Codable, Equatable {
     /// Buy or sell.

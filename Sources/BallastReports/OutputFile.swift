@@ -51,6 +51,21 @@ public enum ReportFile {
         if stat(path, &s) == 0 && (s.st_mode & S_IFMT) == S_IFREG { unlink(path) }
         throw failure(code)
     }
+
+    /// Writes named files into `folder` (created with its parents when missing), each checked
+    /// as ``write(_:to:what:)`` checks one.
+    ///
+    /// - Parameters:
+    ///   - files: file names and their contents, such as `BacktestScreen.csvFiles(result)`.
+    ///   - folder: where they go.
+    public static func write(_ files: [(name: String, text: String)], into folder: String) throws(ReportFileError) {
+        do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+            throw ReportFileError(
+                "\(folder): cannot create the folder (\((error as NSError).localizedFailureReason ?? error.localizedDescription)); choose a folder you may write to"
+            )
+        }
+        for (name, text) in files { try write(text, to: (folder as NSString).appendingPathComponent(name), what: name) }
+    }
 }
 
 /// A result file could not be written: the path, what it was to hold, the system's reason and

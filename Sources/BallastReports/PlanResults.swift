@@ -11,7 +11,7 @@ public enum ModelScreen {
     /// The level models' table: per level the rating limit, cap, return, volatility, cash and
     /// largest weights.
     public static func levels(_ models: [ModelPortfolio], asOf day: MarketDate, years: Int, cashRate: Double) -> String {
-        var out = "Level models as of \(day) (Ledoit-Wolf on \(years) years of daily prices; cash at \(percent(cashRate)))\n\n"
+        let out = "Level models as of \(day) (Ledoit-Wolf on \(years) years of daily prices; cash at \(percent(cashRate)))\n\n"
         var t = TextTable(["level", "max rating", "vol cap", "exp. return", "volatility", "cash", "largest weights"])
         for m in models {
             let cashSymbol = m.cashSymbol

@@ -196,6 +196,20 @@ public struct BacktestGrid: Codable, Sendable {
     public var rebalance: [String]?
     /// Costs in basis points (default: the request's).
     public var costBps: [Double]?
+
+    /// Reads a grid file: JSON with `strategies` and, optionally, `rebalance` and `costBps`.
+    ///
+    /// - Throws: ``BacktestSetupError`` naming the file, and the field for a wrong shape.
+    public static func read(path: String) throws(BacktestSetupError) -> BacktestGrid {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw BacktestSetupError(
+                FileManager.default.fileExists(atPath: path) ? "\(path): the file cannot be read" : "\(path): no such file")
+        }
+        do { return try JSONDecoder().decode(BacktestGrid.self, from: data) } catch let e as DecodingError {
+            let (field, message) = describe(e)
+            throw BacktestSetupError("\(path): \(field): \(message)")
+        } catch { throw BacktestSetupError("\(path): \(error.localizedDescription)") }
+    }
 }
 
 /// A back-test as the command line describes it: the strategy, the rule, the costs, the
@@ -248,6 +262,17 @@ public struct BacktestRequest: Sendable, Codable {
         _ = try RebalanceSchedule(parsing: rebalance)
         if let contribution { _ = try CashFlowSchedule(parsing: contribution) }
         _ = try StrategyChoice(parsing: strategy)
+    }
+
+    /// Checks the costs and the minimum trade with a rebalancing policy's limits, so that a
+    /// back-test refuses what `rebalance` and `recommend` refuse.
+    ///
+    /// - Throws: the first ``RebalancePolicy/Problem`` (field `costBasisPoints`, `fixedCost`,
+    ///   `minimumCost` or `minimumTradeValue`).
+    public func validateCosts() throws(RebalancePolicy.Problem) {
+        var policy = RebalancePolicy()
+        (policy.costBasisPoints, policy.fixedCost, policy.minimumCost, policy.minimumTradeValue) = (costBps, fixedCost, minCost, minTrade)
+        try policy.validate()
     }
 }
 

@@ -367,6 +367,21 @@ public struct BatchRebalancer: Sendable {
     /// A kill point for crash tests (`nil`: none).
     public var faultInjection: BatchFaultInjection?
 
+    /// Sets the crash-test switches from the environment (`Benchmarks/kill_harness.py`):
+    /// `BALLAST_BATCH_KILL_AT=POINT:BLOCK` (``faultInjection``) and `BALLAST_BATCH_BLOCK_BYTES`
+    /// (``blockSize``). Neither is set in normal use.
+    ///
+    /// - Throws: ``BatchRebalanceError`` for a kill point that does not parse.
+    public mutating func applyCrashTestSwitches(_ environment: [String: String]) throws(BatchRebalanceError) {
+        if let kill = environment["BALLAST_BATCH_KILL_AT"] {
+            guard let fault = BatchFaultInjection(kill) else {
+                throw BatchRebalanceError("BALLAST_BATCH_KILL_AT=\(kill): expected POINT:BLOCK, such as after-audit-commit:3")
+            }
+            faultInjection = fault
+        }
+        if let bytes = environment["BALLAST_BATCH_BLOCK_BYTES"].flatMap(Int.init), bytes > 0 { blockSize = bytes }
+    }
+
     /// A batch from `input` to `output` with the planner, targets and prices it plans with.
     public init(
         input: BatchInput, output: BatchOutput, errors: String? = nil, jobs: Int = ProcessInfo.processInfo.activeProcessorCount,

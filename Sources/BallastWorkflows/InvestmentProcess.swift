@@ -131,6 +131,38 @@ public struct InvestmentProcess: Sendable {
         try reviews(through: date).last!
     }
 
+    /// The review in force on `asOf`, or on the universe's last common date when `nil`, with
+    /// the date it was resolved to (the last price date on or before `asOf`).
+    ///
+    /// - Throws: `MarketDataError` for a date outside the prices; what ``review(asOf:)`` throws.
+    public func reviewInForce(asOf: MarketDate?) throws -> (review: MenuReview, date: MarketDate) {
+        let day = try prices.resolveAsOf(asOf).date
+        return (try review(asOf: day), day)
+    }
+
+    /// Builds a menu as `ballast models build` does: from approved (or draft) assumptions read
+    /// from `assumptionsFile`, or from assumptions built from data up to `asOf`, against the
+    /// menu in `previousMenuFile` for the turnover limit.
+    ///
+    /// - Parameter warning: told when the assumptions file is a draft, not approved for advice.
+    /// - Throws: ``InvestmentProcessError`` for a bad file; what building throws.
+    public func buildMenu(
+        asOf: MarketDate? = nil, assumptionsFile: String? = nil, previousMenuFile: String? = nil, warning: (String) -> Void = { _ in }
+    ) throws -> ModelMenu {
+        let a: CapitalMarketAssumptions
+        if let assumptionsFile {
+            a = try CapitalMarketAssumptions.read(path: assumptionsFile)
+            if a.approval.status != .approved {
+                warning("\(assumptionsFile) is a draft; approve it with `ballast assumptions approve` before it is used for advice")
+            }
+        } else {
+            a = try assumptions.build(asOf: asOf)
+        }
+        let prior = try previousMenuFile.map { path throws(InvestmentProcessError) in try ModelMenu.read(path: path) }
+        return try ModelMenuBuilder(assumptions: a, policy: policy, catalog: assumptions.universe.catalog(asOf: a.asOf), previous: prior)
+            .build()
+    }
+
     /// The policy's level `level` (1 to 5).
     ///
     /// - Throws: ``InvestmentProcessError`` when the policy has no such level.

@@ -13,6 +13,11 @@ public struct NamedPath: Sendable, Hashable {
         self.option = option
         self.path = path
     }
+
+    /// The paths that were given, each with its option, in order; `nil` paths are left out.
+    public static func given(_ pairs: KeyValuePairs<String, String?>) -> [NamedPath] {
+        pairs.compactMap { option, path in path.map { NamedPath(option, $0) } }
+    }
 }
 
 /// An output that would overwrite an input, or two outputs that are one file.

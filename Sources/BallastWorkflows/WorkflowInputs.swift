@@ -51,7 +51,9 @@ public struct WorkflowInputs: Sendable {
     public var resolve: @Sendable (String) throws -> String = { $0 }
 
     /// The stock universe's bundled price files (the 20 stocks and the 5 factor ETFs).
-    public static let stockPrices = ["market-data/sp500_20.csv", "market-data/factors_etf5.csv"]
+    public static let stockPrices = [stockPriceFile, "market-data/factors_etf5.csv"]
+    /// The stock universe's share prices (20 US stocks), the default of the analytics commands.
+    public static let stockPriceFile = "market-data/sp500_20.csv"
 
     /// The bundled defaults, paths as given.
     public init() {}

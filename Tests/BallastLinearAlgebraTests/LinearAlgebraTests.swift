@@ -40,6 +40,16 @@ func relative(_ residual: Matrix, _ scale: Matrix) -> Double {
 
 @Suite("BLAS and LAPACK wrappers")
 struct LinearAlgebraTests {
+    @Test("the largest magnitude is the largest |element|, negative or positive", arguments: [(1, 1), (3, 7), (50, 40)])
+    func maxMagnitude(_ shape: (Int, Int)) {
+        var g = SeededGenerator(seed: UInt64(shape.0 * 100 + shape.1))
+        var a = randomMatrix(shape.0, shape.1, &g)
+        #expect(a.maxMagnitude == a.elements.map(abs).max()!)
+        a.elements[a.elements.count / 2] = -1e6
+        #expect(a.maxMagnitude == 1e6)
+        #expect(Matrix(rows: 0, columns: 0).maxMagnitude == 0)
+    }
+
     @Test("gemm, gemv and syrk agree with a triple loop", arguments: [(1, 1, 1), (3, 5, 4), (17, 9, 31), (64, 33, 20)])
     func products(_ shape: (Int, Int, Int)) {
         var g = SeededGenerator(seed: UInt64(shape.0 * 1000 + shape.1 * 10 + shape.2))

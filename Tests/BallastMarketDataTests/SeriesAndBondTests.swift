@@ -130,6 +130,22 @@ struct SeriesAndBondTests {
             #expect(error.code == .invalidReturn && error.description.contains("2020-02-29"))
         }
     }
+
+    @Test("maturities from text: whole half-years from 0.5 to 50, each once, and the wrong one named")
+    func maturityList() throws {
+        #expect(try BondReturns.maturities(parsing: "2, 5,10,30") == [2, 5, 10, 30])
+        #expect(try BondReturns.maturities(parsing: "0.5,1.5,50") == [0.5, 1.5, 50])
+        for (text, named) in [("", "``"), ("2,,5", "``"), ("0.25", "0.25"), ("51", "51"), ("x", "x"), ("2.3", "2.3"), ("nan", "nan")] {
+            do throws(SettingProblem) {
+                _ = try BondReturns.maturities(parsing: text)
+                Issue.record("\(text) was accepted")
+            } catch { #expect(error.field == "maturities" && error.message.contains(named == "``" ? "``" : "`\(named)`"), "\(error)") }
+        }
+        do throws(SettingProblem) {
+            _ = try BondReturns.maturities(parsing: "5,10,5")
+            Issue.record("a repeated maturity was accepted")
+        } catch { #expect(error.message.contains("twice")) }
+    }
 }
 
 @Suite("Multi-asset universe")

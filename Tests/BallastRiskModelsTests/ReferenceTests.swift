@@ -145,6 +145,50 @@ struct ReferenceTests {
         expectClose(try ExponentialCovariance(decay: .halfLife(60)).estimate(r).matrix, w.expHalfLife60, "half-life 60")
     }
 
+    @Test(
+        "estimator settings by name: the default spans are PyPortfolioOpt's (exp_cov 180, ema_historical_return 500)",
+        arguments: reference.windows)
+    func settings(_ w: WindowReference) throws {
+        let r = try returns(w)
+        var s = EstimatorSettings()
+        (s.covariance, s.expectedReturns) = (.ewma, .ema)
+        expectClose(try s.covarianceChoice.estimator.estimate(r).matrix, w.expSpan180, "ewma, default span")
+        guard case .exponential(let decay) = s.expectedReturnChoice else {
+            Issue.record("ema is not an exponential mean")
+            return
+        }
+        expectClose(try ExponentialMeanReturn(decay: decay).estimate(r), w.emaReturnSpan500, "ema, default span")
+        s.halfLife = 60
+        expectClose(try s.covarianceChoice.estimator.estimate(r).matrix, w.expHalfLife60, "ewma, half-life 60")
+        s.covariance = .ledoitWolf
+        expectClose(try s.covarianceChoice.estimator.estimate(r).matrix, w.ledoitWolfConstantVariance, "ledoit-wolf, default target")
+        s.covariance = .oas
+        expectClose(try s.covarianceChoice.estimator.estimate(r).matrix, w.oas, "oas")
+    }
+
+    @Test("estimator settings out of range name their field")
+    func settingsProblems() {
+        func problem(_ change: (inout EstimatorSettings) -> Void) -> String? {
+            var s = EstimatorSettings()
+            change(&s)
+            do throws(SettingProblem) {
+                try s.validate()
+                return nil
+            } catch { return error.field }
+        }
+        #expect(problem { _ in } == nil)
+        #expect(problem { $0.span = 0.5 } == "span")
+        #expect(
+            problem {
+                $0.span = 10
+                $0.halfLife = 5
+            } == "span")
+        #expect(problem { $0.halfLife = -1 } == "halfLife")
+        #expect(problem { $0.halfLife = .infinity } == "halfLife")
+        #expect(problem { $0.riskFreeRate = 2 } == "riskFreeRate")
+        #expect(problem { $0.riskFreeRate = .nan } == "riskFreeRate")
+    }
+
     @Test("shrinkage estimators", arguments: reference.windows)
     func shrinkage(_ w: WindowReference) throws {
         let r = try returns(w)

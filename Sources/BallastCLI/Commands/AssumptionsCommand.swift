@@ -11,8 +11,6 @@ struct AssumptionsCommand: ParsableCommand {
     )
 }
 
-extension InvestmentProcessError: UserFacingError {}
-
 /// `ballast assumptions build`.
 struct AssumptionsBuildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,7 +20,7 @@ struct AssumptionsBuildCommand: ParsableCommand {
     )
 
     @Option(help: ArgumentHelp("The specification (default: the bundled market-data/multi-asset/assumptions.json).", valueName: "file"))
-    var spec = "market-data/multi-asset/assumptions.json"
+    var spec = WorkflowInputs().assumptionsSpecification
     @Option(help: ArgumentHelp("Use data up to this date (default: the universe's last common date).", valueName: "date"))
     var asOf: MarketDate?
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the assumptions file here (JSON).", valueName: "file")) var output: String?

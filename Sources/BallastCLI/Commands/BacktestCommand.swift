@@ -2,8 +2,6 @@ import ArgumentParser
 import Ballast
 import Foundation
 
-extension BacktestError: UserFacingError {}
-extension BacktestSetupError: UserFacingError {}
 extension Execution: ExpressibleByArgument {}
 extension BacktestSizing: ExpressibleByArgument {}
 
@@ -44,7 +42,7 @@ struct BacktestCommand: ParsableCommand {
     @Option(
         help: ArgumentHelp(
             "Benchmark: a price FILE (first column), a SYMBOL of the prices, strategy:SPEC, or none.", valueName: "benchmark"))
-    var benchmark: String = "market-data/sp500_index.csv"
+    var benchmark: String = WorkflowInputs().market
     @Option(help: ArgumentHelp("Write a self-contained HTML report here.", valueName: "file")) var report: String?
     @Flag(help: "Draw the report's value chart on a log scale.") var logScale = false
     @Option(help: ArgumentHelp("Write nav.csv, weights.csv and trades.csv into this folder.", valueName: "dir")) var csv: String?
@@ -84,25 +82,15 @@ struct BacktestCommand: ParsableCommand {
         if !(capital > 0) || !capital.isFinite { throw ValidationError("--capital must be positive") }
         if let start, let end, start > end { throw ValidationError("--start \(start) is after --end \(end); swap them") }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
-        // The library's policy checks (the same as rebalance and recommend), as usage errors.
-        var policy = RebalancePolicy()
-        (policy.costBasisPoints, policy.fixedCost, policy.minimumCost, policy.minimumTradeValue) = (costBps, fixedCost, minCost, minTrade)
-        do throws(RebalancePolicy.Problem) { try policy.validate() } catch {
-            let flags = [
-                "costBasisPoints": "--cost-bps", "fixedCost": "--fixed-cost", "minimumCost": "--min-cost",
-                "minimumTradeValue": "--min-trade",
-            ]
-            throw ValidationError("\(flags[error.field] ?? error.field) \(error.value): must be \(error.requirement)")
-        }
-        var outputs: [NamedPath] = []
-        if let report { outputs.append(NamedPath("--report", report)) }
-        if let csv { outputs += ["nav.csv", "weights.csv", "trades.csv"].map { NamedPath("--csv", csv + "/" + $0) } }
-        var inputs =
+        do throws(RebalancePolicy.Problem) { try request.validateCosts() } catch { throw usageError(error) }
+        let outputs =
+            NamedPath.given(["--report": report])
+            + (csv.map { dir in ["nav.csv", "weights.csv", "trades.csv"].map { NamedPath("--csv", dir + "/" + $0) } } ?? [])
+        let inputs =
             prices.map { NamedPath("--prices", $0) } + [
                 NamedPath("--benchmark", benchmark), NamedPath("--catalog", files.catalog), NamedPath("--levels", files.levels),
             ]
-        if let grid { inputs.append(NamedPath("--grid", grid)) }
-        if let strategy { inputs.append(NamedPath("--strategy", strategy.hasPrefix("fixed:") ? String(strategy.dropFirst(6)) : strategy)) }
+            + NamedPath.given(["--grid": grid, "--strategy": strategy.map { $0.hasPrefix("fixed:") ? String($0.dropFirst(6)) : $0 }])
         try refuseOverwriting(inputs: inputs, outputs: outputs)
         // The rule and the flow are usage errors; a bad strategy is bad input (exit 1), found in run.
         var r = request
@@ -116,10 +104,7 @@ struct BacktestCommand: ParsableCommand {
             let (backtest, result) = try inputs.backtestSetup.run(request)
             // The files first: a result that could not be written is not recorded.
             if let csv {
-                try FileManager.default.createDirectory(atPath: csv, withIntermediateDirectories: true)
-                for (name, text) in BacktestScreen.csvFiles(result) {
-                    try ReportFile.write(text, to: URL(fileURLWithPath: csv).appendingPathComponent(name).path, what: name)
-                }
+                try ReportFile.write(BacktestScreen.csvFiles(result), into: csv)
                 if !output.quiet { printError("wrote nav.csv, weights.csv and trades.csv in \(csv)") }
             }
             if let report {
@@ -140,14 +125,7 @@ struct BacktestCommand: ParsableCommand {
     }
 
     func runGrid(_ path: String) throws {
-        guard let data = FileManager.default.contents(atPath: try bundled(path)) else {
-            throw InputFileError(description: "\(path): no such file")
-        }
-        let g: BacktestGrid
-        do { g = try JSONDecoder().decode(BacktestGrid.self, from: data) } catch let e as DecodingError {
-            let (field, message) = describe(e)
-            throw InputFileError(description: "\(path): \(field): \(message)")
-        }
+        let g = try BacktestGrid.read(path: try bundled(path))
         let started = Date()
         let progress: (@Sendable (Int, Int) -> Void)? =
             !output.quiet && isatty(2) != 0

@@ -16,11 +16,9 @@ struct ModelsMenuCommand: ParsableCommand {
     @OptionGroup(title: "Output") var output: OutputOptions
 
     func run() throws {
-        let (review, day) = try reportingErrors { () throws -> (MenuReview, MarketDate) in
+        let (review, day) = try reportingErrors {
             let (builder, policy) = try process.load()
-            let p = InvestmentProcess(assumptions: builder, policy: policy)
-            let day = try p.prices.resolveAsOf(asOf).date
-            return (try p.review(asOf: day), day)
+            return try InvestmentProcess(assumptions: builder, policy: policy).reviewInForce(asOf: asOf)
         }
         let m = review.menu
         try output.emit(
@@ -47,24 +45,11 @@ struct ModelsBuildCommand: ParsableCommand {
     @OptionGroup(title: "Output") var output: OutputOptions
 
     func run() throws {
-        let menu = try reportingErrors { () throws -> ModelMenu in
+        let menu = try reportingErrors {
             let (builder, policy) = try process.load()
-            let a: CapitalMarketAssumptions
-            if let assumptions {
-                a = try CapitalMarketAssumptions.read(path: assumptions)
-                if a.approval.status != .approved && !output.quiet {
-                    printError(
-                        "warning: \(assumptions) is a draft; approve it with `ballast assumptions approve` before it is used for advice")
-                }
-            } else {
-                a = try builder.build(asOf: asOf)
-            }
-            var prior: ModelMenu?
-            if let previous {
-                prior = try ModelMenu.read(path: try bundled(previous))
-            }
-            return try ModelMenuBuilder(assumptions: a, policy: policy, catalog: builder.universe.catalog(asOf: a.asOf), previous: prior)
-                .build()
+            return try InvestmentProcess(assumptions: builder, policy: policy).buildMenu(
+                asOf: asOf, assumptionsFile: assumptions, previousMenuFile: try previous.map { try bundled($0) },
+                warning: { output.quiet ? () : printError("warning: " + $0) })
         }
         try output.emit(menu, table: InvestmentProcessText.menu(menu))
     }
@@ -127,25 +112,15 @@ struct BondReturnsCommand: ParsableCommand {
 
     func validate() throws {
         guard values == .yields || values == .percentYields else { throw ValidationError("--values must be yields or percent-yields") }
-        let m = parsedMaturities
-        guard !m.isEmpty else { throw ValidationError("--maturities must list years, for example 2,5,10,30") }
-        if let bad = m.first(where: { !($0 >= 0.5 && $0 <= 50 && ($0 * 2).rounded() == $0 * 2) }) {
-            throw ValidationError("--maturities: \(bad) is not a whole number of half-years from 0.5 to 50")
-        }
-        guard Set(m).count == m.count else { throw ValidationError("--maturities lists a maturity twice") }
-    }
-
-    var parsedMaturities: [Double] {
-        let parts = maturities.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        let numbers = parts.compactMap(Double.init)
-        return numbers.count == parts.count ? numbers : []
+        do throws(SettingProblem) { _ = try BondReturns.maturities(parsing: maturities) } catch { throw usageError(error) }
     }
 
     func run() throws {
         let r = try reportingErrors { () throws -> PriceTable in
             let path = try bundled(yields)
             return try BondReturns.fromYields(
-                try SeriesFile.read(path: path, kind: values), maturities: parsedMaturities, frequency: frequency, source: path)
+                try SeriesFile.read(path: path, kind: values), maturities: try BondReturns.maturities(parsing: maturities),
+                frequency: frequency, source: path)
         }
         if format == .json {
             print(try ResultJSON.string(ReturnSeriesJSON(r, frequency: frequency)))

@@ -72,7 +72,7 @@ struct QuestionnaireCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write the customer file (default: standard output).", valueName: "file")) var out: String?
     @Option(help: ArgumentHelp("The amount the customer plans to invest (account currency).", valueName: "amount"))
     var investableAmount: Double?
-    @Option(help: ArgumentHelp("Questionnaire definition.", valueName: "file")) var questionnaire: String = "profiles/questionnaire-v1.json"
+    @Option(help: ArgumentHelp("Questionnaire definition.", valueName: "file")) var questionnaire: String = WorkflowInputs().questionnaire
     @OptionGroup var data: DataOptions
 
     func validate() throws {
@@ -104,16 +104,11 @@ struct QuestionnaireCommand: ParsableCommand {
             }
             (chosen, amount) = (session.answers, session.investableAmount)
         }
-        // Validate through the same reader as every customer file.
-        let data = try CustomerFile.newFileJSON(id: id, answers: chosen, investableAmount: amount)
-        _ = try reportingErrors { try CustomerFile.parse(data, source: "answers", questionnaire: q, catalog: nil, asOf: today()) }
-        let text = String(decoding: data, as: UTF8.self) + "\n"
+        let text = try reportingErrors {
+            try CustomerFile.newFileText(id: id, answers: chosen, investableAmount: amount, questionnaire: q, asOf: .today)
+        }
         if let out {
-            // Customer files hold account data: owner-only permissions.
-            guard FileManager.default.createFile(atPath: out, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
-                printError("error: cannot write \(out)")
-                throw ExitCode(ExitStatus.dataError)
-            }
+            try reportingErrors { try CustomerFile.write(text, to: out) }
             printError("wrote \(out)")
         } else {
             print(text, terminator: "")

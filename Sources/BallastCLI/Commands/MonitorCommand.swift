@@ -2,8 +2,6 @@ import ArgumentParser
 import Ballast
 import Foundation
 
-extension AlertRulesError: UserFacingError {}
-
 /// `ballast monitor --accounts BOOK.jsonl`: book figures, exceptions and alerts.
 struct MonitorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,7 +20,7 @@ struct MonitorCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Re-assessments due within this many days are listed (default 30).", valueName: "days"))
     var dueWithin: Int = 30
     @Option(help: ArgumentHelp("Market index prices for the customers' behaviour signals.", valueName: "file"))
-    var market: String = "market-data/sp500_index.csv"
+    var market: String = WorkflowInputs().market
     @Option(help: ArgumentHelp("Also write the dashboard, a self-contained HTML page.", valueName: "file")) var report: String?
     @Option(
         help: ArgumentHelp(
@@ -35,7 +33,7 @@ struct MonitorCommand: ParsableCommand {
     )
     var performance = false
     @Option(help: ArgumentHelp("The benchmark of --performance: a price file (default the S&P 500 index).", valueName: "file"))
-    var benchmark: String = "market-data/sp500_index.csv"
+    var benchmark: String = WorkflowInputs().market
     @Option(help: ArgumentHelp("Compare with the last earlier run of this book recorded on or before this date.", valueName: "date"))
     var since: MarketDate?
     @Option(
@@ -56,13 +54,9 @@ struct MonitorCommand: ParsableCommand {
             throw ValidationError(
                 "--performance back-tests the levels' models; the book's models come from --models, so remove one of them")
         }
-        var inputs = [NamedPath("--accounts", accounts)] + targets.named
-        for (option, path) in [("--alerts", alerts), ("--policy", policy.policy)] { if let path { inputs.append(NamedPath(option, path)) } }
-        var outputs: [NamedPath] = []
-        for (option, path) in [("--report", report), ("--account-figures", accountFigures)] {
-            if let path { outputs.append(NamedPath(option, path)) }
-        }
-        if !audit.noAudit { outputs.append(NamedPath("--audit-db", audit.path)) }
+        let inputs = [NamedPath("--accounts", accounts)] + targets.named + NamedPath.given(["--alerts": alerts, "--policy": policy.policy])
+        let outputs = NamedPath.given(
+            ["--report": report, "--account-figures": accountFigures, "--audit-db": audit.noAudit ? nil : audit.path])
         try refuseOverwriting(inputs: inputs, outputs: outputs)
     }
 

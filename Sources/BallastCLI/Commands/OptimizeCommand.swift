@@ -2,14 +2,7 @@ import ArgumentParser
 import Ballast
 import Foundation
 
-/// `--objective` values.
-enum ObjectiveOption: String, ExpressibleByArgument, CaseIterable {
-    case minVolatility = "min-volatility"
-    case maxSharpe = "max-sharpe"
-    case maxUtility = "max-utility"
-    case efficientReturn = "efficient-return"
-    case efficientRisk = "efficient-risk"
-}
+extension ObjectiveSettings.Name: ExpressibleByArgument {}
 
 /// `LO,HI` for `--weight-bounds`.
 struct WeightBounds: ExpressibleByArgument {
@@ -37,7 +30,7 @@ struct OptimizeCommand: ParsableCommand {
     @OptionGroup var model: RiskModelOptions
     @Option(
         help: ArgumentHelp("Objective: min-volatility, max-sharpe, max-utility, efficient-return, efficient-risk.", valueName: "objective"))
-    var objective: ObjectiveOption = .maxSharpe
+    var objective: ObjectiveSettings.Name = .maxSharpe
     @Option(help: ArgumentHelp("Risk aversion λ for max-utility (maximises μᵀw - λ/2 wᵀΣw).", valueName: "λ")) var riskAversion: Double = 1
     @Option(parsing: .unconditional, help: ArgumentHelp("Annual target return for efficient-return (fraction).", valueName: "x"))
     var targetReturn: Double?
@@ -52,31 +45,27 @@ struct OptimizeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("With --allocate: fractional quantities with this many decimals instead of whole lots.", valueName: "n"))
     var fractional: Int?
     @Option(help: ArgumentHelp("Product catalogue for lot sizes (--allocate).", valueName: "file"))
-    var catalog: String = "market-data/catalog.json"
+    var catalog: String = WorkflowInputs().catalog
     @OptionGroup(title: "Output") var output: OutputOptions
 
     func validate() throws {
-        if objective == .efficientReturn && targetReturn == nil { throw ValidationError("efficient-return needs --target-return") }
-        if objective == .efficientRisk && targetVolatility == nil { throw ValidationError("efficient-risk needs --target-volatility") }
-        if !(riskAversion > 0) { throw ValidationError("--risk-aversion must be positive, got \(riskAversion)") }
+        do throws(SettingProblem) { _ = try settings.objective(riskFreeRate: model.riskFreeRate) } catch { throw usageError(error) }
         if !(l2 >= 0) { throw ValidationError("--l2 must be at least 0, got \(l2)") }
         if let allocate, !(allocate > 0) { throw ValidationError("--allocate must be a positive amount, got \(allocate)") }
         if let fractional, !(0...8).contains(fractional) { throw ValidationError("--fractional takes 0 to 8 decimals, got \(fractional)") }
     }
 
-    var portfolioObjective: PortfolioObjective {
-        switch objective {
-        case .minVolatility: .minimumVolatility
-        case .maxSharpe: .maximumSharpe(riskFreeRate: model.riskFreeRate)
-        case .maxUtility: .maximumUtility(riskAversion: riskAversion)
-        case .efficientReturn: .efficientReturn(targetReturn: targetReturn!)
-        case .efficientRisk: .efficientRisk(targetVolatility: targetVolatility!)
-        }
+    /// The objective these flags name.
+    var settings: ObjectiveSettings {
+        var o = ObjectiveSettings()
+        (o.name, o.riskAversion, o.targetReturn, o.targetVolatility) = (objective, riskAversion, targetReturn, targetVolatility)
+        return o
     }
 
     func run() throws {
         var request = OptimizeRequest()
-        (request.riskModel, request.objective, request.riskFreeRate) = (model.request, portfolioObjective, model.riskFreeRate)
+        (request.riskModel, request.riskFreeRate) = (model.request, model.riskFreeRate)
+        request.objective = try settings.objective(riskFreeRate: model.riskFreeRate)
         (request.constraints, request.allocate, request.fractionalDecimals) = (
             limits.specification(l2: l2, cash: cash), allocate, fractional
         )
@@ -106,6 +95,6 @@ struct ConstraintOptions: ParsableArguments {
 }
 
 /// An input file that cannot be used, with where and how to fix it.
-struct InputFileError: Error, CustomStringConvertible {
+struct InputFileError: BallastInputError {
     let description: String
 }

@@ -2,11 +2,6 @@ import ArgumentParser
 import Ballast
 import Foundation
 
-/// Today's date (UTC), the default `--as-of`.
-func today() -> MarketDate {
-    MarketDate(dayNumber: Int((Date().timeIntervalSince1970 / 86_400).rounded(.down)))
-}
-
 /// `ballast profile CUSTOMER.json`.
 struct ProfileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,7 +19,7 @@ struct ProfileCommand: ParsableCommand {
     @Flag(help: "The customer has read and accepted the risk warning for requested products above the level.")
     var acknowledgeRiskWarning = false
     @Option(help: ArgumentHelp("Market index prices for the behaviour signals.", valueName: "file"))
-    var market: String = "market-data/sp500_index.csv"
+    var market: String = WorkflowInputs().market
     @Option(
         parsing: .upToNextOption,
         help: ArgumentHelp(

@@ -53,13 +53,14 @@ struct RebalanceCommand: ParsableCommand {
         if resume && out == "-" { throw ValidationError("--resume needs an output file, not standard output") }
         if maxFieldBytes < 16 { throw ValidationError("--max-field-bytes must be at least 16") }
         if maxInputBytes < 1 { throw ValidationError("--max-input-bytes must be at least 1") }
-        var inputs = market.named + files.named + (policy.policy.map { [NamedPath("--policy", $0)] } ?? [])
-        for (option, path) in [("--account", account), ("--accounts", accounts)] { if let path { inputs.append(NamedPath(option, path)) } }
-        // The plans, the error records, the checkpoint beside the plans, and the audit database.
-        var outputs: [NamedPath] = []
-        if let out, out != "-" { outputs += [NamedPath("--out", out), NamedPath("--out (its checkpoint)", out + ".checkpoint")] }
-        if let errors { outputs.append(NamedPath("--errors", errors)) }
-        if !audit.noAudit { outputs.append(NamedPath("--audit-db", audit.path)) }
+        let inputs =
+            market.named + files.named + NamedPath.given(["--policy": policy.policy, "--account": account, "--accounts": accounts])
+        // The plans, the checkpoint beside them, the error records and the audit database.
+        let file = out == "-" ? nil : out
+        let outputs = NamedPath.given([
+            "--out": file, "--out (its checkpoint)": file.map { $0 + ".checkpoint" }, "--errors": errors,
+            "--audit-db": audit.noAudit ? nil : audit.path,
+        ])
         try refuseOverwriting(inputs: inputs, outputs: outputs)
     }
 
@@ -73,16 +74,7 @@ struct RebalanceCommand: ParsableCommand {
                 warn(warnings)
                 (batch.resume, batch.durable, batch.maxLineBytes) = (resume, fsync, book.maxLineBytes)
                 (batch.maxFieldBytes, batch.maxInputBytes) = (maxFieldBytes, maxInputBytes)
-                // Crash tests (Benchmarks/kill_harness.py): a deterministic kill point and a block size.
-                let env = ProcessInfo.processInfo.environment
-                if let kill = env["BALLAST_BATCH_KILL_AT"] {
-                    guard let fault = BatchFaultInjection(kill) else {
-                        throw InputFileError(
-                            description: "BALLAST_BATCH_KILL_AT=\(kill): expected POINT:BLOCK, such as after-audit-commit:3")
-                    }
-                    batch.faultInjection = fault
-                }
-                if let bytes = env["BALLAST_BATCH_BLOCK_BYTES"].flatMap(Int.init), bytes > 0 { batch.blockSize = bytes }
+                try batch.applyCrashTestSwitches(ProcessInfo.processInfo.environment)
                 if !output.quiet && isatty(2) != 0 {
                     let line = BatchProgressLine()
                     batch.progress = { p in if let text = line.text(p) { FileHandle.standardError.write(Data(text.utf8)) } }

@@ -17,7 +17,7 @@ struct RecommendCommand: ParsableCommand {
         help: ArgumentHelp("Product price files (joined on dates; implies --universe stocks).", valueName: "file"))
     var prices: [String] = []
     @Option(help: ArgumentHelp("Market index (behaviour signals, benchmark).", valueName: "file"))
-    var market: String = "market-data/sp500_index.csv"
+    var market: String = WorkflowInputs().market
     @Option(help: ArgumentHelp("Date of the recommendation (default: the last date of the prices).", valueName: "date"))
     var asOf: MarketDate?
     @Option(help: ArgumentHelp("Years of back-test.", valueName: "n")) var years: Int = 10
@@ -36,9 +36,7 @@ struct RecommendCommand: ParsableCommand {
         if !(1...30).contains(years) { throw ValidationError("--years must be between 1 and 30") }
         var policy = RebalancePolicy()
         policy.costBasisPoints = costBps
-        do throws(RebalancePolicy.Problem) { try policy.validate() } catch {
-            throw ValidationError("--cost-bps \(error.value): must be \(error.requirement)")
-        }
+        do throws(RebalancePolicy.Problem) { try policy.validate() } catch { throw usageError(error) }
         if let report {
             try refuseOverwriting(
                 inputs: [NamedPath("CUSTOMER", customer), NamedPath("--market", market)] + prices.map { NamedPath("--prices", $0) },

@@ -2,9 +2,6 @@ import ArgumentParser
 import Ballast
 import Foundation
 
-extension AuditError: UserFacingError {}
-extension BatchRebalanceError: UserFacingError {}
-
 /// Where audit records go: `--audit-db`, else `BALLAST_AUDIT_DB`, else `./ballast-audit.sqlite`;
 /// `--no-audit` writes none.
 struct AuditOptions: ParsableArguments {
@@ -143,16 +140,8 @@ struct AuditCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors {
-                guard let keyPath = audit.signingKeyPath else {
-                    throw AuditError("audit anchor needs the signing key: give --signing-key FILE or set BALLAST_AUDIT_SIGNING_KEY")
-                }
-                let key = try AuditSigningKey(file: keyPath)
-                guard FileManager.default.fileExists(atPath: audit.path) else {
-                    throw AuditError("\(audit.path): no audit database here; give its path with --audit-db or BALLAST_AUDIT_DB")
-                }
-                let head = try AuditTrail(path: audit.path).anchor(signingWith: key)
+                let head = try AuditTrail.anchor(database: audit.path, signingKeyFile: audit.signingKeyPath, anchorFile: anchor)
                 if let anchor {
-                    try AuditTrail.appendAnchor(head, to: anchor)
                     print("\(anchor): anchored \(head.count) records ending at \(head.lastId) (key \(head.keyId))")
                 } else {
                     print(head.jsonLine)

@@ -32,25 +32,8 @@ func printError(_ message: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
-/// Errors that describe a problem with the input or the data, with a fix: shown as
-/// `error: <description>` with exit code 1.
-protocol UserFacingError: Error, CustomStringConvertible {}
-
-extension MarketDataError: UserFacingError {}
-extension RiskModelError: UserFacingError {}
-extension LinearAlgebraError: UserFacingError {}
-extension OptimizationError: UserFacingError {}
-extension ProfilingError: UserFacingError {}
-extension RebalanceError: UserFacingError {}
-extension InputFileError: UserFacingError {}
-extension TargetWeightsError: UserFacingError {}
-extension BundledDataError: UserFacingError {}
-extension ReportFileError: UserFacingError {}
-extension PlanMarketError: UserFacingError {}
-extension ConstraintFileError: UserFacingError {}
-extension SyntheticBookError: UserFacingError {}
-
-/// Runs a command body, turning domain errors into a message on stderr and exit code 1.
+/// Runs a command body: the user's errors (``BallastInputError``) become `error: …` on stderr and
+/// exit code 1, anything else an internal error (exit 3).
 func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
@@ -58,7 +41,7 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
         throw e
     } catch let e as ValidationError {
         throw e
-    } catch let e as any UserFacingError {
+    } catch let e as any BallastInputError {
         printError("error: \(e)")
         throw ExitCode(ExitStatus.dataError)
     } catch {

@@ -146,40 +146,34 @@ struct PolicyOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Fractional quantities with this many decimals instead of whole lots.", valueName: "n")) var fractional: Int?
     @Option(help: ArgumentHelp("Maximum turnover (fraction).", valueName: "x")) var maxTurnover: Double?
 
-    /// The flags given, by the policy field each sets.
-    var flags: [(field: String, flag: String, given: Bool)] {
-        [
-            ("absoluteBand", "--band", band != nil), ("relativeBand", "--relative-band", relativeBand != nil),
-            ("driftThreshold", "--drift-threshold", driftThreshold != nil), ("minimumTradeValue", "--min-trade", minTrade != nil),
-            ("costBasisPoints", "--cost-bps", costBps != nil), ("fixedCost", "--fixed-cost", fixedCost != nil),
-            ("cashBuffer", "--cash-buffer", cashBuffer != nil), ("fractionalDecimals", "--fractional", fractional != nil),
-            ("maximumTurnover", "--max-turnover", maxTurnover != nil),
-        ]
+    /// The overrides these flags set.
+    var overrides: RebalancePolicyOverrides {
+        var o = RebalancePolicyOverrides()
+        (o.trigger, o.period, o.destination, o.absoluteBand, o.relativeBand) = (trigger, period, destination, band, relativeBand)
+        (o.driftThreshold, o.minimumTradeValue, o.costBasisPoints, o.fixedCost) = (driftThreshold, minTrade, costBps, fixedCost)
+        (o.cashBuffer, o.fractionalDecimals, o.maximumTurnover) = (cashBuffer, fractional, maxTurnover)
+        return o
     }
 
     /// The policy: the file, then the flags, checked by the library (a flag out of range is a
     /// usage error, exit 2; a file value exit 1).
     func effective() throws -> RebalancePolicy {
-        var p = try policy.map { try RebalancePolicy.read(path: try bundled($0)) } ?? RebalancePolicy()
-        if let trigger { p.trigger = trigger }
-        if let period { p.period = period }
-        if let destination { p.destination = destination }
-        for (value, path) in [
-            (band, \RebalancePolicy.absoluteBand), (relativeBand, \.relativeBand), (driftThreshold, \.driftThreshold),
-            (minTrade, \.minimumTradeValue), (costBps, \.costBasisPoints), (fixedCost, \.fixedCost), (cashBuffer, \.cashBuffer),
-        ] {
-            if let value { p[keyPath: path] = value }
+        let file = try policy.map { try RebalancePolicy.read(path: try bundled($0)) } ?? RebalancePolicy()
+        let o = overrides
+        do throws(RebalancePolicy.Problem) { return try o.applied(to: file) } catch {
+            guard o.fields.contains(error.field) else { throw InputFileError(description: "\(policy ?? "policy"): \(error.description)") }
+            throw usageError(error)
         }
-        if let fractional { p.fractionalDecimals = fractional }
-        if let maxTurnover { p.maximumTurnover = maxTurnover }
-        do throws(RebalancePolicy.Problem) { try p.validate() } catch {
-            if let f = flags.first(where: { $0.field == error.field && $0.given }) {
-                throw ValidationError("\(f.flag) \(error.value): must be \(error.requirement)")
-            }
-            throw InputFileError(description: "\(policy ?? "policy"): \(error.description)")
-        }
-        return p
     }
+}
+
+/// A policy value given by a flag and out of range, as a usage error naming the flag.
+func usageError(_ problem: RebalancePolicy.Problem) -> ValidationError {
+    let renamed = [
+        "absoluteBand": "--band", "minimumTradeValue": "--min-trade", "costBasisPoints": "--cost-bps", "minimumCost": "--min-cost",
+        "fractionalDecimals": "--fractional", "maximumTurnover": "--max-turnover",
+    ]
+    return ValidationError("\(renamed[problem.field] ?? flag(problem.field)) \(problem.value): must be \(problem.requirement)")
 }
 
 /// Workers and the longest line of a book (`rebalance --accounts` and `monitor`).

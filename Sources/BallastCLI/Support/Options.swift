@@ -15,17 +15,8 @@ extension Frequency: ExpressibleByArgument {}
 extension ShrinkageTarget: ExpressibleByArgument {}
 extension CovarianceRepairMethod: ExpressibleByArgument {}
 
-/// `--covariance` values.
-enum CovarianceOption: String, ExpressibleByArgument, CaseIterable {
-    case sample, ewma
-    case ledoitWolf = "ledoit-wolf"
-    case oas
-}
-
-/// `--expected-returns` values.
-enum ExpectedReturnOption: String, ExpressibleByArgument, CaseIterable {
-    case mean, geometric, ema, capm
-}
+extension EstimatorSettings.Covariance: ExpressibleByArgument {}
+extension EstimatorSettings.ExpectedReturns: ExpressibleByArgument {}
 
 /// `--format` values.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
@@ -78,7 +69,7 @@ struct PriceOptions: ParsableArguments {
     @Option(
         name: .long, parsing: .upToNextOption,
         help: ArgumentHelp("Wide price CSV files (date,SYM1,SYM2,...); several are joined on their dates.", valueName: "file"))
-    var prices: [String] = ["market-data/sp500_20.csv"]
+    var prices: [String] = [WorkflowInputs.stockPriceFile]
     @Option(name: .long, help: ArgumentHelp("First date of the window, inclusive (YYYY-MM-DD).", valueName: "date")) var start: MarketDate?
     @Option(name: .long, help: ArgumentHelp("Last date of the window, inclusive (YYYY-MM-DD).", valueName: "date")) var end: MarketDate?
     @Option(
@@ -110,20 +101,20 @@ struct RiskModelOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Periods per year for annualising (default: 252 daily, 52 weekly, 12 monthly).", valueName: "n"))
     var periodsPerYear: Double?
     @Option(help: ArgumentHelp("Covariance estimator: sample, ewma, ledoit-wolf or oas.", valueName: "estimator"))
-    var covariance: CovarianceOption = .sample
+    var covariance: EstimatorSettings.Covariance = .sample
     @Option(help: ArgumentHelp("Ledoit-Wolf target: constant-variance, single-factor or constant-correlation.", valueName: "target"))
     var shrinkageTarget: ShrinkageTarget = .constantVariance
     @Option(help: ArgumentHelp("EWMA span in periods (ewma covariance and ema returns; default 180 and 500).", valueName: "n"))
     var span: Double?
     @Option(help: ArgumentHelp("EWMA half-life in periods, instead of --span.", valueName: "n")) var halfLife: Double?
     @Option(help: ArgumentHelp("Expected returns: mean, geometric, ema or capm.", valueName: "estimator"))
-    var expectedReturns: ExpectedReturnOption = .mean
+    var expectedReturns: EstimatorSettings.ExpectedReturns = .mean
     @Option(
         parsing: .unconditional,
         help: ArgumentHelp("Annual risk-free rate (fraction): CAPM, the Sharpe ratio, the cash asset.", valueName: "rate"))
     var riskFreeRate: Double = MarketConventions.defaultRiskFreeRate
     @Option(help: ArgumentHelp("Market price file for CAPM (one column).", valueName: "file"))
-    var market: String = "market-data/sp500_index.csv"
+    var market: String = WorkflowInputs().market
     @Option(
         help: ArgumentHelp(
             "Repair a covariance that is not positive definite: clip (eigenvalues) or higham (nearest correlation).", valueName: "method"))
@@ -131,12 +122,16 @@ struct RiskModelOptions: ParsableArguments {
 
     func validate() throws {
         if span != nil && halfLife != nil { throw ValidationError("give --span or --half-life, not both") }
-        if let span, !(span >= 1) { throw ValidationError("--span must be at least 1, got \(span)") }
-        if let halfLife, !(halfLife > 0) { throw ValidationError("--half-life must be positive, got \(halfLife)") }
         if let p = periodsPerYear, !(p > 0) || !p.isFinite { throw ValidationError("--periods-per-year must be positive, got \(p)") }
-        if !riskFreeRate.isFinite || abs(riskFreeRate) >= 1 {
-            throw ValidationError("--risk-free-rate is an annual fraction (0.02 for 2%), got \(riskFreeRate)")
-        }
+        do throws(SettingProblem) { try estimators.validate() } catch { throw usageError(error) }
+    }
+
+    /// The estimators these flags name.
+    var estimators: EstimatorSettings {
+        var e = EstimatorSettings()
+        (e.covariance, e.shrinkageTarget, e.span, e.halfLife) = (covariance, shrinkageTarget, span, halfLife)
+        (e.expectedReturns, e.riskFreeRate) = (expectedReturns, riskFreeRate)
+        return e
     }
 
     /// The library configuration these flags describe.
@@ -149,22 +144,7 @@ struct RiskModelOptions: ParsableArguments {
         c.returnKind = returns
         c.missingData = missing
         c.repair = repair
-        func decay(defaultSpan: Double) -> ExponentialDecay {
-            if let halfLife { return .halfLife(halfLife) }
-            return .span(span ?? defaultSpan)
-        }
-        switch covariance {
-        case .sample: c.covariance = .sample
-        case .ewma: c.covariance = .exponential(decay(defaultSpan: 180))
-        case .ledoitWolf: c.covariance = .ledoitWolf(shrinkageTarget)
-        case .oas: c.covariance = .oracleApproximating
-        }
-        switch expectedReturns {
-        case .mean: c.expectedReturns = .mean
-        case .geometric: c.expectedReturns = .geometric
-        case .ema: c.expectedReturns = .exponential(decay(defaultSpan: 500))
-        case .capm: c.expectedReturns = .capm(riskFreeRate: riskFreeRate)
-        }
+        estimators.apply(to: &c)
         return c
     }
 
@@ -175,6 +155,14 @@ struct RiskModelOptions: ParsableArguments {
         (r.priceCheck, r.resolve) = (priceOptions.check.checker, { try bundled($0) })
         return r
     }
+}
+
+/// A setting out of range as a usage error naming its flag.
+func usageError(_ problem: SettingProblem) -> ValidationError { ValidationError(flag(problem.field) + " " + problem.message) }
+
+/// The flag of a library field: `halfLife` is `--half-life`.
+func flag(_ field: String) -> String {
+    "--" + field.reduce(into: "") { out, c in out += c.isUppercase ? "-" + c.lowercased() : String(c) }
 }
 
 /// Output format (table or JSON) and verbosity.
