@@ -32,3 +32,4 @@ extension InvestmentProcessError: BallastInputError {}
 extension WorkflowInputError: BallastInputError {}
 extension PathClashError: BallastInputError {}
 extension SettingProblem: BallastInputError {}
+extension RebalancePolicy.Problem: BallastInputError {}

@@ -22,7 +22,7 @@ struct InputErrorTests {
         let cases: [(String, () throws -> Void)] = [
             ("empty prices", { _ = try PriceCSV.parse("", source: "p.csv") }),
             ("missing price file", { _ = try PriceCSV.read(path: dir.appendingPathComponent("none.csv").path) }),
-            ("policy out of range", { _ = try RebalancePolicy.read(path: policy) }),
+            ("policy out of range", { try RebalancePolicy.read(path: policy).validate() }),
             ("missing alert rules", { _ = try MonitorAlerts.read(path: dir.appendingPathComponent("none.json").path) }),
             (
                 "missing bounds file",
