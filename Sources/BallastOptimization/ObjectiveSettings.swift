@@ -33,7 +33,7 @@ public struct ObjectiveSettings: Sendable, Codable, Equatable {
     /// Checks that the objective has what it needs: a target return for efficient-return, a
     /// target volatility for efficient-risk, a positive finite risk aversion.
     ///
-    /// - Throws: ``SettingProblem`` naming the field.
+    /// - Throws: `SettingProblem` naming the field.
     public func validate() throws(SettingProblem) {
         if name == .efficientReturn && targetReturn == nil {
             throw SettingProblem(field: "targetReturn", message: "is needed by efficient-return")

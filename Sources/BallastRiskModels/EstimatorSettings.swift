@@ -32,7 +32,7 @@ public struct EstimatorSettings: Sendable, Codable, Equatable {
         case capm
     }
 
-    /// A setting out of range (``SettingProblem``).
+    /// A setting out of range (`SettingProblem` of BallastMarketData).
     public typealias Problem = SettingProblem
 
     /// The default span of the exponentially weighted covariance, in periods.

@@ -267,7 +267,7 @@ public struct BacktestRequest: Sendable, Codable {
     /// Checks the costs and the minimum trade with a rebalancing policy's limits, so that a
     /// back-test refuses what `rebalance` and `recommend` refuse.
     ///
-    /// - Throws: the first ``RebalancePolicy/Problem`` (field `costBasisPoints`, `fixedCost`,
+    /// - Throws: the first `RebalancePolicy.Problem` (field `costBasisPoints`, `fixedCost`,
     ///   `minimumCost` or `minimumTradeValue`).
     public func validateCosts() throws(RebalancePolicy.Problem) {
         var policy = RebalancePolicy()

@@ -144,7 +144,11 @@ public struct InvestmentProcess: Sendable {
     /// from `assumptionsFile`, or from assumptions built from data up to `asOf`, against the
     /// menu in `previousMenuFile` for the turnover limit.
     ///
-    /// - Parameter warning: told when the assumptions file is a draft, not approved for advice.
+    /// - Parameters:
+    ///   - asOf: build the assumptions from data up to this date (default: the last common date).
+    ///   - assumptionsFile: an assumptions file to use instead of building them.
+    ///   - previousMenuFile: the previous menu, for the turnover limit.
+    ///   - warning: told when the assumptions file is a draft, not approved for advice.
     /// - Throws: ``InvestmentProcessError`` for a bad file; what building throws.
     public func buildMenu(
         asOf: MarketDate? = nil, assumptionsFile: String? = nil, previousMenuFile: String? = nil, warning: (String) -> Void = { _ in }
