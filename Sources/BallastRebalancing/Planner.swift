@@ -95,6 +95,11 @@ public struct RebalancePlanner: Sendable {
     /// this. The absolute band (absolute-band and portfolio-drift triggers, and calendar, whose
     /// trades go to target), the relative band times the target weight (relative-band), or the
     /// narrower of the two (5/25 and calendar-and-threshold, which fire on either).
+    /// A plan's mark on an asset whose destination is the edge of its band.
+    static let edgeMark: UInt8 = 64
+    /// A plan's mark on an asset it sells (never bought back in the same plan).
+    static let soldMark: UInt8 = 128
+
     func bandHalfWidth(target w: Double) -> Double {
         switch policy.trigger {
         case .absoluteBand, .portfolioDrift, .calendar: policy.absoluteBand
@@ -119,6 +124,8 @@ public struct RebalancePlanner: Sendable {
         static let turnover = Binding(rawValue: 16)
         /// Sold to fund the withdrawal.
         static let withdrawal = Binding(rawValue: 32)
+        /// The bits of every binding above (the two higher bits are the plan's own marks).
+        static let all: UInt8 = 63
 
         var text: String {
             var parts: [String] = []
@@ -322,18 +329,24 @@ public struct RebalancePlanner: Sendable {
         for i in 0..<n { desired[i] = Double(value[i]) }
         var status: PlanStatus
         var reason: Trigger
-        // Band edges in cents of the account's value after the flow (rebalances only).
-        var edge = [Bool](repeating: false, count: n)
-        var low = [Double](repeating: 0, count: n)
-        var high = [Double](repeating: 0, count: n)
+        // What kept each asset from its desired value (see `Binding`), and two marks of the
+        // plan's own (`edgeMark`, `soldMark`): one byte per asset, one array for all of them.
+        // Raw bits: an array of a standard-library element type needs no metadata look-up per plan.
+        var bound = [UInt8](repeating: 0, count: n)
+        // Band edges in cents of the account's value after the flow (rebalances only; 0 otherwise).
+        let banded = fired != nil
+        func low(_ i: Int) -> Double {
+            banded ? (targetWeight[i] - bandHalfWidth(target: targetWeight[i])) * Double(total) : 0
+        }
+        func high(_ i: Int) -> Double {
+            banded ? (targetWeight[i] + bandHalfWidth(target: targetWeight[i])) * Double(total) : 0
+        }
         if let fired {
             status = .rebalanced
             reason = fired
             for i in 0..<n {
                 let goal = targetWeight[i] * Double(total)
                 let half = bandHalfWidth(target: targetWeight[i])
-                low[i] = (targetWeight[i] - half) * Double(total)
-                high[i] = (targetWeight[i] + half) * Double(total)
                 if policy.destination == .target || policy.trigger == .calendar {
                     desired[i] = goal
                 } else {
@@ -344,29 +357,30 @@ public struct RebalancePlanner: Sendable {
                     let margin = 0.01 * half
                     if w > targetWeight[i] + half + 1e-12 {
                         desired[i] = (targetWeight[i] + half - margin) * Double(total)
-                        edge[i] = true
+                        bound[i] |= Self.edgeMark
                     }
                     if w < targetWeight[i] - half - 1e-12 {
                         desired[i] = (targetWeight[i] - half + margin) * Double(total)
-                        edge[i] = true
+                        bound[i] |= Self.edgeMark
                     }
                 }
             }
         } else if flow != 0 {
             status = .cashFlowOnly
             reason = flow > 0 ? .deposit(flow) : .withdrawal(-flow)
-            let gap = (0..<n).map { targetWeight[$0] * Double(total) - Double(value[$0]) }
+            // The gap to each target, computed where it is used (no array per plan).
+            func gap(_ i: Int) -> Double { targetWeight[i] * Double(total) - Double(value[i]) }
             if flow > 0 {
                 let room = Double(flow) - Swift.max(0, targetCash * Double(total) - Double(cashBefore))
-                let under = (0..<n).filter { gap[$0] > 0 }
-                let need = under.reduce(0) { $0 + gap[$1] }
-                if need > 0 && room > 0 { for i in under { desired[i] += gap[i] * Swift.min(1, room / need) } }
+                var need = 0.0
+                for i in 0..<n where gap(i) > 0 { need += gap(i) }
+                if need > 0 && room > 0 { for i in 0..<n where gap(i) > 0 { desired[i] += gap(i) * Swift.min(1, room / need) } }
             } else {
                 let shortfall = Double(-flow) - Double(cashBefore) + policy.cashBuffer * Double(total)
-                let over = (0..<n).filter { gap[$0] < 0 }
-                let excess = over.reduce(0) { $0 - gap[$1] }
+                var excess = 0.0
+                for i in 0..<n where gap(i) < 0 { excess -= gap(i) }
                 if shortfall > 0 {
-                    if excess > 0 { for i in over { desired[i] += gap[i] * Swift.min(1, shortfall / excess) } }
+                    if excess > 0 { for i in 0..<n where gap(i) < 0 { desired[i] += gap(i) * Swift.min(1, shortfall / excess) } }
                     // Still short: sell the rest in proportion to value.
                     let remaining = shortfall - Swift.min(shortfall, excess)
                     let invested = Double(investedBefore)
@@ -380,9 +394,6 @@ public struct RebalancePlanner: Sendable {
                 driftBefore: driftBefore, driftAfter: driftBefore)
         }
         var notes: [String] = []
-        // What kept each asset from its desired value (see `Binding`).
-        // Raw bits: an array of a standard-library element type needs no metadata look-up per plan.
-        var bound = [UInt8](repeating: 0, count: n)
         // Turnover limit: scale every change by the same factor.
         if let limit = policy.maximumTurnover {
             let turnover = (0..<n).reduce(0.0) { $0 + abs(desired[$1] - Double(value[$1])) } / 2 / Double(total)
@@ -415,8 +426,7 @@ public struct RebalancePlanner: Sendable {
         var purchases: Cents = 0
         var costs: Cents = 0
         var skippedSmall = false
-        // An asset sold in this plan is never bought back in it.
-        var sold = [Bool](repeating: false, count: n)
+        // An asset sold in this plan (`soldMark`) is never bought back in it.
         let sellReason: PlannedTrade.Reason = status == .cashFlowOnly ? .overweightForWithdrawal : .overweight
         let buyReason: PlannedTrade.Reason = status == .cashFlowOnly ? .underweightWithDeposit : .underweight
         // Sells first, largest excess first.
@@ -428,9 +438,9 @@ public struct RebalancePlanner: Sendable {
             let step = unit[i] * price[i] * 100  // cents per unit
             let maxUnits = (quantity[i] / unit[i] + 1e-9).rounded(.down)
             var units = Swift.min((excess / step + 1e-9).rounded(.down), maxUnits)
-            if units < (excess / step) - 1e-9 && Double(value[i]) - units * step > high[i] + 1e-6 {
+            if units < (excess / step) - 1e-9 && Double(value[i]) - units * step > high(i) + 1e-6 {
                 // Whole lots leave the asset above its band.
-                if edge[i] && units < maxUnits && Double(value[i]) - (units + 1) * step >= low[i] - 1e-6 {
+                if bound[i] & Self.edgeMark != 0 && units < maxUnits && Double(value[i]) - (units + 1) * step >= low(i) - 1e-6 {
                     units += 1  // band edge: one more lot lands inside it
                 } else {
                     bound[i] |= Binding.lots.rawValue  // the band is narrower than a lot
@@ -454,7 +464,7 @@ public struct RebalancePlanner: Sendable {
             costs += fee
             cash += proceeds - fee
             value[i] = Self.cents(quantity[i] * price[i])
-            sold[i] = true
+            bound[i] |= Self.soldMark
             trades.append(
                 CoreTrade(asset: i, side: .sell, quantity: roundQuantity(units * unit[i]), value: proceeds, cost: fee, reason: sellReason))
         }
@@ -474,7 +484,7 @@ public struct RebalancePlanner: Sendable {
                 costs += fee
                 cash += proceeds - fee
                 value[i] = Self.cents(quantity[i] * price[i])
-                sold[i] = true
+                bound[i] |= Self.soldMark
                 bound[i] |= Binding.withdrawal.rawValue
                 trades.append(
                     CoreTrade(
@@ -490,12 +500,12 @@ public struct RebalancePlanner: Sendable {
         Self.order(&order) { (desired[$0] - Double(value[$0])) > (desired[$1] - Double(value[$1])) }
         for i in order {
             let shortfall = desired[i] - Double(value[i])
-            guard shortfall > 0, !sold[i] else { continue }
+            guard shortfall > 0, bound[i] & Self.soldMark == 0 else { continue }
             let step = unit[i] * price[i] * 100
             var units = (shortfall / step + 1e-9).rounded(.down)
-            if units < shortfall / step - 1e-9 && Double(value[i]) + units * step < low[i] - 1e-6 {
+            if units < shortfall / step - 1e-9 && Double(value[i]) + units * step < low(i) - 1e-6 {
                 // Whole lots leave the asset below its band.
-                if edge[i] && Double(value[i]) + (units + 1) * step <= high[i] + 1e-6 {
+                if bound[i] & Self.edgeMark != 0 && Double(value[i]) + (units + 1) * step <= high(i) + 1e-6 {
                     units += 1  // band edge: one more lot lands inside it
                 } else {
                     bound[i] |= Binding.lots.rawValue  // the band is narrower than a lot
@@ -534,7 +544,7 @@ public struct RebalancePlanner: Sendable {
             for i in 0..<n {
                 let half = bandHalfWidth(target: targetWeight[i])
                 guard abs(Self.fraction(value[i], of: totalAfter) - targetWeight[i]) > half + 1e-9 else { continue }
-                var why = Binding(rawValue: bound[i])
+                var why = Binding(rawValue: bound[i] & Binding.all)
                 // The costs paid shrink the account, which can carry an asset over its edge.
                 if costs > 0 && abs(Double(value[i]) / Double(totalAfter + costs) - targetWeight[i]) <= half + 1e-9 {
                     why.insert(.costs)

@@ -518,12 +518,25 @@ public struct BatchRebalancer: Sendable {
     // MARK: Blocks, parts and the writer
 
     /// One input line of a block, as the writer needs it for the duplicate-id check.
+    /// A line of the block being read: its bytes (`start` -1: over the length limit, not kept),
+    /// its number, and whether it lies before a resume's checkpoint (its id only).
+    struct LineSpan {
+        var start: Int
+        var end: Int
+        var number: Int
+        var idOnly: Bool
+    }
+
+    /// Plain values only (the id's bytes are in the part's `ids`), so that a block's lines are
+    /// copied without reference counting.
     struct LineInfo {
         /// The offset in the part's output just after this line's record (and newline).
         var end: Int
-        var id: String?
+        /// Where the id's bytes start in the part's `ids`, and how many (-1: no id).
+        var idStart: Int
+        var idCount: Int
         /// ``FirstLineTable/hash(_:)`` of the id, computed by the worker.
-        var idHash: UInt64 = 0
+        var idHash: UInt64
         var number: Int
         /// `nil` for a line before a resume's checkpoint (its id only, no output).
         var status: PlanStatus?
@@ -544,6 +557,41 @@ public struct BatchRebalancer: Sendable {
         var scratch = BatchPlanner.Scratch()
         var records: [BatchAccountRecord] = []
         var lines: [LineInfo] = []
+        /// The ids of `lines`, back to back.
+        var ids: [UInt8] = []
+
+        /// Empties the part for the next block, keeping its capacity.
+        func reset() {
+            output.removeAll()
+            errors.removeAll()
+            counts = BatchSummary()
+            records.removeAll(keepingCapacity: true)
+            lines.removeAll(keepingCapacity: true)
+            ids.removeAll(keepingCapacity: true)
+        }
+
+        /// Records a line whose output ends at the output's current end.
+        func addLine(id: String?, number: Int, status: PlanStatus?, turnover: Double = 0, cost: Double = 0) {
+            let start = ids.count
+            var (count, hash) = (-1, UInt64(0))
+            if var id {
+                id.withUTF8 { bytes in
+                    ids.append(contentsOf: bytes)
+                    count = bytes.count
+                    hash = FirstLineTable.hash(UnsafeRawBufferPointer(bytes))
+                }
+            }
+            lines.append(
+                LineInfo(
+                    end: output.count, idStart: start, idCount: count, idHash: hash, number: number, status: status, turnover: turnover,
+                    cost: cost))
+        }
+
+        /// The id of a line (`nil`: none).
+        func id(of line: LineInfo) -> String? {
+            guard line.idCount >= 0 else { return nil }
+            return String(decoding: ids[line.idStart..<(line.idStart + line.idCount)], as: UTF8.self)
+        }
     }
 
     /// The writer's state: touched only on its queue, and by the caller after the queue drained.
@@ -551,8 +599,6 @@ public struct BatchRebalancer: Sendable {
         var counts: BatchSummary
         var outTail: [UInt8]
         var errTail: [UInt8]
-        /// The line of each account id's first occurrence (the duplicate check).
-        var firstLine = FirstLineTable()
         var lastWritten = (lines: 0, time: "")
         /// The time of the last audit record written (block records are never stamped earlier).
         var lastStamp = ""
@@ -619,12 +665,14 @@ public struct BatchRebalancer: Sendable {
         /// the first, in input order (the first is planned as usual; a line that failed for
         /// another reason keeps its own error). Lines before a resume's checkpoint only register
         /// their ids. Rare: parts without duplicates are left as they are.
-        static func replaceDuplicates(_ part: Part, _ state: inout WriterState) {
+        static func replaceDuplicates(_ part: Part, _ firstLines: inout FirstLineTable) {
             var duplicates: [(Int, Int)] = []  // (index in part.lines, first line)
-            for (k, l) in part.lines.enumerated() {
-                guard let id = l.id else { continue }
-                if let first = state.firstLine.firstLine(of: id, hash: l.idHash, line: l.number) {
-                    if l.status != nil && l.status != .error { duplicates.append((k, first)) }
+            part.ids.withUnsafeBytes { ids in
+                for (k, l) in part.lines.enumerated() where l.idCount >= 0 {
+                    let id = UnsafeRawBufferPointer(rebasing: ids[l.idStart..<(l.idStart + l.idCount)])
+                    if let first = firstLines.firstLine(of: id, hash: l.idHash, line: l.number) {
+                        if l.status != nil && l.status != .error { duplicates.append((k, first)) }
+                    }
                 }
             }
             guard !duplicates.isEmpty else { return }
@@ -643,9 +691,10 @@ public struct BatchRebalancer: Sendable {
                 if d < duplicates.count && duplicates[d].0 == k {
                     let first = duplicates[d].1
                     d += 1
+                    let id = part.id(of: l)
                     let text = BatchRebalancer.errorRecord(
-                        line: l.number, accountId: l.id,
-                        "id: account \(l.id ?? "") is already in the book at line \(first); give each account one line (this one is not planned)"
+                        line: l.number, accountId: id,
+                        "id: account \(id ?? "") is already in the book at line \(first); give each account one line (this one is not planned)"
                     )
                     var bytes = Array(text.utf8)
                     bytes.append(10)
@@ -679,7 +728,6 @@ public struct BatchRebalancer: Sendable {
             do {
                 try state.withLock { state in
                     for part in parts {
-                        Self.replaceDuplicates(part, &state)
                         do { try out.write(contentsOf: part.output.bytes) } catch {
                             throw BatchRebalanceError("\(outputPath): cannot write the plans (\(reason(of: error)))")
                         }
@@ -897,15 +945,15 @@ public struct BatchRebalancer: Sendable {
         // Two sets of parts: the workers fill one while the writer empties the other.
         let sets = [(0..<workers).map { _ in Part() }, (0..<workers).map { _ in Part() }]
         let free = [DispatchSemaphore(value: 1), DispatchSemaphore(value: 1)]
+        // The line of each account id's first occurrence (the duplicate check).
+        var firstLines = FirstLineTable()
         var current = 0
         var linesRead = 0
         var bytesRead: UInt64 = 0
         var buffer: [UInt8] = []
         var atEnd = false
-        var starts: [Int] = []
-        var ends: [Int] = []
-        var numbers: [Int] = []
-        var idOnly: [Bool] = []
+        // The block's lines (one array of plain values: one append per line).
+        var spans: [LineSpan] = []
         let progress = self.progress
         // The identity of the input read so far: its length and SHA-256, kept in checkpoints.
         var inputHasher = SHA256()
@@ -936,10 +984,7 @@ public struct BatchRebalancer: Sendable {
                         : "\(path): the file shrank while it was read (\(size) bytes when the run started, only \(bytesRead) there at the end): it was cut short or replaced; run again without --resume once it is complete"
                 )
             }
-            starts.removeAll(keepingCapacity: true)
-            ends.removeAll(keepingCapacity: true)
-            numbers.removeAll(keepingCapacity: true)
-            idOnly.removeAll(keepingCapacity: true)
+            spans.removeAll(keepingCapacity: true)
             // The block's index of a last line without a line end (-1: none).
             var unterminated = -1
             var consumed = 0
@@ -964,9 +1009,7 @@ public struct BatchRebalancer: Sendable {
                         if b.count - p > limit {
                             // A line over the limit: an error record, and its bytes are not kept.
                             linesRead += 1
-                            (starts, ends, numbers, idOnly) = (
-                                starts + [-1], ends + [0], numbers + [linesRead], idOnly + [linesRead <= skip]
-                            )
+                            spans.append(LineSpan(start: -1, end: 0, number: linesRead, idOnly: linesRead <= skip))
                             p = b.count
                             skippingLongLine = true
                         }
@@ -983,11 +1026,8 @@ public struct BatchRebalancer: Sendable {
                     }
                     if !blank {
                         // Lines before a resume's checkpoint only give their ids to the duplicate check.
-                        starts.append(end - p > limit ? -1 : p)
-                        ends.append(end)
-                        numbers.append(linesRead)
-                        idOnly.append(linesRead <= skip)
-                        if hit == nil { unterminated = starts.count - 1 }
+                        spans.append(LineSpan(start: end - p > limit ? -1 : p, end: end, number: linesRead, idOnly: linesRead <= skip))
+                        if hit == nil { unterminated = spans.count - 1 }
                     }
                     p = min(newline + 1, b.count)
                 }
@@ -1018,31 +1058,26 @@ public struct BatchRebalancer: Sendable {
             if let failure = writer.failed { throw failure }
             let parts = sets[current]
             free[current].wait()
-            let count = starts.count
+            let count = spans.count
             let slice = (count + workers - 1) / workers
-            let (s, e, nums, only, cut) = (starts, ends, numbers, idOnly, unterminated)
+            let (lineSpans, cut) = (spans, unterminated)
             buffer.withUnsafeBufferPointer { b in
                 nonisolated(unsafe) let bytes = b
                 DispatchQueue.concurrentPerform(iterations: workers) { w in
                     let part = parts[w]
-                    part.output.removeAll()
-                    part.errors.removeAll()
-                    part.counts = BatchSummary()
-                    part.records.removeAll(keepingCapacity: true)
-                    part.lines.removeAll(keepingCapacity: true)
+                    part.reset()
                     let lo = w * slice
                     let hi = min(count, lo + slice)
                     guard lo < hi else { return }
                     for k in lo..<hi {
-                        if s[k] < 0 {
+                        if lineSpans[k].start < 0 {
                             // A line over the limit: its bytes were not kept.
-                            guard !only[k] else {
-                                part.lines.append(
-                                    LineInfo(end: part.output.count, id: nil, number: nums[k], status: nil, turnover: 0, cost: 0))
+                            guard !lineSpans[k].idOnly else {
+                                part.addLine(id: nil, number: lineSpans[k].number, status: nil)
                                 continue
                             }
                             var text = Self.errorRecord(
-                                line: nums[k], accountId: nil,
+                                line: lineSpans[k].number, accountId: nil,
                                 "the line is longer than \(maxLineBytes) bytes, the limit (raise it with --max-line-bytes); it is not planned"
                             )
                             text.withUTF8 {
@@ -1053,22 +1088,21 @@ public struct BatchRebalancer: Sendable {
                             if audit != nil {
                                 part.records.append(
                                     BatchAccountRecord(
-                                        line: nums[k], accountRef: nil, accountDigest: AuditHash(of: Data()),
+                                        line: lineSpans[k].number, accountRef: nil, accountDigest: AuditHash(of: Data()),
                                         planDigest: AuditHash(of: Data(text.utf8)), status: PlanStatus.error.rawValue))
                             }
                             part.output.append(10)
-                            part.lines.append(
-                                LineInfo(end: part.output.count, id: nil, number: nums[k], status: .error, turnover: 0, cost: 0))
+                            part.addLine(id: nil, number: lineSpans[k].number, status: .error)
                             part.counts.lines += 1
                             part.counts.errors += 1
                             continue
                         }
-                        let line = UnsafeBufferPointer(rebasing: bytes[s[k]..<e[k]])
-                        if !only[k], line.count > maxFieldBytes, let field = Self.longestField(in: line), field.bytes > maxFieldBytes {
+                        let line = UnsafeBufferPointer(rebasing: bytes[lineSpans[k].start..<lineSpans[k].end])
+                        if !lineSpans[k].idOnly, line.count > maxFieldBytes, let field = Self.longestField(in: line), field.bytes > maxFieldBytes {
                             // A field over the limit: an error record naming it, the line and the account.
                             let id = identity(of: line).flatMap { $0.utf8.count <= maxFieldBytes ? $0 : nil }
                             var text = Self.errorRecord(
-                                line: nums[k], accountId: id,
+                                line: lineSpans[k].number, accountId: id,
                                 "\(field.name): \(field.bytes) bytes, longer than \(maxFieldBytes), the longest field allowed (raise it with --max-field-bytes); the line is not planned"
                             )
                             text.withUTF8 {
@@ -1080,27 +1114,20 @@ public struct BatchRebalancer: Sendable {
                                 var record = text
                                 part.records.append(
                                     BatchAccountRecord(
-                                        line: nums[k], accountRef: id.map(pseudonyms.reference),
+                                        line: lineSpans[k].number, accountRef: id.map(pseudonyms.reference),
                                         accountDigest: AuditHash(sha256Of: UnsafeRawBufferPointer(line)),
                                         planDigest: record.withUTF8 { AuditHash(sha256Of: UnsafeRawBufferPointer($0)) },
                                         status: PlanStatus.error.rawValue))
                             }
                             part.output.append(10)
-                            part.lines.append(
-                                LineInfo(
-                                    end: part.output.count, id: id, idHash: id.map(FirstLineTable.hash) ?? 0, number: nums[k],
-                                    status: .error,
-                                    turnover: 0, cost: 0))
+                            part.addLine(id: id, number: lineSpans[k].number, status: .error)
                             part.counts.lines += 1
                             part.counts.errors += 1
                             continue
                         }
-                        if only[k] {
+                        if lineSpans[k].idOnly {
                             let id = identity(of: line)
-                            part.lines.append(
-                                LineInfo(
-                                    end: part.output.count, id: id, idHash: id.map(FirstLineTable.hash) ?? 0, number: nums[k],
-                                    status: nil, turnover: 0, cost: 0))
+                            part.addLine(id: id, number: lineSpans[k].number, status: nil)
                             continue
                         }
                         let status: PlanStatus
@@ -1114,7 +1141,7 @@ public struct BatchRebalancer: Sendable {
                             status = o.status
                             (lineTurnover, lineCost) = (o.turnover, o.estimatedCost)
                         } else {
-                            let r = process(line: String(decoding: line, as: UTF8.self), number: nums[k], unterminated: k == cut)
+                            let r = process(line: String(decoding: line, as: UTF8.self), number: lineSpans[k].number, unterminated: k == cut)
                             var text = r.output
                             text.withUTF8 { part.output.append(UnsafeRawBufferPointer($0)) }
                             if var error = r.error {
@@ -1129,7 +1156,7 @@ public struct BatchRebalancer: Sendable {
                             let plan = UnsafeRawBufferPointer(rebasing: part.output.bytes[outputStart..<part.output.count])
                             part.records.append(
                                 BatchAccountRecord(
-                                    line: nums[k], accountRef: accountId.map(pseudonyms.reference),
+                                    line: lineSpans[k].number, accountRef: accountId.map(pseudonyms.reference),
                                     accountDigest: AuditHash(sha256Of: UnsafeRawBufferPointer(line)),
                                     planDigest: AuditHash(sha256Of: plan),
                                     status: status.rawValue))
@@ -1137,16 +1164,16 @@ public struct BatchRebalancer: Sendable {
                         part.output.append(10)
                         part.counts.turnover += lineTurnover
                         part.counts.cost += lineCost
-                        part.lines.append(
-                            LineInfo(
-                                end: part.output.count, id: accountId, idHash: accountId.map(FirstLineTable.hash) ?? 0,
-                                number: nums[k], status: status, turnover: lineTurnover, cost: lineCost))
+                        part.addLine(id: accountId, number: lineSpans[k].number, status: status, turnover: lineTurnover, cost: lineCost)
                         part.counts.lines += 1
                         part.counts.count(status)
                     }
                 }
             }
             buffer.removeFirst(consumed)
+            // The duplicate check, in input order, here rather than on the writer's queue: the
+            // writer's thread is the busier one (its writes copy every plan into the file).
+            for part in parts { Writer.replaceDuplicates(part, &firstLines) }
             let done = linesRead
             let release = free[current]
             let (read, size, finished) = (bytesRead, inputSize, atEnd)

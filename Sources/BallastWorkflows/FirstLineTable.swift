@@ -6,7 +6,7 @@
 /// still told apart. No per-id allocation: the arena and the slot arrays only grow.
 ///
 /// - Complexity: O(1) expected per ``firstLine(of:hash:line:)``; memory O(distinct ids x
-///   (id length + 24 bytes)).
+///   (id length + 16 bytes) + table slots x 16 bytes).
 struct FirstLineTable {
     /// The hash the workers compute for an id (FNV-1a, 64 bits, then a final mix).
     static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
@@ -23,20 +23,24 @@ struct FirstLineTable {
         return id.withUTF8 { hash(UnsafeRawBufferPointer($0)) }
     }
 
-    private var hashes: [UInt64]
-    /// The first line of the id in each slot; 0 marks an empty slot (lines count from 1).
-    private var lines: [Int]
-    private var starts: [Int]
-    private var lengths: [Int]
+    /// One slot of the open-addressing table: the id's hash and its entry + 1 (0: empty).
+    private struct Slot {
+        var hash: UInt64
+        var entry: Int
+    }
+
+    /// The table: a probe reads one slot, and touches an entry only when the hashes are equal.
+    private var slots: [Slot]
+    /// Each id's first line, in the order the ids came.
+    private var lines: [Int] = []
+    /// Where each id starts in `arena` (it ends where the next one starts).
+    private var starts: [Int] = []
     private var arena: [UInt8] = []
     /// How many ids the table holds.
-    private(set) var count = 0
+    var count: Int { lines.count }
 
     init() {
-        hashes = Array(repeating: 0, count: 1024)
-        lines = Array(repeating: 0, count: 1024)
-        starts = Array(repeating: 0, count: 1024)
-        lengths = Array(repeating: 0, count: 1024)
+        slots = Array(repeating: Slot(hash: 0, entry: 0), count: 1024)
     }
 
     /// The line where `id` first occurred; when it has not occurred before, records `line` as
@@ -49,48 +53,45 @@ struct FirstLineTable {
     mutating func firstLine(of id: UnsafeRawBufferPointer, hash: UInt64, line: Int) -> Int? {
         precondition(line >= 1, "line numbers count from 1")
         // Grown at three quarters full: linear probing stays short with a well-mixed hash.
-        if (count + 1) * 4 > lines.count * 3 { grow() }
-        let mask = lines.count - 1
+        if (count + 1) * 4 > slots.count * 3 { grow() }
+        let mask = slots.count - 1
         var slot = Int(truncatingIfNeeded: hash) & mask
-        while lines[slot] != 0 {
-            if hashes[slot] == hash && lengths[slot] == id.count && same(slot, id) { return lines[slot] }
+        while slots[slot].entry != 0 {
+            if slots[slot].hash == hash && same(slots[slot].entry - 1, id) { return lines[slots[slot].entry - 1] }
             slot = (slot + 1) & mask
         }
-        hashes[slot] = hash
-        lines[slot] = line
-        starts[slot] = arena.count
-        lengths[slot] = id.count
+        slots[slot] = Slot(hash: hash, entry: count + 1)
+        lines.append(line)
+        starts.append(arena.count)
         arena.append(contentsOf: id)
-        count += 1
         return nil
     }
 
-    /// ``firstLine(of:hash:line:)`` for an id given as text.
-    mutating func firstLine(of id: String, hash: UInt64, line: Int) -> Int? {
-        var id = id
-        return id.withUTF8 { firstLine(of: UnsafeRawBufferPointer($0), hash: hash, line: line) }
-    }
-
-    private func same(_ slot: Int, _ id: UnsafeRawBufferPointer) -> Bool {
-        arena.withUnsafeBytes { a in
-            let start = starts[slot]
+    private func same(_ entry: Int, _ id: UnsafeRawBufferPointer) -> Bool {
+        let start = starts[entry]
+        let end = entry + 1 < starts.count ? starts[entry + 1] : arena.count
+        guard end - start == id.count else { return false }
+        return arena.withUnsafeBytes { a in
             for k in 0..<id.count where a[start + k] != id[k] { return false }
             return true
         }
     }
 
     private mutating func grow() {
-        let size = lines.count * 2
+        let size = slots.count * 2
         let mask = size - 1
-        var (h, l, s, n) = (
-            [UInt64](repeating: 0, count: size), [Int](repeating: 0, count: size), [Int](repeating: 0, count: size),
-            [Int](repeating: 0, count: size)
-        )
-        for old in 0..<lines.count where lines[old] != 0 {
-            var slot = Int(truncatingIfNeeded: hashes[old]) & mask
-            while l[slot] != 0 { slot = (slot + 1) & mask }
-            (h[slot], l[slot], s[slot], n[slot]) = (hashes[old], lines[old], starts[old], lengths[old])
+        var grown = [Slot](repeating: Slot(hash: 0, entry: 0), count: size)
+        for old in slots where old.entry != 0 {
+            var slot = Int(truncatingIfNeeded: old.hash) & mask
+            while grown[slot].entry != 0 { slot = (slot + 1) & mask }
+            grown[slot] = old
         }
-        (hashes, lines, starts, lengths) = (h, l, s, n)
+        slots = grown
+    }
+
+    /// ``firstLine(of:hash:line:)`` for an id given as text.
+    mutating func firstLine(of id: String, hash: UInt64, line: Int) -> Int? {
+        var id = id
+        return id.withUTF8 { firstLine(of: UnsafeRawBufferPointer($0), hash: hash, line: line) }
     }
 }
