@@ -32,6 +32,8 @@ public struct AuditCommand: RawRepresentable, Hashable, Sendable, Codable, Custo
     public static let rebalanceBatch: AuditCommand = "rebalance-batch"
     /// A block record of a batch run (its account rows under a Merkle root).
     public static let rebalanceBlock: AuditCommand = "rebalance-block"
+    /// A batch run halted by a circuit breaker (the breaker, its figure and its limit).
+    public static let rebalanceHalt: AuditCommand = "rebalance-halt"
     /// `ballast backtest`.
     public static let backtest: AuditCommand = "backtest"
     /// `ballast assumptions build`.
@@ -217,7 +219,8 @@ public final class AuditTrail: Sendable {
         self.signingKey = signingKey
         let fm = FileManager.default
         if !fm.fileExists(atPath: path) {
-            let dir = (path as NSString).deletingLastPathComponent
+            // The folder part of the path (NSString's deletingLastPathComponent traps on a bare file name).
+            let dir = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? ""
             if !dir.isEmpty { try? fm.createDirectory(atPath: dir, withIntermediateDirectories: true) }
             guard fm.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
                 throw AuditError("\(path): cannot create the audit database (check the folder exists and is writable)")

@@ -169,14 +169,26 @@ public func describe(_ error: DecodingError) -> (path: String, message: String) 
         }
         return s.isEmpty ? "(root)" : s
     }
+    // What a JSON value of the type looks like, in the user's terms rather than a type name.
+    func kind(_ type: Any.Type) -> String {
+        switch type {
+        case is Int.Type, is Int64.Type, is Int32.Type, is UInt64.Type: "a whole number"
+        case is Double.Type, is Float.Type: "a number"
+        case is String.Type: "a text in quotes"
+        case is Bool.Type: "true or false"
+        default:
+            String(describing: type).hasPrefix("Array") || String(describing: type).hasPrefix("[")
+                ? "a list [...]" : String(describing: type).hasPrefix("Dictionary") ? "an object {...}" : "a value of another kind"
+        }
+    }
     switch error {
     case .keyNotFound(let key, let ctx):
         let p = path(ctx.codingPath + [key])
         return (p, "required field `\(key.stringValue)` is missing")
     case .typeMismatch(let type, let ctx):
-        return (path(ctx.codingPath), "expected a value of type \(type)")
+        return (path(ctx.codingPath), "expected \(kind(type))")
     case .valueNotFound(let type, let ctx):
-        return (path(ctx.codingPath), "expected a value of type \(type) but found null")
+        return (path(ctx.codingPath), "expected \(kind(type)), found null")
     case .dataCorrupted(let ctx):
         return (path(ctx.codingPath), ctx.debugDescription)
     @unknown default:

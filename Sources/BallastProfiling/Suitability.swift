@@ -181,7 +181,8 @@ public enum Privacy {
             }
             return try checked(data, keyFile, "it is never replaced (every pseudonym would change); restore the right key file")
         }
-        let directory = (keyFile as NSString).deletingLastPathComponent
+        // The folder part of the path (NSString's deletingLastPathComponent traps on a bare file name).
+        let directory = keyFile.lastIndex(of: "/").map { $0 == keyFile.startIndex ? "/" : String(keyFile[..<$0]) } ?? ""
         if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
             do {
                 try FileManager.default.createDirectory(

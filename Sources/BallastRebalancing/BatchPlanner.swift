@@ -24,6 +24,8 @@ public struct BatchPlanner: Sendable {
         public var turnover: Double
         /// Costs of the plan's trades.
         public var estimatedCost: Double
+        /// The value of the plan's trades, in the account currency.
+        public var tradedValue: Double
     }
 
     struct Model: Sendable {
@@ -33,6 +35,8 @@ public struct BatchPlanner: Sendable {
         /// Whether the symbol is a key of the target (even with weight 0).
         var member: [Bool]
         var cash: Double
+        /// The risk level of a model named like one (`C3`: 3), for the level control.
+        var level: Int?
     }
 
     let planner: RebalancePlanner
@@ -104,7 +108,8 @@ public struct BatchPlanner: Sendable {
             else { continue }
             var m = Model(
                 name: Array(name.utf8), weight: Array(repeating: 0, count: universe.count),
-                member: Array(repeating: false, count: universe.count), cash: target[planner.cashSymbol] ?? 0)
+                member: Array(repeating: false, count: universe.count), cash: target[planner.cashSymbol] ?? 0,
+                level: PlanControls.level(ofModel: name))
             for (s, w) in target where s != planner.cashSymbol {
                 m.weight[index[s]!] = w
                 m.member[index[s]!] = true
@@ -206,7 +211,8 @@ public struct BatchPlanner: Sendable {
             let core = try? planner.planCore(
                 id: account.id, symbols: scratch.symbols, price: scratch.prices, unit: scratch.units, held: scratch.accountHeld,
                 targetWeight: scratch.targetWeight,
-                targetCash: model.cash, cash: account.cash, flow: account.flow, lastRebalance: account.lastRebalance, asOf: asOf)
+                targetCash: model.cash, cash: account.cash, flow: account.flow, lastRebalance: account.lastRebalance, asOf: asOf,
+                level: model.level)
         else { return nil }
         out.withWriter { w in
             w.key("{\"accountId\":")
@@ -261,8 +267,11 @@ public struct BatchPlanner: Sendable {
             }
             w.byte(125)
         }
+        var traded: Cents = 0
+        for t in core.trades { traded += t.value }
         return Outcome(
-            status: core.status, accountId: account.id, turnover: core.turnover, estimatedCost: RebalancePlanner.money(core.costs))
+            status: core.status, accountId: account.id, turnover: core.turnover, estimatedCost: RebalancePlanner.money(core.costs),
+            tradedValue: RebalancePlanner.money(traded))
     }
 
     /// What ``review(line:scratch:)`` found in a plain account line: the figures of

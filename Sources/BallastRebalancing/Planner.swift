@@ -18,6 +18,9 @@ public struct RebalancePlanner: Sendable {
     public var lotSizes: [String: Double]
     /// The symbol that stands for cash in target weights.
     public var cashSymbol: String
+    /// The pre-trade controls every plan is checked against (`nil`: none): a plan that breaks
+    /// one is `held`, every plan is `suspended` while a suspension is set.
+    public var controls: PlanControls?
 
     /// The key that stands for the account's cash in target weights and in a plan's weights
     /// unless a planner is given another (`CASH`).
@@ -65,7 +68,7 @@ public struct RebalancePlanner: Sendable {
         let core = try planCore(
             id: id, symbols: symbols, price: price, unit: unit, held: held, targetWeight: symbols.map { target[$0] ?? 0 },
             targetCash: target[cashSymbol] ?? 0, cash: account.cash.amount, flow: account.cashFlow?.amount.amount ?? 0,
-            lastRebalance: account.lastRebalance, asOf: asOf)
+            lastRebalance: account.lastRebalance, asOf: asOf, level: PlanControls.level(ofModel: account.model))
         func weights(_ v: [Cents], _ cash: Cents, _ tot: Cents) -> [String: Double] {
             var w: [String: Double] = [:]
             for i in symbols.indices { w[symbols[i]] = Self.fraction(v[i], of: tot) }
@@ -91,15 +94,15 @@ public struct RebalancePlanner: Sendable {
         policy.fractionalDecimals.map { pow(10, -Double($0)) } ?? (lotSizes[symbol] ?? 1)
     }
 
-    /// The half-width of an asset's band under the policy's trigger: `|w - w*|` may be at most
-    /// this. The absolute band (absolute-band and portfolio-drift triggers, and calendar, whose
-    /// trades go to target), the relative band times the target weight (relative-band), or the
-    /// narrower of the two (5/25 and calendar-and-threshold, which fire on either).
     /// A plan's mark on an asset whose destination is the edge of its band.
     static let edgeMark: UInt8 = 64
     /// A plan's mark on an asset it sells (never bought back in the same plan).
     static let soldMark: UInt8 = 128
 
+    /// The half-width of an asset's band under the policy's trigger: `|w - w*|` may be at most
+    /// this. The absolute band (absolute-band and portfolio-drift triggers, and calendar, whose
+    /// trades go to target), the relative band times the target weight (relative-band), or the
+    /// narrower of the two (5/25 and calendar-and-threshold, which fire on either).
     func bandHalfWidth(target w: Double) -> Double {
         switch policy.trigger {
         case .absoluteBand, .portfolioDrift, .calendar: policy.absoluteBand
@@ -225,6 +228,16 @@ public struct RebalancePlanner: Sendable {
         var turnover = 0.0
         var costs: Cents = 0
         var notes: [String] = []
+
+        /// The account left as it is, under `status`, with `note` added.
+        func withheld(_ status: PlanStatus, note: String) -> PlanCore {
+            var c = PlanCore(
+                status: status, trigger: trigger, cashBefore: cashBefore, cashAfter: cashBefore, valueBefore: valueBefore,
+                valueAfter: valueBefore, totalBefore: totalBefore, totalAfter: totalBefore, driftBefore: driftBefore,
+                driftAfter: driftBefore)
+            c.notes = notes + [note]
+            return c
+        }
     }
 
     /// Whether asset `i`, worth `value` of `total`, is outside its band around `target` under
@@ -267,7 +280,52 @@ public struct RebalancePlanner: Sendable {
 
     /// The planning rules on arrays indexed by asset (sorted by symbol). Prices are positive
     /// and the policy and target already checked.
+    /// The plan, then the pre-trade controls: a suspension, or a limit the plan breaks, leaves
+    /// the account as it is (no trade, no cash flow) with a note that says why.
     func planCore(
+        id: String, symbols: [String], price: [Double], unit: [Double], held: [Double], targetWeight: [Double], targetCash: Double,
+        cash accountCash: Double, flow flowAmount: Double, lastRebalance: MarketDate?, asOf: MarketDate, level: Int?
+    ) throws(RebalanceError) -> PlanCore {
+        let core = try planTrades(
+            id: id, symbols: symbols, price: price, unit: unit, held: held, targetWeight: targetWeight, targetCash: targetCash,
+            cash: accountCash, flow: flowAmount, lastRebalance: lastRebalance, asOf: asOf)
+        guard let controls else { return core }
+        if let reason = controls.suspension { return core.withheld(.suspended, note: "suspended: \(reason); no trade is released") }
+        guard !core.trades.isEmpty else { return core }
+        var breaches: [String] = []
+        let limits = controls.limits
+        if let m = limits.maximumTurnover, core.turnover > m + 1e-12 {
+            breaches.append("turnover \(percentString(core.turnover)) above the limit \(percentString(m)) (account.maximumTurnover)")
+        }
+        var named = Set<String>()
+        for t in core.trades {
+            let s = symbols[t.asset]
+            if let why = controls.stopped[s], named.insert(s).inserted { breaches.append("no trade in \(why)") }
+            let value = Self.money(t.value)
+            if let m = limits.maximumTradeValue, value > m {
+                breaches.append("\(s): a trade of \(moneyString(t.value)) above the limit \(moneyString(Self.cents(m))) (account.maximumTradeValue)")
+            }
+            if let m = limits.maximumTradeShare, core.totalBefore > 0, Double(t.value) / Double(core.totalBefore) > m + 1e-12 {
+                breaches.append(
+                    "\(s): a trade of \(percentString(Double(t.value) / Double(core.totalBefore))) of the account, above the limit \(percentString(m)) (account.maximumTradeShare)"
+                )
+            }
+            guard t.side == .buy else { continue }
+            if limits.levelProductsOnly, let level, let rating = controls.ratings[s], rating > level {
+                breaches.append("\(s) is rated R\(rating), above the account's level C\(level) (account.levelProductsOnly)")
+            }
+            if let m = limits.maximumPositionWeight, Self.fraction(core.valueAfter[t.asset], of: core.totalAfter) > m + 1e-12 {
+                breaches.append(
+                    "\(s) would weigh \(percentString(Self.fraction(core.valueAfter[t.asset], of: core.totalAfter))) after the plan, above the limit \(percentString(m)) (account.maximumPositionWeight)"
+                )
+            }
+        }
+        guard !breaches.isEmpty else { return core }
+        return core.withheld(.held, note: "held by the pre-trade controls: " + breaches.joined(separator: "; "))
+    }
+
+    /// The plan's trades before the pre-trade controls.
+    func planTrades(
         id: String, symbols: [String], price: [Double], unit: [Double], held: [Double], targetWeight: [Double], targetCash: Double,
         cash accountCash: Double, flow flowAmount: Double, lastRebalance: MarketDate?, asOf: MarketDate
     ) throws(RebalanceError) -> PlanCore {
@@ -402,7 +460,7 @@ public struct RebalancePlanner: Sendable {
                 // anyway; then it is the plan, and the limit does not bind.
                 var unlimited = self
                 unlimited.policy.maximumTurnover = nil
-                let free = try unlimited.planCore(
+                let free = try unlimited.planTrades(
                     id: id, symbols: symbols, price: price, unit: unit, held: held, targetWeight: targetWeight, targetCash: targetCash,
                     cash: accountCash, flow: flowAmount, lastRebalance: lastRebalance, asOf: asOf)
                 if free.turnover <= limit + 1e-12 { return free }

@@ -323,6 +323,12 @@ public enum PlanStatus: String, Sendable, Codable {
     case belowMinimumTrade = "below-minimum-trade"
     /// The account could not be planned (batch error records).
     case error
+    /// A pre-trade control stopped the plan (an account limit, or a product whose price
+    /// stops trading): no trade and no cash flow is released; a note names the control.
+    case held
+    /// Rebalancing is suspended (the controls' suspension switch): no trade is released; a
+    /// note gives the reason.
+    case suspended
 }
 
 /// A rebalancing plan for one account.

@@ -73,7 +73,7 @@ public enum InvestmentProcessText {
         var w = TextTable(["product"] + m.portfolios.map(\.label))
         for s in symbols { w.add([s] + m.portfolios.map { $0.weights[s].map { pct($0, 1) } ?? "-" }) }
         out += w.render()
-        for p in m.portfolios where !p.notes.isEmpty { out += "\n\(p.label): " + p.notes.joined(separator: "; ") + "\n" }
+        for p in m.portfolios where !p.notes.isEmpty { out += "\n" + wrapped("\(p.label): " + p.notes.joined(separator: "; ")) + "\n" }
         return out
     }
 

@@ -66,12 +66,15 @@ public struct ModelReport: Encodable {
 public enum PlanScreen {
     /// The one-line summary of a batch run: accounts by status, errors, turnover and costs.
     public static func batchSummary(_ counts: BatchSummary) -> String {
-        String(
-            format: "%d accounts: %d rebalanced, %d within band, %d cash flow only, %d below the minimum trade, %d errors; "
+        // Held and suspended accounts are named only when there are some.
+        let controls =
+            (counts.held > 0 ? ", \(counts.held) held by the pre-trade controls" : "")
+            + (counts.suspended > 0 ? ", \(counts.suspended) suspended" : "")
+        return String(
+            format: "%d accounts: %d rebalanced, %d within band, %d cash flow only, %d below the minimum trade, %d errors%@; "
                 + "total turnover %.2f, estimated costs %.2f",
             counts.lines, counts.rebalanced, counts.withinBand, counts.cashFlowOnly, counts.belowMinimumTrade, counts.errors,
-            counts.turnover,
-            counts.cost)
+            controls, counts.turnover, counts.cost)
     }
 
     /// One account's plan: weights now, at target and after, drift and turnover, the trades,
@@ -102,7 +105,7 @@ public enum PlanScreen {
             out += "\nTrades (sells first):\n" + trades.render()
         }
         out += "\ncash \(p.cashBefore) -> \(p.cashAfter) (left over), estimated costs \(p.estimatedCost)\n"
-        for n in p.notes { out += "note: \(n)\n" }
+        for n in p.notes { out += wrapped("note: \(n)") + "\n" }
         return out
     }
 }

@@ -19,6 +19,8 @@ public struct AccountRebalance {
     public var policy: RebalancePolicy
     /// A models file `{model: {symbol: weight}}` instead of the levels' models.
     public var modelsFile: String?
+    /// The pre-trade controls the plan is checked against (`nil`: none).
+    public var controls: PlanControls?
 
     /// A rebalancer for one account.
     public init(market: PlanMarket, catalog: ProductCatalog, levels: RiskLevels, policy: RebalancePolicy, modelsFile: String? = nil) {
@@ -52,7 +54,9 @@ public struct AccountRebalance {
             throw PlanMarketError(
                 "\(modelsFile ?? "models"): has no model \(modelId); it has \(targets.keys.sorted().joined(separator: ", "))")
         }
-        let plan = try RebalancePlanner(policy: policy, lotSizes: catalog.lotSizes).plan(
+        var planner = RebalancePlanner(policy: policy, lotSizes: catalog.lotSizes)
+        planner.controls = controls
+        let plan = try planner.plan(
             for: account, toward: target, at: market.prices, asOf: market.day)
         return (account, plan, target)
     }

@@ -47,9 +47,31 @@ public struct BatchSummary: Sendable, Codable, Equatable {
     public var turnover = 0.0
     /// Sum of the plans' estimated costs.
     public var cost = 0.0
+    /// Accounts held by a pre-trade control (no trade released).
+    public var held = 0
+    /// Accounts whose rebalance is suspended.
+    public var suspended = 0
+    /// The value of every trade planned, in the account currency.
+    public var tradedValue = 0.0
 
     /// An empty summary.
     public init() {}
+
+    /// Decodes a summary; the counts a summary of an earlier version lacks are 0.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        lines = try c.decode(Int.self, forKey: .lines)
+        rebalanced = try c.decode(Int.self, forKey: .rebalanced)
+        withinBand = try c.decode(Int.self, forKey: .withinBand)
+        cashFlowOnly = try c.decode(Int.self, forKey: .cashFlowOnly)
+        belowMinimumTrade = try c.decode(Int.self, forKey: .belowMinimumTrade)
+        errors = try c.decode(Int.self, forKey: .errors)
+        turnover = try c.decode(Double.self, forKey: .turnover)
+        cost = try c.decode(Double.self, forKey: .cost)
+        held = try c.decodeIfPresent(Int.self, forKey: .held) ?? 0
+        suspended = try c.decodeIfPresent(Int.self, forKey: .suspended) ?? 0
+        tradedValue = try c.decodeIfPresent(Double.self, forKey: .tradedValue) ?? 0
+    }
 
     /// Adds another summary's counts and sums to this one.
     public mutating func add(_ o: Self) {
@@ -61,6 +83,9 @@ public struct BatchSummary: Sendable, Codable, Equatable {
         errors += o.errors
         turnover += o.turnover
         cost += o.cost
+        held += o.held
+        suspended += o.suspended
+        tradedValue += o.tradedValue
     }
 
     mutating func count(_ status: PlanStatus, by delta: Int = 1) {
@@ -70,6 +95,8 @@ public struct BatchSummary: Sendable, Codable, Equatable {
         case .cashFlowOnly: cashFlowOnly += delta
         case .belowMinimumTrade: belowMinimumTrade += delta
         case .error: errors += delta
+        case .held: held += delta
+        case .suspended: suspended += delta
         }
     }
 }
@@ -139,6 +166,43 @@ public struct BatchRebalanceError: Error, Sendable, CustomStringConvertible {
     public init(_ message: String) { self.message = message }
     /// The message.
     public var description: String { message }
+}
+
+/// A run stopped by a circuit breaker: the blocks before it are written and checkpointed, the
+/// block that tripped it is not.
+public struct BatchHaltError: Error, Sendable, CustomStringConvertible {
+    /// The breaker, its figure and its limit.
+    public var trip: BreakerTrip
+    /// Input lines whose plans are written (the checkpoint's).
+    public var linesDone: Int
+    /// The audit record of the halt, when the run has a trail.
+    public var auditRecordId: String?
+
+    /// A halt with its figures.
+    public init(trip: BreakerTrip, linesDone: Int, auditRecordId: String?) {
+        (self.trip, self.linesDone, self.auditRecordId) = (trip, linesDone, auditRecordId)
+    }
+
+    /// What tripped, what was written and how to go on.
+    public var description: String {
+        "halted by a circuit breaker: \(trip); the plans of the first \(linesDone) lines are written and checkpointed, "
+            + "the rest are not. Check the book, the prices and the models; then continue with --resume and "
+            + "--override-halt REASON, which records who overrode the halt and why"
+    }
+}
+
+/// Who overrides a halted run, and why.
+public struct HaltOverride: Sendable, Codable, Equatable {
+    /// Why the halt is overridden.
+    public var reason: String
+    /// Who overrides it (the operating-system user by default).
+    public var by: String
+
+    /// An override; `by` defaults to the user running the process.
+    public init(reason: String, by: String? = nil) {
+        self.reason = reason
+        self.by = by ?? ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "uid \(getuid())"
+    }
 }
 
 /// A deterministic kill point for crash tests: the process kills itself (SIGKILL) when it
@@ -366,6 +430,13 @@ public struct BatchRebalancer: Sendable {
     public var clock: @Sendable () -> Date = { Date() }
     /// A kill point for crash tests (`nil`: none).
     public var faultInjection: BatchFaultInjection?
+    /// The circuit breakers judged after every block (`nil`: none): when one trips, the run
+    /// stops before writing the block, records the halt in the audit trail and throws
+    /// ``BatchHaltError``; the checkpoint lets a resume continue from there.
+    public var breakers: CircuitBreakers?
+    /// Who resumes a halted run past its breakers, and why (recorded in the run's audit record);
+    /// the breakers are not judged while it is set.
+    public var haltOverride: HaltOverride?
 
     /// Sets the crash-test switches from the environment (`Benchmarks/kill_harness.py`):
     /// `BALLAST_BATCH_KILL_AT=POINT:BLOCK` (``faultInjection``) and `BALLAST_BATCH_BLOCK_BYTES`
@@ -418,15 +489,15 @@ public struct BatchRebalancer: Sendable {
     /// Plans one input line; returns the output line and the error line, if any. An
     /// `unterminated` line (the input's last, without a line end) that cannot be planned says so.
     func process(line: String, number: Int, unterminated: Bool = false) -> (
-        output: String, error: String?, status: PlanStatus, turnover: Double, cost: Double, accountId: String?
+        output: String, error: String?, status: PlanStatus, turnover: Double, cost: Double, accountId: String?, tradedValue: Double
     ) {
-        func failure(_ id: String?, _ reason: String) -> (String, String?, PlanStatus, Double, Double, String?) {
+        func failure(_ id: String?, _ reason: String) -> (String, String?, PlanStatus, Double, Double, String?, Double) {
             let cut =
                 unterminated
                 ? "the input ends in the middle of this line (no line end after it: the file was cut short or was still being written); "
                 : ""
             let text = Self.errorRecord(line: number, accountId: id, cut + reason)
-            return (text, text, .error, 0, 0, id)
+            return (text, text, .error, 0, 0, id, 0)
         }
         let account: Account
         do throws(RebalanceError) {
@@ -443,7 +514,8 @@ public struct BatchRebalancer: Sendable {
         }
         do {
             let plan = try planner.plan(for: account, toward: target, at: prices, asOf: asOf)
-            return (plan.jsonLine, nil, plan.status, plan.turnover, plan.estimatedCost.amount, account.id)
+            let traded = plan.trades.reduce(Money(cents: 0)) { $0 + $1.value }
+            return (plan.jsonLine, nil, plan.status, plan.turnover, plan.estimatedCost.amount, account.id, traded.amount)
         } catch {
             return failure(account.id, (error.field.map { "\($0): " } ?? "") + error.message)
         }
@@ -542,6 +614,7 @@ public struct BatchRebalancer: Sendable {
         var status: PlanStatus?
         var turnover: Double
         var cost: Double
+        var traded: Double
     }
 
     /// What one worker produced for its share of a block.
@@ -571,7 +644,7 @@ public struct BatchRebalancer: Sendable {
         }
 
         /// Records a line whose output ends at the output's current end.
-        func addLine(id: String?, number: Int, status: PlanStatus?, turnover: Double = 0, cost: Double = 0) {
+        func addLine(id: String?, number: Int, status: PlanStatus?, turnover: Double = 0, cost: Double = 0, traded: Double = 0) {
             let start = ids.count
             var (count, hash) = (-1, UInt64(0))
             if var id {
@@ -584,7 +657,7 @@ public struct BatchRebalancer: Sendable {
             lines.append(
                 LineInfo(
                     end: output.count, idStart: start, idCount: count, idHash: hash, number: number, status: status, turnover: turnover,
-                    cost: cost))
+                    cost: cost, traded: traded))
         }
 
         /// The id of a line (`nil`: none).
@@ -705,6 +778,7 @@ public struct BatchRebalancer: Sendable {
                     part.counts.errors += 1
                     part.counts.turnover -= l.turnover
                     part.counts.cost -= l.cost
+                    part.counts.tradedValue -= l.traded
                     if status != .error { part.counts.count(status, by: -1) }
                     if record < part.records.count {
                         part.records[record].status = PlanStatus.error.rawValue
@@ -812,11 +886,14 @@ public struct BatchRebalancer: Sendable {
 
     /// What the plans depend on, by name, to digests (kept in every checkpoint).
     var optionDigests: [String: String] {
-        [
+        var d = [
             "as-of date": asOf.description, "rebalancing policy": AuditDigest.json(planner.policy),
             "lot sizes": AuditDigest.json(planner.lotSizes), "model targets": AuditDigest.json(targets),
             "prices": AuditDigest.json(prices),
         ]
+        if let c = planner.controls { d["pre-trade controls"] = AuditDigest.json(c) }
+        if let b = breakers { d["circuit breakers"] = AuditDigest.json(b) }
+        return d
     }
 
     /// The checkpoint to resume from: the store's, or the audit sink's when it is later (or
@@ -928,7 +1005,10 @@ public struct BatchRebalancer: Sendable {
         if let audit {
             let run = AuditEntry(
                 command: "rebalance-batch", engineVersion: engineVersion, inputs: audit.inputs,
-                parameters: audit.parameters.merging(["resumedAtLine": String(skip)]) { $1 }, outputs: "{}", time: clock())
+                parameters: audit.parameters.merging(
+                    ["resumedAtLine": String(skip)].merging(
+                        haltOverride.map { ["haltOverriddenBy": $0.by, "haltOverrideReason": $0.reason] } ?? [:]) { $1 }) { $1 },
+                outputs: "{}", time: clock())
             runTime = run.time
             runId = try audit.sink.beginBatch(run)
         }
@@ -947,6 +1027,9 @@ public struct BatchRebalancer: Sendable {
         let free = [DispatchSemaphore(value: 1), DispatchSemaphore(value: 1)]
         // The line of each account id's first occurrence (the duplicate check).
         var firstLines = FirstLineTable()
+        // The summary of the blocks handed to the writer (the breakers' figures), and their lines.
+        var running = counts
+        var sentLines = skip
         var current = 0
         var linesRead = 0
         var bytesRead: UInt64 = 0
@@ -1133,13 +1216,14 @@ public struct BatchRebalancer: Sendable {
                         let status: PlanStatus
                         var lineTurnover = 0.0
                         var lineCost = 0.0
+                        var lineTraded = 0.0
                         let outputStart = part.output.count
                         var accountId: String?
                         // A last line without a line end takes the general path, so that its error names the cut.
                         if k != cut, let o = fast?.plan(line: line, into: part.output, scratch: &part.scratch) {
                             accountId = o.accountId
                             status = o.status
-                            (lineTurnover, lineCost) = (o.turnover, o.estimatedCost)
+                            (lineTurnover, lineCost, lineTraded) = (o.turnover, o.estimatedCost, o.tradedValue)
                         } else {
                             let r = process(line: String(decoding: line, as: UTF8.self), number: lineSpans[k].number, unterminated: k == cut)
                             var text = r.output
@@ -1150,7 +1234,7 @@ public struct BatchRebalancer: Sendable {
                             }
                             status = r.status
                             accountId = r.accountId
-                            (lineTurnover, lineCost) = (r.turnover, r.cost)
+                            (lineTurnover, lineCost, lineTraded) = (r.turnover, r.cost, r.tradedValue)
                         }
                         if let pseudonyms {
                             let plan = UnsafeRawBufferPointer(rebasing: part.output.bytes[outputStart..<part.output.count])
@@ -1164,7 +1248,10 @@ public struct BatchRebalancer: Sendable {
                         part.output.append(10)
                         part.counts.turnover += lineTurnover
                         part.counts.cost += lineCost
-                        part.addLine(id: accountId, number: lineSpans[k].number, status: status, turnover: lineTurnover, cost: lineCost)
+                        part.counts.tradedValue += lineTraded
+                        part.addLine(
+                            id: accountId, number: lineSpans[k].number, status: status, turnover: lineTurnover, cost: lineCost,
+                            traded: lineTraded)
                         part.counts.lines += 1
                         part.counts.count(status)
                     }
@@ -1174,7 +1261,33 @@ public struct BatchRebalancer: Sendable {
             // The duplicate check, in input order, here rather than on the writer's queue: the
             // writer's thread is the busier one (its writes copy every plan into the file).
             for part in parts { Writer.replaceDuplicates(part, &firstLines) }
+            if let breakers, haltOverride == nil, linesRead > skip {
+                // The figures with this block, judged before any of it is written.
+                var withBlock = running
+                for part in parts { withBlock.add(part.counts) }
+                if let trip = breakers.tripped(
+                    lines: withBlock.lines, trading: withBlock.rebalanced + withBlock.cashFlowOnly, tradedValue: withBlock.tradedValue,
+                    errors: withBlock.errors, held: withBlock.held)
+                {
+                    // The block's parts go back unused (a semaphore must not end below its start).
+                    free[current].signal()
+                    writer.queue.sync {}
+                    if let failure = writer.failed { throw failure }
+                    let linesDone = sentLines
+                    var recordId: String?
+                    if let audit {
+                        let entry = AuditEntry(
+                            command: .rebalanceHalt, engineVersion: engineVersion, inputs: audit.inputs,
+                            parameters: audit.parameters.merging(["run": runId, "linesDone": String(linesDone)]) { $1 },
+                            outputs: AuditDigest.canonicalJSON(trip), time: clock())
+                        recordId = try audit.sink.beginBatch(entry)
+                    }
+                    throw BatchHaltError(trip: trip, linesDone: linesDone, auditRecordId: recordId)
+                }
+                running = withBlock
+            }
             let done = linesRead
+            sentLines = max(sentLines, done)
             let release = free[current]
             let (read, size, finished) = (bytesRead, inputSize, atEnd)
             let pastResume = done > skip

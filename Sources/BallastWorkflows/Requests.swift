@@ -160,14 +160,44 @@ public struct RebalanceRequest: Sendable {
     public var priceMap: String?
     /// The policy.
     public var policy = RebalancePolicy()
+    /// The pre-trade controls (`nil`: none): price stops, account limits, the batch's circuit
+    /// breakers and the suspension file.
+    public var controls: PreTradeControls?
+    /// Suspend every rebalance with this reason (`nil`: only the controls' suspension file does).
+    public var suspension: String?
 
     /// A request with the default policy.
     public init() {}
+
+    /// What each plan is checked against on the market's day: the account limits, the products
+    /// whose prices stop trading (every priced product of the targets and the price map), the
+    /// catalogue's ratings and the suspension; `nil` when there are no controls and no suspension.
+    ///
+    /// - Parameters:
+    ///   - market: the prices and their history on the plan's date.
+    ///   - catalog: the products' ratings.
+    ///   - targets: the models traded to.
+    /// - Returns: the controls and one warning per product not traded.
+    public func planControls(market: PlanMarket, catalog: ProductCatalog, targets: [String: [String: Double]]) -> (
+        controls: PlanControls?, warnings: [String]
+    ) {
+        let reason = suspension ?? controls?.suspension
+        guard controls != nil || reason != nil else { return (nil, []) }
+        let cash = Set(catalog.products.filter(\.isCash).map(\.symbol)).union([RebalancePlanner.defaultCashSymbol])
+        let symbols = Set(market.prices.keys).union(targets.values.flatMap(\.keys)).subtracting(cash)
+        let stops = controls.map { $0.prices.stops(in: market.history, on: market.day, symbols: Array(symbols)) } ?? []
+        let ratings = Dictionary(catalog.products.map { ($0.symbol, $0.riskRating.rawValue) }, uniquingKeysWith: { a, _ in a })
+        let plan = PlanControls(
+            limits: controls?.account ?? AccountLimits.off, stopped: stops, ratings: ratings, suspension: reason)
+        return (plan, stops.map { "price control: not trading \($0)" })
+    }
 
     /// The parameters of the audit records, as given.
     func parameters(_ inputs: WorkflowInputs, day: MarketDate) -> [String: String] {
         var p = ["asOf": day.description, "prices": priceMap ?? inputs.prices.joined(separator: " ")]
         if let models { p["models"] = models }
+        if let controls { p["preTradeControls"] = AuditDigest.canonicalJSON(controls) }
+        if let reason = suspension ?? controls?.suspension { p["suspension"] = reason }
         return p.merging(inputs.universeParameters) { a, _ in a }
     }
 
@@ -200,9 +230,11 @@ public struct RebalanceRequest: Sendable {
         let path = try inputs.resolve(account)
         guard let data = FileManager.default.contents(atPath: path) else { throw PlanMarketError("\(account): no such file") }
         let market = try inputs.planMarket(asOf: asOf, priceMap: priceMap)
-        let rebalancer = AccountRebalance(
+        var rebalancer = AccountRebalance(
             market: market, catalog: try market.catalog ?? inputs.loadCatalog(), levels: try inputs.loadLevels(), policy: policy,
             modelsFile: try models.map(inputs.resolve))
+        let (controls, stopWarnings) = planControls(market: market, catalog: rebalancer.catalog, targets: [:])
+        rebalancer.controls = controls
         let (acct, plan, target) = try rebalancer.plan(data, source: account)
         var id: Int64?
         if let trail {
@@ -212,7 +244,7 @@ public struct RebalanceRequest: Sendable {
                     key: try inputs.pseudonymKey())
             ]).last
         }
-        return Outcome(plan: plan, target: target, warnings: market.warnings, auditRecordId: id)
+        return Outcome(plan: plan, target: target, warnings: market.warnings + stopWarnings, auditRecordId: id)
     }
 
     /// A batch rebalancer over the book `input`, writing to `output`, with every account
@@ -225,9 +257,13 @@ public struct RebalanceRequest: Sendable {
         parameters extra: [String: String] = [:]
     ) throws -> (BatchRebalancer, warnings: [String]) {
         let (market, catalog, targets) = try targets(inputs)
+        var planner = RebalancePlanner(policy: policy, lotSizes: catalog.lotSizes)
+        let (controls, stopWarnings) = planControls(market: market, catalog: catalog, targets: targets)
+        planner.controls = controls
         var batch = BatchRebalancer(
-            input: input, output: output, errors: errors, jobs: jobs, planner: RebalancePlanner(policy: policy, lotSizes: catalog.lotSizes),
+            input: input, output: output, errors: errors, jobs: jobs, planner: planner,
             targets: targets, prices: market.prices, asOf: market.day, engineVersion: BallastVersion.current)
+        batch.breakers = self.controls?.batch
         if let trail {
             let key = try inputs.pseudonymKey().withUnsafeBytes { Array($0) }
             let auditInputs = AccountRebalance(market: market, catalog: catalog, levels: try inputs.loadLevels(), policy: policy)
@@ -235,6 +271,6 @@ public struct RebalanceRequest: Sendable {
             batch.audit = BatchAuditContext(
                 sink: trail, key: key, inputs: auditInputs, parameters: parameters(inputs, day: market.day).merging(extra) { $1 })
         }
-        return (batch, market.warnings)
+        return (batch, market.warnings + stopWarnings)
     }
 }

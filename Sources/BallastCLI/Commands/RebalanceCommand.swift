@@ -38,6 +38,18 @@ struct RebalanceCommand: ParsableCommand {
             "Batch mode: the largest input read, in bytes (default 274877906944, 256 GiB); a larger book file is refused, standard input stops there.",
             valueName: "n"))
     var maxInputBytes: UInt64 = 1 << 38
+    @Option(
+        help: ArgumentHelp(
+            "Pre-trade controls (JSON): price stops, account limits, batch circuit breakers, a suspension file (see Examples/controls).",
+            valueName: "file"))
+    var controls: String?
+    @Option(help: ArgumentHelp("Suspend every rebalance with this reason: no trade is released.", valueName: "reason"))
+    var suspend: String?
+    @Option(
+        help: ArgumentHelp(
+            "Batch mode, with --resume: continue a run halted by a circuit breaker; the reason and the user are recorded.",
+            valueName: "reason"))
+    var overrideHalt: String?
     @OptionGroup(title: "Batch") var book: BookOptions
     @OptionGroup(title: "Policy") var policy: PolicyOptions
     @OptionGroup(title: "Targets and prices") var market: TargetOptions
@@ -53,8 +65,15 @@ struct RebalanceCommand: ParsableCommand {
         if resume && out == "-" { throw ValidationError("--resume needs an output file, not standard output") }
         if maxFieldBytes < 16 { throw ValidationError("--max-field-bytes must be at least 16") }
         if maxInputBytes < 1 { throw ValidationError("--max-input-bytes must be at least 1") }
+        if overrideHalt != nil && !(resume && accounts != nil) {
+            throw ValidationError("--override-halt continues a halted batch: give it with --accounts and --resume")
+        }
+        if let r = overrideHalt ?? suspend, r.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("--override-halt and --suspend need a reason")
+        }
         let inputs =
-            market.named + files.named + NamedPath.given(["--policy": policy.policy, "--account": account, "--accounts": accounts])
+            market.named + files.named
+            + NamedPath.given(["--policy": policy.policy, "--account": account, "--accounts": accounts, "--controls": controls])
         // The plans, the checkpoint beside them, the error records and the audit database.
         let file = out == "-" ? nil : out
         let outputs = NamedPath.given([
@@ -64,16 +83,25 @@ struct RebalanceCommand: ParsableCommand {
         try refuseOverwriting(inputs: inputs, outputs: outputs)
     }
 
+    /// The request: the policy, the controls and the suspension.
+    func request() throws -> RebalanceRequest {
+        var request = market.request(policy: try policy.effective())
+        request.controls = try controls.map { path throws(RebalanceError) in try PreTradeControls.read(path: path) }
+        request.suspension = suspend
+        return request
+    }
+
     func run() throws {
         let inputs = workflowInputs(files, market, prices: market.prices)
         if let accounts, let out {
             let counts = try reportingErrors { () throws -> BatchSummary in
-                var (batch, warnings) = try market.request(policy: try policy.effective()).batch(
+                var (batch, warnings) = try request().batch(
                     input: accounts == "-" ? .standardInput : .file(accounts), output: out == "-" ? .standardOutput : .file(out),
                     errors: errors, jobs: book.jobs, inputs, trail: try audit.open(), parameters: ["accounts": accounts, "out": out])
                 warn(warnings)
                 (batch.resume, batch.durable, batch.maxLineBytes) = (resume, fsync, book.maxLineBytes)
                 (batch.maxFieldBytes, batch.maxInputBytes) = (maxFieldBytes, maxInputBytes)
+                batch.haltOverride = overrideHalt.map { HaltOverride(reason: $0) }
                 try batch.applyCrashTestSwitches(ProcessInfo.processInfo.environment)
                 if !output.quiet && isatty(2) != 0 {
                     let line = BatchProgressLine()
@@ -86,10 +114,13 @@ struct RebalanceCommand: ParsableCommand {
             return
         }
         let outcome = try reportingErrors {
-            try market.request(policy: try policy.effective()).plan(account: account!, inputs, trail: try audit.open())
+            try request().plan(account: account!, inputs, trail: try audit.open())
         }
         warn(outcome.warnings)
         let plan = outcome.plan
+        if plan.status == .held || plan.status == .suspended {
+            printError("warning: account \(plan.accountId): \(plan.notes.last ?? plan.status.rawValue)")
+        }
         if plan.status == .belowMinimumTrade {
             printError("warning: account \(plan.accountId): \(plan.notes.last ?? "no trade placed: every trade is below the minimum")")
         }

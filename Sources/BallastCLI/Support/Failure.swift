@@ -10,6 +10,8 @@ enum ExitStatus {
     static let usage: Int32 = 2
     /// Internal error.
     static let internalError: Int32 = 3
+    /// A batch run halted by a circuit breaker (resumable).
+    static let halted: Int32 = 5
 }
 
 /// Whether standard error gets colour: only on a terminal, and never when `NO_COLOR` is set
@@ -41,6 +43,9 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
         throw e
     } catch let e as ValidationError {
         throw e
+    } catch let e as BatchHaltError {
+        printError("error: \(e)")
+        throw ExitCode(ExitStatus.halted)
     } catch let e as any BallastInputError {
         printError("error: \(e)")
         throw ExitCode(ExitStatus.dataError)
