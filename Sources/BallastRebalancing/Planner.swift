@@ -303,7 +303,8 @@ public struct RebalancePlanner: Sendable {
             if let why = controls.stopped[s], named.insert(s).inserted { breaches.append("no trade in \(why)") }
             let value = Self.money(t.value)
             if let m = limits.maximumTradeValue, value > m {
-                breaches.append("\(s): a trade of \(moneyString(t.value)) above the limit \(moneyString(Self.cents(m))) (account.maximumTradeValue)")
+                breaches.append(
+                    "\(s): a trade of \(moneyString(t.value)) above the limit \(moneyString(Self.cents(m))) (account.maximumTradeValue)")
             }
             if let m = limits.maximumTradeShare, core.totalBefore > 0, Double(t.value) / Double(core.totalBefore) > m + 1e-12 {
                 breaches.append(

@@ -1007,7 +1007,9 @@ public struct BatchRebalancer: Sendable {
                 command: "rebalance-batch", engineVersion: engineVersion, inputs: audit.inputs,
                 parameters: audit.parameters.merging(
                     ["resumedAtLine": String(skip)].merging(
-                        haltOverride.map { ["haltOverriddenBy": $0.by, "haltOverrideReason": $0.reason] } ?? [:]) { $1 }) { $1 },
+                        haltOverride.map { ["haltOverriddenBy": $0.by, "haltOverrideReason": $0.reason] } ?? [:]
+                    ) { $1 }
+                ) { $1 },
                 outputs: "{}", time: clock())
             runTime = run.time
             runId = try audit.sink.beginBatch(run)
@@ -1181,7 +1183,9 @@ public struct BatchRebalancer: Sendable {
                             continue
                         }
                         let line = UnsafeBufferPointer(rebasing: bytes[lineSpans[k].start..<lineSpans[k].end])
-                        if !lineSpans[k].idOnly, line.count > maxFieldBytes, let field = Self.longestField(in: line), field.bytes > maxFieldBytes {
+                        if !lineSpans[k].idOnly, line.count > maxFieldBytes, let field = Self.longestField(in: line),
+                            field.bytes > maxFieldBytes
+                        {
                             // A field over the limit: an error record naming it, the line and the account.
                             let id = identity(of: line).flatMap { $0.utf8.count <= maxFieldBytes ? $0 : nil }
                             var text = Self.errorRecord(
@@ -1225,7 +1229,8 @@ public struct BatchRebalancer: Sendable {
                             status = o.status
                             (lineTurnover, lineCost, lineTraded) = (o.turnover, o.estimatedCost, o.tradedValue)
                         } else {
-                            let r = process(line: String(decoding: line, as: UTF8.self), number: lineSpans[k].number, unterminated: k == cut)
+                            let r = process(
+                                line: String(decoding: line, as: UTF8.self), number: lineSpans[k].number, unterminated: k == cut)
                             var text = r.output
                             text.withUTF8 { part.output.append(UnsafeRawBufferPointer($0)) }
                             if var error = r.error {

@@ -70,7 +70,9 @@ struct CircuitBreakerTests {
         b.haltOverride = HaltOverride(reason: "deposits at quarter end", by: "ops-1")
         let summary = try b.run()
         #expect(summary == reference)
-        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/plans.jsonl")) == Data(contentsOf: URL(fileURLWithPath: dir + "/reference.jsonl")))
+        #expect(
+            try Data(contentsOf: URL(fileURLWithPath: dir + "/plans.jsonl"))
+                == Data(contentsOf: URL(fileURLWithPath: dir + "/reference.jsonl")))
         let last = try #require(sink.state.withLock { $0.runs.last })
         #expect(last.command == .rebalanceBatch)
         #expect(last.parameters["haltOverrideReason"] == "deposits at quarter end" && last.parameters["haltOverriddenBy"] == "ops-1")
