@@ -646,6 +646,30 @@ public final class AuditTrail: Sendable {
         }
     }
 
+    /// The last `limit` records of `command` whose parameter `parameter` (when given) has its
+    /// value, oldest first, optionally only those recorded from `since` (an ISO 8601 prefix) on:
+    /// a series of runs, such as a book's monitor runs.
+    public func records(
+        command: AuditCommand, parameter: (name: String, value: String)? = nil, since: String? = nil, limit: Int = 100
+    ) throws(AuditError) -> [AuditRecord] {
+        do {
+            return try queue.read { db in
+                let cursor = try Row.fetchCursor(
+                    db, sql: "SELECT * FROM record WHERE command = ? AND time >= ? ORDER BY time DESC, id DESC",
+                    arguments: [command.rawValue, since ?? ""])
+                var out: [AuditRecord] = []
+                while out.count < limit, let row = try cursor.next() {
+                    let r = try Self.record(row)
+                    if let parameter, r.entry.parameters[parameter.name] != parameter.value { continue }
+                    out.append(r)
+                }
+                return out.reversed()
+            }
+        } catch {
+            throw AuditError("\(path): cannot read the audit trail: \(error)")
+        }
+    }
+
     /// One record.
     public func record(id: Int64) throws(AuditError) -> AuditRecord? {
         do {

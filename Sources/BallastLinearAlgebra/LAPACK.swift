@@ -55,6 +55,8 @@ func checkArgumentInfo(_ info: Int32, routine: String, argumentNames: [String]) 
 }
 
 func requireFinite(_ m: Matrix, routine: String) throws(LinearAlgebraError) {
+    // The fast check first; the position only when something is not finite.
+    guard !m.isFinite else { return }
     if let k = m.elements.firstIndex(where: { !$0.isFinite }) {
         throw .nonFiniteInput(routine: routine, row: k % Swift.max(m.rows, 1), column: k / Swift.max(m.rows, 1))
     }

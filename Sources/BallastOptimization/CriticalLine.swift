@@ -328,9 +328,21 @@ extension PortfolioModel {
         }
         // Every turning point is a feasible portfolio, or the walk failed: never report one
         // that breaks the bounds or the budget.
+        // One pass over raw buffers per point (no closure per element).
         for (k, p) in frontier.points.enumerated() {
-            let budget = p.weights.reduce(0, +)
-            let broken = (0..<n).first { p.weights[$0] < lower[$0] - 1e-9 || p.weights[$0] > upper[$0] + 1e-9 }
+            var budget = 0.0
+            var first = -1
+            p.weights.withUnsafeBufferPointer { w in
+                lower.withUnsafeBufferPointer { lo in
+                    upper.withUnsafeBufferPointer { up in
+                        for j in 0..<n {
+                            budget += w[j]
+                            if first < 0 && (w[j] < lo[j] - 1e-9 || w[j] > up[j] + 1e-9) { first = j }
+                        }
+                    }
+                }
+            }
+            let broken = first < 0 ? nil : first
             if abs(budget - 1) > 1e-9 || broken != nil {
                 throw OptimizationError(
                     .solverFailure,

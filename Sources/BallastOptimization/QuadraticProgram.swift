@@ -163,7 +163,8 @@ extension QuadraticProgram {
     /// The KKT residuals of `s` relative to the problem's scale, the largest of
     /// - primal: `primalResidual / (1 + max(‖b‖∞, ‖l, u, lb, ub‖∞ over finite entries, ‖x‖∞))`,
     /// - dual: `dualResidual / (1 + max(‖q‖∞, max|P_ij| ‖x‖∞))`,
-    /// - gap: `|dualityGap| / (1 + |objective|)`,
+    /// - gap: `|dualityGap| / (1 + |objective|)` (the solution's ``QPSolution/objective``, which
+    ///   the solvers set to the objective at `x`),
     /// as interior-point codes measure convergence (Nocedal & Wright, §16.6; OSQP's scaled
     /// criteria). Comparable across problems whatever the units of the covariance.
     public func relativeKKTResidual(of s: QPSolution) -> Double {
@@ -172,7 +173,8 @@ extension QuadraticProgram {
         let primalScale =
             1 + Swift.max(finiteMax(b), finiteMax(lower), finiteMax(upper), finiteMax(lowerBounds), finiteMax(upperBounds), xNorm)
         let dualScale = 1 + Swift.max(finiteMax(q), P.maxMagnitude * xNorm)
-        let gapScale = 1 + abs(objective(at: s.x))
+        // The solvers set the objective at `x` (one product with P fewer per solve).
+        let gapScale = 1 + abs(s.objective.isFinite ? s.objective : objective(at: s.x))
         return Swift.max(s.primalResidual / primalScale, s.dualResidual / dualScale, abs(s.dualityGap) / gapScale)
     }
 }

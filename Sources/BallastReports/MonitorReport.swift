@@ -131,6 +131,25 @@ public enum MonitorScreen {
             }
             s += t.rows.isEmpty ? "no figure changed\n" : t.render()
         }
+        if let h = report.health {
+            s += "\nAlgorithm health\n"
+            if let last = h.halts.last {
+                s +=
+                    wrapped(
+                        "\(h.halts.count) batch run\(h.halts.count == 1 ? "" : "s") halted by a circuit breaker in the last \(h.lookbackDays) days; "
+                            + "the latest (audit record \(last.recordId), \(last.time.prefix(19))): \(last.what)") + "\n"
+            } else {
+                s += "no batch run halted by a circuit breaker in the last \(h.lookbackDays) days\n"
+            }
+            s += h.dataWarnings.isEmpty ? "no stale or implausible data\n" : h.dataWarnings.map { wrapped("data: \($0)") + "\n" }.joined()
+        }
+        if report.history.count >= 2, let first = report.history.first, let last = report.history.last {
+            func move(_ metric: String) -> String {
+                "\(pct(first.figures[metric], 2)) -> \(pct(last.figures[metric], 2))"
+            }
+            s += "\nTrend over \(report.history.count) runs since \(first.time.prefix(10)): out of band \(move("outOfBandShare")), "
+            s += "mean drift \(move("meanDrift"))\n"
+        }
         return s
     }
 
@@ -289,6 +308,34 @@ public enum MonitorDashboard {
                 func show(_ v: Double?) -> String { v.map { fraction ? percent($0, digits: 2) : String(format: "%.0f", $0) } ?? "n/a" }
                 s += "<tr><td>\(e(x.scope))</td><td>\(e(x.metric))</td><td>\(show(x.previous))</td><td>\(show(x.current))</td></tr>\n"
             }
+            s += "</table>\n"
+        }
+        if report.history.count >= 2 {
+            s += "<h2>Trend over \(report.history.count) runs</h2>\n"
+            let dates = report.history.map { MarketDate(iso: String($0.time.prefix(10))) ?? $0.asOf }
+            let series = [
+                ("outOfBandShare", "out of band (share of accounts)"), ("meanDrift", "mean drift"), ("p90Drift", "drift, 90th percentile"),
+            ]
+            .enumerated().map { k, m in (m.1, report.history.map { $0.figures[m.0] ?? .nan }, Chart.palette[k]) }
+            s += Chart.line(dates: dates, series: series) { percent($0, digits: 1) }
+            s += "<table><tr><th>run</th><th>recorded</th><th>as of</th><th>out of band</th><th>mean drift</th><th>p90 drift</th></tr>\n"
+            for p in report.history {
+                s +=
+                    "<tr><td>\(p.recordId.map(String.init) ?? "this run")</td><td>\(e(String(p.time.prefix(19))))</td><td>\(p.asOf)</td>"
+                    + "<td>\(pct(p.figures["outOfBandShare"]))</td><td>\(pct(p.figures["meanDrift"], 2))</td><td>\(pct(p.figures["p90Drift"], 2))</td></tr>\n"
+            }
+            s += "</table>\n"
+        }
+        if let h = report.health {
+            s += "<h2>Algorithm health</h2>\n<table><tr><th class=\"l\">check</th><th class=\"l\">finding</th></tr>\n"
+            s +=
+                "<tr class=\"\(h.halts.isEmpty ? "ok" : "fired")\"><td class=\"l\">batch runs halted by a circuit breaker, last \(h.lookbackDays) days</td><td class=\"l\">\(h.halts.count)</td></tr>\n"
+            for x in h.halts.suffix(10) {
+                s +=
+                    "<tr><td class=\"l\">record \(x.recordId), \(e(String(x.time.prefix(19))))</td><td class=\"l\">\(e(x.what))</td></tr>\n"
+            }
+            s +=
+                "<tr class=\"\(h.dataWarnings.isEmpty ? "ok" : "fired")\"><td class=\"l\">stale or implausible data</td><td class=\"l\">\(h.dataWarnings.isEmpty ? "none" : h.dataWarnings.map(e).joined(separator: "<br>"))</td></tr>\n"
             s += "</table>\n"
         }
         return s + "</body></html>\n"

@@ -44,6 +44,11 @@ public struct MonitorReport: Sendable, Codable, Equatable {
     public var auditRecordId: Int64?
     /// The engine version.
     public var engineVersion: String
+    /// The book's figures over its recorded monitor runs, oldest first, this run last (empty
+    /// without an audit trail).
+    public var history: [MonitorHistoryPoint] = []
+    /// The health of the engine around the book, when an audit trail was read.
+    public var health: AlgorithmHealth?
 
     /// The alerts that fired.
     public var fired: [AlertOutcome] { alerts.filter(\.fired) }
@@ -61,7 +66,9 @@ public struct MonitorReport: Sendable, Codable, Equatable {
         self.engineVersion = engineVersion
     }
 
-    enum CodingKeys: String, CodingKey { case book, alerts, alertsFired, comparison, performance, auditRecordId, engineVersion }
+    enum CodingKeys: String, CodingKey {
+        case book, alerts, alertsFired, comparison, performance, auditRecordId, engineVersion, history, health
+    }
 
     /// Encodes the figures at the top level beside the report's own fields (`comparison` and
     /// `auditRecordId` are `null` when absent).
@@ -75,6 +82,8 @@ public struct MonitorReport: Sendable, Codable, Equatable {
         try c.encode(performance, forKey: .performance)
         try c.encode(auditRecordId, forKey: .auditRecordId)
         try c.encode(engineVersion, forKey: .engineVersion)
+        try c.encode(history, forKey: .history)
+        try c.encode(health, forKey: .health)
     }
 
     /// Decodes what ``encode(to:)`` writes.
@@ -87,6 +96,47 @@ public struct MonitorReport: Sendable, Codable, Equatable {
         performance = try c.decodeIfPresent([ModelPerformance].self, forKey: .performance) ?? []
         auditRecordId = try c.decodeIfPresent(Int64.self, forKey: .auditRecordId)
         engineVersion = try c.decode(String.self, forKey: .engineVersion)
+        history = try c.decodeIfPresent([MonitorHistoryPoint].self, forKey: .history) ?? []
+        health = try c.decodeIfPresent(AlgorithmHealth.self, forKey: .health)
+    }
+}
+
+/// One monitor run of a book in its history: when, on which prices, and the book's figures.
+public struct MonitorHistoryPoint: Sendable, Codable, Equatable {
+    /// The run's audit record.
+    public var recordId: Int64?
+    /// When it was recorded (ISO 8601).
+    public var time: String
+    /// The date of its prices.
+    public var asOf: MarketDate
+    /// The book's figures by metric name (``MonitorSummary/book``).
+    public var figures: [String: Double]
+
+    /// A point from values.
+    public init(recordId: Int64?, time: String, asOf: MarketDate, figures: [String: Double]) {
+        (self.recordId, self.time, self.asOf, self.figures) = (recordId, time, asOf, figures)
+    }
+}
+
+/// What the audit trail says about the engine around a monitor run: batch runs halted by a
+/// circuit breaker in the last ``lookbackDays`` days (by the records' time), and the data's
+/// staleness warnings of this run.
+public struct AlgorithmHealth: Sendable, Codable, Equatable {
+    /// The window of halted runs, in days before the run (by the clock).
+    public var lookbackDays: Int
+    /// Each halt: its record, its time and what tripped.
+    public var halts: [Halt]
+    /// Stale or implausible data this run was warned about.
+    public var dataWarnings: [String]
+
+    /// A halted batch run.
+    public struct Halt: Sendable, Codable, Equatable {
+        /// The `rebalance-halt` record.
+        public var recordId: Int64
+        /// When the run halted.
+        public var time: String
+        /// The breaker, its figure and its limit, in words.
+        public var what: String
     }
 }
 
@@ -184,6 +234,25 @@ public struct MonitorRequest: Sendable {
                 notes.append("no monitor run of \(accounts) was recorded on or before \(since); nothing to compare with")
             }
         }
+        if let trail {
+            // The book's earlier runs, then this one; halted batch runs of the last 30 days.
+            let earlier = try trail.records(command: MonitorAuditOutputs.command, parameter: ("accounts", accounts), limit: 49)
+            report.history = earlier.compactMap { r in
+                (try? JSONDecoder().decode(MonitorAuditOutputs.self, from: Data(r.entry.outputs.utf8))).map {
+                    MonitorHistoryPoint(recordId: r.id, time: r.entry.time, asOf: $0.summary.asOf, figures: $0.summary.book)
+                }
+            }
+            report.history.append(
+                MonitorHistoryPoint(recordId: nil, time: AuditEntry.timestamp(Date()), asOf: m.day, figures: MonitorSummary(result).book))
+            let lookback = 30
+            let from = MarketDate.today.adding(days: -lookback).description
+            let halts = try trail.records(command: .rebalanceHalt, since: from, limit: 1000).map { r in
+                AlgorithmHealth.Halt(
+                    recordId: r.id, time: r.entry.time,
+                    what: (try? JSONDecoder().decode(BreakerTrip.self, from: Data(r.entry.outputs.utf8)))?.description ?? r.entry.outputs)
+            }
+            report.health = AlgorithmHealth(lookbackDays: lookback, halts: halts, dataWarnings: warnings)
+        }
         try beforeRecording(report)
         if let trail {
             var parameters = ["asOf": m.day.description, "accounts": accounts, "trigger": result.trigger]
@@ -195,11 +264,15 @@ public struct MonitorRequest: Sendable {
             ]
             if let alerts { digests["alerts"] = AuditDigest.file(try inputs.resolve(alerts)) }
             let outputs = MonitorAuditOutputs(summary: MonitorSummary(result), alertsFired: report.fired.map(\.name))
-            report.auditRecordId = try trail.append([
-                AuditEntry(
-                    command: MonitorAuditOutputs.command, engineVersion: BallastVersion.current, inputs: digests, parameters: parameters,
-                    outputs: AuditDigest.canonicalJSON(outputs), warnings: report.fired.map { "\($0.name): \($0.evidence)" })
-            ]).last
+            let entry = AuditEntry(
+                command: MonitorAuditOutputs.command, engineVersion: BallastVersion.current, inputs: digests, parameters: parameters,
+                outputs: AuditDigest.canonicalJSON(outputs), warnings: report.fired.map { "\($0.name): \($0.evidence)" })
+            report.auditRecordId = try trail.append([entry]).last
+            if !report.history.isEmpty {
+                (report.history[report.history.count - 1].recordId, report.history[report.history.count - 1].time) = (
+                    report.auditRecordId, entry.time
+                )
+            }
         }
         return Outcome(report: report, warnings: warnings, notes: notes)
     }

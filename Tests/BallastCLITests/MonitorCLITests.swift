@@ -106,6 +106,48 @@ struct MonitorCLITests {
         #expect(none.status == 2 && none.stderr.contains("--since reads the audit trail"))
     }
 
+    @Test("the book's runs form its history (figures per run, a trend chart), and halted batch runs show in the health")
+    func historyAndHealth() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-monitor-history-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let (book, db) = (dir + "/book.jsonl", dir + "/audit.sqlite")
+        let models = try temporaryFile("monitor-models-h.json", Self.models)
+        let lines = Self.book.split(separator: "\n")
+        // Three runs of the same book file: 5 lines, then 3 of them, then all 5 again.
+        func number(_ v: Any?) -> Double? { (v as? NSNumber)?.doubleValue }
+        var expected: [Double] = []
+        for n in [5, 3, 5] {
+            try (lines.prefix(n).joined(separator: "\n") + "\n").write(toFile: book, atomically: true, encoding: .utf8)
+            let r = try ballast(Self.arguments(book, models) + ["--format", "json", "--audit-db", db])
+            #expect(r.status == 0, "\(r.stderr)")
+            expected.append(try #require(number(try r.json()["accounts"])))
+        }
+        // A batch halted by a breaker in the same trail.
+        let controls = try temporaryFile("monitor-controls-h.json", #"{"batch": {"maximumTradingShare": 0, "minimumAccounts": 1}}"#)
+        let halted = try ballast([
+            "rebalance", "--accounts", book, "--out", dir + "/plans.jsonl", "--models", models, "--prices", "market-data/sp500_20.csv",
+            "market-data/factors_etf5.csv", "--as-of", "2022-12-28", "--controls", controls, "--audit-db", db,
+        ])
+        #expect(halted.status == 5, "\(halted.stderr)")
+        let last = try ballast(Self.arguments(book, models) + ["--format", "json", "--audit-db", db, "--report", dir + "/m.html"])
+        #expect(last.status == 0, "\(last.stderr)")
+        let j = try last.json()
+        let history = try #require(j["history"] as? [[String: Any]])
+        #expect(history.count == 4)
+        let accounts = history.map { number(($0["figures"] as? [String: Any])?["accounts"]) }
+        #expect(accounts == (expected + [expected[2]]).map { Optional($0) }, "each run's own figures, oldest first")
+        #expect(history.dropLast().allSatisfy { $0["recordId"] is Int } && history.last?["recordId"] as? Int == j["auditRecordId"] as? Int)
+        let health = try #require(j["health"] as? [String: Any])
+        let halts = try #require(health["halts"] as? [[String: Any]])
+        #expect(halts.count == 1 && (halts[0]["what"] as? String)?.hasPrefix("batch.maximumTradingShare: ") == true)
+        let page = try String(contentsOfFile: dir + "/m.html", encoding: .utf8)
+        #expect(page.contains("Trend over 4 runs") && page.contains("<polyline") && page.contains("Algorithm health"))
+        let screen = try ballast(Self.arguments(book, models) + ["--audit-db", db])
+        #expect(screen.stdout.contains("1 batch run halted by a circuit breaker in the last 30 days"))
+        #expect(screen.stdout.contains("Trend over 5 runs"))
+    }
+
     @Test func helpDocumentsTheExitCodes() throws {
         let r = try ballast(["monitor", "--help"])
         #expect(r.status == 0)

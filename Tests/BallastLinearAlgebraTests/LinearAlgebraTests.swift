@@ -50,6 +50,23 @@ struct LinearAlgebraTests {
         #expect(Matrix(rows: 0, columns: 0).maxMagnitude == 0)
     }
 
+    @Test("the branch-free finiteness check agrees with a naive one for every position and kind of bad value")
+    func finiteness() {
+        #expect(Matrix(rows: 0, columns: 0).isFinite)
+        for n in [1, 3, 4, 5, 17] {
+            var m = Matrix(rows: n, columns: 1, repeating: 0)
+            for k in 0..<n { m.elements[k] = [-0.0, 1e308, -1e308, 5e-324, 2.5][k % 5] }
+            #expect(m.isFinite)
+            for bad in [Double.nan, .infinity, -.infinity] {
+                for k in 0..<n {
+                    var x = m
+                    x.elements[k] = bad
+                    #expect(!x.isFinite && x.isFinite == x.elements.allSatisfy(\.isFinite), "n \(n), position \(k), \(bad)")
+                }
+            }
+        }
+    }
+
     @Test("gemm, gemv and syrk agree with a triple loop", arguments: [(1, 1, 1), (3, 5, 4), (17, 9, 31), (64, 33, 20)])
     func products(_ shape: (Int, Int, Int)) {
         var g = SeededGenerator(seed: UInt64(shape.0 * 1000 + shape.1 * 10 + shape.2))
