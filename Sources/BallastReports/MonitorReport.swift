@@ -37,6 +37,12 @@ public enum MonitorScreen {
         }
         s += "\nBy level (drift)\n" + groups("level", r.byLevel)
         if r.byModel.map(\.name) != r.byLevel.map(\.name) { s += "\nBy model (drift)\n" + groups("model", r.byModel) }
+        if r.trackingError != nil {
+            var t = TextTable(["level", "accounts", "tracking error", "return dispersion"])
+            for g in r.byLevel { t.add([g.name, String(g.accounts), pct(g.trackingError, 2), pct(g.returnDispersion, 2)]) }
+            t.add(["book", String(r.accounts), pct(r.trackingError, 2), pct(r.returnDispersion, 2)])
+            s += "\nTracking error against the models and dispersion of returns, over the last year\n" + t.render()
+        }
         var p = TextTable(["product", "rating", "accounts", "holders", "outside band", "share", "mean |w - w*|", "above level"])
         for x in r.byProduct {
             p.add([
@@ -222,11 +228,12 @@ public enum MonitorDashboard {
             colours: r.byLevel.indices.map { Chart.palette[$0 % Chart.palette.count] }, format: { percent($0, digits: 1) }, height: 200)
         func groupTable(_ title: String, _ list: [MonitorGroup]) -> String {
             var t =
-                "<table><tr><th>\(title)</th><th>accounts</th><th>value</th><th>out of band</th><th>share</th><th>mean drift</th><th>median</th><th>p90</th><th>max</th><th>exceptions</th></tr>\n"
+                "<table><tr><th>\(title)</th><th>accounts</th><th>value</th><th>out of band</th><th>share</th><th>mean drift</th><th>median</th><th>p90</th><th>max</th><th>exceptions</th><th>tracking error</th><th>return dispersion</th></tr>\n"
             for g in list {
                 t +=
                     "<tr><td>\(e(g.name))</td><td>\(g.accounts)</td><td>\(MonitorScreen.money(g.value))</td><td>\(g.outOfBand)</td><td>\(pct(g.outOfBandShare))</td>"
-                    + "<td>\(pct(g.meanDrift, 2))</td><td>\(pct(g.medianDrift, 2))</td><td>\(pct(g.p90Drift, 2))</td><td>\(pct(g.maxDrift, 2))</td><td>\(g.suitabilityExceptions)</td></tr>\n"
+                    + "<td>\(pct(g.meanDrift, 2))</td><td>\(pct(g.medianDrift, 2))</td><td>\(pct(g.p90Drift, 2))</td><td>\(pct(g.maxDrift, 2))</td><td>\(g.suitabilityExceptions)</td>"
+                    + "<td>\(pct(g.trackingError, 2))</td><td>\(pct(g.returnDispersion, 2))</td></tr>\n"
             }
             return t + "</table>\n"
         }

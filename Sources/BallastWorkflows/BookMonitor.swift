@@ -103,6 +103,14 @@ public struct MonitorGroup: Sendable, Codable, Equatable {
     public var maxDrift: Double?
     /// Accounts holding products rated above their level's limit.
     public var suitabilityExceptions: Int
+    /// Mean ex-ante tracking error of the accounts against their model: `√(dᵀ Σ d)` with `d`
+    /// the weights' deviations and `Σ` the annualised covariance of the products' returns over
+    /// the year before the date (`nil` without a price history).
+    public var trackingError: Double? = nil
+    /// Dispersion of the accounts' returns: the standard deviation across the accounts of the
+    /// trailing-year return of each account's current holdings (cash at 0; `nil` without a
+    /// price history or with fewer than two accounts).
+    public var returnDispersion: Double? = nil
 }
 
 /// The figures of one product across the accounts that hold it or whose model targets it.
@@ -227,6 +235,11 @@ public struct BookMonitorResult: Sendable, Codable, Equatable {
     public var problemList: [MonitorProblem]
     /// Problems beyond the list limit.
     public var problemsNotListed: Int
+    /// The book's mean ex-ante tracking error against the models (``MonitorGroup/trackingError``).
+    public var trackingError: Double? = nil
+    /// The dispersion of the accounts' returns over the book (``MonitorGroup/returnDispersion``;
+    /// across levels, so the levels' own are the ones to compare).
+    public var returnDispersion: Double? = nil
 }
 
 // MARK: - The monitor
@@ -271,6 +284,9 @@ public struct BookMonitor: Sendable {
     /// "line", "model", "outOfBand", "outsideBand", "suitability", "value"}` (sorted keys;
     /// `level` `null` when not known, `suitability` the products above the level).
     public var accountFigures: String?
+    /// The price history for each account's tracking error and the dispersion of returns
+    /// (``MonitorGroup/trackingError``, ``MonitorGroup/returnDispersion``); `nil`: not measured.
+    public var riskHistory: PriceTable?
 
     /// The customer files of a book: `DIRECTORY/ACCOUNT-ID.json`, profiled as `ballast
     /// profile` does, as of their `profiledOn` date.
@@ -464,8 +480,14 @@ struct Context: Sendable {
     let fast: BatchPlanner?
     let fastSymbols: [String]
     let fastModels: [String]
+    /// The products with a full year of prices before the date: their index in `covariance`
+    /// (annualised, row-major) and their return over the year.
+    let riskIndex: [String: Int]
+    let covariance: [Double]
+    let yearReturn: [Double]
 
     init(_ m: BookMonitor) {
+        (riskIndex, covariance, yearReturn) = Self.trailingYear(m.riskHistory, asOf: m.asOf)
         monitor = m
         fast = try? BatchPlanner(planner: m.planner, targets: m.targets, prices: m.prices, asOf: m.asOf)
         fastSymbols = fast?.symbols ?? []
@@ -478,6 +500,54 @@ struct Context: Sendable {
         for id in m.targets.keys where levelByLabel[id] != nil { ml[id] = id }
         modelLevel = ml
         modelNames = m.targets.keys.sorted().joined(separator: ", ")
+    }
+
+    /// The annualised sample covariance of simple returns over the rows of the year ending on
+    /// `asOf` (products with a price on every one of them), and each product's return over it.
+    static func trailingYear(_ table: PriceTable?, asOf: MarketDate) -> ([String: Int], [Double], [Double]) {
+        guard let t = table else { return ([:], [], []) }
+        let rows = t.dates.indices.filter { t.dates[$0] <= asOf && t.dates[$0].dayNumber > asOf.dayNumber - 366 }
+        guard rows.count >= 3 else { return ([:], [], []) }
+        var symbols: [Int] = []
+        for j in t.symbols.indices where rows.allSatisfy({ t[$0, j].isFinite && t[$0, j] > 0 }) { symbols.append(j) }
+        let n = rows.count - 1
+        var returns: [[Double]] = symbols.map { j in (1...n).map { t[rows[$0], j] / t[rows[$0 - 1], j] - 1 } }
+        let means = returns.map { $0.reduce(0, +) / Double(n) }
+        for k in returns.indices { returns[k] = returns[k].map { $0 - means[k] } }
+        let k = symbols.count
+        let periods = t.inferredFrequency.periodsPerYear
+        var cov = [Double](repeating: 0, count: k * k)
+        for a in 0..<k {
+            for b in a..<k {
+                var v = 0.0
+                for r in 0..<n { v += returns[a][r] * returns[b][r] }
+                cov[a * k + b] = v / Double(n - 1) * periods
+                cov[b * k + a] = cov[a * k + b]
+            }
+        }
+        let year = symbols.map { t[rows.last!, $0] / t[rows.first!, $0] - 1 }
+        return (Dictionary(uniqueKeysWithValues: symbols.enumerated().map { (t.symbols[$1], $0) }), cov, year)
+    }
+
+    /// An account's ex-ante tracking error against its model and its holdings' return over the
+    /// year (`nil` when no price history was given or a weighted product has none).
+    func risk(_ positions: [Tally.Position], cashWeight: Double) -> (trackingError: Double, yearReturn: Double)? {
+        guard !riskIndex.isEmpty else { return nil }
+        let k = yearReturn.count
+        var index: [Int] = []
+        var deviation: [Double] = []
+        var r = 0.0
+        for p in positions where p.weight != 0 || p.target != 0 {
+            guard let i = riskIndex[p.symbol] else { return nil }
+            index.append(i)
+            deviation.append(p.weight - p.target)
+            r += p.weight * yearReturn[i]
+        }
+        var v = 0.0
+        for a in index.indices {
+            for b in index.indices { v += deviation[a] * deviation[b] * covariance[index[a] * k + index[b]] }
+        }
+        return (Swift.max(v, 0).squareRoot(), r)
     }
 }
 
@@ -538,12 +608,33 @@ struct GroupTally {
     var value = 0
     var outOfBand = 0
     var exceptions = 0
+    /// Accounts with a tracking error, its sum, and the sums of their year's return and of its
+    /// square (units of 1e-12: the same whatever the order of the accounts).
+    var risked = 0
+    var trackingError = 0
+    var returns = 0
+    var squares = 0
 
     mutating func merge(_ o: GroupTally) {
         drift.merge(o.drift)
         value += o.value
         outOfBand += o.outOfBand
         exceptions += o.exceptions
+        risked += o.risked
+        trackingError += o.trackingError
+        returns += o.returns
+        squares += o.squares
+    }
+
+    /// Mean tracking error and the dispersion (sample standard deviation) of the returns.
+    var riskFigures: (Double?, Double?) {
+        guard risked > 0 else { return (nil, nil) }
+        let n = Double(risked)
+        let te = Double(trackingError) / 1e12 / n
+        guard risked > 1 else { return (te, nil) }
+        let mean = Double(returns) / 1e12 / n
+        let variance = (Double(squares) / 1e12 - n * mean * mean) / (n - 1)
+        return (te, Swift.max(variance, 0).squareRoot())
     }
 
     func figures(_ name: String) -> MonitorGroup {
@@ -551,7 +642,7 @@ struct GroupTally {
             name: name, accounts: drift.n, value: Double(value) / 100, outOfBand: outOfBand,
             outOfBandShare: drift.n > 0 ? Double(outOfBand) / Double(drift.n) : nil, meanDrift: drift.mean,
             medianDrift: drift.quantile(0.5), p90Drift: drift.quantile(0.9), maxDrift: drift.n > 0 ? drift.high : nil,
-            suitabilityExceptions: exceptions)
+            suitabilityExceptions: exceptions, trackingError: riskFigures.0, returnDispersion: riskFigures.1)
     }
 }
 
@@ -737,7 +828,14 @@ struct Tally {
         } else {
             withoutLevel += 1
         }
+        let risk = c.risk(positions, cashWeight: 0)
         func add(_ g: inout GroupTally) {
+            if let risk {
+                g.risked += 1
+                g.trackingError += fixedPoint(risk.trackingError)
+                g.returns += fixedPoint(risk.yearReturn)
+                g.squares += fixedPoint(risk.yearReturn * risk.yearReturn)
+            }
             g.drift.add(drift)
             g.value += Int((value * 100).rounded())
             if outOfBand { g.outOfBand += 1 }
@@ -850,7 +948,7 @@ struct Tally {
             cust = x
         }
         let problemCount = problemKinds.values.reduce(0, +)
-        return BookMonitorResult(
+        var result = BookMonitorResult(
             asOf: c.monitor.asOf, trigger: c.monitor.planner.policy.triggerDescription, lines: lines, accounts: h.n,
             value: Double(all.value) / 100, inputDigest: inputDigest, drift: distribution, outOfBand: all.outOfBand,
             outOfBandShare: h.n > 0 ? Double(all.outOfBand) / Double(h.n) : nil,
@@ -859,6 +957,8 @@ struct Tally {
             suitabilityExceptions: all.exceptions, suitabilityList: exceptions.items, suitabilityNotListed: exceptions.dropped,
             withoutLevel: withoutLevel, customers: cust, problems: problemCount, problemsByKind: problemKinds,
             problemList: problems.items, problemsNotListed: problems.dropped)
+        (result.trackingError, result.returnDispersion) = all.riskFigures
+        return result
     }
 }
 
@@ -919,6 +1019,10 @@ public enum MonitorMetric: String, Sendable, Codable, CaseIterable {
     case reassessmentsOverdue
     /// Accounts whose model's level is above the customer's profile (book only, with customer files).
     case levelAboveProfile
+    /// Mean ex-ante tracking error against the model (with a price history).
+    case trackingError
+    /// Standard deviation of the accounts' trailing-year holdings returns (with a price history).
+    case returnDispersion
 
     /// Whether the figure is a share or a drift (shown as a percentage) rather than a count.
     public var isFraction: Bool {
@@ -933,7 +1037,7 @@ public enum MonitorMetric: String, Sendable, Codable, CaseIterable {
     /// The metrics a level or model scope has.
     public static let groupMetrics: [MonitorMetric] = [
         .accounts, .outOfBand, .outOfBandShare, .meanDrift, .medianDrift, .p90Drift, .maxDrift, .suitabilityExceptions,
-        .suitabilityExceptionShare,
+        .suitabilityExceptionShare, .trackingError, .returnDispersion,
     ]
     /// The metrics a product scope has.
     public static let productMetrics: [MonitorMetric] = [
@@ -1162,6 +1266,8 @@ extension BookMonitorResult {
             case .maxDrift: return (g.maxDrift, nil)
             case .suitabilityExceptions: return (Double(g.suitabilityExceptions), "of \(g.accounts) accounts")
             case .suitabilityExceptionShare: return share(g.suitabilityExceptions, g.accounts, "accounts")
+            case .trackingError: return (g.trackingError, "mean over \(g.accounts) accounts")
+            case .returnDispersion: return (g.returnDispersion, "across \(g.accounts) accounts")
             default: return (nil, nil)
             }
         }
@@ -1177,6 +1283,8 @@ extension BookMonitorResult {
         case .maxDrift: return (drift.max, nil)
         case .suitabilityExceptions: return (Double(suitabilityExceptions), "of \(accounts) accounts")
         case .suitabilityExceptionShare: return share(suitabilityExceptions, accounts, "accounts")
+        case .trackingError: return (trackingError, "mean over \(accounts) accounts")
+        case .returnDispersion: return (returnDispersion, "across \(accounts) accounts")
         case .meanAbsoluteDeviation: return (nil, nil)
         case .problems: return (Double(problems), "of \(lines) lines")
         case .problemShare: return share(problems, lines, "lines")

@@ -199,6 +199,7 @@ public struct MonitorRequest: Sendable {
             planner: RebalancePlanner(policy: market.policy, lotSizes: catalog.lotSizes), targets: targets, prices: m.prices, asOf: m.day,
             catalog: catalog, levels: levels)
         (monitor.jobs, monitor.maxLineBytes, monitor.listLimit, monitor.accountFigures) = (jobs, maxLineBytes, listLimit, accountFigures)
+        monitor.riskHistory = m.history
         if let customers {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: customers, isDirectory: &isDirectory), isDirectory.boolValue else {

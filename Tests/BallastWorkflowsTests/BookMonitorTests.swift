@@ -21,6 +21,35 @@ func tinyMonitor(policy: RebalancePolicy = RebalancePolicy()) throws -> BookMoni
 
 @Suite("Book monitor")
 struct BookMonitorTests {
+    /// Tracking error and dispersion against pandas and numpy (Tests/Fixtures/make_monitor_risk_fixture.py).
+    @Test func trackingErrorAndDispersionMatchNumpy() throws {
+        struct Reference: Decodable {
+            struct Account: Decodable { let trackingError: Double }
+            let accounts: [String: Account]
+            let meanTrackingError: Double
+            let dispersion: Double
+        }
+        let reference = try JSONDecoder().decode(
+            Reference.self, from: Data(contentsOf: URL(fileURLWithPath: TestSupport.path("Tests/Fixtures/monitor_risk_reference.json"))))
+        var monitor = try tinyMonitor()
+        monitor.asOf = MarketDate(iso: "2022-12-28")!
+        monitor.riskHistory = try PriceFileSet(paths: [TestSupport.path("market-data/sp500_20.csv")], rule: nil).table
+        let book = """
+            {"id": "A", "model": "C3", "cash": 100, "holdings": {"KO": 60, "PG": 15}}
+            {"id": "B", "model": "C3", "cash": 100, "holdings": {"KO": 80, "PG": 5}}
+            {"id": "E", "model": "C3", "cash": 50, "holdings": {"KO": 100, "PG": 10}}
+            """
+        let r = monitor.run(lines: book)
+        let c3 = try #require(r.byLevel.first { $0.name == "C3" })
+        #expect(reference.accounts["A"]!.trackingError == 0, "account A is on target")
+        #expect(abs(try #require(c3.trackingError) - reference.meanTrackingError) < 1e-10)
+        #expect(abs(try #require(c3.returnDispersion) - reference.dispersion) < 1e-10)
+        #expect(abs(try #require(r.trackingError) - reference.meanTrackingError) < 1e-10)
+        // Without a history, nothing is made up.
+        let plain = try tinyMonitor().run(lines: book)
+        #expect(plain.trackingError == nil && plain.returnDispersion == nil && plain.byLevel.allSatisfy { $0.trackingError == nil })
+    }
+
     /// Drift of each account computed by hand, independently of the planner: values from
     /// quantity x price, weights over the total with cash, half the sum of |w - w*|.
     @Test func driftMatchesAHandComputation() throws {
