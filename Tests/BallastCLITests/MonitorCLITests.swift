@@ -148,6 +148,32 @@ struct MonitorCLITests {
         #expect(screen.stdout.contains("Trend over 5 runs"))
     }
 
+    @Test("models compare: the switch's trades and each model's risk, as a table and JSON; a missing file exits 1")
+    func modelsCompare() throws {
+        let book = try temporaryFile("compare-book.jsonl", Self.book)
+        let current = try temporaryFile("compare-current.json", Self.models)
+        let candidate = try temporaryFile(
+            "compare-candidate.json", #"{"C1": {"USMV": 0.4, "CASH": 0.6}, "C3": {"KO": 0.3, "PG": 0.6, "CASH": 0.1}}"#)
+        let common = [
+            "models", "compare", current, candidate, "--accounts", book, "--prices", "market-data/sp500_20.csv",
+            "market-data/factors_etf5.csv", "--as-of", "2022-12-28",
+        ]
+        let table = try ballast(common)
+        #expect(table.status == 0, "\(table.stderr)")
+        #expect(table.stdout.contains("Trades to the candidate") && table.stdout.contains("Past performance does not predict"))
+        #expect(table.stdout.split(separator: "\n").allSatisfy { $0.count <= 100 })
+        let j = try ballast(common + ["--format", "json"]).json()
+        let models = try #require(j["models"] as? [[String: Any]])
+        #expect(models.map { $0["model"] as? String } == ["C1", "C3"])
+        #expect(j["problems"] as? Int == 2, "the malformed line and the unknown model")
+        let c3 = try #require(models.last)
+        // C3 moves from KO 0.5 / PG 0.4 to 0.3 / 0.6: half of 0.2 + 0.2.
+        #expect(abs(((c3["weightChange"] as? NSNumber)?.doubleValue ?? 0) - 0.2) < 1e-12)
+        #expect(c3["backtestCandidate"] is [String: Any] && c3["volatilityCandidate"] is NSNumber)
+        let missing = try ballast(["models", "compare", current, "/nonexistent.json", "--accounts", book, "--universe", "stocks"])
+        #expect(missing.status == 1 && missing.stderr.contains("/nonexistent.json"), "\(missing.stderr)")
+    }
+
     @Test func helpDocumentsTheExitCodes() throws {
         let r = try ballast(["monitor", "--help"])
         #expect(r.status == 0)

@@ -9,7 +9,8 @@ numpy from market-data/sp500_20.csv:
   with cash; deviations from the C3 target (KO 0.6, PG 0.3, cash 0.1);
 - tracking error sqrt(d' S d) over KO and PG (cash has no variance);
 - the account's return over the year: sum of w x (last / first - 1), cash at 0;
-- the level's dispersion: numpy.std (ddof 1) of those returns.
+- the level's dispersion: numpy.std (ddof 1) of those returns;
+- the C3 model's own volatility sqrt(w' S w) and return over the year (`models compare`).
 
     python3 Tests/Fixtures/make_monitor_risk_fixture.py > Tests/Fixtures/monitor_risk_reference.json
 """
@@ -41,4 +42,5 @@ print(json.dumps({
     "asOf": "2022-12-28", "rows": len(year), "accounts": accounts,
     "meanTrackingError": float(np.mean([a["trackingError"] for a in accounts.values()])),
     "dispersion": float(np.std(r, ddof=1)),
+    "model": {"volatility": float(np.sqrt(target @ cov @ target)), "yearReturn": float(target @ growth)},
 }, indent=2))

@@ -136,3 +136,38 @@ extension SeriesKind: ExpressibleByArgument {}
 enum SeriesFormat: String, ExpressibleByArgument, CaseIterable {
     case csv, json
 }
+
+/// `ballast models compare CURRENT CANDIDATE --accounts BOOK`: champion and challenger.
+struct ModelsCompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Show what switching a book from the current model portfolios to candidate ones would do.",
+        discussion: help("models compare")
+    )
+
+    @Argument(help: ArgumentHelp("The current models: JSON object of model id to {symbol: weight}.", valueName: "current"))
+    var current: String
+    @Argument(help: ArgumentHelp("The candidate models, in the same form.", valueName: "candidate")) var candidate: String
+    @Option(help: ArgumentHelp("The book: accounts as JSON Lines, one per line.", valueName: "file")) var accounts: String
+    @Option(help: ArgumentHelp("Validation period of the back-tests, in years before --as-of (default 3; 0: none).", valueName: "years"))
+    var backtestYears = 3
+    @OptionGroup(title: "Policy") var policy: PolicyOptions
+    @OptionGroup(title: "Targets and prices") var market: TargetOptions
+    @OptionGroup(title: "Profiling files") var files: ProfilingFiles
+    @OptionGroup(title: "Output") var output: OutputOptions
+
+    func validate() throws {
+        if backtestYears < 0 { throw ValidationError("--backtest-years must be at least 0") }
+        if market.models != nil { throw ValidationError("give the two model files as arguments, not --models") }
+    }
+
+    func run() throws {
+        let comparison = try reportingErrors {
+            var request = ModelComparisonRequest(current: current, candidate: candidate, accounts: accounts)
+            (request.market, request.backtestYears) = (market.request(policy: try policy.effective()), backtestYears)
+            return try request.run(workflowInputs(files, market, prices: market.prices))
+        }
+        warn(comparison.warnings, quiet: output.quiet)
+        try output.emit(comparison, table: ModelComparisonScreen.text(comparison))
+    }
+}

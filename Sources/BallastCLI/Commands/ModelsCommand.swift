@@ -8,7 +8,10 @@ struct ModelsCommand: ParsableCommand {
         commandName: "models",
         abstract: "Build the model portfolio of each risk level C1-C5, the multi-asset model menu, and its validation.",
         discussion: help("models"),
-        subcommands: [ModelsMenuCommand.self, ModelsBuildCommand.self, ModelsValidateCommand.self, ModelsLevelsCommand.self],
+        subcommands: [
+            ModelsMenuCommand.self, ModelsBuildCommand.self, ModelsValidateCommand.self, ModelsLevelsCommand.self,
+            ModelsCompareCommand.self,
+        ],
         defaultSubcommand: ModelsMenuCommand.self
     )
 }
