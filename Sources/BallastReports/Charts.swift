@@ -170,10 +170,11 @@ public enum Chart {
 
     /// A bar chart (SVG, 900 wide): one bar per label with its value written above it, the
     /// value axis from 0 to the largest value; `colours` per bar (default: the first colour of
-    /// the palette), `format` labels the values. The histogram and group charts of the monitor
-    /// page.
+    /// the palette), `format` labels the values; `counts` steps the axis by whole numbers. The
+    /// histogram and group charts of the monitor page.
     public static func bars(
-        labels: [String], values: [Double], colours: [String]? = nil, format: (Double) -> String, height: Double = 240
+        labels: [String], values: [Double], colours: [String]? = nil, format: (Double) -> String, height: Double = 240,
+        counts: Bool = false
     ) -> String {
         guard !labels.isEmpty, labels.count == values.count else { return "<p class=\"note\">Nothing to chart.</p>\n" }
         let top = 22.0
@@ -182,7 +183,9 @@ public enum Chart {
         let largest = Swift.max(values.filter(\.isFinite).max() ?? 0, 1e-12)
         let raw = largest / 4
         let power = pow(10, log10(raw).rounded(.down))
-        let step = [1, 2, 2.5, 5, 10].map { $0 * power }.first { $0 >= raw * (1 - 1e-12) } ?? raw
+        let round = [1, 2, 2.5, 5, 10].map { $0 * power }.first { $0 >= raw * (1 - 1e-12) } ?? raw
+        // Counts step by whole numbers, so that no two ticks carry the same label.
+        let step = counts ? Swift.max(1, round.rounded(.up)) : round
         let ticks = Swift.max(1, Int((largest / step * (1 - 1e-12)).rounded(.up)))
         let hi = step * Double(ticks)
         let slot = (width - left - 10) / Double(labels.count)

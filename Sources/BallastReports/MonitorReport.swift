@@ -220,7 +220,8 @@ public enum MonitorDashboard {
         let labels = r.drift.histogram.map { b in
             b.upper == nil ? String(format: "%.0f%%+", b.lower * 100) : String(format: "%.0f%%", b.lower * 100)
         }
-        s += Chart.bars(labels: labels, values: r.drift.histogram.map { Double($0.count) }, format: { String(format: "%.0f", $0) })
+        s += Chart.bars(
+            labels: labels, values: r.drift.histogram.map { Double($0.count) }, format: { String(format: "%.0f", $0) }, counts: true)
         s += "<p class=\"note\">Accounts by drift, in bins of one percentage point (the label is the bin's lower edge).</p>\n"
         s += "<h2>Out of band by level</h2>\n"
         s += Chart.bars(
