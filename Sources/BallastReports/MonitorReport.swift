@@ -107,11 +107,13 @@ public enum MonitorScreen {
         if !report.performance.isEmpty {
             let name = report.performance.first?.benchmark ?? "benchmark"
             s += "\nModels against \(name) (back-tests ending \(r.asOf))\n"
-            var t = TextTable(["model", "years", "from", "return", "volatility", "max drawdown", "bench return", "bench vol", "bench dd"])
+            var t = TextTable([
+                "model", "years", "return", "volatility", "max dd", "turnover", "cost drag", "bench return", "bench vol", "bench dd",
+            ])
             for p in report.performance {
                 t.add([
-                    p.model, String(p.years), p.start.description, pct(p.totalReturn), pct(p.volatility), pct(p.maxDrawdown),
-                    pct(p.benchmarkTotalReturn), pct(p.benchmarkVolatility), pct(p.benchmarkMaxDrawdown),
+                    p.model, String(p.years), pct(p.totalReturn), pct(p.volatility), pct(p.maxDrawdown), pct(p.turnover),
+                    pct(p.costDrag, 2), pct(p.benchmarkTotalReturn), pct(p.benchmarkVolatility), pct(p.benchmarkMaxDrawdown),
                 ])
             }
             s += t.render() + "Past performance does not predict future returns.\n"
@@ -298,11 +300,11 @@ public enum MonitorDashboard {
         if !report.performance.isEmpty {
             s += "<h2>Models against \(e(report.performance.first?.benchmark ?? "the benchmark"))</h2>\n"
             s +=
-                "<table><tr><th>model</th><th>years</th><th>from</th><th>return</th><th>volatility</th><th>max drawdown</th><th>benchmark return</th><th>benchmark volatility</th><th>benchmark max drawdown</th></tr>\n"
+                "<table><tr><th>model</th><th>years</th><th>from</th><th>return</th><th>volatility</th><th>max drawdown</th><th>turnover</th><th>cost drag</th><th>benchmark return</th><th>benchmark volatility</th><th>benchmark max drawdown</th></tr>\n"
             for p in report.performance {
                 s +=
                     "<tr><td>\(e(p.model))</td><td>\(p.years)</td><td>\(p.start)</td><td>\(pct(p.totalReturn))</td><td>\(pct(p.volatility))</td><td>\(pct(p.maxDrawdown))</td>"
-                    + "<td>\(pct(p.benchmarkTotalReturn))</td><td>\(pct(p.benchmarkVolatility))</td><td>\(pct(p.benchmarkMaxDrawdown))</td></tr>\n"
+                    + "<td>\(pct(p.turnover))</td><td>\(pct(p.costDrag, 2))</td><td>\(pct(p.benchmarkTotalReturn))</td><td>\(pct(p.benchmarkVolatility))</td><td>\(pct(p.benchmarkMaxDrawdown))</td></tr>\n"
             }
             s +=
                 "</table>\n<p class=\"note\">Back-tests of each level's model ending on the monitor's date. Past performance does not predict future returns.</p>\n"

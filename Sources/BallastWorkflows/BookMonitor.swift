@@ -1418,6 +1418,11 @@ public struct ModelPerformance: Sendable, Codable, Equatable {
     public var benchmarkVolatility: Double?
     /// The benchmark's maximum drawdown.
     public var benchmarkMaxDrawdown: Double?
+    /// Annualised turnover of the model's rebalancing (``MetricConventions/turnover``).
+    public var turnover: Double? = nil
+    /// Cost drag: the costs charged per year as a fraction of the mean portfolio value (the
+    /// request's costs; 0 without costs).
+    public var costDrag: Double? = nil
 
     /// The performance of each model over each window ending on `asOf`, by back-test.
     ///
@@ -1444,12 +1449,17 @@ public struct ModelPerformance: Sendable, Codable, Equatable {
                 let (_, result) = try setup.run(r)
                 let m = result.metrics
                 let bench = result.benchmarkMetrics
-                out.append(
+                let meanValue = result.values.isEmpty ? 0 : result.values.reduce(0, +) / Double(result.values.count)
+                let span = Double((result.dates.last ?? asOf).dayNumber - (result.dates.first ?? asOf).dayNumber) / 365.25
+                var p =
                     ModelPerformance(
                         model: name, years: y, start: result.dates.first ?? asOf, end: result.dates.last ?? asOf,
                         totalReturn: m.totalReturn, volatility: m.annualVolatility, maxDrawdown: m.maxDrawdown,
                         benchmark: bench == nil ? nil : result.benchmark?.name, benchmarkTotalReturn: bench?.totalReturn,
-                        benchmarkVolatility: bench?.annualVolatility, benchmarkMaxDrawdown: bench?.maxDrawdown))
+                        benchmarkVolatility: bench?.annualVolatility, benchmarkMaxDrawdown: bench?.maxDrawdown)
+                p.turnover = result.turnover
+                p.costDrag = meanValue > 0 && span > 0 ? result.totalCosts / meanValue / span : nil
+                out.append(p)
             }
         }
         return out

@@ -221,6 +221,10 @@ public struct MonitorRequest: Sendable {
         if performance {
             var request = BacktestRequest(strategy: "level:1")
             request.benchmark = benchmark
+            // The policy's costs, so that the cost drag is the book's.
+            (request.costBps, request.fixedCost, request.minCost) = (
+                market.policy.costBasisPoints, market.policy.fixedCost, market.policy.minimumCost
+            )
             if m.process == nil { request.prices = inputs.stockPriceFiles }
             let held = result.byLevel.compactMap { g in levels.levels.first { $0.label == g.name } }
             report.performance = try ModelPerformance.measure(

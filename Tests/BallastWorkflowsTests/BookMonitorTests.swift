@@ -390,6 +390,20 @@ struct ModelPerformanceTests {
             #expect(abs(f.benchmarkMaxDrawdown! - drawdown) < 1e-12)
             #expect(abs(f.benchmarkTotalReturn! - (p.last! / p[0] - 1)) < 1e-12)
             #expect(f.maxDrawdown <= 0 && f.volatility! > 0)
+            #expect(f.costDrag == 0 && f.turnover! > 0, "no costs: no drag")
+        }
+        // With a proportional cost of c, every traded unit of value costs c: the drag is c times
+        // the value traded per year over the mean value, which is at most 1 + 2 x turnover x
+        // years (the first purchase, then both sides of each rebalance) over the years, give or
+        // take the portfolio's swings around its mean value, and above the turnover's share alone.
+        request.costBps = 10
+        let costed = try ModelPerformance.measure(models: [("EW", "equal-weight")], asOf: asOf, setup: setup, request: request)
+        for f in costed {
+            let years = Double(f.years)
+            let drag = try #require(f.costDrag)
+            #expect(
+                drag > 0.001 * 2 * f.turnover! * 0.9 && drag <= 0.001 * (1 + 2 * f.turnover! * years) / years * 1.3,
+                "drag \(drag) turnover \(f.turnover!) years \(years)")
         }
     }
 }
