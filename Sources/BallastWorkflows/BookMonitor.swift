@@ -1418,7 +1418,7 @@ public struct ModelPerformance: Sendable, Codable, Equatable {
     public var benchmarkVolatility: Double?
     /// The benchmark's maximum drawdown.
     public var benchmarkMaxDrawdown: Double?
-    /// Annualised turnover of the model's rebalancing (``MetricConventions/turnover``).
+    /// Annualised turnover of the model's rebalancing (BallastBacktest's `MetricConventions.turnover`).
     public var turnover: Double? = nil
     /// Cost drag: the costs charged per year as a fraction of the mean portfolio value (the
     /// request's costs; 0 without costs).
