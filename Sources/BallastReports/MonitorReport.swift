@@ -150,6 +150,7 @@ public enum MonitorScreen {
                 s += "no batch run halted by a circuit breaker in the last \(h.lookbackDays) days\n"
             }
             s += h.dataWarnings.isEmpty ? "no stale or implausible data\n" : h.dataWarnings.map { wrapped("data: \($0)") + "\n" }.joined()
+            s += h.modelNotes.map { wrapped("model build: \($0)") + "\n" }.joined()
         }
         if report.history.count >= 2, let first = report.history.first, let last = report.history.last {
             func move(_ metric: String) -> String {
@@ -346,6 +347,8 @@ public enum MonitorDashboard {
             }
             s +=
                 "<tr class=\"\(h.dataWarnings.isEmpty ? "ok" : "fired")\"><td class=\"l\">stale or implausible data</td><td class=\"l\">\(h.dataWarnings.isEmpty ? "none" : h.dataWarnings.map(e).joined(separator: "<br>"))</td></tr>\n"
+            s +=
+                "<tr class=\"\(h.modelNotes.isEmpty ? "ok" : "fired")\"><td class=\"l\">model build: limits relaxed, fallbacks</td><td class=\"l\">\(h.modelNotes.isEmpty ? "none" : h.modelNotes.map(e).joined(separator: "<br>"))</td></tr>\n"
             s += "</table>\n"
         }
         return s + "</body></html>\n"

@@ -128,6 +128,9 @@ public struct AlgorithmHealth: Sendable, Codable, Equatable {
     public var halts: [Halt]
     /// Stale or implausible data this run was warned about.
     public var dataWarnings: [String]
+    /// What the model builder had to relax or fall back on for the menu in force (each level's
+    /// notes and the optimiser's warnings; empty for models from a file).
+    public var modelNotes: [String] = []
 
     /// A halted batch run.
     public struct Halt: Sendable, Codable, Equatable {
@@ -256,7 +259,13 @@ public struct MonitorRequest: Sendable {
                     recordId: r.id, time: r.entry.time,
                     what: (try? JSONDecoder().decode(BreakerTrip.self, from: Data(r.entry.outputs.utf8)))?.description ?? r.entry.outputs)
             }
-            report.health = AlgorithmHealth(lookbackDays: lookback, halts: halts, dataWarnings: warnings)
+            var health = AlgorithmHealth(lookbackDays: lookback, halts: halts, dataWarnings: warnings)
+            if market.models == nil, let process = m.process, let review = try? process.review(asOf: m.day) {
+                health.modelNotes =
+                    review.menu.portfolios.flatMap { p in p.notes.map { "\(p.label): \($0)" } }
+                    + review.results.flatMap(\.warnings)
+            }
+            report.health = health
         }
         try beforeRecording(report)
         if let trail {
