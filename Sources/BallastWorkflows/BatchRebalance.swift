@@ -891,8 +891,8 @@ public struct BatchRebalancer: Sendable {
             "lot sizes": AuditDigest.json(planner.lotSizes), "model targets": AuditDigest.json(targets),
             "prices": AuditDigest.json(prices),
         ]
-        if let c = planner.controls { d["pre-trade controls"] = AuditDigest.json(c) }
-        if let b = breakers { d["circuit breakers"] = AuditDigest.json(b) }
+        if let c = planner.controls { d["set of pre-trade controls"] = AuditDigest.json(c) }
+        if let b = breakers { d["set of circuit breakers"] = AuditDigest.json(b) }
         return d
     }
 

@@ -63,6 +63,17 @@ struct CircuitBreakerTests {
         let halts = sink.state.withLock { $0.runs.filter { $0.command == .rebalanceHalt } }
         #expect(halts.count == 1 && halts[0].outputs.contains("\"breaker\":\"maximumTradingShare\""))
         #expect(h.description.contains("--override-halt"))
+        // A resume under other breakers is refused by name.
+        var looser = breakers
+        looser.maximumTradingShare = 0.9
+        var other = rebalancer(input, dir + "/plans.jsonl", breakers: looser)
+        other.resume = true
+        do {
+            _ = try other.run()
+            Issue.record("a resume under other breakers was accepted")
+        } catch {
+            #expect("\(error)".contains("--resume with another set of circuit breakers than the interrupted run's"), "\(error)")
+        }
         // A plain resume trips the same breaker again.
         b.resume = true
         #expect(throws: BatchHaltError.self) { try b.run() }
