@@ -29,13 +29,14 @@ public struct PreTradeControls: Sendable, Codable, Equatable {
     /// A file whose presence suspends every rebalance; its first line is the reason (`nil`: none).
     public var suspensionFile: String?
 
+    enum CodingKeys: String, CodingKey, CaseIterable { case prices, account, batch, suspensionFile }
+
     /// The defaults documented on each field.
     public init() {}
 
     /// Decodes controls; absent fields keep their defaults, unknown fields are refused.
     public init(from decoder: any Decoder) throws {
-        try Self.refuseUnknownKeys(decoder, known: ["prices", "account", "batch", "suspensionFile"])
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         prices = try c.decodeIfPresent(PriceControls.self, forKey: .prices) ?? PriceControls()
         account = try c.decodeIfPresent(AccountLimits.self, forKey: .account) ?? AccountLimits()
         batch = try c.decodeIfPresent(CircuitBreakers.self, forKey: .batch) ?? CircuitBreakers()
@@ -138,15 +139,14 @@ public struct PriceControls: Sendable, Codable, Equatable {
 
     /// Decodes the checks; absent fields keep their defaults, `null` turns one off.
     public init(from decoder: any Decoder) throws {
-        try PreTradeControls.refuseUnknownKeys(decoder, known: ["maximumAgeDays", "maximumMoveDeviations", "maximumMove"])
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         let d = PriceControls()
-        maximumAgeDays = c.contains(.maximumAgeDays) ? try c.decodeIfPresent(Int.self, forKey: .maximumAgeDays) : d.maximumAgeDays
-        maximumMoveDeviations =
-            c.contains(.maximumMoveDeviations)
-            ? try c.decodeIfPresent(Double.self, forKey: .maximumMoveDeviations) : d.maximumMoveDeviations
-        maximumMove = c.contains(.maximumMove) ? try c.decodeIfPresent(Double.self, forKey: .maximumMove) : d.maximumMove
+        maximumAgeDays = try c.limit(.maximumAgeDays, default: d.maximumAgeDays)
+        maximumMoveDeviations = try c.limit(.maximumMoveDeviations, default: d.maximumMoveDeviations)
+        maximumMove = try c.limit(.maximumMove, default: d.maximumMove)
     }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case maximumAgeDays, maximumMoveDeviations, maximumMove }
 
     /// The products of `symbols` not to trade on `day`, each with its reason, in symbol order.
     ///
@@ -278,16 +278,17 @@ public struct AccountLimits: Sendable, Codable, Equatable {
 
     /// Decodes the limits; absent fields keep their defaults, `null` turns one off.
     public init(from decoder: any Decoder) throws {
-        try PreTradeControls.refuseUnknownKeys(
-            decoder,
-            known: ["maximumTurnover", "maximumTradeValue", "maximumTradeShare", "maximumPositionWeight", "levelProductsOnly"])
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         let d = AccountLimits()
-        maximumTurnover = c.contains(.maximumTurnover) ? try c.decodeIfPresent(Double.self, forKey: .maximumTurnover) : d.maximumTurnover
-        maximumTradeValue = try c.decodeIfPresent(Double.self, forKey: .maximumTradeValue)
-        maximumTradeShare = try c.decodeIfPresent(Double.self, forKey: .maximumTradeShare)
-        maximumPositionWeight = try c.decodeIfPresent(Double.self, forKey: .maximumPositionWeight)
+        maximumTurnover = try c.limit(.maximumTurnover, default: d.maximumTurnover)
+        maximumTradeValue = try c.limit(.maximumTradeValue, default: d.maximumTradeValue)
+        maximumTradeShare = try c.limit(.maximumTradeShare, default: d.maximumTradeShare)
+        maximumPositionWeight = try c.limit(.maximumPositionWeight, default: d.maximumPositionWeight)
         levelProductsOnly = try c.decodeIfPresent(Bool.self, forKey: .levelProductsOnly) ?? d.levelProductsOnly
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case maximumTurnover, maximumTradeValue, maximumTradeShare, maximumPositionWeight, levelProductsOnly
     }
 }
 
@@ -311,17 +312,17 @@ public struct CircuitBreakers: Sendable, Codable, Equatable {
 
     /// Decodes the breakers; absent fields keep their defaults, `null` turns one off.
     public init(from decoder: any Decoder) throws {
-        try PreTradeControls.refuseUnknownKeys(
-            decoder,
-            known: ["maximumTradingShare", "maximumTradedValue", "maximumErrorShare", "maximumControlShare", "minimumAccounts"])
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         let d = CircuitBreakers()
-        func share(_ k: CodingKeys, _ v: Double?) throws -> Double? { c.contains(k) ? try c.decodeIfPresent(Double.self, forKey: k) : v }
-        maximumTradingShare = try share(.maximumTradingShare, d.maximumTradingShare)
-        maximumTradedValue = try c.decodeIfPresent(Double.self, forKey: .maximumTradedValue)
-        maximumErrorShare = try share(.maximumErrorShare, d.maximumErrorShare)
-        maximumControlShare = try share(.maximumControlShare, d.maximumControlShare)
+        maximumTradingShare = try c.limit(.maximumTradingShare, default: d.maximumTradingShare)
+        maximumTradedValue = try c.limit(.maximumTradedValue, default: d.maximumTradedValue)
+        maximumErrorShare = try c.limit(.maximumErrorShare, default: d.maximumErrorShare)
+        maximumControlShare = try c.limit(.maximumControlShare, default: d.maximumControlShare)
         minimumAccounts = try c.decodeIfPresent(Int.self, forKey: .minimumAccounts) ?? d.minimumAccounts
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case maximumTradingShare, maximumTradedValue, maximumErrorShare, maximumControlShare, minimumAccounts
     }
 
     /// The first breaker the figures trip, or `nil`.
@@ -410,4 +411,18 @@ public struct PlanControls: Sendable, Codable, Equatable {
         }
         return n
     }
+}
+
+extension Decoder {
+    /// The keyed container of a controls section, refusing a field that is not one of `K`'s
+    /// (a misspelt limit must not silently keep its default).
+    func strictContainer<K: CodingKey & CaseIterable>(keyedBy: K.Type) throws -> KeyedDecodingContainer<K> {
+        try PreTradeControls.refuseUnknownKeys(self, known: Set(K.allCases.map(\.stringValue)))
+        return try container(keyedBy: K.self)
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// A limit of a controls file: absent keeps `default`, `null` turns it off.
+    func limit<T: Decodable>(_ key: Key, default d: T?) throws -> T? { contains(key) ? try decodeIfPresent(T.self, forKey: key) : d }
 }

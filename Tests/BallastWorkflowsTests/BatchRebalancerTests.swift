@@ -79,16 +79,19 @@ final class StoppingFileStore: BatchCheckpointStore {
     func remove() throws { try file.remove() }
 }
 
+/// An empty folder of this test process, `ballast-NAME` in the temporary directory.
+func scratchFolder(_ name: String) throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-\(getpid())-\(name)").path
+    try? FileManager.default.removeItem(atPath: dir)
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+}
+
 @Suite("Batch rebalancer")
 struct BatchRebalancerTests {
     static let asOf = MarketDate(iso: "2022-12-28")!
 
-    func folder(_ name: String) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-wf-\(getpid())-\(name)").path
-        try? FileManager.default.removeItem(atPath: dir)
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    func folder(_ name: String) throws -> String { try scratchFolder("wf-" + name) }
 
     /// A book of `n` accounts (every seventh line bad, line 12 a duplicate of line 2).
     func book(_ n: Int, in dir: String) throws -> String {

@@ -8,14 +8,8 @@ import Testing
 
 @Suite("Batch circuit breakers: a resumable halt, recorded, and an override that is too")
 struct CircuitBreakerTests {
-    static let asOf = MarketDate(iso: "2022-12-28")!
 
-    func folder(_ name: String) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-cb-\(getpid())-\(name)").path
-        try? FileManager.default.removeItem(atPath: dir)
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    func folder(_ name: String) throws -> String { try scratchFolder("cb-" + name) }
 
     /// `n` accounts; two in three hold only AAA (they trade), the rest are on target.
     func book(_ n: Int, in dir: String) throws -> String {
@@ -29,11 +23,9 @@ struct CircuitBreakerTests {
         return path
     }
 
+    /// The batch rebalancer tests' run (model M of AAA and BBB), in blocks of 400 bytes.
     func rebalancer(_ input: String, _ output: String, breakers: CircuitBreakers?) -> BatchRebalancer {
-        var b = BatchRebalancer(
-            input: .file(input), output: .file(output), jobs: 2,
-            planner: RebalancePlanner(policy: RebalancePolicy(), lotSizes: [:]), targets: ["M": ["AAA": 0.6, "BBB": 0.4]],
-            prices: ["AAA": 10, "BBB": 20], asOf: Self.asOf, engineVersion: "test")
+        var b = BatchRebalancerTests().rebalancer(input, output)
         b.blockSize = 400
         b.breakers = breakers
         return b
